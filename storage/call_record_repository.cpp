@@ -1,0 +1,65 @@
+#include "storage/call_record_repository.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace b2bua::storage {
+
+SqliteCallRecordRepository::SqliteCallRecordRepository(Connection& connection)
+    : connection_(connection),
+      // The id is left to SQLite (rowid alias): the row's own id is ignored on insert.
+      insert_(connection,
+              "INSERT INTO call_records (call_id, direction, extension, trunk, remote_number, start_ms,"
+              " answer_ms, end_ms, final_code, hangup_by, media_stats_json)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+      // Newest = last inserted: records are written when a call ends, so id order is end order.
+      select_recent_(connection,
+                     "SELECT id, call_id, direction, extension, trunk, remote_number, start_ms,"
+                     " answer_ms, end_ms, final_code, hangup_by, media_stats_json"
+                     " FROM call_records ORDER BY id DESC LIMIT ?1") {}
+
+void SqliteCallRecordRepository::insert(const CallRecordRow& row) {
+  insert_.bind(1, row.call_id)
+      .bind(2, row.direction)
+      .bind(3, row.extension)
+      .bind(4, row.trunk)
+      .bind(5, row.remote_number)
+      .bind(6, row.start_ms)
+      .bind(7, row.answer_ms)
+      .bind(8, row.end_ms)
+      .bind(9, int64_t{row.final_code})
+      .bind(10, row.hangup_by)
+      .bind(11, row.media_stats_json)
+      .run();
+}
+
+std::vector<CallRecordRow> SqliteCallRecordRepository::recent(size_t limit) {
+  const auto capped = static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int64_t>::max()));
+  select_recent_.bind(1, capped);
+  std::vector<CallRecordRow> rows;
+  ResetOnExit reset(select_recent_);
+  while (select_recent_.step()) {
+    CallRecordRow row;
+    row.id = select_recent_.column_int64(0);
+    row.call_id = select_recent_.column_text(1);
+    row.direction = select_recent_.column_text(2);
+    row.extension = select_recent_.column_text(3);
+    row.trunk = select_recent_.column_text(4);
+    row.remote_number = select_recent_.column_text(5);
+    row.start_ms = select_recent_.column_int64(6);
+    row.answer_ms = select_recent_.column_int64(7);
+    row.end_ms = select_recent_.column_int64(8);
+    const int64_t code = select_recent_.column_int64(9);
+    if (code < 0 || code > 999) {
+      throw StorageError("storage: " + connection_.path() + ": call_records row id=" +
+                         std::to_string(row.id) + " has final_code out of range: " + std::to_string(code));
+    }
+    row.final_code = static_cast<int>(code);
+    row.hangup_by = select_recent_.column_text(10);
+    row.media_stats_json = select_recent_.column_text(11);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace b2bua::storage

@@ -1,0 +1,41 @@
+#include "storage/queued_repositories.h"
+
+namespace b2bua::storage {
+
+void QueuedBindingRepository::save(const BindingRow& row) {
+  thread_.write([&sql = sql_, row] { sql.save(row); });
+}
+
+void QueuedBindingRepository::remove(const std::string& aor, const std::string& contact) {
+  thread_.write([&sql = sql_, aor, contact] { sql.remove(aor, contact); });
+}
+
+void QueuedBindingRepository::remove_all(const std::string& aor) {
+  thread_.write([&sql = sql_, aor] { sql.remove_all(aor); });
+}
+
+std::vector<BindingRow> QueuedBindingRepository::load_unexpired(int64_t now) {
+  return thread_.read([&] { return sql_.load_unexpired(now); });
+}
+
+void QueuedTrunkStateRepository::save(const TrunkStateRow& row) {
+  thread_.write([&sql = sql_, row] { sql.save(row); });
+}
+
+std::optional<TrunkStateRow> QueuedTrunkStateRepository::load(const std::string& trunk) {
+  return thread_.read([&] { return sql_.load(trunk); });
+}
+
+std::vector<TrunkStateRow> QueuedTrunkStateRepository::load_all() {
+  return thread_.read([&] { return sql_.load_all(); });
+}
+
+void QueuedCallRecordRepository::insert(const CallRecordRow& row) {
+  thread_.write([&sql = sql_, row] { sql.insert(row); });
+}
+
+std::vector<CallRecordRow> QueuedCallRecordRepository::recent(size_t limit) {
+  return thread_.read([&] { return sql_.recent(limit); });
+}
+
+}  // namespace b2bua::storage

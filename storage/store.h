@@ -1,0 +1,112 @@
+// The storage seam: what the signalling plane persists and reads back.
+//
+// Three small repositories (registrar bindings, trunk state, call detail records) over one
+// SQLite database in WAL mode. Callers on the SIP thread never wait on the disk: writes are
+// queued to the storage thread and return at once; `flush()` blocks until everything queued
+// before it is committed. Reads are synchronous and see every write queued before them.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace b2bua::storage {
+
+// Opening failed (unreadable, corrupted, newer schema than we know): the message names the
+// database path and SQLite's own words. The daemon refuses to start on it.
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One registered contact of an extension (RFC 3261 section 10.3), with the flow it came on.
+struct BindingRow {
+  std::string aor;            // extension number, e.g. "10"
+  std::string contact;        // the Contact URI as the phone sent it
+  std::string call_id;        // of the REGISTER that created/refreshed it (ordering rules)
+  uint32_t cseq = 0;
+  int64_t expires_at = 0;     // unix seconds
+  double q = 1.0;             // RFC 3261 q-value, 0..1
+  std::string transport;      // "udp" | "tcp" | "tls": the flow we reach the phone on
+  std::string source;         // "ip:port" the REGISTER arrived from (RFC 3581 flow address)
+  std::string user_agent;
+  std::string instance;       // +sip.instance, empty if none
+  bool reachable = true;      // last qualify result
+  int64_t updated_at = 0;     // unix seconds
+};
+
+// What we know of a trunk across restarts.
+struct TrunkStateRow {
+  std::string trunk;           // trunk name from config
+  std::string public_address;  // "ip:port" learned from Via received/rport, empty if none
+  int64_t registered_until = 0;
+  int last_status = 0;         // last final response code to REGISTER
+  int64_t updated_at = 0;
+};
+
+// One finished call, answered or not.
+struct CallRecordRow {
+  int64_t id = 0;                  // assigned by the database on insert
+  std::string call_id;             // our own id of the call (not a SIP Call-ID)
+  std::string direction;           // "outbound" | "inbound" | "internal"
+  std::string extension;
+  std::string trunk;
+  std::string remote_number;
+  int64_t start_ms = 0;            // unix milliseconds
+  int64_t answer_ms = 0;           // 0 if never answered
+  int64_t end_ms = 0;
+  int final_code = 0;
+  std::string hangup_by;           // "caller" | "callee" | "system"
+  std::string media_stats_json;    // per-leg RTP counters from the relay, as JSON
+};
+
+class BindingRepository {
+ public:
+  virtual ~BindingRepository() = default;
+  // Insert or replace the row keyed by (aor, contact).
+  virtual void save(const BindingRow& row) = 0;
+  virtual void remove(const std::string& aor, const std::string& contact) = 0;
+  virtual void remove_all(const std::string& aor) = 0;
+  // Rows with expires_at > now; expired rows are deleted on the way.
+  virtual std::vector<BindingRow> load_unexpired(int64_t now) = 0;
+};
+
+class TrunkStateRepository {
+ public:
+  virtual ~TrunkStateRepository() = default;
+  virtual void save(const TrunkStateRow& row) = 0;
+  virtual std::optional<TrunkStateRow> load(const std::string& trunk) = 0;
+  virtual std::vector<TrunkStateRow> load_all() = 0;
+};
+
+class CallRecordRepository {
+ public:
+  virtual ~CallRecordRepository() = default;
+  virtual void insert(const CallRecordRow& row) = 0;
+  // Newest first.
+  virtual std::vector<CallRecordRow> recent(size_t limit) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual BindingRepository& bindings() = 0;
+  virtual TrunkStateRepository& trunk_states() = 0;
+  virtual CallRecordRepository& call_records() = 0;
+  // Blocks until every write queued before this call is committed to disk.
+  virtual void flush() = 0;
+};
+
+// Opens (creating if missing) the SQLite database at `path`, runs forward migrations and starts
+// the storage thread. Throws StorageError with the path and SQLite's message.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path);
+
+// In-memory store for tests of code that only needs the repository interfaces.
+std::unique_ptr<Store> open_memory_store();
+
+}  // namespace b2bua::storage
