@@ -1,0 +1,5 @@
+#pragma once
+
+namespace b2bua {
+inline constexpr const char* kVersion = B2BUA_VERSION;
+}

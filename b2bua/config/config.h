@@ -1,0 +1,168 @@
+// The admin's configuration, as validated values. The JSON schema is documented key by key in
+// etc/example-full.jsonc; config_loader.h turns a file into this struct or a list of errors.
+//
+// A Config is immutable once loaded: a reload builds a new one and hands both to the features,
+// which compare what they care about (see reloadable.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace b2bua::config {
+
+// "udp:192.168.1.1:5060" in lan.listen.
+struct ListenAddress {
+  std::string transport;  // udp | tcp | tls
+  std::string host;       // IPv4 literal or IPv6 literal without brackets
+  uint16_t port = 5060;
+  std::string to_sip_url() const;  // sip:host:port;transport=udp (brackets for IPv6)
+};
+
+// "192.168.1.0/24" or "fd00::/8".
+struct Network {
+  std::string text;
+  int family = 0;  // AF_INET or AF_INET6
+  uint8_t addr[16]{};
+  int prefix = 0;
+  bool contains(const std::string& ip) const;
+};
+
+enum class OutsidePolicy { reject, drop };  // requests from outside lan.networks: 403 or silence
+
+struct Lan {
+  std::vector<ListenAddress> listen;
+  std::vector<Network> networks;
+  std::string realm = "home.arpa";
+  OutsidePolicy outside = OutsidePolicy::reject;
+  bool contains(const std::string& ip) const;
+};
+
+struct Wan {
+  std::string address;                       // bind address, never the wildcard
+  uint16_t port = 5060;
+  std::optional<std::string> public_address; // else learned from Via received/rport
+  std::optional<std::string> interface;      // watched for address changes when on the router
+  int dscp_sip = 24;                         // CS3
+  int dscp_rtp = 46;                         // EF
+};
+
+struct Registrar {
+  int min_expires = 60;        // shorter -> 423 Interval Too Brief with Min-Expires
+  int max_expires = 3600;      // longer -> clamped
+  int default_expires = 600;   // when the phone names none
+  int qualify_interval = 30;   // seconds between OPTIONS to each binding; 0 = off
+  int nonce_lifetime = 300;    // after this a nonce is answered with stale=true
+  int block_after_failures = 5;// failed authentications from one address before a block
+  int block_window = 60;       // ... counted within this many seconds
+  int block_duration = 600;    // seconds the address is then ignored
+};
+
+struct Extension {
+  std::string number;
+  std::string name;
+  std::optional<std::string> password;  // secret: never logged
+  std::optional<std::string> ha1;       // MD5(number:realm:password), secret: never logged
+  bool outbound = true;                 // may call out through trunks
+  int max_calls = 2;
+  std::optional<std::string> outgoing_number;  // presented on trunks that allow it
+  bool clir = false;                    // withhold the number (Privacy: id)
+};
+
+enum class Transport { udp, tcp, tls };
+enum class KeepaliveMethod { crlf, options, off };
+
+struct Keepalive {
+  KeepaliveMethod method = KeepaliveMethod::crlf;
+  int interval = 20;  // seconds; below the common 30 s home-router UDP timeout
+};
+
+struct Trunk {
+  std::string name;
+  bool enabled = true;
+  std::string registrar;                     // sip: URI
+  std::optional<std::string> outbound_proxy; // sip: URI
+  std::optional<std::string> domain;         // AoR domain; defaults to the registrar's host
+  Transport transport = Transport::udp;
+  std::string username;
+  std::optional<std::string> auth_username;  // defaults to username
+  std::string password;                      // secret: never logged
+  int expires = 600;
+  bool register_enabled = true;              // "register": false for IP-authenticated trunks
+  Keepalive keepalive;
+  std::vector<std::string> numbers;          // DIDs
+  std::vector<Network> allowed_sources;      // extra provider ranges accepted on the WAN side
+  int retry_auth_failed = 300;               // seconds between retries after 403/404
+  int retry_max_backoff = 300;               // cap of the exponential backoff
+  const std::string& auth_user() const { return auth_username ? *auth_username : username; }
+};
+
+struct InboundRoute {
+  std::string number;
+  std::vector<std::string> ring;  // extension numbers
+  int timeout = 30;
+  std::optional<std::string> fallback;  // extension rung when nobody answers
+};
+
+struct OutboundRoute {
+  std::string prefix;     // matched against the dialled number; "" matches all
+  std::string trunk;
+  int strip = 0;          // digits removed from the front after matching
+  std::string add;        // then prepended
+};
+
+struct Routing {
+  std::vector<InboundRoute> inbound;
+  std::vector<OutboundRoute> outbound;
+  std::vector<std::string> emergency;
+};
+
+struct Media {
+  uint16_t port_min = 20000;
+  uint16_t port_max = 20999;
+  int timeout = 60;
+  int hold_timeout = 3600;
+  int workers = 0;  // 0: one per core
+};
+
+struct Calls {
+  int max_concurrent = 20;
+  bool direct_media_internal = false;  // LAN-only calls bypass the relay
+};
+
+struct Storage {
+  std::string path;  // absolute after loading (relative paths are relative to the config file)
+};
+
+struct Status {
+  std::string listen = "127.0.0.1:8088";
+  bool allow_remote = false;       // a non-loopback listen address needs this ...
+  std::optional<std::string> token;// ... and a token (secret: never logged)
+};
+
+enum class LogLevel { debug, info, warn, error };
+
+struct Log {
+  LogLevel level = LogLevel::info;
+};
+
+struct Config {
+  std::string source_path;  // the file it came from
+  Lan lan;
+  Wan wan;
+  Registrar registrar;
+  std::vector<Extension> extensions;
+  std::vector<Trunk> trunks;
+  Routing routing;
+  Media media;
+  Calls calls;
+  Storage storage;
+  Status status;
+  Log log;
+
+  const Extension* find_extension(const std::string& number) const;
+  const Trunk* find_trunk(const std::string& name) const;
+};
+
+}  // namespace b2bua::config

@@ -1,0 +1,94 @@
+#include "b2bua/daemon/signalling_plane.h"
+
+#include <utility>
+
+#include "b2bua/common/log.h"
+#include "b2bua/common/version.h"
+
+namespace b2bua::daemon {
+namespace {
+
+// lan.listen entries share one address and port (validated); udp and tcp together bind both.
+std::string lan_url(const config::Lan& lan) {
+  const auto& first = lan.listen.front();
+  bool udp = false, tcp = false;
+  for (const auto& l : lan.listen) (l.transport == "tcp" ? tcp : udp) = true;
+  config::ListenAddress a = first;
+  std::string url = a.to_sip_url();
+  if (udp && tcp) url = url.substr(0, url.find(";transport="));
+  return url;
+}
+
+std::string wan_url(const config::Wan& wan) {
+  bool v6 = wan.address.find(':') != std::string::npos;
+  return "sip:" + (v6 ? "[" + wan.address + "]" : wan.address) + ":" + std::to_string(wan.port);
+}
+
+}  // namespace
+
+std::string user_agent() { return std::string("b2bua/") + kVersion; }
+
+SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::Config> config,
+                                 storage::Store* store, media::MediaPlane* media)
+    : config_(std::move(config)), shutdown_bound_(root) {
+  const auto& c = *config_;
+  sip::AgentOptions lan_options{"lan", lan_url(c.lan), user_agent(), "REGISTER", "", c.wan.dscp_sip};
+  lan_ = std::make_unique<sip::SipAgent>(root, lan_options);
+  if (!c.wan.address.empty()) {
+    sip::AgentOptions wan_options{"wan", wan_url(c.wan), user_agent(), "", "", c.wan.dscp_sip};
+    wan_ = std::make_unique<sip::SipAgent>(root, wan_options);
+  }
+  context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media};
+  // Features, in start order (each gets the context and the config):
+  //   registrar::Registrar (LAN REGISTER, qualify), trunk::TrunkManager (WAN registrations), ...
+}
+
+SignallingPlane::~SignallingPlane() {
+  // Features hold handles of the agents: they go first.
+  features_.clear();
+  wan_.reset();
+  lan_.reset();
+}
+
+void SignallingPlane::apply_config(std::shared_ptr<const config::Config> now) {
+  auto before = config_;
+  config_ = std::move(now);
+  for (auto& f : features_) f->apply_config(*before, *config_);
+  B2BUA_LOG(info, "daemon", "config_applied", {{"path", config_->source_path}});
+}
+
+void SignallingPlane::shutdown(unsigned bound_ms, std::function<void()> done) {
+  shutdown_done_ = std::move(done);
+  pending_ = features_.size();
+  if (pending_ == 0) return stop_agents();
+  shutdown_bound_.start(bound_ms, [this] {
+    B2BUA_LOG(warn, "daemon", "shutdown_bound_reached", {{"features_pending", pending_}});
+    stop_agents();
+  });
+  for (auto& f : features_) {
+    f->shutdown([this, name = f->name()] {
+      B2BUA_LOG(debug, "daemon", "feature_stopped", {{"feature", name}});
+      if (pending_ > 0 && --pending_ == 0) stop_agents();
+    });
+  }
+}
+
+void SignallingPlane::stop_agents() {
+  if (agents_stopping_) return;
+  agents_stopping_ = true;
+  shutdown_bound_.cancel();
+  auto remaining = std::make_shared<int>(wan_ ? 2 : 1);
+  auto one_done = [this, remaining] {
+    if (--*remaining == 0 && shutdown_done_) std::exchange(shutdown_done_, nullptr)();
+  };
+  // nua_shutdown un-REGISTERs and BYEs what is left; sofia bounds it with its own timers, we
+  // bound it again so a dead network never keeps the daemon from exiting.
+  shutdown_bound_.start(4000, [this] {
+    B2BUA_LOG(warn, "daemon", "sip_shutdown_bound_reached", {});
+    if (shutdown_done_) std::exchange(shutdown_done_, nullptr)();
+  });
+  lan_->shutdown(one_done);
+  if (wan_) wan_->shutdown(one_done);
+}
+
+}  // namespace b2bua::daemon

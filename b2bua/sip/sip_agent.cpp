@@ -1,0 +1,121 @@
+#include "b2bua/sip/sip_agent.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdexcept>
+
+#include "b2bua/common/log.h"
+
+namespace b2bua::sip {
+
+SipAgent::SipAgent(su_root_t* root, const AgentOptions& options) : root_(root), options_(options) {
+  nua_ = nua_create(root, &SipAgent::callback, this, NUTAG_URL(options_.url.c_str()),
+                    // The application owns SDP: media goes through our relay, not sofia's SOA.
+                    NUTAG_MEDIA_ENABLE(0),
+                    // RFC 3581: answer to the source port, and ask for rport on our requests.
+                    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+                    TAG_IF(options_.dscp >= 0, TPTAG_TOS(options_.dscp << 2)), TAG_END());
+  if (!nua_) throw std::runtime_error("cannot bind SIP agent '" + options_.name + "' to " + options_.url);
+  nua_set_params(nua_, NUTAG_AUTOACK(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
+                 SIPTAG_USER_AGENT_STR(options_.user_agent.c_str()),
+                 TAG_IF(!options_.allow_methods.empty(), NUTAG_ALLOW(options_.allow_methods.c_str())),
+                 TAG_IF(!options_.appl_methods.empty(), NUTAG_APPL_METHOD(options_.appl_methods.c_str())), TAG_END());
+  B2BUA_LOG(info, "sip", "agent_started", {{"agent", options_.name}, {"url", options_.url}});
+}
+
+SipAgent::~SipAgent() {
+  if (!nua_) return;
+  if (!shut_down_) {
+    // nua_destroy() before a finished nua_shutdown() is undefined in sofia; leaking the stack
+    // at exit is the lesser evil, and only happens when the shutdown bound was exceeded.
+    B2BUA_LOG(warn, "sip", "agent_not_shut_down", {{"agent", options_.name}});
+    return;
+  }
+  nua_destroy(nua_);
+}
+
+void SipAgent::shutdown(std::function<void()> done) {
+  if (shut_down_) {
+    if (done) done();
+    return;
+  }
+  shutdown_done_ = std::move(done);
+  if (!shutting_down_) {
+    shutting_down_ = true;
+    nua_shutdown(nua_);
+  }
+}
+
+void SipAgent::callback(nua_event_t event, int status, const char* phrase, nua_t* nua, SipAgent* self,
+                        nua_handle_t* nh, HandleOwner* owner, const sip_t* sip, tagi_t tags[]) {
+  NuaEvent ev{event, status, phrase, nua, nh, sip, tags, *self};
+  if (event == nua_r_shutdown) {
+    if (status < 200) return;
+    self->shut_down_ = true;
+    B2BUA_LOG(info, "sip", "agent_stopped", {{"agent", self->options_.name}, {"status", status}});
+    if (auto done = std::move(self->shutdown_done_)) done();
+    return;
+  }
+  if (owner) {
+    owner->on_nua_event(ev);
+    return;
+  }
+  auto it = self->handlers_.find(event);
+  if (it != self->handlers_.end()) {
+    it->second(ev);
+    return;
+  }
+  self->unhandled(ev);
+}
+
+void SipAgent::unhandled(const NuaEvent& ev) {
+  switch (ev.event) {
+    case nua_i_invite:
+    case nua_i_register:
+    case nua_i_subscribe:
+    case nua_i_publish:
+    case nua_i_message:
+    case nua_i_refer:
+    case nua_i_notify:
+    case nua_i_info:
+    case nua_i_update:
+    case nua_i_options:
+      // A request no feature claims (yet): a clear final answer, and the handle goes away.
+      if (ev.event != nua_i_options) {
+        nua_respond(ev.nh, SIP_501_NOT_IMPLEMENTED, NUTAG_WITH_THIS(ev.nua), TAG_END());
+      }
+      B2BUA_LOG(debug, "sip", "request_unhandled",
+                {{"agent", options_.name}, {"event", nua_event_name(ev.event)},
+                 {"call_id", ev.sip && ev.sip->sip_call_id ? ev.sip->sip_call_id->i_id : ""}});
+      nua_handle_destroy(ev.nh);
+      break;
+    case nua_i_error:
+      B2BUA_LOG(warn, "sip", "stack_error", {{"agent", options_.name}, {"status", ev.status}, {"phrase", ev.phrase}});
+      break;
+    default:
+      break;
+  }
+}
+
+bool request_source(nua_t* nua, std::string& ip, uint16_t& port, std::string& transport) {
+  msg_t* msg = nua_current_request(nua);
+  if (!msg) return false;
+  su_addrinfo_t* ai = msg_addrinfo(msg);
+  if (!ai || !ai->ai_addr) return false;
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (ai->ai_family == AF_INET6) {
+    const auto* sa = static_cast<const sockaddr_in6*>(static_cast<const void*>(ai->ai_addr));
+    inet_ntop(AF_INET6, &sa->sin6_addr, buf, sizeof buf);
+    port = ntohs(sa->sin6_port);
+  } else {
+    const auto* sa = static_cast<const sockaddr_in*>(static_cast<const void*>(ai->ai_addr));
+    inet_ntop(AF_INET, &sa->sin_addr, buf, sizeof buf);
+    port = ntohs(sa->sin_port);
+  }
+  ip = buf;
+  transport = ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp";
+  return true;
+}
+
+}  // namespace b2bua::sip

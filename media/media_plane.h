@@ -1,0 +1,137 @@
+// The seam between the signalling plane and the media plane (the RTP relay).
+//
+// The signalling plane (SIP thread) allocates a relay session per call, tells each leg where its
+// peer's media is (from SDP), updates it on re-INVITE, and releases it when the call ends. The
+// media plane owns every RTP socket and runs on its own libevent worker thread(s); it reports
+// back through MediaEvents, called on a media thread: the implementation must hand the event
+// over to its own thread (the daemon posts it to the SIP thread) and return at once.
+//
+// allocate() is synchronous on purpose: it reserves ports and binds the sockets on the calling
+// thread, so the caller can write SDP right away. Every other command is queued to the worker
+// that owns the session and returns at once; commands for one session are applied in order.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+
+namespace b2bua::media {
+
+// An IPv4 or IPv6 transport address.
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+
+  static bool parse(const std::string& ip, uint16_t port, Endpoint& out);
+  std::string ip() const;
+  uint16_t port() const;
+  std::string to_string() const;  // "1.2.3.4:5" or "[::1]:5"
+  bool valid() const { return len != 0; }
+  friend bool operator==(const Endpoint& a, const Endpoint& b);
+};
+
+using SessionId = uint64_t;
+
+// What each side of a session binds to: the local address its sockets use.
+struct LegSpec {
+  std::string bind_ip;   // LAN address for a phone leg, WAN address for a trunk leg
+};
+
+// Where a leg's sockets are, to be written into the SDP sent on that leg.
+struct LegPorts {
+  std::string ip;
+  uint16_t rtp_port = 0;   // even
+  uint16_t rtcp_port = 0;  // rtp_port + 1
+};
+
+struct Allocation {
+  SessionId id = 0;
+  std::array<LegPorts, 2> legs;
+};
+
+struct AllocationError {
+  std::string reason;  // e.g. "port pool exhausted (20000-20999)"; the call fails with 503
+};
+
+using AllocateResult = std::variant<Allocation, AllocationError>;
+
+// RFC 3264 direction of the media a leg's peer offered/answered.
+enum class Direction { sendrecv, sendonly, recvonly, inactive };
+
+// Remote media of one leg, as the SDP on that leg says.
+struct RemoteMedia {
+  Endpoint rtp;          // from c= and m=
+  Endpoint rtcp;         // from a=rtcp or rtp port + 1; ignored with rtcp_mux
+  bool rtcp_mux = false; // both sides offered a=rtcp-mux
+  Direction direction = Direction::sendrecv;
+  uint32_t clock_rate = 8000; // RTP clock of the first payload type, for RFC 3550 jitter
+};
+
+// Per-leg counters (what the leg received from its peer unless said).
+struct LegStats {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t packets_sent = 0;
+  uint64_t lost = 0;             // from RTP sequence gaps
+  uint64_t out_of_order = 0;
+  uint64_t dropped_source = 0;   // from a source other than the latched peer
+  uint64_t dropped_invalid = 0;  // truncated or not RTP/RTCP
+  double jitter_ms = 0;          // RFC 3550 A.8 interarrival jitter
+  Endpoint latched;              // invalid until latched
+};
+
+class MediaEvents {
+ public:
+  virtual ~MediaEvents() = default;
+  // The leg learned its peer's real source address (symmetric RTP).
+  virtual void on_latched(SessionId id, int leg, const Endpoint& peer) = 0;
+  // No packet in either direction for the (hold-aware) timeout: the call should end.
+  virtual void on_media_timeout(SessionId id) = 0;
+  // Final counters of a released session, for the call record.
+  virtual void on_released(SessionId id, const std::array<LegStats, 2>& stats) = 0;
+};
+
+struct MediaSettings {
+  uint16_t port_min = 20000;   // inclusive, the pool uses even RTP ports in [min, max]
+  uint16_t port_max = 20999;
+  int timeout_s = 60;          // no media while sendrecv
+  int hold_timeout_s = 3600;   // no media while a leg is sendonly/recvonly/inactive
+  int workers = 0;             // 0: one per core
+  int quarantine_s = 10;       // a released port is not reused before this
+  int dscp = 46;               // EF; -1 leaves the mark alone
+  // Re-latch rule (see relay_session.h): a new source replaces the latched peer only after the
+  // peer was silent this long and the new source carries the peer's SSRC.
+  int relatch_silence_ms = 2000;
+  // RFC 6263: a keep-alive goes to a leg's peer when nothing was sent to it for this long
+  // (held calls), and at once when its address becomes known (our NAT opens for its media).
+  int keepalive_ms = 15000;
+};
+
+class MediaPlane {
+ public:
+  virtual ~MediaPlane() = default;
+
+  // Any thread. Binds a pair of RTP/RTCP sockets per leg.
+  virtual AllocateResult allocate(const LegSpec& leg0, const LegSpec& leg1) = 0;
+  // Queued: the peer of `leg` sends/receives at `remote` (initial offer/answer or re-INVITE).
+  virtual void set_remote(SessionId id, int leg, const RemoteMedia& remote) = 0;
+  // Queued: the session goes away; on_released() follows with its final counters.
+  virtual void release(SessionId id) = 0;
+  // Queued: a snapshot of counters is delivered to `done` on a media thread.
+  virtual void query(SessionId id, void (*done)(void* ctx, SessionId, const std::array<LegStats, 2>&),
+                     void* ctx) = 0;
+  // Settings that can change on reload (timeouts; the port range applies to new sessions).
+  virtual void apply(const MediaSettings& settings) = 0;
+  // Stops the workers; sessions still open are released (their on_released fires first).
+  virtual void stop() = 0;
+};
+
+// Starts the worker threads. `events` must outlive the plane.
+std::unique_ptr<MediaPlane> start_media_plane(const MediaSettings& settings, MediaEvents& events);
+
+}  // namespace b2bua::media

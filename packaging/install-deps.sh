@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything b2bua needs to build, run and test on Debian 12 (bookworm).
+# Idempotent: packages already present are left alone. Needs root (or sudo).
+#
+#   packaging/install-deps.sh          build + run dependencies
+#   packaging/install-deps.sh --test   also the test peers (sipp, baresip, kamailio, tshark, ...)
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake pkg-config
+  libsofia-sip-ua-dev libevent-dev libsqlite3-dev nlohmann-json3-dev libsystemd-dev
+)
+test_pkgs=(
+  libgtest-dev libgmock-dev sqlite3
+  sip-tester baresip-core kamailio tshark iproute2 nftables iptables conntrack
+  sofia-sip-bin procps psmisc curl python3 rtpengine-daemon clang libclang-rt-14-dev
+)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#want[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; the answer does not matter to us.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
