@@ -39,8 +39,11 @@ SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::
     wan_ = std::make_unique<sip::SipAgent>(root, wan_options);
   }
   context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media};
-  // Features, in start order (each gets the context and the config):
-  //   registrar::Registrar (LAN REGISTER, qualify), trunk::TrunkManager (WAN registrations), ...
+  // Features, in start order; each gets the context and the config.
+  // [registrar]
+  // [trunks]
+  // [calls]
+  // [status]
 }
 
 SignallingPlane::~SignallingPlane() {
