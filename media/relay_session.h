@@ -1,0 +1,148 @@
+// One relayed call: two legs, each with its own RTP and RTCP socket on its side's address.
+// A packet arriving on leg L from L's peer leaves through the other leg's socket towards the
+// other leg's peer. The session is pure logic over its sockets: the worker does the I/O in
+// batches and hands every datagram to on_packet(), which decides (no allocation, no lock, no log).
+//
+// Latching (symmetric RTP): a leg sends to the source its peer's packets really come from, not to
+// what the SDP said (phones behind a second NAT, providers behind media proxies):
+//   - Before the signalling plane gave a leg its remote (set_remote) nobody is expected there:
+//     every packet is dropped and counted as wrong source (RTP bleed on idle ports).
+//   - The first valid packet on a socket latches its source; from then on the source is strict:
+//     packets from anywhere else are dropped and counted.
+//   - Re-latch rule: another source replaces the latched peer only if
+//       (a) it is exactly the address the SDP named for this socket (the peer's own declaration
+//           wins over an early injector that latched first), or
+//       (b) the latched peer has been silent for at least relatch_silence AND the packet carries
+//           the SSRC last seen from the latched peer (a NAT rebinding or a peer that changed port
+//           keeps its SSRC; an injector would have to guess 32 bits it never sees, because the
+//           peer's packets go only to the other leg).
+//   - set_remote with a different address (re-INVITE) forgets the latch.
+// RTCP latches on its own socket with the same rules; with rtcp-mux it travels on the RTP socket.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "media/clock.h"
+#include "media/media_plane.h"
+#include "media/rtp_packet.h"
+#include "media/rtp_receiver_stats.h"
+#include "media/udp_socket.h"
+
+namespace b2bua::media {
+
+enum Channel : uint8_t { kRtp = 0, kRtcp = 1 };
+
+struct RelayTuning {
+  TimeNs timeout = 60 * kNsPerSec;
+  TimeNs hold_timeout = 3600 * kNsPerSec;
+  TimeNs relatch_silence = 2 * kNsPerSec;
+  TimeNs keepalive = 15 * kNsPerSec;
+  static RelayTuning from(const MediaSettings& s);
+};
+
+// Where on_packet() wants a datagram to go. fd < 0: drop it.
+struct Forward {
+  int fd = -1;
+  const Endpoint* to = nullptr;
+};
+
+struct RelayLeg {
+  std::string ip;
+  uint16_t rtp_port = 0;
+  std::array<UdpSocket, 2> sockets;  // [kRtp], [kRtcp]
+
+  RemoteMedia remote;
+  bool remote_known = false;
+
+  struct Latch {
+    Endpoint peer;
+    uint32_t ssrc = 0;
+    TimeNs last_rx = 0;
+    bool latched = false;
+  };
+  std::array<Latch, 2> latch;
+
+  RtpReceiverStats rtp_stats;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t packets_sent = 0;
+  uint64_t dropped_source = 0;
+  uint64_t dropped_invalid = 0;
+  std::array<TimeNs, 2> last_tx{};     // last packet sent to the peer per socket
+  std::array<bool, 2> keepalive_due{}; // send one at the next tick (remote just learned)
+
+  uint32_t keepalive_ssrc = 0;
+  uint16_t keepalive_seq = 0;
+
+  // Where this leg's peer receives packets of `channel` (the latched source, else the SDP).
+  const Endpoint& destination(Channel channel) const;
+  LegStats stats() const;
+};
+
+class RelaySession {
+ public:
+  RelaySession(SessionId id, std::array<RelayLeg, 2> legs, TimeNs now);
+
+  SessionId id() const { return id_; }
+  RelayLeg& leg(int i) { return legs_[static_cast<size_t>(i)]; }
+  const RelayLeg& leg(int i) const { return legs_[static_cast<size_t>(i)]; }
+
+  void set_remote(int leg, const RemoteMedia& remote, TimeNs now);
+
+  // One datagram received on `leg`'s socket `channel`. `latched` is set when the RTP source of
+  // that leg was (re)latched by this packet, so the caller reports it.
+  Forward on_packet(int leg, Channel channel, const sockaddr_storage& source, const uint8_t* data,
+                    size_t len, TimeNs now, const RelayTuning& tuning, bool& latched);
+  // The caller managed to send `count` packets that on_packet() routed to `leg`'s peer.
+  void note_sent(int leg, Channel channel, uint64_t count, TimeNs now);
+
+  // RFC 6263 keep-alives due now: calls send(fd, destination, data, len) for each.
+  template <class Send>
+  void send_keepalives(TimeNs now, const RelayTuning& tuning, Send&& send);
+
+  // True once, when no packet arrived on either leg for the (hold-aware) timeout. The clock
+  // starts when both legs know their remote: a ringing call has no media yet.
+  bool timed_out(TimeNs now, const RelayTuning& tuning);
+
+  std::array<LegStats, 2> stats() const { return {legs_[0].stats(), legs_[1].stats()}; }
+
+ private:
+  bool accept_source(RelayLeg& leg, Channel channel, PacketKind kind, const sockaddr_storage& source,
+                     uint32_t ssrc, TimeNs now, const RelayTuning& tuning, bool& latched);
+  size_t build_keepalive(RelayLeg& leg, Channel channel, uint8_t* buf);
+
+  SessionId id_;
+  std::array<RelayLeg, 2> legs_;
+  TimeNs last_activity_;
+  TimeNs armed_at_ = 0;
+  bool armed_ = false;
+  bool timeout_reported_ = false;
+};
+
+template <class Send>
+void RelaySession::send_keepalives(TimeNs now, const RelayTuning& tuning, Send&& send) {
+  for (auto& leg : legs_) {
+    if (!leg.remote_known) continue;
+    for (Channel ch : {kRtp, kRtcp}) {
+      if (ch == kRtcp && leg.remote.rtcp_mux) continue;
+      const Endpoint& to = leg.destination(ch);
+      if (!to.valid()) continue;
+      if (!leg.keepalive_due[ch] && now - leg.last_tx[ch] < tuning.keepalive) continue;
+      uint8_t buf[12];
+      const size_t len = build_keepalive(leg, ch, buf);
+      send(leg.sockets[ch].fd(), to, buf, len);
+      leg.keepalive_due[ch] = false;
+      leg.last_tx[ch] = now;
+    }
+  }
+}
+
+// Same transport address as `e`? Compared field by field: this runs for every packet.
+bool same_address(const Endpoint& e, const sockaddr_storage& s);
+
+}  // namespace b2bua::media

@@ -1,0 +1,196 @@
+#include "media/worker.h"
+
+#include <event2/event.h>
+#include <pthread.h>
+
+#include <cerrno>
+#include <string>
+
+namespace b2bua::media {
+
+namespace {
+constexpr timeval kTick{0, 100'000};  // timeouts, keep-alives: 100 ms resolution is plenty
+// A busy socket yields after this many full batches so one stream cannot starve the others.
+constexpr int kRoundsPerWakeup = 4;
+
+void readable_cb(evutil_socket_t, short, void* arg) {
+  const auto* ref = static_cast<const Worker::SocketRef*>(arg);
+  ref->worker->on_readable(*ref);
+}
+void commands_cb(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->on_commands(); }
+void tick_cb(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->on_tick(); }
+}  // namespace
+
+void Worker::EventFree::operator()(event* e) const { event_free(e); }
+void Worker::BaseFree::operator()(event_base* b) const { event_base_free(b); }
+
+Worker::Worker(int index, const RelayTuning& tuning, MediaEvents& events, PortPool& pool)
+    : index_(index), tuning_(tuning), events_(events), pool_(pool), base_(event_base_new()) {
+  if (!base_) throw std::runtime_error("event_base_new failed");
+  wake_event_.reset(event_new(base_.get(), commands_.fd(), EV_READ | EV_PERSIST, commands_cb, this));
+  tick_event_.reset(event_new(base_.get(), -1, EV_PERSIST, tick_cb, this));
+  if (!wake_event_ || !tick_event_) throw std::runtime_error("event_new failed");
+  event_add(wake_event_.get(), nullptr);
+  event_add(tick_event_.get(), &kTick);
+  for (size_t i = 0; i < kBatch; ++i) {
+    rx_iov_[i] = {buffers_[i].data(), kMaxDatagram};
+    rx_[i].msg_hdr.msg_iov = &rx_iov_[i];
+    rx_[i].msg_hdr.msg_iovlen = 1;
+    rx_[i].msg_hdr.msg_name = &rx_addr_[i];
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+Worker::~Worker() { stop_and_join(); }
+
+void Worker::stop_and_join() {
+  if (!thread_.joinable()) return;
+  post(command::Stop{});
+  thread_.join();
+}
+
+void Worker::run() {
+  const std::string name = "media-" + std::to_string(index_);
+  pthread_setname_np(pthread_self(), name.c_str());
+  event_base_dispatch(base_.get());
+  // Stopped: every session still open is released, so its owner gets the final counters.
+  while (!sessions_.empty()) release(sessions_.begin()->first);
+  // Commands that raced with Stop: sessions added after it are released too.
+  commands_.drain([this](Command& c) {
+    if (auto* add_cmd = std::get_if<command::AddSession>(&c)) {
+      const SessionId id = add_cmd->session->id();
+      add(std::move(add_cmd->session));
+      release(id);
+    }
+  });
+}
+
+void Worker::on_commands() {
+  commands_.drain([this](Command& c) { handle(c); });
+}
+
+void Worker::handle(Command& c) {
+  if (auto* add_cmd = std::get_if<command::AddSession>(&c)) {
+    add(std::move(add_cmd->session));
+  } else if (auto* remote = std::get_if<command::SetRemote>(&c)) {
+    auto it = sessions_.find(remote->id);
+    if (it == sessions_.end() || remote->leg < 0 || remote->leg > 1) return;
+    RelaySession& s = *it->second->session;
+    const TimeNs now = monotonic_ns();
+    s.set_remote(remote->leg, remote->remote, now);
+    s.send_keepalives(now, tuning_, [](int fd, const Endpoint& to, const uint8_t* data, size_t len) {
+      ::sendto(fd, data, len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to.addr), to.len);
+    });
+  } else if (auto* rel = std::get_if<command::Release>(&c)) {
+    release(rel->id);
+  } else if (auto* q = std::get_if<command::Query>(&c)) {
+    auto it = sessions_.find(q->id);
+    const std::array<LegStats, 2> stats = it == sessions_.end() ? std::array<LegStats, 2>{}
+                                                                 : it->second->session->stats();
+    q->done(q->ctx, q->id, stats);
+  } else if (auto* apply = std::get_if<command::Apply>(&c)) {
+    tuning_ = apply->tuning;
+  } else if (std::holds_alternative<command::Stop>(c)) {
+    event_base_loopbreak(base_.get());
+  }
+}
+
+void Worker::add(std::unique_ptr<RelaySession> session) {
+  auto entry = std::make_unique<Entry>();
+  entry->session = std::move(session);
+  RelaySession* s = entry->session.get();
+  for (int leg = 0; leg < 2; ++leg) {
+    for (Channel ch : {kRtp, kRtcp}) {
+      const size_t slot = static_cast<size_t>(leg * 2 + ch);
+      entry->refs[slot] = {this, s, leg, ch};
+      entry->events[slot].reset(event_new(base_.get(), s->leg(leg).sockets[ch].fd(), EV_READ | EV_PERSIST,
+                                          readable_cb, &entry->refs[slot]));
+      if (entry->events[slot]) event_add(entry->events[slot].get(), nullptr);
+    }
+  }
+  sessions_.emplace(s->id(), std::move(entry));
+}
+
+void Worker::release(SessionId id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  const std::array<LegStats, 2> stats = it->second->session->stats();
+  const std::array<uint16_t, 2> ports = {it->second->session->leg(0).rtp_port,
+                                         it->second->session->leg(1).rtp_port};
+  sessions_.erase(it);  // events first, then sockets: the ports are free before the pool has them
+  const TimeNs now = monotonic_ns();
+  for (uint16_t p : ports) pool_.release(p, now);
+  events_.on_released(id, stats);
+}
+
+void Worker::on_tick() {
+  const TimeNs now = monotonic_ns();
+  for (auto& [id, entry] : sessions_) {
+    RelaySession& s = *entry->session;
+    s.send_keepalives(now, tuning_, [](int fd, const Endpoint& to, const uint8_t* data, size_t len) {
+      ::sendto(fd, data, len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to.addr), to.len);
+    });
+    if (s.timed_out(now, tuning_)) events_.on_media_timeout(id);
+  }
+}
+
+size_t Worker::send_batch(int fd, mmsghdr* msgs, size_t count) {
+  size_t done = 0;
+  size_t sent = 0;
+  while (done < count) {
+    const int n = ::sendmmsg(fd, msgs + done, static_cast<unsigned>(count - done), MSG_DONTWAIT);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;  // queue full: drop the rest
+    ++done;  // this datagram was refused (e.g. unreachable destination): skip it, keep the rest
+  }
+  return sent;
+}
+
+void Worker::on_readable(const SocketRef& ref) {
+  RelaySession& s = *ref.session;
+  const int fd = s.leg(ref.leg).sockets[ref.channel].fd();
+  const int out_leg = 1 - ref.leg;
+  for (int round = 0; round < kRoundsPerWakeup; ++round) {
+    for (auto& m : rx_) m.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    const int n = ::recvmmsg(fd, rx_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) return;
+    const TimeNs now = monotonic_ns();
+    std::array<int, 2> out_fd = {-1, -1};
+    std::array<size_t, 2> out_count = {0, 0};
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+      if (rx_[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        ++s.leg(ref.leg).dropped_invalid;
+        continue;
+      }
+      bool latched = false;
+      const Forward f = s.on_packet(ref.leg, ref.channel, rx_addr_[i], buffers_[i].data(), rx_[i].msg_len,
+                                    now, tuning_, latched);
+      if (latched) events_.on_latched(s.id(), ref.leg, s.leg(ref.leg).latch[kRtp].peer);
+      if (f.fd < 0) continue;
+      // At most two output sockets: the other leg's RTP and RTCP.
+      const size_t slot = (out_fd[0] < 0 || out_fd[0] == f.fd) ? 0 : 1;
+      out_fd[slot] = f.fd;
+      const size_t k = out_count[slot]++;
+      tx_iov_[slot][k] = {buffers_[i].data(), rx_[i].msg_len};
+      msghdr& h = tx_[slot][k].msg_hdr;
+      h.msg_name = const_cast<sockaddr_storage*>(&f.to->addr);
+      h.msg_namelen = f.to->len;
+      h.msg_iov = &tx_iov_[slot][k];
+      h.msg_iovlen = 1;
+    }
+    for (size_t slot = 0; slot < 2; ++slot) {
+      if (out_count[slot] == 0) continue;
+      const size_t sent = send_batch(out_fd[slot], tx_[slot].data(), out_count[slot]);
+      const Channel ch = s.leg(out_leg).sockets[kRtp].fd() == out_fd[slot] ? kRtp : kRtcp;
+      s.note_sent(out_leg, ch, sent, now);
+    }
+    if (static_cast<size_t>(n) < kBatch) return;  // drained: no need for another empty syscall
+  }
+}
+
+}  // namespace b2bua::media

@@ -1,0 +1,225 @@
+#include "media/media_plane.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "media_test_support.h"
+#include "rtp_test_packets.h"
+
+namespace b2bua::media {
+namespace {
+
+using namespace std::chrono_literals;
+using test::MediaEvent;
+using test::Peer;
+using test::QueuedEvents;
+using test::relay_rtp;
+using test::remote_of;
+using test::rtp_packet;
+
+// Each test has its own port range (ctest runs them as parallel processes).
+MediaSettings settings_for(uint16_t first_port, uint16_t last_port) {
+  MediaSettings s;
+  s.port_min = first_port;
+  s.port_max = last_port;
+  s.quarantine_s = 0;
+  s.workers = 2;
+  s.dscp = 46;
+  return s;
+}
+
+const LegSpec kLoopback{"127.0.0.1"};
+
+Allocation must_allocate(MediaPlane& plane) {
+  auto r = plane.allocate(kLoopback, kLoopback);
+  if (auto* e = std::get_if<AllocationError>(&r)) ADD_FAILURE() << e->reason;
+  return std::get<Allocation>(r);
+}
+
+std::array<LegStats, 2> query_now(MediaPlane& plane, SessionId id) {
+  std::promise<std::array<LegStats, 2>> p;
+  plane.query(id,
+              [](void* ctx, SessionId, const std::array<LegStats, 2>& s) {
+                static_cast<std::promise<std::array<LegStats, 2>>*>(ctx)->set_value(s);
+              },
+              &p);
+  auto f = p.get_future();
+  EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
+  return f.get();
+}
+
+TEST(MediaPlane, AllocateGivesEachLegAnEvenRtpAndTheNextOddRtcpPort) {
+  QueuedEvents events;
+  auto plane = start_media_plane(settings_for(30000, 30099), events);
+  const Allocation a = must_allocate(*plane);
+  for (const auto& leg : a.legs) {
+    EXPECT_EQ(leg.ip, "127.0.0.1");
+    EXPECT_EQ(leg.rtp_port % 2, 0);
+    EXPECT_EQ(leg.rtcp_port, leg.rtp_port + 1);
+    EXPECT_GE(leg.rtp_port, 30000);
+    EXPECT_LE(leg.rtcp_port, 30099);
+  }
+  EXPECT_NE(a.legs[0].rtp_port, a.legs[1].rtp_port);
+}
+
+TEST(MediaPlane, ExhaustedPoolIsAnAllocationErrorAndReleaseRefillsIt) {
+  QueuedEvents events;
+  auto plane = start_media_plane(settings_for(30100, 30107), events);  // 4 pairs: 2 sessions
+  const Allocation a = must_allocate(*plane);
+  must_allocate(*plane);
+  auto third = plane->allocate(kLoopback, kLoopback);
+  ASSERT_TRUE(std::holds_alternative<AllocationError>(third));
+  EXPECT_NE(std::get<AllocationError>(third).reason.find("exhausted"), std::string::npos);
+  plane->release(a.id);
+  ASSERT_TRUE(events.wait_for([&](const MediaEvent& e) { return e.kind == MediaEvent::released && e.id == a.id; }, 5s));
+  EXPECT_TRUE(std::holds_alternative<Allocation>(plane->allocate(kLoopback, kLoopback)));
+}
+
+TEST(MediaPlane, UnusableBindAddressIsAnAllocationError) {
+  QueuedEvents events;
+  auto plane = start_media_plane(settings_for(30150, 30153), events);  // 2 pairs: 1 session
+  auto r = plane->allocate(LegSpec{"127.0.0.1"}, LegSpec{"192.0.2.1"});  // not ours
+  ASSERT_TRUE(std::holds_alternative<AllocationError>(r));
+  EXPECT_NE(std::get<AllocationError>(r).reason.find("192.0.2.1"), std::string::npos);
+  auto bad = plane->allocate(LegSpec{"not-an-ip"}, kLoopback);
+  ASSERT_TRUE(std::holds_alternative<AllocationError>(bad));
+  // The failed attempts gave their ports back.
+  EXPECT_TRUE(std::holds_alternative<Allocation>(plane->allocate(kLoopback, kLoopback)));
+}
+
+TEST(MediaPlane, RelaysBothWaysAndReportsLatching) {
+  QueuedEvents events;
+  auto plane = start_media_plane(settings_for(30200, 30299), events);
+  const Allocation a = must_allocate(*plane);
+  Peer phone, provider;
+  plane->set_remote(a.id, 0, remote_of(phone));
+  plane->set_remote(a.id, 1, remote_of(provider));
+  query_now(*plane, a.id);  // commands are ordered: both remotes are in place now
+
+  for (uint16_t i = 0; i < 10; ++i) phone.send_to(relay_rtp(a.legs[0]), rtp_packet(i, i * 160u, 1));
+  for (uint16_t i = 0; i < 10; ++i) provider.send_to(relay_rtp(a.legs[1]), rtp_packet(i, i * 160u, 2));
+  EXPECT_EQ(provider.count_media(300), 10u);
+  EXPECT_EQ(phone.count_media(300), 10u);
+
+  ASSERT_TRUE(events.wait_for([&](const MediaEvent& e) { return e.kind == MediaEvent::latched && e.leg == 0; }, 2s));
+  ASSERT_TRUE(events.wait_for([&](const MediaEvent& e) { return e.kind == MediaEvent::latched && e.leg == 1; }, 2s));
+  const auto stats = query_now(*plane, a.id);
+  EXPECT_EQ(stats[0].packets, 10u);
+  EXPECT_EQ(stats[1].packets, 10u);
+  EXPECT_EQ(stats[0].packets_sent, 10u);
+  EXPECT_EQ(stats[0].latched, phone.address());
+
+  plane->release(a.id);
+  ASSERT_TRUE(events.wait_for([&](const MediaEvent& e) { return e.kind == MediaEvent::released; }, 2s));
+}
+
+TEST(MediaPlane, FirstPacketTowardsTheRemoteLeavesAsSoonAsItIsKnown) {
+  QueuedEvents events;
+  auto plane = start_media_plane(settings_for(30300, 30399), events);
+  const Allocation a = must_allocate(*plane);
+  Peer provider;
+  plane->set_remote(a.id, 1, remote_of(provider));
+  Endpoint from;
+  const auto first = provider.receive(2000, &from);
+  ASSERT_GE(first.size(), 12u) << "no keep-alive towards the provider (RFC 6263)";
+  EXPECT_EQ(from.port(), a.legs[1].rtp_port) << "must come from the relay's own port to open our NAT";
+}
+
+TEST(MediaPlane, MediaTimeoutReachesTheSignallingSide) {
+  QueuedEvents events;
+  MediaSettings s = settings_for(30400, 30499);
+  s.timeout_s = 1;
+  auto plane = start_media_plane(s, events);
+  const Allocation a = must_allocate(*plane);
+  Peer phone, provider;
+  plane->set_remote(a.id, 0, remote_of(phone));
+  plane->set_remote(a.id, 1, remote_of(provider));
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(events.wait_for([&](const MediaEvent& e) { return e.kind == MediaEvent::timeout && e.id == a.id; }, 3s));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
+}
+
+TEST(MediaPlane, StopReleasesOpenSessionsWithTheirCounters) {
+  QueuedEvents events;
+  auto plane = start_media_plane(settings_for(30500, 30599), events);
+  const Allocation a = must_allocate(*plane);
+  const Allocation b = must_allocate(*plane);
+  plane->stop();
+  events.wait_for([](const MediaEvent&) { return false; }, 50ms);  // collect what is queued
+  int released = 0;
+  for (const auto& e : events.seen) released += e.kind == MediaEvent::released && (e.id == a.id || e.id == b.id);
+  EXPECT_EQ(released, 2);
+  EXPECT_TRUE(std::holds_alternative<AllocationError>(plane->allocate(kLoopback, kLoopback)));
+}
+
+// Both directions of the channel under load: several "signalling" threads issue commands while
+// packets flow, and a consumer thread takes every event on its own loop.
+TEST(MediaPlane, CommandAndEventChannelUnderLoad) {
+  QueuedEvents events;
+  MediaSettings s = settings_for(30600, 30999);
+  s.timeout_s = 60;
+  auto plane = start_media_plane(s, events);
+
+  std::atomic<bool> done{false};
+  std::atomic<int> latched{0}, released{0};
+  std::atomic<uint64_t> released_packets{0};
+  std::thread consumer([&] {
+    while (!done.load()) {
+      pollfd p{events.queue.fd(), POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      events.queue.drain([&](MediaEvent& e) {
+        if (e.kind == MediaEvent::latched) ++latched;
+        if (e.kind == MediaEvent::released) {
+          ++released;
+          released_packets += e.stats[0].packets + e.stats[1].packets;
+        }
+      });
+    }
+  });
+
+  constexpr int kThreads = 4;
+  constexpr int kCallsPerThread = 25;
+  constexpr uint16_t kPackets = 20;
+  std::atomic<int> allocated{0};
+  std::atomic<uint64_t> delivered{0};
+  std::vector<std::thread> signalling;
+  for (int t = 0; t < kThreads; ++t) {
+    signalling.emplace_back([&] {
+      Peer phone, provider;
+      for (int call = 0; call < kCallsPerThread; ++call) {
+        auto r = plane->allocate(kLoopback, kLoopback);
+        if (!std::holds_alternative<Allocation>(r)) continue;
+        const Allocation a = std::get<Allocation>(r);
+        ++allocated;
+        plane->set_remote(a.id, 0, remote_of(phone));
+        plane->set_remote(a.id, 1, remote_of(provider));
+        query_now(*plane, a.id);
+        for (uint16_t i = 0; i < kPackets; ++i) {
+          phone.send_to(relay_rtp(a.legs[0]), rtp_packet(i, i * 160u, 11));
+          provider.send_to(relay_rtp(a.legs[1]), rtp_packet(i, i * 160u, 22));
+        }
+        delivered += provider.count_media(500, kPackets) + phone.count_media(500, kPackets);
+        plane->release(a.id);
+      }
+    });
+  }
+  for (auto& t : signalling) t.join();
+  plane->stop();
+  done = true;
+  consumer.join();
+  events.queue.drain([&](MediaEvent& e) {
+    if (e.kind == MediaEvent::released) ++released;
+  });
+
+  EXPECT_EQ(allocated.load(), kThreads * kCallsPerThread);
+  EXPECT_EQ(released.load(), allocated.load()) << "every session ends with exactly one on_released";
+  EXPECT_EQ(latched.load(), 2 * allocated.load());
+  EXPECT_EQ(delivered.load(), uint64_t{2} * kPackets * static_cast<uint64_t>(allocated.load()));
+  EXPECT_EQ(released_packets.load(), delivered.load());
+}
+
+}  // namespace
+}  // namespace b2bua::media
