@@ -73,8 +73,7 @@ void StorageThread::enqueue(Task task) {
 }
 
 void StorageThread::loop() {
-  std::vector<Task> batch;
-  batch.reserve(kMaxBatch);
+  std::deque<Task> batch;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -82,10 +81,14 @@ void StorageThread::loop() {
       work_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       idle_ = false;
       if (queue_.empty()) return;  // stopping, and everything is committed
-      const size_t take = std::min(queue_.size(), kMaxBatch);
-      auto end = queue_.begin() + static_cast<std::ptrdiff_t>(take);
-      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
-      queue_.erase(queue_.begin(), end);
+      // Swapping keeps the lock for O(1), so a writer on the SIP thread never waits behind us.
+      if (queue_.size() <= kMaxBatch) {
+        batch.swap(queue_);
+      } else {
+        auto end = queue_.begin() + static_cast<std::ptrdiff_t>(kMaxBatch);
+        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(end));
+        queue_.erase(queue_.begin(), end);
+      }
     }
     space_free_.notify_all();
     commit(batch);
@@ -93,7 +96,7 @@ void StorageThread::loop() {
   }
 }
 
-void StorageThread::commit(std::vector<Task>& batch) {
+void StorageThread::commit(std::deque<Task>& batch) {
   std::exception_ptr batch_error;
   try {
     begin_.run();

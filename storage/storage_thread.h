@@ -21,7 +21,6 @@
 #include <string>
 #include <thread>
 #include <type_traits>
-#include <vector>
 
 #include "storage/sqlite_handle.h"
 
@@ -62,7 +61,7 @@ class StorageThread {
   void run_and_wait(std::function<void()> work);
   void enqueue(Task task);
   void loop();
-  void commit(std::vector<Task>& batch);
+  void commit(std::deque<Task>& batch);
   void note_write_failure(const std::exception_ptr& error);
 
   Connection& connection_;

@@ -18,7 +18,8 @@
 namespace b2bua::storage {
 
 // Opening failed (unreadable, corrupted, newer schema than we know): the message names the
-// database path and SQLite's own words. The daemon refuses to start on it.
+// database path and SQLite's own words. The daemon refuses to start on it. Also thrown by a read
+// that fails, and by flush() when a queued write failed since the previous flush.
 class StorageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -98,7 +99,8 @@ class Store {
   virtual BindingRepository& bindings() = 0;
   virtual TrunkStateRepository& trunk_states() = 0;
   virtual CallRecordRepository& call_records() = 0;
-  // Blocks until every write queued before this call is committed to disk.
+  // Blocks until every write queued before this call is committed to disk. Throws StorageError
+  // if any queued write failed since the previous flush (the others are committed regardless).
   virtual void flush() = 0;
 };
 
