@@ -115,6 +115,8 @@ class Harness:
     def __init__(self, name, binary=None):
         self.name = name
         self.binary = binary or os.environ.get("B2BUA_BIN") or (sys.argv[1] if len(sys.argv) > 1 else "b2bua")
+        if os.sep in self.binary:
+            self.binary = os.path.abspath(self.binary)  # children run in the test's temp dir
         self.dir = tempfile.mkdtemp(prefix=f"b2bua-{name}-")
         self.processes = []
 

@@ -1,0 +1,171 @@
+#include "b2bua/config/config_loader.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace b2bua::config {
+namespace {
+
+const char* kMinimal = R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] }
+})";
+
+LoadResult load(const std::string& text) { return load_config_text(text, "/etc/b2bua/b2bua.jsonc"); }
+
+// The single error whose path is `path`; fails the test when there is not exactly one.
+const ConfigError& error_at(const LoadResult& r, const std::string& path) {
+  auto n = std::count_if(r.errors.begin(), r.errors.end(), [&](const ConfigError& e) { return e.path == path; });
+  EXPECT_EQ(n, 1) << "errors at " << path;
+  static ConfigError none;
+  auto it = std::find_if(r.errors.begin(), r.errors.end(), [&](const ConfigError& e) { return e.path == path; });
+  return it == r.errors.end() ? none : *it;
+}
+
+TEST(ConfigLoader, MinimalConfigGetsDefaults) {
+  auto r = load(kMinimal);
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].message);
+  const Config& c = *r.config;
+  EXPECT_EQ(c.lan.listen.at(0).host, "192.168.1.1");
+  EXPECT_EQ(c.lan.listen.at(0).port, 5060);
+  EXPECT_EQ(c.lan.realm, "home.arpa");
+  EXPECT_EQ(c.registrar.min_expires, 60);
+  EXPECT_EQ(c.media.port_min, 20000);
+  EXPECT_EQ(c.storage.path, "/var/lib/b2bua/b2bua.db");
+  EXPECT_EQ(c.status.listen, "127.0.0.1:8088");
+  EXPECT_TRUE(c.lan.contains("192.168.1.77"));
+  EXPECT_FALSE(c.lan.contains("192.168.2.77"));
+}
+
+TEST(ConfigLoader, ShippedFilesAreValid) {
+  for (const char* file : {"/etc/b2bua.jsonc", "/etc/example-full.jsonc"}) {
+    auto r = load_config_file(std::string(B2BUA_SOURCE_DIR) + file);
+    EXPECT_TRUE(r.ok()) << file << ": " << (r.errors.empty() ? "" : r.errors[0].to_string(file));
+  }
+  auto full = load_config_file(std::string(B2BUA_SOURCE_DIR) + "/etc/example-full.jsonc");
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full.config->trunks.at(0).keepalive.interval, 20);
+  EXPECT_EQ(full.config->extensions.at(1).ha1.value(), "5f4dcc3b5aa765d61d8327deb882cf99");
+}
+
+TEST(ConfigLoader, SyntaxErrorNamesLineAndColumn) {
+  auto r = load("{\n  \"lan\": {\n    \"listen\": [\"udp:1.2.3.4\"],,\n  }\n}");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 3);
+  EXPECT_NE(r.errors[0].message.find("syntax error"), std::string::npos);
+}
+
+TEST(ConfigLoader, UnknownKeySuggestsClosest) {
+  auto r = load(R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"], "relam": "x" }
+})");
+  ASSERT_FALSE(r.ok());
+  const auto& e = error_at(r, "lan.relam");
+  EXPECT_NE(e.message.find("did you mean 'realm'"), std::string::npos) << e.message;
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.column, 80);  // the key itself
+}
+
+TEST(ConfigLoader, ReportsEveryErrorAtOnceInFileOrder) {
+  auto r = load(R"({
+  "lan": { "listen": ["udp:0.0.0.0:5060"], "networks": ["10.0.0.0/33"] },
+  "wan": { "address": "203.0.113.2", "port": 70000 },
+  "extensions": [ {"number": "10", "password": "a"}, {"number": "10", "password": "b", "max_calls": "2"},
+                  {"number": "12"}, {"number": "13", "password": "x", "ha1": "00"} ],
+  "trunks": [ { "name": "p", "registrar": "sip.example.net", "username": "u", "password": "x",
+                "keepalive": {"method": "ping", "interval": 1} } ],
+  "routing": { "outbound": [ {"prefix": "0", "trunk": "nope"} ], "inbound": [{"number": "1", "ring": ["99"]}] },
+  "media": { "ports": [30000, 20000] },
+  "status": { "listen": "192.168.1.1:8088" }
+})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(error_at(r, "lan.listen[0]").message.find("wildcard"), std::string::npos);
+  EXPECT_NE(error_at(r, "lan.networks[0]").message.find("not a network"), std::string::npos);
+  EXPECT_NE(error_at(r, "wan.port").message.find("out of range"), std::string::npos);
+  EXPECT_NE(error_at(r, "extensions[1].number").message.find("duplicate extension"), std::string::npos);
+  EXPECT_NE(error_at(r, "extensions[1].max_calls").message.find("expected an integer"), std::string::npos);
+  EXPECT_NE(error_at(r, "extensions[2]").message.find("needs a 'password' or an 'ha1'"), std::string::npos);
+  EXPECT_EQ(std::count_if(r.errors.begin(), r.errors.end(),
+                          [](const ConfigError& e) { return e.path.rfind("extensions[3]", 0) == 0; }),
+            2);  // both password and ha1, and ha1 malformed
+  EXPECT_NE(error_at(r, "trunks[0].registrar").message.find("SIP URI"), std::string::npos);
+  EXPECT_NE(error_at(r, "trunks[0].keepalive.method").message.find("crlf, options, off"), std::string::npos);
+  EXPECT_NE(error_at(r, "trunks[0].keepalive.interval").message.find("out of range"), std::string::npos);
+  EXPECT_NE(error_at(r, "routing.outbound[0].trunk").message.find("unknown trunk 'nope'"), std::string::npos);
+  EXPECT_NE(error_at(r, "routing.inbound[0].ring[0]").message.find("unknown extension"), std::string::npos);
+  EXPECT_NE(error_at(r, "media.ports").message.find("first < last"), std::string::npos);
+  EXPECT_NE(error_at(r, "status.listen").message.find("loopback"), std::string::npos);
+  for (size_t i = 1; i < r.errors.size(); ++i) {
+    EXPECT_LE(std::tie(r.errors[i - 1].line, r.errors[i - 1].column), std::tie(r.errors[i].line, r.errors[i].column));
+  }
+  for (const auto& e : r.errors) EXPECT_GT(e.line, 0) << e.path;
+}
+
+TEST(ConfigLoader, WrongTypesAndMissingRequired) {
+  auto r = load(R"({ "lan": { "listen": "udp:1.2.3.4:5060" }, "log": { "level": "loud" }, "calls": 3 })");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(error_at(r, "lan.listen").message.find("expected an array, found a string"), std::string::npos);
+  EXPECT_NE(error_at(r, "lan").message.find("missing required key 'networks'"), std::string::npos);
+  EXPECT_NE(error_at(r, "log.level").message.find("not one of"), std::string::npos);
+  EXPECT_NE(error_at(r, "calls").message.find("expected an object"), std::string::npos);
+}
+
+TEST(ConfigLoader, DuplicateKeyIsAnError) {
+  auto r = load(R"({ "lan": { "listen": ["udp:1.2.3.4:5060"], "networks": ["1.2.3.0/24"], "realm": "a", "realm": "b" } })");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(error_at(r, "lan.realm").message.find("given twice"), std::string::npos);
+}
+
+TEST(ConfigLoader, EnabledTrunkNeedsWanAddressAndPassword) {
+  auto r = load(R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "trunks": [ { "name": "p", "registrar": "sip:sip.example.net", "username": "u" } ]
+})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(error_at(r, "wan").message.find("wan.address"), std::string::npos);
+  EXPECT_NE(error_at(r, "trunks[0].password").message.find("needs a password"), std::string::npos);
+}
+
+TEST(ConfigLoader, WanRejectsWildcardAndNames) {
+  auto r = load(R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "wan": { "address": "0.0.0.0" }
+})");
+  EXPECT_NE(error_at(r, "wan.address").message.find("wildcard"), std::string::npos);
+  r = load(R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "wan": { "address": "router.local" }
+})");
+  EXPECT_NE(error_at(r, "wan.address").message.find("not an IP address"), std::string::npos);
+}
+
+TEST(ConfigLoader, RemoteStatusNeedsOptInAndToken) {
+  std::string base = R"({ "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] }, "status": )";
+  auto r = load(base + R"({ "listen": "192.168.1.1:8088", "allow_remote": true } })");
+  EXPECT_NE(error_at(r, "status.token").message.find("token"), std::string::npos);
+  r = load(base + R"({ "listen": "192.168.1.1:8088", "allow_remote": true, "token": "0123456789abcdef" } })");
+  EXPECT_TRUE(r.ok());
+}
+
+TEST(ConfigLoader, RelativeStoragePathFollowsConfigFile) {
+  auto r = load_config_text(R"({ "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+                                 "storage": { "path": "state/b2bua.db" } })",
+                            "/opt/b2bua/etc/b2bua.jsonc");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->storage.path, "/opt/b2bua/etc/state/b2bua.db");
+}
+
+TEST(ConfigLoader, LanListenSharesOneAddress) {
+  auto r = load(R"({ "lan": { "listen": ["udp:192.168.1.1:5060", "tcp:192.168.1.2:5060"], "networks": ["192.168.1.0/24"] } })");
+  EXPECT_NE(error_at(r, "lan.listen[1]").message.find("share one address"), std::string::npos);
+}
+
+TEST(ConfigLoader, UnreadableFileIsAnError) {
+  auto r = load_config_file("/nonexistent/b2bua.jsonc");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors.at(0).message.find("cannot read"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace b2bua::config
