@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json_fwd.hpp>
 
 #include "b2bua/config/config.h"
 #include "b2bua/sip/sofia.h"
@@ -40,6 +41,11 @@ class Feature {
   // Orderly stop (SIGTERM): unregister, hang up, flush. Call `done` when finished; the daemon
   // bounds the wait and goes on without it after the bound.
   virtual void shutdown(std::function<void()> done) { done(); }
+
+  // Adds this feature's part of the status snapshot (GET /status, b2bua status, metrics) to
+  // `status`, e.g. status["trunks"] = [...]. Called on the SIP thread; the status endpoint
+  // never touches live objects. Never put a password, HA1, nonce or digest in it.
+  virtual void describe(nlohmann::json& status) const { (void)status; }
 };
 
 }  // namespace b2bua::daemon

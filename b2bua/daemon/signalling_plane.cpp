@@ -1,5 +1,6 @@
 #include "b2bua/daemon/signalling_plane.h"
 
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "b2bua/common/log.h"
@@ -58,6 +59,10 @@ void SignallingPlane::apply_config(std::shared_ptr<const config::Config> now) {
   config_ = std::move(now);
   for (auto& f : features_) f->apply_config(*before, *config_);
   B2BUA_LOG(info, "daemon", "config_applied", {{"path", config_->source_path}});
+}
+
+void SignallingPlane::describe(nlohmann::json& status) const {
+  for (const auto& f : features_) f->describe(status);
 }
 
 void SignallingPlane::shutdown(unsigned bound_ms, std::function<void()> done) {

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 #include "b2bua/config/config.h"
@@ -25,6 +26,9 @@ class SignallingPlane {
 
   // SIP thread: stop features (bounded by `bound_ms`), then both agents; then `done`.
   void shutdown(unsigned bound_ms, std::function<void()> done);
+
+  // SIP thread: the status snapshot of every feature.
+  void describe(nlohmann::json& status) const;
 
   const config::Config& config() const { return *config_; }
 
