@@ -152,7 +152,11 @@ int run_daemon(const std::string& config_path) {
   sip.post([&] { plane->shutdown(3000, [&] { sip.stop_loop(); }); });
   sip.join();
   media->stop();
-  store->flush();
+  try {
+    store->flush();
+  } catch (const storage::StorageError& e) {
+    B2BUA_LOG(error, "daemon", "storage_flush_failed", {{"error", e.what()}});
+  }
   store.reset();
   B2BUA_LOG(info, "daemon", "stopped", {});
   return 0;
