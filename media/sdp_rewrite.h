@@ -1,0 +1,63 @@
+// SDP next to the relay: read what set_remote() needs from the SDP a peer sent on one leg, and
+// rewrite an SDP for the other leg so it points at the relay's sockets on that side.
+//
+// The rewrite hides the far side completely: c= and m= carry the relay's address and ports,
+// a=rtcp its RTCP port, ICE (a=candidate, a=ice-*, a=remote-candidates, a=end-of-candidates)
+// and other address-bearing lines (a=alt, e=, p=, u=) go, and o= is our own per leg. Codecs,
+// a=rtpmap/a=fmtp, direction attributes, ptime, rtcp-mux, crypto and unknown attributes stay
+// as written (sofia-sip parser/printer with sdp_f_mode_manual, see design/sofia-sip.md §5).
+//
+// A relay session carries one RTP/RTCP pair per leg, so a call relays one m-line per session:
+// the signalling plane allocates a session for each m-line it wants relayed and passes the
+// ports per m-line; an m-line without ports is disabled (port 0) in the rewritten SDP.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "media/media_plane.h"
+
+namespace b2bua::media {
+
+struct SdpError {
+  std::string reason;  // "sdp: m-line 2 (video): c= address 'foo' is not an IP address"
+};
+
+// One m-line as its sender described it.
+struct SdpStream {
+  std::string media;      // "audio", "video", "image", ...
+  std::string proto;      // "RTP/AVP", "RTP/SAVP", "udptl", ...
+  bool disabled = false;  // port 0 (RFC 3264 §6): nothing to relay
+  RemoteMedia remote;     // for MediaPlane::set_remote(); rtp is invalid on a c=0.0.0.0 hold
+};
+
+// Every m-line of `sdp`, in order. Anything malformed is an SdpError naming what and where.
+std::variant<std::vector<SdpStream>, SdpError> inspect_sdp(std::string_view sdp);
+
+// Our o= line on one leg (RFC 4566 §5.2): our username and session id, fixed for the call; the
+// version goes up by one each time the SDP we send on this leg changes (RFC 3264 §8), and stays
+// when the same SDP is sent again.
+class SdpOrigin {
+ public:
+  explicit SdpOrigin(std::string username = "b2bua");
+  uint64_t session_id() const { return session_id_; }
+  uint64_t version() const { return version_; }
+
+ private:
+  friend std::variant<std::string, SdpError> rewrite_sdp(std::string_view, const std::vector<std::optional<LegPorts>>&,
+                                                         SdpOrigin&);
+  std::string username_;
+  uint64_t session_id_;
+  uint64_t version_ = 1;
+  std::string last_sent_;
+};
+
+// `sdp` rewritten for the leg whose relay sockets are `ports[i]` for m-line i.
+std::variant<std::string, SdpError> rewrite_sdp(std::string_view sdp, const std::vector<std::optional<LegPorts>>& ports,
+                                                SdpOrigin& origin);
+
+}  // namespace b2bua::media

@@ -1,0 +1,243 @@
+#include "media/sdp_rewrite.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace b2bua::media {
+namespace {
+
+// Real phones' and a provider's SDPs (addresses moved to documentation ranges), one per file.
+std::string corpus(const std::string& name) {
+  std::ifstream f(std::string(B2BUA_SDP_CORPUS) + "/" + name);
+  EXPECT_TRUE(f) << name;
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string crlf(const std::string& lf) {
+  std::string out;
+  for (char c : lf) {
+    if (c == '\n') out += '\r';
+    out += c;
+  }
+  return out;
+}
+
+std::vector<SdpStream> inspect_ok(const std::string& sdp) {
+  auto r = inspect_sdp(sdp);
+  if (auto* e = std::get_if<SdpError>(&r)) ADD_FAILURE() << e->reason;
+  return std::get<std::vector<SdpStream>>(r);
+}
+
+std::string rewrite_ok(const std::string& sdp, const std::vector<std::optional<LegPorts>>& ports, SdpOrigin& o) {
+  auto r = rewrite_sdp(sdp, ports, o);
+  if (auto* e = std::get_if<SdpError>(&r)) ADD_FAILURE() << e->reason;
+  return std::get<std::string>(r);
+}
+
+bool has_line(const std::string& sdp, const std::string& line) {
+  std::istringstream in(sdp);
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    if (l == line) return true;
+  }
+  return false;
+}
+
+const LegPorts kWan{"198.51.100.1", 20000, 20001};
+const LegPorts kWanVideo{"198.51.100.1", 20002, 20003};
+
+TEST(SdpInspect, BaresipOfferWithIceAndRtcpMux) {
+  auto s = inspect_ok(corpus("baresip_offer_ice.sdp"));
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].media, "audio");
+  EXPECT_EQ(s[0].proto, "RTP/AVP");
+  EXPECT_FALSE(s[0].disabled);
+  EXPECT_EQ(s[0].remote.rtp.to_string(), "192.168.1.23:10462");
+  EXPECT_TRUE(s[0].remote.rtcp_mux);
+  EXPECT_EQ(s[0].remote.direction, Direction::sendrecv);
+  EXPECT_EQ(s[0].remote.clock_rate, 48000u);  // opus first
+}
+
+TEST(SdpInspect, LinphoneAudioAndVideoWithExplicitRtcp) {
+  auto s = inspect_ok(crlf(corpus("linphone_offer_audio_video.sdp")));
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].remote.rtp.to_string(), "192.168.1.40:7078");
+  EXPECT_EQ(s[0].remote.rtcp.to_string(), "192.168.1.40:7079");
+  EXPECT_FALSE(s[0].remote.rtcp_mux);
+  EXPECT_EQ(s[1].media, "video");
+  EXPECT_EQ(s[1].remote.rtp.to_string(), "192.168.1.40:9078");
+  EXPECT_EQ(s[1].remote.clock_rate, 90000u);
+}
+
+TEST(SdpInspect, ProviderAnswer) {
+  auto s = inspect_ok(corpus("provider_answer.sdp"));
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].remote.rtp.to_string(), "203.0.113.10:38004");
+  EXPECT_FALSE(s[0].remote.rtcp.valid()) << "no a=rtcp: the relay uses port + 1";
+  EXPECT_EQ(s[0].remote.clock_rate, 8000u);
+}
+
+TEST(SdpInspect, Ipv6MediaLevelConnectionAndDeclinedVideo) {
+  auto s = inspect_ok(corpus("ipv6_media_level_c_video_declined.sdp"));
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].remote.rtp.to_string(), "[2001:db8::10]:49170");
+  EXPECT_EQ(s[0].remote.direction, Direction::sendonly);
+  EXPECT_TRUE(s[1].disabled);
+}
+
+TEST(SdpInspect, LegacyHoldIsInactiveWithoutAnAddress) {
+  auto s = inspect_ok(corpus("legacy_hold.sdp"));
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].remote.direction, Direction::inactive);
+  EXPECT_FALSE(s[0].remote.rtp.valid());
+}
+
+TEST(SdpInspect, SessionLevelDirectionIsInherited) {
+  auto s = inspect_ok("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\na=recvonly\r\n"
+                      "m=audio 4000 RTP/AVP 0\r\nm=audio 4002 RTP/AVP 0\r\na=inactive\r\n");
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].remote.direction, Direction::recvonly);
+  EXPECT_EQ(s[1].remote.direction, Direction::inactive);
+}
+
+TEST(SdpInspect, RtcpAttributeWithItsOwnAddress) {
+  auto s = inspect_ok("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                      "m=audio 4000 RTP/AVP 0\r\na=rtcp:53020 IN IP4 126.16.64.4\r\n");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].remote.rtcp.to_string(), "126.16.64.4:53020");
+}
+
+TEST(SdpRewrite, BaresipOfferLosesEveryTraceOfTheLan) {
+  SdpOrigin origin;
+  const std::string out = rewrite_ok(corpus("baresip_offer_ice.sdp"), {kWan}, origin);
+  for (const char* leak : {"192.168.1.23", "198.51.100.23", "candidate", "ice-", "end-of-candidates"}) {
+    EXPECT_EQ(out.find(leak), std::string::npos) << leak << " leaked:\n" << out;
+  }
+  EXPECT_TRUE(has_line(out, "c=IN IP4 198.51.100.1")) << out;
+  EXPECT_TRUE(has_line(out, "m=audio 20000 RTP/AVP 96 9 0 8 101")) << out;
+  EXPECT_TRUE(has_line(out, "o=b2bua " + std::to_string(origin.session_id()) + " 1 IN IP4 198.51.100.1")) << out;
+  for (const char* kept : {"a=rtpmap:96 opus/48000/2", "a=fmtp:96 stereo=1;sprop-stereo=1", "a=rtpmap:101 telephone-event/8000",
+                           "a=fmtp:101 0-15", "a=rtcp-mux", "a=sendrecv", "a=ptime:20", "b=AS:197"}) {
+    EXPECT_TRUE(has_line(out, kept)) << kept << " lost:\n" << out;
+  }
+}
+
+TEST(SdpRewrite, LinphoneTwoStreamsGetTheirOwnPortsAndRtcp) {
+  SdpOrigin origin;
+  const std::string out = rewrite_ok(corpus("linphone_offer_audio_video.sdp"), {kWan, kWanVideo}, origin);
+  EXPECT_EQ(out.find("192.168.1.40"), std::string::npos) << out;
+  EXPECT_EQ(out.find("7079"), std::string::npos) << out;
+  EXPECT_TRUE(has_line(out, "m=audio 20000 RTP/AVP 96 97 98 0 8 18 101 99 100")) << out;
+  EXPECT_TRUE(has_line(out, "a=rtcp:20001")) << out;
+  EXPECT_TRUE(has_line(out, "m=video 20002 RTP/AVP 96 97")) << out;
+  EXPECT_TRUE(has_line(out, "a=rtcp:20003")) << out;
+  EXPECT_TRUE(has_line(out, "a=fmtp:97 profile-level-id=42801F")) << out;
+  EXPECT_TRUE(has_line(out, "a=rtcp-fb:96 nack pli")) << out;
+  EXPECT_TRUE(has_line(out, "s=Talk")) << out;
+}
+
+TEST(SdpRewrite, StreamWithoutRelayPortsIsDeclined) {
+  SdpOrigin origin;
+  const std::string out = rewrite_ok(corpus("linphone_offer_audio_video.sdp"), {kWan, std::nullopt}, origin);
+  EXPECT_TRUE(has_line(out, "m=video 0 RTP/AVP 96 97")) << out;
+  EXPECT_EQ(out.find("9078"), std::string::npos) << out;
+}
+
+TEST(SdpRewrite, DeclinedStreamStaysDeclined) {
+  SdpOrigin origin;
+  const LegPorts v6{"2001:db8::1", 20000, 20001};
+  const std::string out = rewrite_ok(corpus("ipv6_media_level_c_video_declined.sdp"), {v6, v6}, origin);
+  EXPECT_TRUE(has_line(out, "m=video 0 RTP/AVP 31")) << out;
+  EXPECT_TRUE(has_line(out, "c=IN IP6 2001:db8::1")) << out;
+  EXPECT_TRUE(has_line(out, "a=sendonly")) << out;
+  EXPECT_EQ(out.find("2001:db8::10"), std::string::npos) << out;
+}
+
+TEST(SdpRewrite, Ipv6PhoneToIpv4ProviderAndBack) {
+  SdpOrigin to_wan;
+  const std::string v4 = rewrite_ok(corpus("ipv6_media_level_c_video_declined.sdp"), {kWan}, to_wan);
+  EXPECT_TRUE(has_line(v4, "c=IN IP4 198.51.100.1")) << v4;
+  EXPECT_EQ(v4.find("IP6"), std::string::npos) << v4;
+  SdpOrigin to_lan;
+  const std::string v6 = rewrite_ok(corpus("provider_answer.sdp"), {LegPorts{"fd00::1", 21000, 21001}}, to_lan);
+  EXPECT_TRUE(has_line(v6, "c=IN IP6 fd00::1")) << v6;
+  EXPECT_TRUE(has_line(v6, "m=audio 21000 RTP/AVP 8 101")) << v6;
+}
+
+TEST(SdpRewrite, StreamOnAnotherRelayAddressGetsAMediaLevelConnection) {
+  SdpOrigin origin;
+  const std::string out = rewrite_ok(corpus("linphone_offer_audio_video.sdp"),
+                                     {kWan, LegPorts{"198.51.100.2", 20002, 20003}}, origin);
+  EXPECT_TRUE(has_line(out, "c=IN IP4 198.51.100.1")) << out;
+  EXPECT_TRUE(has_line(out, "c=IN IP4 198.51.100.2")) << out;
+}
+
+TEST(SdpRewrite, RewrittenSdpPointsAtTheRelay) {
+  SdpOrigin origin;
+  const std::string out = rewrite_ok(corpus("linphone_offer_audio_video.sdp"), {kWan, kWanVideo}, origin);
+  auto s = inspect_ok(out);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].remote.rtp.to_string(), "198.51.100.1:20000");
+  EXPECT_EQ(s[0].remote.rtcp.to_string(), "198.51.100.1:20001");
+  EXPECT_EQ(s[1].remote.rtp.to_string(), "198.51.100.1:20002");
+}
+
+TEST(SdpRewrite, OriginVersionGoesUpOnlyWhenTheSdpChanges) {
+  SdpOrigin origin("gw");
+  const std::string offer = corpus("provider_answer.sdp");
+  const std::string first = rewrite_ok(offer, {kWan}, origin);
+  const std::string again = rewrite_ok(offer, {kWan}, origin);
+  EXPECT_EQ(first, again);
+  EXPECT_EQ(origin.version(), 1u);
+  std::string held = offer;
+  held.replace(held.find("a=sendrecv"), 10, "a=sendonly");
+  const std::string changed = rewrite_ok(held, {kWan}, origin);
+  EXPECT_EQ(origin.version(), 2u);
+  EXPECT_TRUE(has_line(changed, "o=gw " + std::to_string(origin.session_id()) + " 2 IN IP4 198.51.100.1")) << changed;
+  EXPECT_TRUE(has_line(changed, "a=sendonly")) << changed;
+}
+
+TEST(SdpRewrite, SippOfferRoundTrips) {
+  SdpOrigin origin;
+  const std::string out = rewrite_ok(corpus("sipp_uac_offer.sdp"), {kWan}, origin);
+  EXPECT_TRUE(has_line(out, "m=audio 20000 RTP/AVP 0")) << out;
+  EXPECT_EQ(out.find("127.0.0.1"), std::string::npos) << out;
+}
+
+// Malformed input: an error that says what is wrong, never a crash.
+TEST(SdpMalformed, EveryBrokenBodyIsAClearError) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "empty"},
+      {"hello world", "sdp:"},
+      {"o=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\n", "sdp:"},
+      {"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n", "sdp:"},
+      {"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 pbx.example.com\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n",
+       "not an IP address"},
+      {"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 70000 RTP/AVP 0\r\n", "sdp:"},
+      {"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtcp:abc\r\n",
+       "a=rtcp"},
+      {"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtcp:5 IN IP4 x\r\n",
+       "a=rtcp"},
+      {"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio", "sdp:"},
+      {std::string("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\0\r\nc=IN IP4 10.0.0.1\r\n", 44), "sdp:"},
+      {std::string(70000, 'a'), "larger"},
+      // Found by tests/fuzz/media: sofia's parser loops allocating on these m= lines.
+      {"v=0\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 6000VT /RAPP 0\n", "malformed m= line"},
+      {"v=0\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 38004 RTP/\xff\xff\xff\xff" "8 101\n", "invalid byte 0xff"},
+  };
+  for (const auto& [body, expected] : cases) {
+    auto inspected = inspect_sdp(body);
+    ASSERT_TRUE(std::holds_alternative<SdpError>(inspected)) << "accepted: " << body.substr(0, 200);
+    const std::string reason = std::get<SdpError>(inspected).reason;
+    EXPECT_NE(reason.find(expected), std::string::npos) << reason;
+    SdpOrigin origin;
+    EXPECT_TRUE(std::holds_alternative<SdpError>(rewrite_sdp(body, {kWan}, origin))) << body.substr(0, 200);
+  }
+}
+
+}  // namespace
+}  // namespace b2bua::media
