@@ -20,6 +20,14 @@ Connection::Connection(std::string path) : path_(std::move(path)) {
     throw StorageError("storage: " + path_ + ": cannot open: " + message);
   }
   sqlite3_extended_result_codes(db_, 1);
+  // Without write permission SQLite quietly falls back to read-only; every later write would
+  // then fail one by one. Refuse at start instead, where the admin looks.
+  if (sqlite3_db_readonly(db_, "main") == 1) {
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw StorageError("storage: " + path_ + ": cannot open for writing: " +
+                       sqlite3_errstr(SQLITE_READONLY) + " (check the file's owner and permissions)");
+  }
 }
 
 Connection::Connection(Connection&& other) noexcept

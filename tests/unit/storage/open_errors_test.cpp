@@ -2,6 +2,7 @@
 // never be replaced by an empty one.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -72,13 +73,65 @@ TEST(OpenErrorsTest, ParentThatIsAFileIsRefused) {
   expect_open_fails(path, "cannot create directory");
 }
 
-TEST(OpenErrorsTest, FileWithoutPermissionIsRefused) {
-  if (geteuid() == 0) GTEST_SKIP() << "root reads any file; permission cannot be denied here";
+// Opens `path` as an unprivileged user (in a child process when the test runs as root, since
+// root reads any file) and returns StorageError's message, or "opened" if it did not throw.
+std::string open_as_unprivileged_user(const std::string& path) {
+  int fds[2];
+  if (pipe(fds) != 0) return "pipe failed";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string result = "opened";
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) result = "cannot drop privileges";
+    try {
+      if (result == "opened") open_sqlite_store(path).reset();
+    } catch (const StorageError& error) {
+      result = error.what();
+    }
+    const ssize_t ignored = write(fds[1], result.data(), result.size());
+    static_cast<void>(ignored);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string result;
+  char buffer[1024];
+  ssize_t n;
+  while ((n = read(fds[0], buffer, sizeof buffer)) > 0) result.append(buffer, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return result;
+}
+
+// The directory stays open to everyone, so what is denied is the file itself.
+void make_unprivileged_case(const testing::TempDir& dir, const std::string& path, mode_t file_mode) {
+  make_database(path, 10);
+  ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
+  ASSERT_EQ(chmod(path.c_str(), file_mode), 0);
+}
+
+TEST(OpenErrorsTest, FileWithoutReadPermissionIsRefused) {
   testing::TempDir dir;
   const std::string path = dir.file("b2bua.db");
-  make_database(path, 10);
-  ASSERT_EQ(chmod(path.c_str(), 0), 0);
-  expect_open_fails(path, "unable to open database file");
+  ASSERT_NO_FATAL_FAILURE(make_unprivileged_case(dir, path, 0600));
+  if (geteuid() != 0) {
+    ASSERT_EQ(chmod(path.c_str(), 0), 0);
+  }
+  const std::string message = open_as_unprivileged_user(path);
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_NE(message.find("unable to open database file"), std::string::npos) << message;
+}
+
+TEST(OpenErrorsTest, FileWithoutWritePermissionIsRefused) {
+  testing::TempDir dir;
+  const std::string path = dir.file("b2bua.db");
+  ASSERT_NO_FATAL_FAILURE(make_unprivileged_case(dir, path, 0644));
+  if (geteuid() != 0) {
+    ASSERT_EQ(chmod(path.c_str(), 0444), 0);
+  }
+  const std::string message = open_as_unprivileged_user(path);
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_NE(message.find("readonly"), std::string::npos) << message;
 }
 
 TEST(OpenErrorsTest, DatabaseTruncatedInTheMiddleIsRefused) {
