@@ -103,35 +103,26 @@ std::string open_as_unprivileged_user(const std::string& path) {
   return result;
 }
 
-// The directory stays open to everyone, so what is denied is the file itself.
-void make_unprivileged_case(const testing::TempDir& dir, const std::string& path, mode_t file_mode) {
+// A database whose file mode denies the unprivileged user; the directory stays open to everyone,
+// so what is denied is the file itself. Non-root runs use the stricter `own_mode`, as the
+// owner is then the unprivileged user.
+void expect_unprivileged_open_fails(mode_t root_mode, mode_t own_mode, const std::string& sqlite_words) {
+  testing::TempDir dir;
+  const std::string path = dir.file("b2bua.db");
   make_database(path, 10);
   ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
-  ASSERT_EQ(chmod(path.c_str(), file_mode), 0);
+  ASSERT_EQ(chmod(path.c_str(), geteuid() == 0 ? root_mode : own_mode), 0);
+  const std::string message = open_as_unprivileged_user(path);
+  EXPECT_NE(message.find(path), std::string::npos) << message;
+  EXPECT_NE(message.find(sqlite_words), std::string::npos) << message;
 }
 
 TEST(OpenErrorsTest, FileWithoutReadPermissionIsRefused) {
-  testing::TempDir dir;
-  const std::string path = dir.file("b2bua.db");
-  ASSERT_NO_FATAL_FAILURE(make_unprivileged_case(dir, path, 0600));
-  if (geteuid() != 0) {
-    ASSERT_EQ(chmod(path.c_str(), 0), 0);
-  }
-  const std::string message = open_as_unprivileged_user(path);
-  EXPECT_NE(message.find(path), std::string::npos) << message;
-  EXPECT_NE(message.find("unable to open database file"), std::string::npos) << message;
+  expect_unprivileged_open_fails(0600, 0, "unable to open database file");
 }
 
 TEST(OpenErrorsTest, FileWithoutWritePermissionIsRefused) {
-  testing::TempDir dir;
-  const std::string path = dir.file("b2bua.db");
-  ASSERT_NO_FATAL_FAILURE(make_unprivileged_case(dir, path, 0644));
-  if (geteuid() != 0) {
-    ASSERT_EQ(chmod(path.c_str(), 0444), 0);
-  }
-  const std::string message = open_as_unprivileged_user(path);
-  EXPECT_NE(message.find(path), std::string::npos) << message;
-  EXPECT_NE(message.find("readonly"), std::string::npos) << message;
+  expect_unprivileged_open_fails(0644, 0444, "readonly");
 }
 
 TEST(OpenErrorsTest, DatabaseTruncatedInTheMiddleIsRefused) {
