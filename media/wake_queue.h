@@ -27,12 +27,13 @@ class WakeQueue {
 
   // Any thread. Only the push that makes the queue non-empty writes the eventfd: later pushes
   // ride on the wake-up already pending.
-  void push(T item) {
+  template <class... Args>
+  void push(Args&&... args) {
     bool was_empty = false;
     {
       std::lock_guard lock(mutex_);
       was_empty = items_.empty();
-      items_.push_back(std::move(item));
+      items_.emplace_back(std::forward<Args>(args)...);
     }
     if (was_empty) {
       const uint64_t one = 1;

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <memory>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <unordered_map>
 #include <variant>
 
@@ -57,7 +59,10 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  void post(Command c) { commands_.push(std::move(c)); }
+  template <class C>
+  void post(C&& c) {
+    commands_.push(std::in_place_type<std::decay_t<C>>, std::forward<C>(c));
+  }
   // Queues Stop and waits for the thread: open sessions are released first.
   void stop_and_join();
 

@@ -29,11 +29,11 @@ struct MediaEvent {
 class QueuedEvents : public MediaEvents {
  public:
   void on_latched(SessionId id, int leg, const Endpoint& peer) override {
-    queue.push({MediaEvent::latched, id, leg, peer, {}});
+    queue.push(MediaEvent{MediaEvent::latched, id, leg, peer, {}});
   }
-  void on_media_timeout(SessionId id) override { queue.push({MediaEvent::timeout, id, -1, {}, {}}); }
+  void on_media_timeout(SessionId id) override { queue.push(MediaEvent{MediaEvent::timeout, id, -1, {}, {}}); }
   void on_released(SessionId id, const std::array<LegStats, 2>& stats) override {
-    queue.push({MediaEvent::released, id, -1, {}, stats});
+    queue.push(MediaEvent{MediaEvent::released, id, -1, {}, stats});
   }
 
   // Waits (on the caller's thread) until an event satisfies `match`; events seen are kept.
