@@ -57,6 +57,7 @@ struct Registrar {
   int block_after_failures = 5;// failed authentications from one address before a block
   int block_window = 60;       // ... counted within this many seconds
   int block_duration = 600;    // seconds the address is then ignored
+  bool sha256 = false;         // also challenge with SHA-256 digest (RFC 8760), offered first
 };
 
 struct Extension {

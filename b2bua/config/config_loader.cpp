@@ -276,7 +276,7 @@ void read_wan(Validator& v, const json& root, Config& c) {
 void read_registrar(Validator& v, const json& root, Config& c) {
   const json* r = v.member(root, "", "registrar", false);
   if (!r || !v.object(*r, "registrar", {"min_expires", "max_expires", "default_expires", "qualify_interval",
-                                        "nonce_lifetime", "block_after_failures", "block_window", "block_duration"})) {
+                                        "nonce_lifetime", "block_after_failures", "block_window", "block_duration", "sha256"})) {
     return;
   }
   auto& g = c.registrar;
@@ -288,6 +288,7 @@ void read_registrar(Validator& v, const json& root, Config& c) {
   v.integer(*r, "registrar", "block_after_failures", g.block_after_failures, 1, 1000);
   v.integer(*r, "registrar", "block_window", g.block_window, 1, 86400);
   v.integer(*r, "registrar", "block_duration", g.block_duration, 0, 604800);
+  v.boolean(*r, "registrar", "sha256", g.sha256);
   if (g.min_expires > g.max_expires) v.error("registrar.min_expires", "is larger than registrar.max_expires");
   if (g.default_expires < g.min_expires || g.default_expires > g.max_expires) {
     v.error("registrar.default_expires", "must lie between min_expires and max_expires");

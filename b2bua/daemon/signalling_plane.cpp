@@ -5,6 +5,7 @@
 
 #include "b2bua/common/log.h"
 #include "b2bua/common/version.h"
+#include "b2bua/registrar/registrar.h"
 
 namespace b2bua::daemon {
 namespace {
@@ -41,7 +42,7 @@ SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::
   }
   context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media};
   // Features, in start order; each gets the context and the config.
-  // [registrar]
+  features_.push_back(std::make_unique<registrar::Registrar>(context_, c));
   // [trunks]
   // [calls]
   // [status]

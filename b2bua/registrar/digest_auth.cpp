@@ -1,0 +1,230 @@
+#include "b2bua/registrar/digest_auth.h"
+
+#include <sofia-sip/su_md5.h>
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "b2bua/registrar/sha256.h"
+
+namespace b2bua::registrar {
+namespace {
+
+constexpr size_t kTimeHex = 16, kCounterHex = 16, kMacHex = 32;
+constexpr size_t kNonceHex = kTimeHex + kCounterHex + kMacHex;
+
+std::string random_secret() {
+  std::random_device device;  // /dev/urandom on Linux
+  std::string s(32, '\0');
+  for (auto& ch : s) ch = static_cast<char>(device() & 0xff);
+  return s;
+}
+
+std::string hex64(uint64_t v) {
+  std::array<uint8_t, 8> bytes{};
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+  return to_hex(bytes);
+}
+
+bool parse_hex64(std::string_view text, uint64_t& out) {
+  if (text.size() != 16) return false;
+  out = 0;
+  for (char ch : text) {
+    int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+    if (d < 0) return false;
+    out = out << 4 | static_cast<uint64_t>(d);
+  }
+  return true;
+}
+
+// RFC 2617: nc is exactly 8 hex digits.
+bool parse_nc(const std::string& text, uint32_t& out) {
+  if (text.size() != 8) return false;
+  out = 0;
+  for (char ch : text) {
+    char c = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return false;
+    out = out << 4 | static_cast<uint32_t>(d);
+  }
+  return true;
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string lowercase(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string unquote(std::string_view v) {
+  if (v.size() < 2 || v.front() != '"' || v.back() != '"') return std::string(v);
+  std::string out;
+  for (size_t i = 1; i + 1 < v.size(); ++i) {
+    if (v[i] == '\\' && i + 2 < v.size()) ++i;
+    out += v[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string md5_hex(std::string_view text) {
+  su_md5_t ctx;
+  su_md5_init(&ctx);
+  su_md5_update(&ctx, text.data(), text.size());
+  char hex[33];
+  su_md5_hexdigest(&ctx, hex);
+  return std::string(hex, 32);
+}
+
+std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
+
+static std::string hash_hex(bool sha, std::string_view text) { return sha ? sha256_hex(text) : md5_hex(text); }
+
+DigestAuth::DigestAuth(DigestSettings settings, std::string secret)
+    : settings_(std::move(settings)), secret_(secret.empty() ? random_secret() : std::move(secret)) {
+  std::random_device device;
+  counter_ = uint64_t{device()} << 32 | device();  // nonces differ across restarts too
+}
+
+void DigestAuth::update(const DigestSettings& settings) { settings_ = settings; }
+
+std::string DigestAuth::sign(std::string_view payload) const {
+  return to_hex(hmac_sha256(secret_, payload)).substr(0, kMacHex);
+}
+
+std::string DigestAuth::make_nonce(int64_t now) {
+  std::string payload = hex64(static_cast<uint64_t>(now)) + hex64(++counter_);
+  return payload + sign(payload);
+}
+
+DigestAuth::NonceState DigestAuth::check_nonce(const std::string& nonce, int64_t now, int64_t& issued) const {
+  uint64_t t = 0;
+  if (nonce.size() != kNonceHex || !parse_hex64(std::string_view(nonce).substr(0, kTimeHex), t)) {
+    return NonceState::forged;
+  }
+  std::string_view payload = std::string_view(nonce).substr(0, kTimeHex + kCounterHex);
+  if (!equal_constant_time(sign(payload), std::string_view(nonce).substr(kTimeHex + kCounterHex))) {
+    return NonceState::forged;
+  }
+  issued = static_cast<int64_t>(t);
+  if (issued > now + 5 || now - issued > settings_.nonce_lifetime_s) return NonceState::expired;
+  return NonceState::valid;
+}
+
+std::vector<std::string> DigestAuth::challenges(int64_t now, bool stale) {
+  std::string common = "realm=\"" + settings_.realm + "\", nonce=\"" + make_nonce(now) + "\", qop=\"auth\"" +
+                       (stale ? ", stale=true" : "");
+  std::vector<std::string> out;
+  if (settings_.offer_sha256) out.push_back("Digest " + common + ", algorithm=SHA-256");
+  out.push_back("Digest " + common + ", algorithm=MD5");
+  return out;
+}
+
+bool DigestAuth::accept_count(const std::string& nonce, int64_t issued, uint32_t nc, int64_t now) {
+  // Forget nonces that can no longer be used anyway.
+  while (!order_.empty()) {
+    auto it = tracked_.find(order_.front());
+    if (it != tracked_.end() && now - it->second.issued <= settings_.nonce_lifetime_s) break;
+    if (it != tracked_.end()) tracked_.erase(it);
+    order_.pop_front();
+  }
+  auto it = tracked_.find(nonce);
+  if (it == tracked_.end()) {
+    if (issued <= floor_) return false;  // its history was evicted: make the phone take a new one
+    while (tracked_.size() >= settings_.max_tracked_nonces && !order_.empty()) {
+      auto old = tracked_.find(order_.front());
+      if (old != tracked_.end()) {
+        floor_ = std::max(floor_, old->second.issued);
+        tracked_.erase(old);
+      }
+      order_.pop_front();
+    }
+    if (issued <= floor_) return false;
+    tracked_.emplace(nonce, Tracked{nc, issued});
+    order_.push_back(nonce);
+    return true;
+  }
+  if (nc <= it->second.highest_nc) return false;
+  it->second.highest_nc = nc;
+  return true;
+}
+
+DigestVerdict DigestAuth::verify(const DigestResponse& r, std::string_view method, const DigestSecret* secret,
+                                 int64_t now) {
+  if (r.realm != settings_.realm) return DigestVerdict::challenge;
+  int64_t issued = 0;
+  NonceState nonce_state = check_nonce(r.nonce, now, issued);
+  // A nonce we never signed (e.g. from before a restart) proves nothing either way.
+  if (nonce_state == NonceState::forged) return DigestVerdict::challenge;
+
+  bool sha = iequals(r.algorithm, "SHA-256");
+  bool md5 = r.algorithm.empty() || iequals(r.algorithm, "MD5");
+  uint32_t nc = 0;
+  // qop=auth is mandatory here: without it there is no nonce-count and so no replay check.
+  bool well_formed = (sha || md5) && iequals(r.qop, "auth") && parse_nc(r.nc, nc) && !r.cnonce.empty() &&
+                     !r.uri.empty() && !r.response.empty();
+
+  auto hash = [sha](std::string_view text) { return hash_hex(sha, text); };
+  std::string ha1;
+  if (secret && secret->password) {
+    ha1 = hash(r.username + ":" + settings_.realm + ":" + *secret->password);
+  } else if (secret && secret->ha1_md5 && md5) {
+    ha1 = lowercase(*secret->ha1_md5);
+  } else {
+    // Unknown user, or SHA-256 asked of an HA1-only extension: do the same work, then fail.
+    ha1 = hash(r.username + ":" + settings_.realm + ":" + secret_);
+    secret = nullptr;
+  }
+  bool match = equal_constant_time(digest_response(sha, ha1, r, method), lowercase(r.response));
+  if (!secret || !well_formed || !match) return DigestVerdict::failed;
+  if (nonce_state == NonceState::expired) return DigestVerdict::stale;
+  if (!accept_count(r.nonce, issued, nc, now)) return DigestVerdict::stale;
+  return DigestVerdict::ok;
+}
+
+std::string digest_response(bool sha256, const std::string& ha1, const DigestResponse& r, std::string_view method) {
+  auto hash = [sha256](std::string_view text) { return hash_hex(sha256, text); };
+  std::string ha2 = hash(std::string(method) + ":" + r.uri);
+  return hash(ha1 + ":" + r.nonce + ":" + r.nc + ":" + r.cnonce + ":" + r.qop + ":" + ha2);
+}
+
+std::optional<DigestResponse> find_digest_response(const sip_authorization_t* headers, const std::string& realm) {
+  for (const sip_authorization_t* h = headers; h; h = h->au_next) {
+    if (!h->au_scheme || !iequals(h->au_scheme, "Digest") || !h->au_params) continue;
+    DigestResponse r;
+    for (const msg_param_t* p = h->au_params; *p; ++p) {
+      std::string_view param(*p);
+      size_t eq = param.find('=');
+      if (eq == std::string_view::npos) continue;
+      std::string name = lowercase(std::string(param.substr(0, eq)));
+      std::string value = unquote(param.substr(eq + 1));
+      if (name == "username") r.username = value;
+      else if (name == "realm") r.realm = value;
+      else if (name == "nonce") r.nonce = value;
+      else if (name == "uri") r.uri = value;
+      else if (name == "response") r.response = value;
+      else if (name == "algorithm") r.algorithm = value;
+      else if (name == "cnonce") r.cnonce = value;
+      else if (name == "qop") r.qop = value;
+      else if (name == "nc") r.nc = value;
+    }
+    if (r.realm == realm) return r;
+  }
+  return std::nullopt;
+}
+
+}  // namespace b2bua::registrar

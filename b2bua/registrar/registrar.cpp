@@ -1,0 +1,259 @@
+#include "b2bua/registrar/registrar.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "b2bua/common/log.h"
+#include "b2bua/registrar/register_request.h"
+#include "b2bua/sip/sip_agent.h"
+
+namespace b2bua::registrar {
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+DigestSettings digest_settings(const config::Config& c) {
+  DigestSettings s;
+  s.realm = c.lan.realm;
+  s.nonce_lifetime_s = c.registrar.nonce_lifetime;
+  s.offer_sha256 = c.registrar.sha256;
+  return s;
+}
+
+GuardSettings guard_settings(const config::Registrar& r) {
+  GuardSettings s;
+  s.failures = r.block_after_failures;
+  s.window_s = r.block_window;
+  s.duration_s = r.block_duration;
+  return s;
+}
+
+const char* kind_name(BindingChange::Kind kind) {
+  switch (kind) {
+    case BindingChange::Kind::added: return "binding_added";
+    case BindingChange::Kind::refreshed: return "binding_refreshed";
+    case BindingChange::Kind::removed: return "binding_removed";
+    case BindingChange::Kind::expired: return "binding_expired";
+  }
+  return "binding_changed";
+}
+
+// "<sip:10@192.168.1.20:5060>;expires=118;q=0.5, <...>": every binding of the AoR with its
+// remaining time (RFC 3261 10.3 step 8), as one comma-separated Contact value.
+std::string contact_list(const std::vector<Binding>& bindings, int64_t now) {
+  std::string out;
+  for (const auto& b : bindings) {
+    if (!out.empty()) out += ", ";
+    out += "<" + b.contact + ">;expires=" + std::to_string(std::max<int64_t>(0, b.expires_at - now));
+    if (b.q < 1.0) {
+      char q[16];
+      std::snprintf(q, sizeof q, "%.3g", b.q);
+      out += std::string(";q=") + q;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Registrar::Registrar(const daemon::PlaneContext& context, const config::Config& config)
+    : context_(context),
+      config_(config),
+      digest_(digest_settings(config)),
+      guard_(guard_settings(config.registrar)),
+      table_(context.store->bindings()),
+      qualifier_(*context.lan, config.lan.realm,
+                 [this](const std::string& aor, const std::string& contact, bool reachable) {
+                   on_qualify_result(aor, contact, reachable);
+                 }),
+      ticker_(context.root) {
+  qualifier_.set_interval(config_.registrar.qualify_interval);
+  size_t restored = table_.restore(unix_now());
+  // Extensions removed from the config while we were down lose their bindings now.
+  for (const auto& aor : table_.aors()) {
+    if (!config_.find_extension(aor)) {
+      for (const auto& c : table_.remove_aor(aor)) log_change(c, "extension_removed");
+    }
+  }
+  context_.lan->on_request(nua_i_register, [this](const sip::NuaEvent& ev) { on_register(ev); });
+  ticker_.every(1000, [this] { tick(); });
+  B2BUA_LOG(info, "registrar", "started", {{"bindings_restored", restored}, {"realm", config_.lan.realm},
+                                           {"qualify_interval", config_.registrar.qualify_interval}});
+}
+
+Registrar::~Registrar() {
+  ticker_.cancel();
+  qualifier_.stop();
+}
+
+void Registrar::log_change(const BindingChange& change, const char* reason) const {
+  const Binding& b = change.binding;
+  bool gone = change.kind == BindingChange::Kind::removed || change.kind == BindingChange::Kind::expired;
+  // A refresh is routine; the admin's log shows changes (debug shows refreshes).
+  auto level = change.kind == BindingChange::Kind::refreshed ? log::Level::debug : log::Level::info;
+  if (!log::enabled(level)) return;
+  log::write(level, "registrar", kind_name(change.kind),
+             {{"ext", b.aor},
+              {"contact", contact_host_port(b.contact)},
+              {"flow", b.transport + ":" + b.source},
+              {"user_agent", b.user_agent},
+              {"expires", gone ? int64_t{0} : b.expires_at - b.updated_at},
+              {"reason", reason}});
+}
+
+void Registrar::on_register(const sip::NuaEvent& ev) {
+  nua_t* nua = ev.nua;
+  nua_handle_t* nh = ev.nh;
+  const sip_t* sip = ev.sip;
+  const int64_t now = unix_now();
+
+  // Every exit answers (or deliberately stays silent) and then releases the handle.
+  auto respond = [&](int status, const char* phrase, const std::vector<std::string>& challenges = {},
+                     const std::string& contacts = {}, int min_expires = 0) {
+    std::string min_expires_text = std::to_string(min_expires);
+    nua_respond(nh, status, phrase, NUTAG_WITH_THIS(nua),
+                TAG_IF(challenges.size() > 0, SIPTAG_WWW_AUTHENTICATE_STR(challenges.size() > 0 ? challenges[0].c_str() : "")),
+                TAG_IF(challenges.size() > 1, SIPTAG_WWW_AUTHENTICATE_STR(challenges.size() > 1 ? challenges[1].c_str() : "")),
+                TAG_IF(!contacts.empty(), SIPTAG_CONTACT_STR(contacts.c_str())),
+                TAG_IF(min_expires > 0, SIPTAG_MIN_EXPIRES_STR(min_expires_text.c_str())), TAG_END());
+    nua_handle_destroy(nh);
+  };
+  // Silence: the transaction is dropped without a response (nua sends none for a destroyed
+  // handle of a non-BYE request), so a scanner learns nothing and gets no amplification.
+  auto drop = [&] { nua_handle_destroy(nh); };
+
+  std::string ip, transport;
+  uint16_t port = 0;
+  if (!sip || !sip::request_source(nua, ip, port, transport)) return respond(SIP_400_BAD_REQUEST);
+  const std::string source = ip + ":" + std::to_string(port);
+
+  if (!config_.lan.contains(ip)) {
+    B2BUA_LOG(debug, "registrar", "outside_lan", {{"source", source}});
+    if (config_.lan.outside == config::OutsidePolicy::drop) return drop();
+    return respond(SIP_403_FORBIDDEN);
+  }
+  if (guard_.blocked(ip, now)) return drop();
+
+  const char* to_user = sip->sip_to ? sip->sip_to->a_url->url_user : nullptr;
+  if (!to_user || !*to_user) return respond(400, "Missing AoR User");
+  const std::string aor = to_user;
+
+  auto credentials = find_digest_response(sip->sip_authorization, config_.lan.realm);
+  if (!credentials) return respond(SIP_401_UNAUTHORIZED, digest_.challenges(now, false));
+  const config::Extension* ext = config_.find_extension(credentials->username);
+  DigestSecret secret;
+  if (ext) secret = DigestSecret{ext->password, ext->ha1};
+  switch (digest_.verify(*credentials, "REGISTER", ext ? &secret : nullptr, now)) {
+    case DigestVerdict::challenge: return respond(SIP_401_UNAUTHORIZED, digest_.challenges(now, false));
+    case DigestVerdict::stale: return respond(SIP_401_UNAUTHORIZED, digest_.challenges(now, true));
+    case DigestVerdict::failed:
+      // Unknown user and wrong password: same status, same phrase, same headers.
+      B2BUA_LOG(info, "registrar", "auth_failed", {{"source", source}, {"user", credentials->username}});
+      ++auth_failures_total_;
+      if (guard_.record_failure(ip, now)) {
+        ++blocks_total_;
+        B2BUA_LOG(warn, "registrar", "source_blocked", {{"source", ip}, {"seconds", config_.registrar.block_duration},
+                                                        {"failures", config_.registrar.block_after_failures}});
+      }
+      return respond(SIP_403_FORBIDDEN);
+    case DigestVerdict::ok: break;
+  }
+  guard_.record_success(ip);
+  if (credentials->username != aor) {
+    // An extension may only register itself (sofia's auth module does not check this).
+    B2BUA_LOG(info, "registrar", "aor_mismatch", {{"source", source}, {"user", credentials->username}, {"aor", aor}});
+    return respond(SIP_403_FORBIDDEN);
+  }
+
+  ParsedRegister parsed = parse_register(sip, config_.registrar, aor);
+  if (parsed.status == 423) return respond(parsed.status, parsed.phrase, {}, {}, config_.registrar.min_expires);
+  if (parsed.status != 0) return respond(parsed.status, parsed.phrase);
+  RegisterUpdate& update = parsed.update;
+  update.transport = transport;
+  update.source = source;
+
+  std::vector<BindingChange> changes;
+  if (!table_.apply(update, now, changes)) return respond(400, "CSeq Out Of Order");
+  for (const auto& c : changes) log_change(c, "register");
+  respond(SIP_200_OK, {}, contact_list(table_.of(aor), now));
+}
+
+void Registrar::tick() {
+  const int64_t now = unix_now();
+  for (const auto& c : table_.expire(now)) log_change(c, "expired");
+  qualifier_.tick(table_, now);
+}
+
+void Registrar::on_qualify_result(const std::string& aor, const std::string& contact, bool reachable) {
+  if (!table_.set_reachable(aor, contact, reachable)) return;
+  B2BUA_LOG(info, "registrar", reachable ? "binding_reachable" : "binding_unreachable",
+            {{"ext", aor}, {"contact", contact_host_port(contact)}});
+}
+
+void Registrar::apply_config(const config::Config&, const config::Config& now) {
+  config_ = now;
+  digest_.update(digest_settings(now));
+  guard_.update(guard_settings(now.registrar));
+  qualifier_.set_interval(now.registrar.qualify_interval);
+  // Changed passwords apply to the next REGISTER by themselves (credentials are looked up per
+  // request); removed extensions lose their bindings now.
+  for (const auto& aor : table_.aors()) {
+    if (!config_.find_extension(aor)) {
+      for (const auto& c : table_.remove_aor(aor)) log_change(c, "extension_removed");
+    }
+  }
+}
+
+void Registrar::shutdown(std::function<void()> done) {
+  ticker_.cancel();
+  qualifier_.stop();
+  // Bindings stay in the database: phones keep their registration across a restart.
+  done();
+}
+
+std::vector<Binding> Registrar::reachable_bindings(const std::string& extension) const {
+  std::vector<Binding> out = table_.of(extension);
+  const int64_t now = unix_now();
+  std::erase_if(out, [now](const Binding& b) { return !b.reachable || b.expires_at <= now; });
+  std::stable_sort(out.begin(), out.end(), [](const Binding& a, const Binding& b) { return a.q > b.q; });
+  return out;
+}
+
+void Registrar::describe(nlohmann::json& status) const {
+  auto& extensions = status["extensions"];
+  if (!extensions.is_array()) extensions = nlohmann::json::array();
+  std::map<std::string, nlohmann::json> by_aor;
+  table_.for_each([&](const Binding& b) {
+    by_aor[b.aor].push_back({{"contact", b.contact}, {"source", b.source}, {"transport", b.transport},
+                             {"user_agent", b.user_agent}, {"expires_at", b.expires_at}, {"q", b.q},
+                             {"reachable", b.reachable}});
+  });
+  for (const auto& ext : config_.extensions) {
+    auto entry = std::find_if(extensions.begin(), extensions.end(), [&](const nlohmann::json& e) {
+      return e.is_object() && e.value("number", "") == ext.number;
+    });
+    if (entry == extensions.end()) {
+      extensions.push_back({{"number", ext.number}});
+      entry = extensions.end() - 1;
+    }
+    auto found = by_aor.find(ext.number);
+    (*entry)["bindings"] = found == by_aor.end() ? nlohmann::json::array() : found->second;
+  }
+  status["registrar"] = {{"auth_failures_total", auth_failures_total_},
+                         {"blocks_total", blocks_total_},
+                         {"blocked_now", guard_.blocked_count(unix_now())},
+                         {"bindings", table_.size()}};
+}
+
+std::vector<Binding> Registrar::snapshot() const {
+  std::vector<Binding> out;
+  out.reserve(table_.size());
+  table_.for_each([&](const Binding& b) { out.push_back(b); });
+  return out;
+}
+
+}  // namespace b2bua::registrar

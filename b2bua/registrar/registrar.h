@@ -1,0 +1,56 @@
+// The LAN registrar (RFC 3261 section 10.3): phones REGISTER to the LAN agent; this feature
+// checks where they come from, authenticates them (digest_auth.h), keeps their bindings
+// (binding_table.h, persisted), qualifies them (qualify.h) and answers with every binding.
+//
+// Other features (calls, status) use the two queries at the bottom; both are SIP-thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "b2bua/config/config.h"
+#include "b2bua/daemon/feature.h"
+#include "b2bua/registrar/auth_guard.h"
+#include "b2bua/registrar/binding_table.h"
+#include "b2bua/registrar/digest_auth.h"
+#include "b2bua/registrar/qualify.h"
+#include "b2bua/sip/timer.h"
+
+namespace b2bua::registrar {
+
+class Registrar final : public daemon::Feature {
+ public:
+  Registrar(const daemon::PlaneContext& context, const config::Config& config);
+  ~Registrar() override;
+
+  const char* name() const override { return "registrar"; }
+  void apply_config(const config::Config& before, const config::Config& now) override;
+  void shutdown(std::function<void()> done) override;
+  // "bindings" on each entry of status["extensions"], and status["registrar"] counters.
+  void describe(nlohmann::json& status) const override;
+
+  // The bindings a call to `extension` should fork to: reachable ones, highest q first. Send
+  // the request to b.contact through flow_uri(b) (NUTAG_PROXY), never to the Contact's host.
+  std::vector<Binding> reachable_bindings(const std::string& extension) const;
+  // Every binding, for the status page.
+  std::vector<Binding> snapshot() const;
+
+ private:
+  void on_register(const sip::NuaEvent& ev);
+  void tick();
+  void log_change(const BindingChange& change, const char* reason) const;
+  void on_qualify_result(const std::string& aor, const std::string& contact, bool reachable);
+
+  daemon::PlaneContext context_;
+  config::Config config_;
+  DigestAuth digest_;
+  AuthGuard guard_;
+  BindingTable table_;
+  Qualifier qualifier_;
+  sip::Timer ticker_;
+  uint64_t auth_failures_total_ = 0;
+  uint64_t blocks_total_ = 0;
+};
+
+}  // namespace b2bua::registrar
