@@ -7,6 +7,7 @@
 #include "b2bua/common/version.h"
 #include "b2bua/config/config_loader.h"
 #include "b2bua/daemon/daemon.h"
+#include "b2bua/status/status_command.h"
 
 namespace {
 
@@ -16,6 +17,8 @@ void usage(FILE* out) {
   std::fprintf(out,
                "usage: b2bua run [--config FILE]     run in the foreground (logs to stderr)\n"
                "       b2bua check-config [FILE]     validate a config file; prints OK or every error\n"
+               "       b2bua status [--config FILE] [--json]\n"
+               "                                     ask the running daemon (status.listen) for its status\n"
                "       b2bua --version\n"
                "FILE defaults to %s\n",
                kDefaultConfig);
@@ -31,6 +34,21 @@ int check_config(const std::string& path) {
   }
   std::printf("OK\n");
   return 0;
+}
+
+// `--config FILE` (or -c) for every command, `--json` where `json` is given.
+bool parse_options(const std::vector<std::string>& args, std::string& path, bool* json) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    if ((args[i] == "--config" || args[i] == "-c") && i + 1 < args.size()) {
+      path = args[++i];
+    } else if (json && args[i] == "--json") {
+      *json = true;
+    } else {
+      std::fprintf(stderr, "b2bua %s: unexpected argument '%s'\n", args[0].c_str(), args[i].c_str());
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -54,16 +72,15 @@ int main(int argc, char** argv) {
     if (args.size() > 2) return usage(stderr), 2;
     return check_config(args.size() == 2 ? args[1] : kDefaultConfig);
   }
+  if (cmd == "status") {
+    std::string path = kDefaultConfig;
+    bool json = false;
+    if (!parse_options(args, path, &json)) return 2;
+    return b2bua::status::run_status_command(path, json, stdout, stderr);
+  }
   if (cmd == "run") {
     std::string path = kDefaultConfig;
-    for (size_t i = 1; i < args.size(); ++i) {
-      if ((args[i] == "--config" || args[i] == "-c") && i + 1 < args.size()) {
-        path = args[++i];
-      } else {
-        std::fprintf(stderr, "b2bua run: unexpected argument '%s'\n", args[i].c_str());
-        return 2;
-      }
-    }
+    if (!parse_options(args, path, nullptr)) return 2;
     return b2bua::daemon::run_daemon(path);
   }
   std::fprintf(stderr, "b2bua: unknown command '%s'\n", cmd.c_str());

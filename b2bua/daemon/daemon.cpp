@@ -11,6 +11,7 @@
 #include "b2bua/daemon/service_notify.h"
 #include "b2bua/daemon/signalling_plane.h"
 #include "b2bua/sip/sip_thread.h"
+#include "b2bua/status/status_endpoint.h"
 #include "media/media_plane.h"
 #include "storage/store.h"
 
@@ -118,12 +119,23 @@ int run_daemon(const std::string& config_path) {
     media->stop();
     return 1;
   }
-  notify_service_manager("READY=1");
-  B2BUA_LOG(info, "daemon", "started", {{"lan", config->lan.listen.front().to_sip_url()},
-                                        {"wan", config->wan.address.empty() ? "none" : config->wan.address},
-                                        {"trunks", config->trunks.size()}, {"extensions", config->extensions.size()}});
+  // The status endpoint reads snapshots from the SIP thread: it starts after it, stops before it.
+  int exit_code = 0;
+  std::unique_ptr<status::StatusServer> status_endpoint;
+  try {
+    status_endpoint = status::start_status_endpoint(*config, sip, plane, *store);
+  } catch (const std::exception& e) {
+    B2BUA_LOG(error, "daemon", "not_started", {{"reason", e.what()}});
+    exit_code = 1;
+  }
+  if (exit_code == 0) {
+    notify_service_manager("READY=1");
+    B2BUA_LOG(info, "daemon", "started", {{"lan", config->lan.listen.front().to_sip_url()},
+                                          {"wan", config->wan.address.empty() ? "none" : config->wan.address},
+                                          {"trunks", config->trunks.size()}, {"extensions", config->extensions.size()}});
+  }
 
-  for (;;) {
+  while (exit_code == 0) {
     siginfo_t info{};
     int sig = sigwaitinfo(&signals, &info);
     if (sig == SIGHUP) {
@@ -137,6 +149,7 @@ int run_daemon(const std::string& config_path) {
         log::set_level(to_log_level(next.config->log.level));
         media->apply(media_settings(*next.config));
         config = next.config;
+        status_endpoint->set_token(config->status.token);
         sip.post([&plane, cfg = next.config] { plane->apply_config(cfg); });
       }
       notify_service_manager("READY=1");
@@ -148,6 +161,7 @@ int run_daemon(const std::string& config_path) {
     }
   }
 
+  if (status_endpoint) status_endpoint->stop();
   notify_service_manager("STOPPING=1");
   sip.post([&] { plane->shutdown(3000, [&] { sip.stop_loop(); }); });
   sip.join();
@@ -159,7 +173,7 @@ int run_daemon(const std::string& config_path) {
   }
   store.reset();
   B2BUA_LOG(info, "daemon", "stopped", {});
-  return 0;
+  return exit_code;
 }
 
 }  // namespace b2bua::daemon

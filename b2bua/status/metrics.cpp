@@ -1,0 +1,229 @@
+#include "b2bua/status/metrics.h"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string_view>
+#include <tuple>
+#include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
+
+namespace b2bua::status {
+namespace {
+
+using nlohmann::json;
+
+struct Sample {
+  std::string labels;  // already rendered: {trunk="provider"} or empty
+  double value;
+};
+
+// One metric family: HELP and TYPE once, then its samples; nothing at all without samples.
+class Family {
+ public:
+  Family(std::string name, const char* type, const char* help) : name_(std::move(name)), type_(type), help_(help) {}
+
+  void add(double value, const std::string& labels = {}) { samples_.push_back({labels, value}); }
+
+  void write(std::string& out) const {
+    if (samples_.empty()) return;
+    out += "# HELP " + name_ + " " + help_ + "\n";
+    out += "# TYPE " + name_ + " " + type_ + "\n";
+    for (const auto& s : samples_) out += name_ + s.labels + " " + number(s.value) + "\n";
+  }
+
+ private:
+  static std::string number(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+    if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+  }
+
+  std::string name_;
+  const char* type_;
+  const char* help_;
+  std::vector<Sample> samples_;
+};
+
+// Exposition format: label values escape backslash, double quote and newline.
+std::string escape_label(const std::string& v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string label(const char* key, const std::string& value) {
+  return std::string("{") + key + "=\"" + escape_label(value) + "\"}";
+}
+
+const json* member(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+bool number_at(const json& j, const char* key, double& out) {
+  const json* v = member(j, key);
+  if (!v || !v->is_number()) return false;
+  out = v->get<double>();
+  return true;
+}
+
+std::string text_at(const json& j, const char* key) {
+  const json* v = member(j, key);
+  if (!v) return {};
+  return v->is_string() ? v->get<std::string>() : v->dump();
+}
+
+const json& array_at(const json& j, const char* key) {
+  static const json empty = json::array();
+  const json* v = member(j, key);
+  return v && v->is_array() ? *v : empty;
+}
+
+void add_trunks(const json& status, std::vector<Family>& out) {
+  Family configured("b2bua_trunks_configured", "gauge", "Trunks in the config, enabled or not.");
+  Family enabled("b2bua_trunk_enabled", "gauge", "1 when the trunk is enabled in the config.");
+  Family registered("b2bua_trunk_registered", "gauge", "1 while the trunk's registration is active.");
+  Family registered_count("b2bua_trunks_registered", "gauge", "Trunks whose registration is active.");
+  Family last_status("b2bua_trunk_last_status", "gauge", "Last final SIP response code to the trunk's REGISTER.");
+  Family rtt("b2bua_trunk_keepalive_rtt_seconds", "gauge", "Round-trip time of the trunk's last keep-alive.");
+  const json& trunks = array_at(status, "trunks");
+  if (member(status, "trunks")) configured.add(static_cast<double>(trunks.size()));
+  double registered_total = 0;
+  bool any_state = false;
+  for (const auto& t : trunks) {
+    std::string l = label("trunk", text_at(t, "name"));
+    if (const json* e = member(t, "enabled"); e && e->is_boolean()) enabled.add(e->get<bool>() ? 1 : 0, l);
+    if (const json* s = member(t, "state"); s && s->is_string()) {
+      any_state = true;
+      bool up = s->get<std::string>() == "registered";
+      registered.add(up ? 1 : 0, l);
+      registered_total += up ? 1 : 0;
+    }
+    double v = 0;
+    if (number_at(t, "last_status", v)) last_status.add(v, l);
+    if (number_at(t, "keepalive_rtt_ms", v)) rtt.add(v / 1000.0, l);
+  }
+  if (any_state) registered_count.add(registered_total);
+  for (auto* f : {&configured, &enabled, &registered, &registered_count, &last_status, &rtt}) out.push_back(std::move(*f));
+}
+
+void add_extensions(const json& status, std::vector<Family>& out) {
+  Family configured("b2bua_extensions_configured", "gauge", "Extensions in the config.");
+  Family bindings("b2bua_bindings", "gauge", "Registered contacts (bindings) of the extension.");
+  Family reachable("b2bua_bindings_reachable", "gauge", "Bindings of the extension that answered the last qualify.");
+  const json& extensions = array_at(status, "extensions");
+  if (member(status, "extensions")) configured.add(static_cast<double>(extensions.size()));
+  for (const auto& e : extensions) {
+    const json* b = member(e, "bindings");
+    if (!b || !b->is_array()) continue;
+    std::string l = label("extension", text_at(e, "number"));
+    bindings.add(static_cast<double>(b->size()), l);
+    double up = 0;
+    for (const auto& binding : *b) {
+      const json* r = member(binding, "reachable");
+      if (!r || (r->is_boolean() && r->get<bool>())) up += 1;
+    }
+    reachable.add(up, l);
+  }
+  for (auto* f : {&configured, &bindings, &reachable}) out.push_back(std::move(*f));
+}
+
+void add_calls(const json& status, std::vector<Family>& out) {
+  Family active("b2bua_active_calls", "gauge", "Calls in progress.");
+  if (const json* calls = member(status, "calls"); calls && calls->is_array()) active.add(static_cast<double>(calls->size()));
+  out.push_back(std::move(active));
+
+  Family total("b2bua_calls_total", "counter", "Finished calls since start, by final SIP response code.");
+  if (const json* totals = member(status, "call_totals")) {
+    if (const json* by_code = member(*totals, "by_final_code"); by_code && by_code->is_object()) {
+      for (const auto& [code, n] : by_code->items()) {
+        if (n.is_number()) total.add(n.get<double>(), label("code", code));
+      }
+    }
+  }
+  out.push_back(std::move(total));
+
+  // Until a call counter exists this is what storage knows; a gauge, since records roll off.
+  Family recent("b2bua_recent_call_records", "gauge", "Call records among the newest kept for /status, by final SIP response code.");
+  if (const json* records = member(status, "recent_calls"); records && records->is_array()) {
+    std::map<int, int> by_code;
+    for (const auto& r : *records) {
+      double code = 0;
+      if (number_at(r, "final_code", code)) ++by_code[static_cast<int>(code)];
+    }
+    for (const auto& [code, n] : by_code) recent.add(n, label("code", std::to_string(code)));
+  }
+  out.push_back(std::move(recent));
+}
+
+// Numbers a part of the snapshot reports as they are: one row per sample.
+struct PlainSample {
+  const char* part;        // top-level key of the part
+  const char* key;         // member of the part
+  const char* name;        // metric family
+  const char* type;
+  const char* help;
+  const char* reason;      // value of a "reason" label, or null
+};
+
+constexpr PlainSample kPlainSamples[] = {
+    {"relay", "sessions", "b2bua_relay_sessions", "gauge", "Relay sessions (calls with media through b2bua).", nullptr},
+    {"relay", "packets_total", "b2bua_relay_packets_total", "counter", "RTP/RTCP packets relayed since start.", nullptr},
+    {"relay", "dropped_source_total", "b2bua_relay_dropped_packets_total", "counter",
+     "Packets dropped by the relay since start, by reason.", "source"},
+    {"relay", "dropped_invalid_total", "b2bua_relay_dropped_packets_total", "counter",
+     "Packets dropped by the relay since start, by reason.", "invalid"},
+    {"registrar", "auth_failures_total", "b2bua_auth_failures_total", "counter",
+     "Failed digest authentications since start.", nullptr},
+    {"registrar", "blocks_total", "b2bua_auth_blocks_total", "counter",
+     "Source addresses blocked after repeated failures, since start.", nullptr},
+    {"registrar", "blocked_now", "b2bua_auth_blocked_sources", "gauge", "Source addresses blocked right now.", nullptr},
+};
+
+void add_plain_samples(const json& status, std::vector<Family>& out) {
+  const char* last_name = "";
+  for (const auto& p : kPlainSamples) {
+    if (std::string_view(p.name) != last_name) out.emplace_back(p.name, p.type, p.help);
+    last_name = p.name;
+    double v = 0;
+    const json* part = member(status, p.part);
+    if (part && number_at(*part, p.key, v)) out.back().add(v, p.reason ? label("reason", p.reason) : std::string());
+  }
+}
+
+}  // namespace
+
+std::string render_metrics(const json& status) {
+  std::vector<Family> families;
+  Family info("b2bua_info", "gauge", "Always 1; the version is in the label.");
+  if (member(status, "version")) info.add(1, label("version", text_at(status, "version")));
+  families.push_back(std::move(info));
+  for (auto [key, name, help] : {std::tuple{"started_at", "b2bua_start_time_seconds", "Start time of the daemon, unix seconds."},
+                                  std::tuple{"uptime_s", "b2bua_uptime_seconds", "Seconds since the daemon started."}}) {
+    Family f(name, "gauge", help);
+    if (double v = 0; number_at(status, key, v)) f.add(v);
+    families.push_back(std::move(f));
+  }
+  add_trunks(status, families);
+  add_extensions(status, families);
+  add_calls(status, families);
+  add_plain_samples(status, families);
+
+  std::string out;
+  for (const auto& f : families) f.write(out);
+  return out;
+}
+
+}  // namespace b2bua::status

@@ -1,0 +1,223 @@
+#include "b2bua/status/status_command.h"
+
+#include <algorithm>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "b2bua/config/config_loader.h"
+#include "b2bua/config/network.h"
+#include "b2bua/status/http_get.h"
+#include "b2bua/status/snapshot.h"
+
+namespace b2bua::status {
+namespace {
+
+using nlohmann::json;
+
+// Column-aligned text: widths from the widest cell; an empty table prints its placeholder.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+
+  std::string render(const std::string& empty_text) const {
+    if (rows_.empty()) return "  " + empty_text + "\n";
+    std::vector<size_t> width(headers_.size());
+    for (size_t i = 0; i < headers_.size(); ++i) width[i] = headers_[i].size();
+    for (const auto& r : rows_) {
+      for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    }
+    std::string out;
+    auto line = [&](const std::vector<std::string>& cells) {
+      std::string l = " ";
+      for (size_t i = 0; i < width.size(); ++i) {
+        std::string cell = i < cells.size() ? cells[i] : "";
+        l += " " + cell + (i + 1 < width.size() ? std::string(width[i] - cell.size() + 1, ' ') : "");
+      }
+      while (!l.empty() && l.back() == ' ') l.pop_back();
+      out += l + "\n";
+    };
+    line(headers_);
+    for (const auto& r : rows_) line(r);
+    return out;
+  }
+
+ private:
+  std::vector<std::string> headers_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// Text of a member, "" when absent; numbers and booleans as JSON writes them. Control characters
+// from the network (user agents) are replaced so they cannot drive the terminal.
+std::string text(const json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  std::string s = it->is_string() ? it->get<std::string>()
+                                  : it->dump(-1, ' ', false, json::error_handler_t::replace);
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return s;
+}
+
+int64_t number(const json& j, const char* key) {
+  if (!j.is_object()) return 0;
+  auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
+}
+
+const json& list(const json& j, const char* key) {
+  static const json empty = json::array();
+  if (!j.is_object()) return empty;
+  auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : empty;
+}
+
+std::string duration(int64_t seconds) {
+  if (seconds < 0) return "";
+  int64_t d = seconds / 86400, h = seconds % 86400 / 3600, m = seconds % 3600 / 60, s = seconds % 60;
+  if (d) return std::to_string(d) + "d " + std::to_string(h) + "h";
+  if (h) return std::to_string(h) + "h " + std::to_string(m) + "m";
+  if (m) return std::to_string(m) + "m " + std::to_string(s) + "s";
+  return std::to_string(s) + "s";
+}
+
+std::string until(int64_t unix_s, int64_t now_ms) { return unix_s ? "in " + duration(unix_s - now_ms / 1000) : ""; }
+
+std::string local_time(int64_t ms) {
+  if (!ms) return "";
+  time_t t = static_cast<time_t>(ms / 1000);
+  tm local{};
+  localtime_r(&t, &local);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &local);
+  return buf;
+}
+
+std::string joined(const json& values) {
+  std::string out;
+  if (!values.is_array()) return out;
+  for (const auto& v : values) {
+    if (!out.empty()) out += ",";
+    out += v.is_string() ? v.get<std::string>() : v.dump();
+  }
+  return out;
+}
+
+std::string trunk_state(const json& t) {
+  if (text(t, "enabled") == "false") return "disabled";
+  std::string s = text(t, "state");
+  return s.empty() ? "configured" : s;
+}
+
+std::string render_trunks(const json& status, int64_t now_ms) {
+  Table t({"NAME", "STATE", "REGISTRAR", "USER", "NUMBERS", "REGISTERED", "PUBLIC ADDRESS", "LAST", "RTT"});
+  for (const auto& trunk : list(status, "trunks")) {
+    std::string rtt = text(trunk, "keepalive_rtt_ms");
+    t.add({text(trunk, "name"), trunk_state(trunk), text(trunk, "registrar"), text(trunk, "username"),
+           joined(list(trunk, "numbers")), until(number(trunk, "registered_until"), now_ms),
+           text(trunk, "public_address"), text(trunk, "last_status"), rtt.empty() ? "" : rtt + " ms"});
+  }
+  return "TRUNKS\n" + t.render("(none configured)");
+}
+
+std::string render_phones(const json& status, int64_t now_ms) {
+  Table t({"EXT", "NAME", "STATE", "CONTACT", "FROM", "PHONE", "EXPIRES"});
+  for (const auto& ext : list(status, "extensions")) {
+    const json& bindings = list(ext, "bindings");
+    if (bindings.empty()) {
+      t.add({text(ext, "number"), text(ext, "name"), ext.contains("bindings") ? "not registered" : "configured"});
+    }
+    for (const auto& b : bindings) {
+      std::string from = text(b, "transport");
+      if (!text(b, "source").empty()) from += (from.empty() ? "" : " ") + text(b, "source");
+      t.add({text(ext, "number"), text(ext, "name"), text(b, "reachable") == "false" ? "unreachable" : "registered",
+             text(b, "contact"), from, text(b, "user_agent"), until(number(b, "expires_at"), now_ms)});
+    }
+  }
+  return "PHONES\n" + t.render("(no extensions configured)");
+}
+
+std::string render_calls(const json& status, int64_t now_ms) {
+  if (!status.contains("calls")) return "ACTIVE CALLS\n  (not reported by this version)\n";
+  Table t({"DIRECTION", "EXT", "TRUNK", "FROM", "TO", "STATE", "DURATION", "MEDIA"});
+  for (const auto& c : list(status, "calls")) {
+    int64_t since = number(c, "answered_at_ms") ? number(c, "answered_at_ms") : number(c, "started_at_ms");
+    std::string media;
+    for (const auto& leg : list(c, "legs")) {
+      if (!media.empty()) media += "; ";
+      media += text(leg, "side") + " " + std::to_string(number(leg, "packets")) + " pkts " +
+               std::to_string(number(leg, "lost")) + " lost";
+    }
+    t.add({text(c, "direction"), text(c, "extension"), text(c, "trunk"), text(c, "from"), text(c, "to"),
+           text(c, "state"), since ? duration((now_ms - since) / 1000) : "", media});
+  }
+  return "ACTIVE CALLS\n" + t.render("(none)");
+}
+
+std::string render_recent(const json& status) {
+  Table t({"START", "DIRECTION", "EXT", "TRUNK", "NUMBER", "CODE", "TALK", "ENDED BY"});
+  for (const auto& r : list(status, "recent_calls")) {
+    int64_t answer = number(r, "answer_ms");
+    t.add({local_time(number(r, "start_ms")), text(r, "direction"), text(r, "extension"), text(r, "trunk"),
+           text(r, "remote_number"), text(r, "final_code"), answer ? duration((number(r, "end_ms") - answer) / 1000) : "",
+           text(r, "hangup_by")});
+  }
+  std::string error = text(status, "recent_calls_error");
+  return "RECENT CALLS\n" + t.render(error.empty() ? "(none)" : "(unavailable: " + error + ")");
+}
+
+}  // namespace
+
+std::string render_status_text(const json& status, int64_t now_ms) {
+  std::string out = "b2bua " + text(status, "version") + "  pid " + text(status, "pid") + "  up " +
+                    duration(number(status, "uptime_s")) + "\n\n";
+  out += render_trunks(status, now_ms) + "\n";
+  out += render_phones(status, now_ms) + "\n";
+  out += render_calls(status, now_ms) + "\n";
+  out += render_recent(status);
+  return out;
+}
+
+int run_status_command(const std::string& config_path, bool raw_json, FILE* out, FILE* err) {
+  auto loaded = config::load_config_file(config_path);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) std::fprintf(err, "%s\n", e.to_string(config_path).c_str());
+    std::fprintf(err, "b2bua status: %s is not a valid config (see b2bua check-config)\n", config_path.c_str());
+    return 1;
+  }
+  const auto& s = loaded.config->status;
+  std::string host;
+  uint16_t port = 0;
+  config::split_host_port(s.listen, host, port);  // validated by the loader
+  // A wildcard listen accepts on loopback too.
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+
+  HttpResponse r = http_get(host, port, "/status", s.token);
+  if (r.code == 0) {
+    std::fprintf(err, "b2bua status: %s (status.listen %s; is the daemon running?)\n", r.error.c_str(), s.listen.c_str());
+    return 1;
+  }
+  if (r.code != 200) {
+    std::fprintf(err, "b2bua status: %s answered %d: %s", s.listen.c_str(), r.code, r.body.c_str());
+    return 1;
+  }
+  auto status = json::parse(r.body, nullptr, false);
+  if (status.is_discarded() || !status.is_object()) {
+    std::fprintf(err, "b2bua status: %s did not answer with a JSON object\n", s.listen.c_str());
+    return 1;
+  }
+  if (raw_json) {
+    std::fputs(to_json_text(status).c_str(), out);
+  } else {
+    int64_t now_ms = number(status, "generated_at");
+    if (now_ms == 0) now_ms = static_cast<int64_t>(std::time(nullptr)) * 1000;
+    std::fputs(render_status_text(status, now_ms).c_str(), out);
+  }
+  return 0;
+}
+
+}  // namespace b2bua::status

@@ -1,0 +1,90 @@
+// The status endpoint: a libevent evhttp server on its own thread, bound to status.listen.
+//
+//   GET /          the status page (status_page.html): a static shell with no data in it; it
+//                  fetches /status itself, with the token taken from the URL fragment
+//                  (#token=...), which browsers never send to the server. It is served without
+//                  a token because a browser cannot attach one to a page load; everything with
+//                  data needs it.
+//   GET /status   the snapshot (snapshot.h) as JSON
+//   GET /metrics  the same snapshot in Prometheus text format (metrics.h)
+//
+// With status.token set, /status and /metrics need `Authorization: Bearer <token>`; anything
+// else gets 401. The listen address itself is validated by the config loader (non-loopback
+// needs allow_remote and a token).
+//
+// Snapshots are built on request, not published periodically: an idle router then does no
+// status work at all (no timer waking the SIP thread every few seconds), and every answer is as
+// fresh as the SIP thread's state. The HTTP thread posts a closure to the SIP thread and waits a
+// bounded time for it (StatusSettings::snapshot_bound); a SIP thread that does not answer in time
+// yields 503, which is itself the alarm an admin should see. Storage is read on the HTTP thread,
+// so the SIP thread never waits for the disk on behalf of a status request.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+struct evhttp_request;
+
+namespace b2bua::storage {
+class CallRecordRepository;
+}
+
+namespace b2bua::status {
+
+struct StatusSettings {
+  std::string listen = "127.0.0.1:8088";  // "ip:port", IPv6 as "[::1]:8088"; port 0 picks one
+  std::optional<std::string> token;
+  std::chrono::milliseconds snapshot_bound{2000};
+};
+
+struct StatusSources {
+  // Runs a closure on the SIP thread (SipThread::post); it may drop it once the loop has ended.
+  std::function<void(std::function<void()>)> post_to_sip;
+  // Called on the SIP thread: adds the configured view and every feature's part.
+  std::function<void(nlohmann::json&)> describe;
+  // Read on the HTTP thread for "recent_calls"; null leaves them out.
+  storage::CallRecordRepository* records = nullptr;
+  int64_t started_at = 0;  // unix seconds
+};
+
+class StatusServer {
+ public:
+  // Binds and starts the thread. Throws std::runtime_error naming the address and the reason
+  // when it cannot bind.
+  StatusServer(StatusSettings settings, StatusSources sources);
+  ~StatusServer();  // stop()
+  StatusServer(const StatusServer&) = delete;
+  StatusServer& operator=(const StatusServer&) = delete;
+
+  // Any thread; applies to the next request (SIGHUP changes the token without a restart).
+  void set_token(std::optional<std::string> token);
+  // Any thread except the server's own: ends the loop and joins the thread. Idempotent.
+  void stop();
+  uint16_t port() const { return port_; }
+
+  // Builds one snapshot the way GET /status does (HTTP thread or tests). Empty, with the reason
+  // in `why`, when the SIP thread did not answer within the bound or describing failed.
+  std::optional<nlohmann::json> snapshot(std::string* why = nullptr) const;
+
+ private:
+  struct Loop;
+  static void on_request(evhttp_request* request, void* self);
+  void handle(evhttp_request* request);
+
+  StatusSettings settings_;
+  StatusSources sources_;
+  mutable std::mutex token_mutex_;
+  std::optional<std::string> token_;
+  std::unique_ptr<Loop> loop_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace b2bua::status

@@ -1,0 +1,48 @@
+// Snapshots and servers for the status unit tests.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+namespace b2bua::status::test {
+
+// A snapshot with every part the schema (snapshot.h) documents filled in, as features will.
+inline nlohmann::json full_snapshot() {
+  return nlohmann::json::parse(R"({
+    "version": "1.2.3", "pid": 42, "started_at": 1700000000, "uptime_s": 3725, "generated_at": 1700003725000,
+    "trunks": [
+      {"name": "provider", "enabled": true, "registrar": "sip:sip.example.net", "username": "4930123456",
+       "numbers": ["+4930123456"], "state": "registered", "registered_until": 1700004000,
+       "public_address": "203.0.113.2:5060", "last_status": 200, "last_reason": "OK",
+       "keepalive_rtt_ms": 12.5, "alg_detected": false},
+      {"name": "backup \"2\"", "enabled": true, "registrar": "sip:b.example.net", "username": "u",
+       "state": "failed", "last_status": 403},
+      {"name": "off", "enabled": false, "registrar": "sip:c.example.net", "username": "x"}
+    ],
+    "extensions": [
+      {"number": "10", "name": "Kitchen", "bindings": [
+        {"contact": "sip:10@192.168.1.20:5060", "source": "192.168.1.20:5060", "transport": "udp",
+         "user_agent": "Yealink SIP-T46U", "expires_at": 1700003900, "reachable": true},
+        {"contact": "sip:10@192.168.1.21:5062", "source": "192.168.1.21:5062", "transport": "tcp",
+         "user_agent": "baresip\u001b[31m", "expires_at": 1700003800, "reachable": false}]},
+      {"number": "11", "name": "Office", "bindings": []}
+    ],
+    "registrar": {"auth_failures_total": 7, "blocks_total": 1, "blocked_now": 1},
+    "calls": [
+      {"id": "c1", "direction": "outbound", "extension": "10", "trunk": "provider", "from": "10",
+       "to": "+49301234567", "state": "answered", "started_at_ms": 1700003600000, "answered_at_ms": 1700003605000,
+       "legs": [{"side": "lan", "relay": "192.168.1.1:20000", "packets": 500, "lost": 2, "jitter_ms": 3.5},
+                {"side": "wan", "relay": "203.0.113.2:20002", "packets": 498, "lost": 0, "jitter_ms": 1.25}]}
+    ],
+    "call_totals": {"by_final_code": {"200": 12, "486": 3}},
+    "relay": {"sessions": 1, "packets_total": 99999, "dropped_source_total": 4, "dropped_invalid_total": 1},
+    "recent_calls": [
+      {"id": 2, "direction": "inbound", "extension": "11", "trunk": "provider", "remote_number": "+4930999",
+       "start_ms": 1700003000000, "answer_ms": 0, "end_ms": 1700003030000, "final_code": 487, "hangup_by": "caller"},
+      {"id": 1, "direction": "outbound", "extension": "10", "trunk": "provider", "remote_number": "+4930888",
+       "start_ms": 1700002000000, "answer_ms": 1700002005000, "end_ms": 1700002125000, "final_code": 200,
+       "hangup_by": "callee"}
+    ]
+  })");
+}
+
+}  // namespace b2bua::status::test
