@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "b2bua/common/log.h"
+
 namespace b2bua::registrar {
 
 Qualifier::Qualifier(sip::SipAgent& agent, std::string from_domain, Report report)
@@ -74,9 +76,12 @@ void Qualifier::on_nua_event(const sip::NuaEvent& ev) {
   auto it = states_.find(key);
   if (it == states_.end()) return;
   finish(it->second);
-  // A response made up by our own stack (timeout, transport error) has no message from the
-  // phone; any real answer, even 404 or 501, shows the phone is there.
-  bool answered = ev.sip != nullptr && ev.status != 408;
+  // Our own stack makes up 408 (no answer) and 503 (ICMP unreachable, transport error), with a
+  // message that looks received; a phone does not answer OPTIONS with those. Any other answer,
+  // even 404 or 501, shows the phone is there.
+  bool answered = ev.sip != nullptr && ev.status != 408 && ev.status != 503 && ev.status < 700;
+  B2BUA_LOG(debug, "registrar", "qualify_answer", {{"ext", key.first}, {"status", ev.status},
+                                                   {"from_phone", ev.sip != nullptr}});
   report_(key.first, key.second, answered);
 }
 

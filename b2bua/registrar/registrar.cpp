@@ -88,6 +88,7 @@ Registrar::Registrar(const daemon::PlaneContext& context, const config::Config& 
 Registrar::~Registrar() {
   ticker_.cancel();
   qualifier_.stop();
+  dropped_.release_all();
 }
 
 void Registrar::log_change(const BindingChange& change, const char* reason) const {
@@ -122,9 +123,8 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
                 TAG_IF(min_expires > 0, SIPTAG_MIN_EXPIRES_STR(min_expires_text.c_str())), TAG_END());
     nua_handle_destroy(nh);
   };
-  // Silence: the transaction is dropped without a response (nua sends none for a destroyed
-  // handle of a non-BYE request), so a scanner learns nothing and gets no amplification.
-  auto drop = [&] { nua_handle_destroy(nh); };
+  // Silence: a scanner learns nothing and gets no amplification (see silent_drop.h).
+  auto drop = [&] { dropped_.hold(nh, now); };
 
   std::string ip, transport;
   uint16_t port = 0;
@@ -177,7 +177,7 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
   update.source = source;
 
   std::vector<BindingChange> changes;
-  if (!table_.apply(update, now, changes)) return respond(400, "CSeq Out Of Order");
+  if (!table_.apply(update, now, changes)) return respond(400, "Out Of Order Request");
   for (const auto& c : changes) log_change(c, "register");
   respond(SIP_200_OK, {}, contact_list(table_.of(aor), now));
 }
@@ -186,6 +186,7 @@ void Registrar::tick() {
   const int64_t now = unix_now();
   for (const auto& c : table_.expire(now)) log_change(c, "expired");
   qualifier_.tick(table_, now);
+  dropped_.expire(now);
 }
 
 void Registrar::on_qualify_result(const std::string& aor, const std::string& contact, bool reachable) {
@@ -211,6 +212,7 @@ void Registrar::apply_config(const config::Config&, const config::Config& now) {
 void Registrar::shutdown(std::function<void()> done) {
   ticker_.cancel();
   qualifier_.stop();
+  dropped_.release_all();
   // Bindings stay in the database: phones keep their registration across a restart.
   done();
 }

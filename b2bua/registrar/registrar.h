@@ -15,6 +15,7 @@
 #include "b2bua/registrar/binding_table.h"
 #include "b2bua/registrar/digest_auth.h"
 #include "b2bua/registrar/qualify.h"
+#include "b2bua/registrar/silent_drop.h"
 #include "b2bua/sip/timer.h"
 
 namespace b2bua::registrar {
@@ -48,6 +49,7 @@ class Registrar final : public daemon::Feature {
   AuthGuard guard_;
   BindingTable table_;
   Qualifier qualifier_;
+  SilentDrop dropped_;
   sip::Timer ticker_;
   uint64_t auth_failures_total_ = 0;
   uint64_t blocks_total_ = 0;
