@@ -5,6 +5,7 @@
 
 #include "b2bua/common/log.h"
 #include "b2bua/common/version.h"
+#include "b2bua/trunk/trunk_manager.h"
 #include "b2bua/registrar/registrar.h"
 
 namespace b2bua::daemon {
@@ -37,13 +38,14 @@ SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::
   sip::AgentOptions lan_options{"lan", lan_url(c.lan), user_agent(), "REGISTER", "", c.wan.dscp_sip};
   lan_ = std::make_unique<sip::SipAgent>(root, lan_options);
   if (!c.wan.address.empty()) {
-    sip::AgentOptions wan_options{"wan", wan_url(c.wan), user_agent(), "", "", c.wan.dscp_sip};
+    // OPTIONS is ours on the WAN side: only a trunk's servers get an answer (trunk_manager.h).
+    sip::AgentOptions wan_options{"wan", wan_url(c.wan), user_agent(), "", "OPTIONS", c.wan.dscp_sip};
     wan_ = std::make_unique<sip::SipAgent>(root, wan_options);
   }
   context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media};
   // Features, in start order; each gets the context and the config.
   features_.push_back(std::make_unique<registrar::Registrar>(context_, c));
-  // [trunks]
+  if (wan_) features_.push_back(std::make_unique<trunk::TrunkManager>(context_, c));
   // [calls]
   // [status]
 }

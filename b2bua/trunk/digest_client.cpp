@@ -1,0 +1,118 @@
+#include "b2bua/trunk/digest_client.h"
+
+#include <sofia-sip/su_md5.h>
+
+#include <cstdio>
+#include <strings.h>
+
+namespace b2bua::trunk {
+namespace {
+
+std::string unquote(const std::string& v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+    std::string out;
+    for (size_t i = 1; i + 1 < v.size(); ++i) {
+      if (v[i] == '\\' && i + 2 < v.size()) ++i;
+      out += v[i];
+    }
+    return out;
+  }
+  return v;
+}
+
+bool is_md5(const std::string& algorithm) {
+  return algorithm.empty() || strcasecmp(algorithm.c_str(), "MD5") == 0;
+}
+
+bool offers_auth_qop(const std::string& qop) {
+  size_t start = 0;
+  while (start <= qop.size()) {
+    size_t end = qop.find(',', start);
+    if (end == std::string::npos) end = qop.size();
+    std::string token = qop.substr(start, end - start);
+    token.erase(0, token.find_first_not_of(" \t"));
+    token.erase(token.find_last_not_of(" \t") + 1);
+    if (strcasecmp(token.c_str(), "auth") == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+void collect(const msg_auth_t* au, bool proxy, std::vector<DigestChallenge>& out) {
+  for (; au; au = au->au_next) {
+    if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") != 0) continue;
+    out.push_back(parse_challenge(au->au_params, proxy));
+  }
+}
+
+}  // namespace
+
+std::string md5_hex(const std::string& text) {
+  su_md5_t ctx;
+  su_md5_init(&ctx);
+  su_md5_update(&ctx, text.data(), text.size());
+  char hex[33];
+  su_md5_hexdigest(&ctx, hex);
+  return std::string(hex, 32);
+}
+
+DigestChallenge parse_challenge(const char* const* params, bool proxy) {
+  DigestChallenge c;
+  c.proxy = proxy;
+  for (; params && *params; ++params) {
+    std::string p = *params;
+    size_t eq = p.find('=');
+    std::string name = p.substr(0, eq);
+    std::string value = eq == std::string::npos ? "" : unquote(p.substr(eq + 1));
+    if (strcasecmp(name.c_str(), "realm") == 0) c.realm = value;
+    else if (strcasecmp(name.c_str(), "nonce") == 0) c.nonce = value;
+    else if (strcasecmp(name.c_str(), "opaque") == 0) c.opaque = value;
+    else if (strcasecmp(name.c_str(), "algorithm") == 0) c.algorithm = value;
+    else if (strcasecmp(name.c_str(), "qop") == 0) c.qop = value;
+    else if (strcasecmp(name.c_str(), "stale") == 0) c.stale = strcasecmp(value.c_str(), "true") == 0;
+  }
+  return c;
+}
+
+std::vector<DigestChallenge> digest_challenges(const sip_t* sip) {
+  std::vector<DigestChallenge> out;
+  if (!sip) return out;
+  collect(sip->sip_www_authenticate, false, out);
+  collect(sip->sip_proxy_authenticate, true, out);
+  return out;
+}
+
+bool sofia_can_answer(const std::vector<DigestChallenge>& challenges) {
+  if (challenges.empty()) return false;
+  for (const auto& c : challenges) {
+    if (!is_md5(c.algorithm)) return false;
+    if (c.realm != challenges.front().realm) return false;
+  }
+  return true;
+}
+
+std::optional<DigestChallenge> choose_md5_challenge(const std::vector<DigestChallenge>& challenges) {
+  for (const auto& c : challenges) {
+    if (is_md5(c.algorithm)) return c;
+  }
+  return std::nullopt;
+}
+
+std::string digest_authorization(const DigestChallenge& c, const std::string& user, const std::string& password,
+                                 const std::string& method, const std::string& uri, unsigned nc,
+                                 const std::string& cnonce) {
+  std::string ha1 = md5_hex(user + ":" + c.realm + ":" + password);
+  std::string ha2 = md5_hex(method + ":" + uri);
+  bool qop = offers_auth_qop(c.qop);
+  char nc_hex[9];
+  std::snprintf(nc_hex, sizeof nc_hex, "%08x", nc);
+  std::string response = qop ? md5_hex(ha1 + ":" + c.nonce + ":" + nc_hex + ":" + cnonce + ":auth:" + ha2)
+                             : md5_hex(ha1 + ":" + c.nonce + ":" + ha2);
+  std::string h = "Digest username=\"" + user + "\", realm=\"" + c.realm + "\", nonce=\"" + c.nonce + "\", uri=\"" +
+                  uri + "\", response=\"" + response + "\", algorithm=MD5";
+  if (!c.opaque.empty()) h += ", opaque=\"" + c.opaque + "\"";
+  if (qop) h += ", qop=auth, nc=" + std::string(nc_hex) + ", cnonce=\"" + cnonce + "\"";
+  return h;
+}
+
+}  // namespace b2bua::trunk

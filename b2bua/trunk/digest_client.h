@@ -1,0 +1,48 @@
+// Digest authentication towards a provider, for the case sofia 1.12 cannot answer itself.
+//
+// sofia's auth client fails when one 401/407 carries several Digest challenges for one realm
+// (RFC 8760 providers send SHA-256 and MD5): nua_authenticate() answers 904 or 202 (design
+// note §3). We then pick the MD5 challenge and compute the Authorization ourselves (RFC 2617 /
+// RFC 7616 with qop=auth), and re-send the REGISTER with it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "b2bua/sip/sofia.h"
+
+namespace b2bua::trunk {
+
+struct DigestChallenge {
+  std::string realm;      // unquoted
+  std::string nonce;
+  std::string opaque;
+  std::string algorithm;  // as given, "" when absent (MD5 by RFC 2617)
+  std::string qop;        // the qop-options list, "" when absent
+  bool stale = false;
+  bool proxy = false;     // from Proxy-Authenticate (407)
+};
+
+// Every Digest challenge of a 401/407 response, in header order.
+std::vector<DigestChallenge> digest_challenges(const sip_t* sip);
+
+// Parses one challenge from sofia's parameter list ("realm=\"x\"", "nonce=...", ...).
+DigestChallenge parse_challenge(const char* const* params, bool proxy);
+
+// True when every challenge is plain MD5 and all share one realm: sofia's own client copes.
+bool sofia_can_answer(const std::vector<DigestChallenge>& challenges);
+
+// The challenge we answer: the first MD5 one (with or without an explicit algorithm).
+std::optional<DigestChallenge> choose_md5_challenge(const std::vector<DigestChallenge>& challenges);
+
+// The value of an Authorization / Proxy-Authorization header answering `c` (MD5; qop=auth
+// when offered, else RFC 2069 style). `nc` counts uses of this nonce from 1.
+std::string digest_authorization(const DigestChallenge& c, const std::string& user, const std::string& password,
+                                 const std::string& method, const std::string& uri, unsigned nc,
+                                 const std::string& cnonce);
+
+// MD5 of a string, lowercase hex.
+std::string md5_hex(const std::string& text);
+
+}  // namespace b2bua::trunk

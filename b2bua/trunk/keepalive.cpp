@@ -1,0 +1,116 @@
+#include "b2bua/trunk/keepalive.h"
+
+#include <algorithm>
+
+#include "b2bua/common/log.h"
+#include "b2bua/trunk/wan_socket.h"
+
+namespace b2bua::trunk {
+namespace {
+
+constexpr unsigned kProbeEveryNthCrlf = 4;
+// UDP retransmits the OPTIONS at 0, 0.5, 1.5 and 3.5 s (RFC 3261 timer E): one lost packet is
+// no dead flow; four are.
+constexpr unsigned kProbeBoundMs = 4000;
+
+std::string transport_param(config::Transport t) {
+  switch (t) {
+    case config::Transport::tcp: return ";transport=tcp";
+    case config::Transport::tls: return ";transport=tls";
+    case config::Transport::udp: break;
+  }
+  return "";
+}
+
+}  // namespace
+
+Keepalive::Keepalive(sip::SipAgent& wan, std::string trunk, const config::Keepalive& settings, HostPort local,
+                     Events events)
+    : wan_(wan),
+      trunk_(std::move(trunk)),
+      settings_(settings),
+      local_(std::move(local)),
+      events_(std::move(events)),
+      tick_timer_(wan.root()),
+      bound_timer_(wan.root()) {}
+
+Keepalive::~Keepalive() { end_probe(); }
+
+void Keepalive::start(const KeepaliveTarget& target) {
+  target_ = target;
+  if (settings_.method == config::KeepaliveMethod::off) return;
+  if (!running_) {
+    ticks_ = 0;
+    running_ = true;
+    unsigned interval = static_cast<unsigned>(settings_.interval) * 1000u;
+    tick_timer_.every(interval, [this] { tick(); });
+    B2BUA_LOG(debug, "trunk", "keepalive_started",
+              {{"trunk", trunk_}, {"server", target_.server.str()}, {"interval_s", settings_.interval}});
+  }
+}
+
+void Keepalive::stop() {
+  running_ = false;
+  tick_timer_.cancel();
+  end_probe();
+}
+
+void Keepalive::tick() {
+  ++ticks_;
+  bool crlf = settings_.method == config::KeepaliveMethod::crlf && target_.transport == config::Transport::udp;
+  if (crlf && ticks_ % kProbeEveryNthCrlf != 0) return send_crlf();
+  send_probe();
+}
+
+void Keepalive::send_crlf() {
+  if (udp_fd_ < 0) udp_fd_ = find_bound_udp_socket(local_);
+  static constexpr char kPing[] = "\r\n\r\n";
+  if (send_datagram(udp_fd_, target_.server, kPing, sizeof kPing - 1)) {
+    ++pings_sent_;
+  } else {
+    // Our socket vanished or the network is down: an OPTIONS probe tells which.
+    udp_fd_ = -1;
+    send_probe();
+  }
+}
+
+void Keepalive::send_probe() {
+  if (probe_) return;  // the previous one is still within its bound
+  std::string route = "sip:" + target_.server.str() + transport_param(target_.transport);
+  probe_ = nua_handle(wan_.nua(), this, NUTAG_URL(target_.request_uri.c_str()), SIPTAG_TO_STR(target_.aor.c_str()),
+                      SIPTAG_FROM_STR(target_.aor.c_str()), TAG_END());
+  if (!probe_) return;
+  probe_sent_ = std::chrono::steady_clock::now();
+  nua_options(probe_, NUTAG_PROXY(route.c_str()), SIPTAG_MAX_FORWARDS_STR("0"),
+              SIPTAG_CONTACT_STR(target_.contact.c_str()), TAG_END());
+  ++pings_sent_;
+  unsigned bound = std::min(kProbeBoundMs, static_cast<unsigned>(settings_.interval) * 800u);
+  bound_timer_.start(bound, [this] {
+    end_probe();
+    B2BUA_LOG(warn, "trunk", "keepalive_lost", {{"trunk", trunk_}, {"server", target_.server.str()}});
+    if (events_.dead) events_.dead();
+  });
+}
+
+void Keepalive::end_probe() {
+  bound_timer_.cancel();
+  if (probe_) {
+    nua_handle_destroy(probe_);
+    probe_ = nullptr;
+  }
+}
+
+void Keepalive::on_nua_event(const sip::NuaEvent& ev) {
+  if (ev.event != nua_r_options || ev.nh != probe_ || ev.status < 200) return;
+  // Our own bound decides liveness; sofia's 408 after 32 s arrives long after it.
+  if (ev.status == 408 || ev.status == 503) {
+    if (!ev.sip) return;
+  }
+  auto rtt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - probe_sent_);
+  rtt_ms_ = static_cast<unsigned>(rtt.count());
+  end_probe();
+  B2BUA_LOG(debug, "trunk", "keepalive_answered", {{"trunk", trunk_}, {"status", ev.status}, {"rtt_ms", *rtt_ms_}});
+  if (events_.response) events_.response(ev.sip);
+}
+
+}  // namespace b2bua::trunk

@@ -1,0 +1,80 @@
+// Keeps one trunk's NAT mapping alive between registrations, and notices when the flow died.
+//
+// Home routers forget an idle UDP mapping after ~30 s (some after 20), so the default interval
+// is 20 s. Two methods, per trunk:
+//  - crlf: a "\r\n\r\n" datagram from our SIP socket (the CRLF ping of RFC 5626 4.4.1); the
+//    cheapest packet that refreshes the mapping and that every SIP server ignores. UDP gives
+//    no pong through sofia, so every 4th ping is an OPTIONS probe that checks liveness and
+//    measures the round trip. On TCP/TLS the connection itself is the flow and the probe is
+//    always an OPTIONS on it.
+//  - options: an OPTIONS (Max-Forwards: 0, so no proxy forwards it) every interval; any
+//    response, even 483, proves the flow.
+// A probe unanswered within its bound means the flow is dead: `dead` is reported at once so
+// the trunk re-registers (a new mapping, maybe a new public address, maybe another server).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "b2bua/config/config.h"
+#include "b2bua/sip/sip_agent.h"
+#include "b2bua/sip/timer.h"
+#include "b2bua/trunk/host_port.h"
+
+namespace b2bua::trunk {
+
+struct KeepaliveTarget {
+  HostPort server;             // the registered flow's far end
+  config::Transport transport = config::Transport::udp;
+  std::string aor;             // From/To
+  std::string request_uri;     // the registrar URI
+  std::string contact;         // our Contact, so the provider sees the same binding
+};
+
+class Keepalive final : public sip::HandleOwner {
+ public:
+  struct Events {
+    std::function<void(const sip_t*)> response;  // every probe response (NAT learning)
+    std::function<void()> dead;                  // a probe went unanswered
+  };
+
+  Keepalive(sip::SipAgent& wan, std::string trunk, const config::Keepalive& settings, HostPort local, Events events);
+  ~Keepalive();
+  Keepalive(const Keepalive&) = delete;
+  Keepalive& operator=(const Keepalive&) = delete;
+
+  void start(const KeepaliveTarget& target);
+  void stop();
+  bool running() const { return running_; }
+
+  std::optional<unsigned> rtt_ms() const { return rtt_ms_; }
+  unsigned pings_sent() const { return pings_sent_; }
+
+  void on_nua_event(const sip::NuaEvent& ev) override;
+
+ private:
+  void tick();
+  void send_crlf();
+  void send_probe();
+  void end_probe();
+
+  sip::SipAgent& wan_;
+  std::string trunk_;
+  config::Keepalive settings_;
+  HostPort local_;
+  Events events_;
+  KeepaliveTarget target_;
+  sip::Timer tick_timer_;
+  sip::Timer bound_timer_;
+  nua_handle_t* probe_ = nullptr;
+  std::chrono::steady_clock::time_point probe_sent_;
+  std::optional<unsigned> rtt_ms_;
+  unsigned ticks_ = 0;
+  unsigned pings_sent_ = 0;
+  int udp_fd_ = -1;
+  bool running_ = false;
+};
+
+}  // namespace b2bua::trunk

@@ -1,0 +1,42 @@
+#include "b2bua/trunk/nat_address.h"
+
+#include <cstdlib>
+
+namespace b2bua::trunk {
+
+NatAddress::NatAddress(const std::optional<std::string>& configured_public, HostPort local)
+    : local_(std::move(local)) {
+  if (configured_public && !configured_public->empty()) {
+    configured_ = parse_host_port(*configured_public, local_.port, public_);
+  }
+}
+
+bool NatAddress::learn(const sip_via_t* via) {
+  if (configured_ || !via) return false;
+  // Without received and without an rport value the provider told us nothing (RFC 3581
+  // servers always add received when we asked with rport; old ones never do).
+  bool has_rport_value = via->v_rport && *via->v_rport;
+  if (!via->v_received && !has_rport_value) return false;
+  HostPort seen;
+  seen.host = via->v_received ? via->v_received : (via->v_host ? via->v_host : "");
+  if (seen.host.empty() || !is_ip_literal(seen.host)) return false;
+  long port = has_rport_value ? std::strtol(via->v_rport, nullptr, 10)
+                              : (via->v_port ? std::strtol(via->v_port, nullptr, 10) : 5060);
+  if (port <= 0 || port > 65535) return false;
+  seen.port = static_cast<uint16_t>(port);
+  if (seen == public_) return false;
+  public_ = seen;
+  return true;
+}
+
+void NatAddress::restore(const std::string& stored) {
+  if (configured_ || stored.empty()) return;
+  HostPort hp;
+  if (parse_host_port(stored, local_.port, hp) && is_ip_literal(hp.host)) public_ = hp;
+}
+
+HostPort NatAddress::contact_address() const { return public_.empty() ? local_ : public_; }
+
+std::string NatAddress::public_address() const { return public_.empty() ? "" : public_.str(); }
+
+}  // namespace b2bua::trunk

@@ -1,0 +1,264 @@
+#include "b2bua/trunk/trunk_manager.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "b2bua/common/log.h"
+#include "storage/store.h"
+
+namespace b2bua::trunk {
+namespace {
+
+// Requests a trunk may send us on a fresh handle; everything else never reaches a feature.
+constexpr nua_event_t kGatedEvents[] = {nua_i_invite, nua_i_options,   nua_i_message, nua_i_notify,
+                                        nua_i_refer,  nua_i_subscribe, nua_i_publish, nua_i_info};
+
+bool same_networks(const std::vector<config::Network>& a, const std::vector<config::Network>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const config::Network& x, const config::Network& y) { return x.text == y.text; });
+}
+
+bool same_trunk(const config::Trunk& a, const config::Trunk& b) {
+  return a.name == b.name && a.enabled == b.enabled && a.registrar == b.registrar &&
+         a.outbound_proxy == b.outbound_proxy && a.domain == b.domain && a.transport == b.transport &&
+         a.username == b.username && a.auth_username == b.auth_username && a.password == b.password &&
+         a.expires == b.expires && a.register_enabled == b.register_enabled &&
+         a.keepalive.method == b.keepalive.method && a.keepalive.interval == b.keepalive.interval &&
+         a.numbers == b.numbers && same_networks(a.allowed_sources, b.allowed_sources) &&
+         a.retry_auth_failed == b.retry_auth_failed && a.retry_max_backoff == b.retry_max_backoff;
+}
+
+bool same_wan(const config::Wan& a, const config::Wan& b) {
+  return a.address == b.address && a.port == b.port && a.public_address == b.public_address;
+}
+
+std::string strip_plus(const std::string& s) { return !s.empty() && s.front() == '+' ? s.substr(1) : s; }
+
+bool names_trunk(const TrunkAddresses& t, const std::string& user) {
+  if (user.empty()) return false;
+  if (user == t.username) return true;
+  return std::any_of(t.numbers.begin(), t.numbers.end(),
+                     [&](const std::string& n) { return n == user || strip_plus(n) == strip_plus(user); });
+}
+
+bool source_allowed(const TrunkAddresses& t, const std::string& ip) {
+  if (std::any_of(t.servers.begin(), t.servers.end(), [&](const HostPort& s) { return s.host == ip; })) return true;
+  return std::any_of(t.allowed_sources.begin(), t.allowed_sources.end(),
+                     [&](const config::Network& n) { return n.contains(ip); });
+}
+
+}  // namespace
+
+int match_inbound(const std::vector<TrunkAddresses>& trunks, const std::string& request_user, const std::string& to_user,
+                  const std::string& source_ip, bool* by_token) {
+  if (by_token) *by_token = false;
+  for (size_t i = 0; i < trunks.size(); ++i) {
+    if (!request_user.empty() && request_user == trunks[i].token) {
+      if (by_token) *by_token = true;
+      // A known token from a foreign address is a forgery or a misrouted call: the token is
+      // visible to anyone on the path, the source is what the provider cannot fake over TCP.
+      return source_allowed(trunks[i], source_ip) ? static_cast<int>(i) : -1;
+    }
+  }
+  int first = -1;
+  for (size_t i = 0; i < trunks.size(); ++i) {
+    if (!source_allowed(trunks[i], source_ip)) continue;
+    if (names_trunk(trunks[i], request_user) || names_trunk(trunks[i], to_user)) return static_cast<int>(i);
+    if (first < 0) first = static_cast<int>(i);
+  }
+  return first;
+}
+
+TrunkManager::TrunkManager(const daemon::PlaneContext& context, const config::Config& config)
+    : context_(context), wan_(config.wan), resolver_(context.root) {
+  if (!context_.wan) return;
+  for (nua_event_t e : kGatedEvents) {
+    context_.wan->on_request(e, [this](const sip::NuaEvent& ev) { gate(ev); });
+  }
+  for (const auto& t : config.trunks) start_trunk(t);
+}
+
+TrunkManager::~TrunkManager() = default;
+
+void TrunkManager::start_trunk(const config::Trunk& trunk) {
+  auto* store = context_.store ? &context_.store->trunk_states() : nullptr;
+  auto reg = std::make_unique<TrunkRegistration>(*context_.wan, wan_, trunk, resolver_, store);
+  auto* raw = reg.get();
+  trunks_[trunk.name] = std::move(reg);
+  raw->start();
+}
+
+void TrunkManager::stop_trunk(const std::string& name, std::function<void()> done) {
+  auto it = trunks_.find(name);
+  if (it == trunks_.end()) {
+    if (done) done();
+    return;
+  }
+  retiring_.push_back(std::move(it->second));
+  trunks_.erase(it);
+  TrunkRegistration* raw = retiring_.back().get();
+  raw->stop([this, raw, done = std::move(done)] {
+    // Not deleted here: we are inside its own callback chain. Finished ones are purged on the
+    // next reload and at the end.
+    finished_.push_back(raw);
+    if (done) done();
+  });
+}
+
+void TrunkManager::purge_finished() {
+  for (TrunkRegistration* raw : finished_) {
+    retiring_.erase(std::remove_if(retiring_.begin(), retiring_.end(),
+                                   [raw](const std::unique_ptr<TrunkRegistration>& r) { return r.get() == raw; }),
+                    retiring_.end());
+  }
+  finished_.clear();
+}
+
+void TrunkManager::apply_config(const config::Config& before, const config::Config& now) {
+  if (!context_.wan) return;
+  purge_finished();
+  bool wan_changed = !same_wan(before.wan, now.wan);
+  wan_ = now.wan;
+  for (const auto& old : before.trunks) {
+    const config::Trunk* fresh = now.find_trunk(old.name);
+    if (!fresh) {
+      B2BUA_LOG(info, "trunk", "removed", {{"trunk", old.name}});
+      stop_trunk(old.name, nullptr);
+    }
+  }
+  for (const auto& t : now.trunks) {
+    const config::Trunk* old = before.find_trunk(t.name);
+    if (old && same_trunk(*old, t) && !wan_changed) continue;
+    if (old) {
+      B2BUA_LOG(info, "trunk", "changed", {{"trunk", t.name}});
+      // Unregister the old account first, then start anew (the new one may be a different
+      // account at the same provider, which must not inherit the old binding).
+      stop_trunk(t.name, [this, t] {
+        if (!trunks_.count(t.name)) start_trunk(t);
+      });
+    } else {
+      B2BUA_LOG(info, "trunk", "added", {{"trunk", t.name}});
+      start_trunk(t);
+    }
+  }
+}
+
+void TrunkManager::shutdown(std::function<void()> done) {
+  std::vector<std::string> names;
+  for (const auto& [name, reg] : trunks_) names.push_back(name);
+  if (names.empty()) return done();
+  auto remaining = std::make_shared<size_t>(names.size());
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (const auto& name : names) {
+    stop_trunk(name, [remaining, shared_done] {
+      if (--*remaining == 0 && *shared_done) std::exchange(*shared_done, nullptr)();
+    });
+  }
+}
+
+const TrunkRegistration* TrunkManager::find(const std::string& name) const {
+  auto it = trunks_.find(name);
+  return it == trunks_.end() ? nullptr : it->second.get();
+}
+
+std::optional<OutboundIdentity> TrunkManager::outbound_identity(const std::string& name) const {
+  const TrunkRegistration* t = find(name);
+  if (!t || !t->config().enabled) return std::nullopt;
+  OutboundIdentity id;
+  id.aor = t->aor();
+  id.contact = t->contact();
+  id.route = t->route();
+  id.domain_uri = t->config().registrar;
+  id.auth_username = t->config().auth_user();
+  id.password = t->config().password;
+  return id;
+}
+
+std::optional<InboundMatch> TrunkManager::identify(const sip::NuaEvent& ev) const {
+  std::string ip, transport;
+  uint16_t port = 0;
+  if (!sip::request_source(ev.nua, ip, port, transport)) return std::nullopt;
+  std::vector<TrunkAddresses> addresses;
+  std::vector<const TrunkRegistration*> regs;
+  for (const auto& [name, reg] : trunks_) {
+    if (!reg->config().enabled) continue;
+    addresses.push_back({name, reg->token(), reg->servers(), reg->config().allowed_sources, reg->config().numbers,
+                         reg->config().username});
+    regs.push_back(reg.get());
+  }
+  const sip_t* sip = ev.sip;
+  std::string request_user = sip && sip->sip_request && sip->sip_request->rq_url->url_user
+                                 ? sip->sip_request->rq_url->url_user : "";
+  std::string to_user = sip && sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : "";
+  bool by_token = false;
+  int i = match_inbound(addresses, request_user, to_user, ip, &by_token);
+  if (i < 0) return std::nullopt;
+  return InboundMatch{regs[static_cast<size_t>(i)], by_token ? MatchedBy::token : MatchedBy::source};
+}
+
+std::vector<TrunkSnapshot> TrunkManager::snapshots() const {
+  std::vector<TrunkSnapshot> out;
+  for (const auto& [name, reg] : trunks_) out.push_back(reg->snapshot());
+  return out;
+}
+
+void TrunkManager::describe(nlohmann::json& status) const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& s : snapshots()) {
+    nlohmann::json t = {{"name", s.name},
+                        {"state", state_name(s.state)},
+                        {"registered_until", s.registered_until},
+                        {"server", s.server},
+                        {"public_address", s.public_address},
+                        {"contact", s.contact},
+                        {"last_status", s.last_status},
+                        {"last_phrase", s.last_phrase},
+                        {"alg_detected", s.alg_detected}};
+    t["keepalive_rtt_ms"] = s.keepalive_rtt_ms ? nlohmann::json(*s.keepalive_rtt_ms) : nlohmann::json(nullptr);
+    list.push_back(std::move(t));
+  }
+  status["trunks"] = std::move(list);
+  status["wan_requests_rejected"] = rejected_;
+}
+
+void TrunkManager::on_inbound(nua_event_t event, InboundHandler handler) { inbound_[event] = std::move(handler); }
+
+void TrunkManager::gate(const sip::NuaEvent& ev) {
+  auto match = identify(ev);
+  const char* method = ev.sip && ev.sip->sip_request ? ev.sip->sip_request->rq_method_name : "?";
+  if (!match) {
+    ++rejected_;
+    std::string ip, transport;
+    uint16_t port = 0;
+    sip::request_source(ev.nua, ip, port, transport);
+    // The first one is worth a warning; scanners then send thousands, a count is enough.
+    bool loud = rejected_ == 1 || rejected_ % 1000 == 0;
+    if (loud) {
+      B2BUA_LOG(warn, "trunk", "wan_request_rejected",
+                {{"method", method}, {"source", ip + ":" + std::to_string(port)}, {"rejected_total", rejected_}});
+    } else {
+      B2BUA_LOG(debug, "trunk", "wan_request_rejected",
+                {{"method", method}, {"source", ip + ":" + std::to_string(port)}, {"rejected_total", rejected_}});
+    }
+    nua_respond(ev.nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(ev.nua), TAG_END());
+    nua_handle_destroy(ev.nh);
+    return;
+  }
+  B2BUA_LOG(debug, "trunk", "inbound_request",
+            {{"trunk", match->trunk->config().name}, {"method", method},
+             {"matched_by", match->by == MatchedBy::token ? "token" : "source"}});
+  auto it = inbound_.find(ev.event);
+  if (it != inbound_.end()) return it->second(ev, *match->trunk);
+  if (ev.event == nua_i_options) {
+    nua_respond(ev.nh, SIP_200_OK, NUTAG_WITH_THIS(ev.nua), TAG_END());
+  } else {
+    nua_respond(ev.nh, SIP_480_TEMPORARILY_UNAVAILABLE, NUTAG_WITH_THIS(ev.nua), TAG_END());
+  }
+  B2BUA_LOG(info, "trunk", "inbound_answered",
+            {{"trunk", match->trunk->config().name}, {"method", method},
+             {"matched_by", match->by == MatchedBy::token ? "token" : "source"}});
+  nua_handle_destroy(ev.nh);
+}
+
+}  // namespace b2bua::trunk

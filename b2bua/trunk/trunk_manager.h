@@ -1,0 +1,104 @@
+// All trunks of the WAN side: their registrations, config reload, and the gate every request
+// arriving on the WAN agent passes.
+//
+// Which trunk is an inbound request for? First the registration token: we register each trunk
+// with a Contact user part of its own, and providers send calls to the registered Contact, so
+// the Request-URI names the trunk. Then the source address (its resolved servers, the flow we
+// registered through, its allowed_sources), since providers share addresses and change DNS,
+// address matching alone would mix trunks up. A request from anywhere else is answered 403
+// and counted: the WAN port is on the internet and scanners call it all day.
+//
+// Other features plug in behind the gate: on_inbound(nua_i_invite, ...) receives only requests
+// already matched to a trunk. Everything here runs on the SIP thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "b2bua/daemon/feature.h"
+#include "b2bua/trunk/server_resolver.h"
+#include "b2bua/trunk/trunk_registration.h"
+#include "b2bua/trunk/trunk_state.h"
+
+namespace b2bua::trunk {
+
+// What an outgoing request towards a trunk needs (a call leg's INVITE).
+struct OutboundIdentity {
+  std::string aor;            // From for the trunk's account: sip:user@domain
+  std::string contact;        // our public Contact with the trunk's token
+  std::string route;          // NUTAG_PROXY value: sip:ip:port[;transport=x]
+  std::string domain_uri;     // the registrar URI, for building Request-URIs
+  std::string auth_username;  // digest user and password for 401/407 on the INVITE
+  std::string password;       // secret: never logged
+};
+
+// How a request was matched to a trunk.
+enum class MatchedBy { token, source };
+
+struct InboundMatch {
+  const TrunkRegistration* trunk = nullptr;
+  MatchedBy by = MatchedBy::source;
+};
+
+// Pure matching, so it can be tested without sockets. `request_user` is the Request-URI user.
+struct TrunkAddresses {
+  std::string name;
+  std::string token;
+  std::vector<HostPort> servers;
+  std::vector<config::Network> allowed_sources;
+  std::vector<std::string> numbers;
+  std::string username;
+};
+// Index into `trunks`, or -1. Token first (and then the source must still be one of that
+// trunk's), else the trunks whose servers or ranges contain the source, preferring the one
+// whose numbers or username equal `request_user` / `to_user`.
+int match_inbound(const std::vector<TrunkAddresses>& trunks, const std::string& request_user, const std::string& to_user,
+                  const std::string& source_ip, bool* by_token);
+
+class TrunkManager final : public daemon::Feature {
+ public:
+  using InboundHandler = std::function<void(const sip::NuaEvent&, const TrunkRegistration&)>;
+
+  TrunkManager(const daemon::PlaneContext& context, const config::Config& config);
+  ~TrunkManager() override;
+
+  const char* name() const override { return "trunks"; }
+  void apply_config(const config::Config& before, const config::Config& now) override;
+  void shutdown(std::function<void()> done) override;
+  // status["trunks"]: one object per trunk (TrunkSnapshot; no secrets).
+  void describe(nlohmann::json& status) const override;
+
+  const TrunkRegistration* find(const std::string& name) const;
+  std::optional<OutboundIdentity> outbound_identity(const std::string& name) const;
+  // The trunk a request on the WAN agent belongs to (call inside the nua callback: the source
+  // address is read from the current request), or nullopt when no trunk may send it.
+  std::optional<InboundMatch> identify(const sip::NuaEvent& ev) const;
+  std::vector<TrunkSnapshot> snapshots() const;
+  uint64_t rejected_requests() const { return rejected_; }
+
+  // Requests of `event` that passed the gate go to `handler` (replacing the previous one).
+  // Without a handler, OPTIONS is answered 200 and anything else 480.
+  void on_inbound(nua_event_t event, InboundHandler handler);
+
+ private:
+  void start_trunk(const config::Trunk& trunk);
+  void stop_trunk(const std::string& name, std::function<void()> done);
+  void gate(const sip::NuaEvent& ev);
+  void purge_finished();
+
+  daemon::PlaneContext context_;
+  config::Wan wan_;
+  ServerResolver resolver_;
+  std::map<std::string, std::unique_ptr<TrunkRegistration>> trunks_;
+  std::vector<std::unique_ptr<TrunkRegistration>> retiring_;  // unregistering after a reload
+  std::vector<TrunkRegistration*> finished_;                  // of those, the ones done
+  std::map<nua_event_t, InboundHandler> inbound_;
+  uint64_t rejected_ = 0;
+};
+
+}  // namespace b2bua::trunk

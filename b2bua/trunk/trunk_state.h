@@ -1,0 +1,35 @@
+// What the status page and other features may read about one trunk, and the names of its
+// states as they appear in logs and status output.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace b2bua::trunk {
+
+enum class TrunkState {
+  disabled,     // enabled: false in the config
+  unregistered, // register: false (a trunk that authenticates us by source address)
+  registering,  // a REGISTER is on its way (first one, re-registration, failover)
+  registered,   // the provider granted a binding that has not expired
+  auth_failed,  // 401/407 with our credentials, 403 or 404: retried slowly
+  backoff,      // timeouts, 5xx, 503 Retry-After, DNS failure: retried with growing delays
+};
+
+const char* state_name(TrunkState state);
+
+struct TrunkSnapshot {
+  std::string name;
+  TrunkState state = TrunkState::disabled;
+  int64_t registered_until = 0;       // unix seconds, 0 when not registered
+  std::string server;                 // "ip:port" the registration goes to
+  std::string public_address;         // "ip:port" configured or learned, empty if unknown
+  std::string contact;                // the Contact URI we register
+  int last_status = 0;                // last final response to REGISTER
+  std::string last_phrase;
+  std::optional<unsigned> keepalive_rtt_ms;  // last keep-alive round trip
+  bool alg_detected = false;          // a router's SIP ALG is rewriting our messages
+};
+
+}  // namespace b2bua::trunk
