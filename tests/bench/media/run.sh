@@ -107,6 +107,9 @@ for ((rep = 0; rep < repeats; rep++)); do
     echo "repeat $((rep + 1)) $relay" >&2
     line=$(measure $relay 500 --mode paced --prime 1 --duration 8); echo "$line" >&2
     echo "$relay paced500 $line" >>"$results"
+    # Latency where the generator is far from its own limit.
+    line=$(measure $relay 100 --mode paced --prime 0.5 --duration 4); echo "$line" >&2
+    echo "$relay paced100 $line" >>"$results"
     line=$(measure $relay 50 --mode window --window 8 --prime 0.5 --duration 5); echo "$line" >&2
     echo "$relay window $line" >>"$results"
     max_calls=0
