@@ -83,6 +83,7 @@ struct Trunk {
   std::string name;
   bool enabled = true;
   std::string registrar;                     // sip: URI
+  std::vector<std::string> backup_servers;   // sip: URIs tried in order after the registrar's (or proxy's)
   std::optional<std::string> outbound_proxy; // sip: URI
   std::optional<std::string> domain;         // AoR domain; defaults to the registrar's host
   Transport transport = Transport::udp;

@@ -321,7 +321,7 @@ void read_extensions(Validator& v, const json& root, Config& c) {
       v.error(JsonPositions::member(p, "ha1"), "must be 32 hex digits: MD5(number:realm:password)");
     }
     v.boolean(e, p, "outbound", x.outbound);
-    v.integer(e, p, "max_calls", x.max_calls, 0, 100);
+    v.integer(e, p, "max_calls", x.max_calls, 0, 10000);
     if (v.opt_str(e, p, "outgoing_number", x.outgoing_number) && !is_number_string(*x.outgoing_number)) {
       v.error(JsonPositions::member(p, "outgoing_number"), "expected a phone number like +4930123456");
     }
@@ -335,7 +335,7 @@ void read_trunks(Validator& v, const json& root, Config& c) {
   v.obj_array(root, "", "trunks", [&](const std::string& p, const json& t) {
     if (!v.object(t, p, {"name", "enabled", "registrar", "outbound_proxy", "domain", "transport", "username",
                          "auth_username", "password", "expires", "register", "keepalive", "numbers",
-                         "allowed_sources", "retry"})) {
+                         "allowed_sources", "retry", "backup_servers"})) {
       return;
     }
     Trunk x;
@@ -354,6 +354,10 @@ void read_trunks(Validator& v, const json& root, Config& c) {
     if (v.opt_str(t, p, "outbound_proxy", x.outbound_proxy) && !is_sip_uri(*x.outbound_proxy)) {
       v.error(JsonPositions::member(p, "outbound_proxy"), "expected a SIP URI like sip:proxy.example.net:5060");
     }
+    v.str_array(t, p, "backup_servers", false, [&](const std::string& ep, const std::string& s) {
+      if (!is_sip_uri(s)) return v.error(ep, "expected a SIP URI like sip:sip2.example.net:5060");
+      x.backup_servers.push_back(s);
+    });
     v.opt_str(t, p, "domain", x.domain);
     std::string transport;
     if (v.choice(t, p, "transport", {"udp", "tcp", "tls"}, transport)) {

@@ -62,19 +62,27 @@ void log_load_problems(const config::LoadResult& r, const std::string& path) {
 // Relay events arrive on a media thread; they are handed to the SIP thread, where calls live.
 class MediaEventBridge final : public media::MediaEvents {
  public:
-  explicit MediaEventBridge(sip::SipThread& sip) : sip_(sip) {}
+  MediaEventBridge(sip::SipThread& sip, std::unique_ptr<SignallingPlane>& plane) : sip_(sip), plane_(plane) {}
   void on_latched(media::SessionId id, int leg, const media::Endpoint& peer) override {
     B2BUA_LOG(debug, "media", "latched", {{"session", id}, {"leg", leg}, {"peer", peer.to_string()}});
   }
   void on_media_timeout(media::SessionId id) override {
-    sip_.post([id] { B2BUA_LOG(info, "media", "timeout", {{"session", id}}); });
+    sip_.post([this, id] {
+      if (auto* sink = target()) sink->on_media_timeout(id);
+    });
   }
-  void on_released(media::SessionId id, const std::array<media::LegStats, 2>&) override {
-    B2BUA_LOG(debug, "media", "released", {{"session", id}});
+  void on_released(media::SessionId id, const std::array<media::LegStats, 2>& stats) override {
+    sip_.post([this, id, stats] {
+      if (auto* sink = target()) sink->on_released(id, stats);
+    });
   }
 
  private:
+  // SIP thread only: the plane exists between start and stop of the SIP thread.
+  media::MediaEvents* target() const { return plane_ ? plane_->media_events() : nullptr; }
+
   sip::SipThread& sip_;
+  std::unique_ptr<SignallingPlane>& plane_;
 };
 
 }  // namespace
@@ -107,10 +115,10 @@ int run_daemon(const std::string& config_path) {
   }
 
   sip::SipThread sip;
-  MediaEventBridge bridge(sip);
+  std::unique_ptr<SignallingPlane> plane;
+  MediaEventBridge bridge(sip, plane);
   std::unique_ptr<media::MediaPlane> media = media::start_media_plane(media_settings(*config), bridge);
 
-  std::unique_ptr<SignallingPlane> plane;
   try {
     sip.start([&](su_root_t* root) { plane = std::make_unique<SignallingPlane>(root, config, store.get(), media.get()); },
               [&] { plane.reset(); });

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 
 #include "b2bua/config/config.h"
@@ -27,6 +28,9 @@ struct PlaneContext {
   sip::SipAgent* wan = nullptr;         // trunk registrations and legs; null without wan.address
   storage::Store* store = nullptr;
   media::MediaPlane* media = nullptr;   // null when a test runs the plane without media
+  // The running config, replaced on reload before features' apply_config() runs; keep a copy
+  // of the shared_ptr where something must outlive a reload (a call in progress).
+  const std::shared_ptr<const config::Config>* config = nullptr;
 };
 
 class Feature {

@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "b2bua/common/log.h"
+#include "b2bua/calls/call_manager.h"
 #include "b2bua/common/version.h"
+#include "b2bua/daemon/call_ports.h"
 #include "b2bua/trunk/trunk_manager.h"
 #include "b2bua/registrar/registrar.h"
 
@@ -42,11 +44,25 @@ SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::
     sip::AgentOptions wan_options{"wan", wan_url(c.wan), user_agent(), "", "OPTIONS", c.wan.dscp_sip};
     wan_ = std::make_unique<sip::SipAgent>(root, wan_options);
   }
-  context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media};
+  context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media, &config_};
   // Features, in start order; each gets the context and the config.
   features_.push_back(std::make_unique<registrar::Registrar>(context_, c));
-  if (wan_) features_.push_back(std::make_unique<trunk::TrunkManager>(context_, c));
-  // [calls]
+  trunk::TrunkManager* trunks = nullptr;
+  if (wan_) {
+    auto t = std::make_unique<trunk::TrunkManager>(context_, c);
+    trunks = t.get();
+    features_.push_back(std::move(t));
+  }
+  phones_ = std::make_unique<RegistrarPhones>(static_cast<const registrar::Registrar&>(*features_.front()));
+  trunk_routes_ = std::make_unique<TrunkRoutes>(trunks, config_);
+  auto calls = std::make_unique<calls::CallManager>(context_, config_, *phones_, *trunk_routes_);
+  if (trunks) {
+    trunks->on_inbound(nua_i_invite, [target = calls.get()](const sip::NuaEvent& ev, const trunk::TrunkRegistration& t) {
+      target->on_trunk_invite(ev, t.config());
+    });
+  }
+  media_events_ = calls.get();
+  features_.push_back(std::move(calls));
   // [status]
 }
 

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "b2bua/config/config.h"
+#include "b2bua/calls/call_ports.h"
 #include "b2bua/daemon/feature.h"
+#include "media/media_plane.h"
 #include "b2bua/sip/sip_agent.h"
 #include "b2bua/sip/timer.h"
 
@@ -32,6 +34,9 @@ class SignallingPlane {
 
   const config::Config& config() const { return *config_; }
 
+  // Where relay events go once they are on the SIP thread (the calls feature).
+  media::MediaEvents* media_events() const { return media_events_; }
+
  private:
   void stop_agents();
 
@@ -40,6 +45,9 @@ class SignallingPlane {
   std::unique_ptr<sip::SipAgent> lan_;
   std::unique_ptr<sip::SipAgent> wan_;
   std::vector<std::unique_ptr<Feature>> features_;
+  std::unique_ptr<calls::Phones> phones_;
+  std::unique_ptr<calls::Trunks> trunk_routes_;
+  media::MediaEvents* media_events_ = nullptr;
   sip::Timer shutdown_bound_;
   std::function<void()> shutdown_done_;
   size_t pending_ = 0;

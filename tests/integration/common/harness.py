@@ -152,7 +152,7 @@ class Harness:
         p = Process([self.binary, "run", "--config", path], self.path(f"{name}.log"), cwd=self.dir, env=env)
         self.processes.append(p)
         if wait:
-            p.wait_log(r"event=started", timeout=15)
+            p.wait_log(r"component=daemon event=started", timeout=15)
         return p
 
     def spawn(self, argv, name, cwd=None):

@@ -1,0 +1,32 @@
+// The registrar and the trunk manager behind the two small interfaces the calls feature uses
+// (b2bua/calls/call_ports.h).
+#pragma once
+
+#include "b2bua/calls/call_ports.h"
+#include "b2bua/registrar/registrar.h"
+#include "b2bua/trunk/trunk_manager.h"
+
+namespace b2bua::daemon {
+
+class RegistrarPhones final : public calls::Phones {
+ public:
+  explicit RegistrarPhones(const registrar::Registrar& registrar) : registrar_(registrar) {}
+  std::vector<calls::PhoneTarget> reachable(const std::string& extension) const override;
+
+ private:
+  const registrar::Registrar& registrar_;
+};
+
+class TrunkRoutes final : public calls::Trunks {
+ public:
+  // `trunks` is null when no WAN side is configured.
+  TrunkRoutes(const trunk::TrunkManager* trunks, const std::shared_ptr<const config::Config>& config)
+      : trunks_(trunks), config_(config) {}
+  std::optional<calls::TrunkRoute> route(const config::Trunk& trunk) const override;
+
+ private:
+  const trunk::TrunkManager* trunks_;
+  const std::shared_ptr<const config::Config>& config_;
+};
+
+}  // namespace b2bua::daemon

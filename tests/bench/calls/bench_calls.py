@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Calls per second end to end and memory per active call, b2bua next to kamailio.
+
+b2bua: sipp UAC as the phone (407 challenge answered, INVITE/180/200/ACK/BYE) -> LAN agent ->
+call with a relay session -> WAN agent -> sipp UAS as the provider. Anchor, in the same run:
+kamailio 5.6 as a stateful proxy on the same flow (no auth, no media).
+
+The highest rate with 0 failed calls is searched by stepping the rate (each step a bounded run
+of `step_s` seconds). Memory per active call: RSS growth of b2bua while `hold_calls` calls are
+up at once, divided by the number of calls. Everything binds to 127.0.0.1; every process is
+ended by PID. --short runs a small version (a ctest check that every call succeeds).
+
+Ports 19600-19699."""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "integration", "common"))
+from harness import Harness, check  # noqa: E402
+
+LAN, WAN, UAS, UAC, PROXY = 19600, 19610, 19620, 19630, 19640
+
+UAC_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="bench uac">
+<send retrans="500"><![CDATA[
+INVITE sip:0301234567@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:10@[remote_ip]>;tag=[pid]-[call_number]
+To: <sip:0301234567@[remote_ip]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:10@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=- 1 1 IN IP4 [local_ip]
+s=-
+c=IN IP4 [local_ip]
+t=0 0
+m=audio 40000 RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>
+<recv response="100" optional="true"/>
+AUTH_STEP
+<recv response="100" optional="true"/>
+<recv response="180" optional="true"/>
+<recv response="200" rrs="true"/>
+<send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:10@[remote_ip]>;tag=[pid]-[call_number]
+To: <sip:0301234567@[remote_ip]>[peer_tag_param]
+Call-ID: [call_id]
+[routes]
+CSeq: CSEQ ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<pause milliseconds="HOLD_MS"/>
+<send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:10@[remote_ip]>;tag=[pid]-[call_number]
+To: <sip:0301234567@[remote_ip]>[peer_tag_param]
+Call-ID: [call_id]
+[routes]
+CSeq: 3 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<recv response="200"/>
+</scenario>
+"""
+
+AUTH_STEP = """<recv response="407" auth="true"/>
+<send><![CDATA[
+ACK sip:0301234567@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
+From: <sip:10@[remote_ip]>;tag=[pid]-[call_number]
+To: <sip:0301234567@[remote_ip]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<send retrans="500"><![CDATA[
+INVITE sip:0301234567@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:10@[remote_ip]>;tag=[pid]-[call_number]
+To: <sip:0301234567@[remote_ip]>
+Call-ID: [call_id]
+CSeq: 2 INVITE
+Contact: <sip:10@[local_ip]:[local_port]>
+[authentication username=10 password=pw-ten]
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=- 1 1 IN IP4 [local_ip]
+s=-
+c=IN IP4 [local_ip]
+t=0 0
+m=audio 40000 RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>"""
+
+UAS_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="bench uas">
+<recv request="INVITE"/>
+<send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]-[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+[last_Record-Route:]
+Contact: <sip:[local_ip]:[local_port]>
+Content-Length: 0
+
+]]></send>
+<send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]-[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+[last_Record-Route:]
+Contact: <sip:[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=- 2 2 IN IP4 [local_ip]
+s=-
+c=IN IP4 [local_ip]
+t=0 0
+m=audio 40002 RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>
+<recv request="ACK"/>
+<recv request="BYE"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+</scenario>
+"""
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        m = re.search(r"VmRSS:\s+(\d+)", f.read())
+    return int(m.group(1)) if m else 0
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+class Stack:
+    """The system under test: b2bua (with auth) or kamailio (plain proxy)."""
+
+    def __init__(self, h, kind, binary):
+        self.h, self.kind = h, kind
+        if kind == "b2bua":
+            cfg = {
+                "lan": {"listen": [f"udp:127.0.0.1:{LAN}"], "networks": ["127.0.0.0/8"]},
+                "wan": {"address": "127.0.0.1", "port": WAN},
+                "registrar": {"qualify_interval": 0},
+                "extensions": [{"number": "10", "password": "pw-ten", "max_calls": 10000}],
+                "trunks": [{"name": "p", "registrar": f"sip:127.0.0.1:{UAS}", "username": "4930123456",
+                            "register": False, "keepalive": {"method": "off"}}],
+                "routing": {"outbound": [{"prefix": "", "trunk": "p"}]},
+                "calls": {"max_concurrent": 100000},
+                "media": {"ports": [30000, 59999], "timeout": 300},
+                "status": {"listen": "127.0.0.1:19690"},
+                "log": {"level": "info"},
+            }
+            self.proc = h.start_daemon(cfg, name="b2bua")
+            self.target = f"127.0.0.1:{LAN}"
+        else:
+            text = open(os.path.join(HERE, "kamailio-proxy.cfg")).read()
+            text = text.replace("PROXY_PORT", str(PROXY)).replace("UAS_PORT", str(UAS))
+            path = h.path("kamailio.cfg")
+            with open(path, "w") as f:
+                f.write(text)
+            self.proc = h.spawn(["kamailio", "-f", path, "-DD", "-E", "-m", "64", "-M", "8",
+                                 "-P", h.path("kamailio.pid"), "-Y", h.dir], "kamailio")
+            time.sleep(1.5)
+            check(self.proc.running(), "kamailio started")
+            self.target = f"127.0.0.1:{PROXY}"
+
+    def pids(self):
+        if self.kind == "b2bua":
+            return [self.proc.pid]
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout.split()
+        return [self.proc.pid] + [int(p) for p in out]
+
+
+def run_load(h, stack, rate, calls, hold_ms, tag):
+    auth = AUTH_STEP if stack.kind == "b2bua" else ""
+    uac = UAC_XML.replace("AUTH_STEP", auth).replace("HOLD_MS", str(hold_ms)) \
+                 .replace("CSEQ", "2" if auth else "1")
+    uac_path, uas_path = h.path(f"uac-{tag}.xml"), h.path(f"uas-{tag}.xml")
+    open(uac_path, "w").write(uac)
+    open(uas_path, "w").write(UAS_XML)
+    limit = max(2000, int(rate * (hold_ms / 1000 + 2) * 2))
+    uas = h.spawn(["sipp", "-sf", uas_path, "-i", "127.0.0.1", "-p", str(UAS), "-nostdin", "-bg" if False else "-nd",
+                   "-l", str(limit), "-timeout", "120s"], f"uas-{tag}")
+    time.sleep(0.3)
+    timeout = int(calls / rate + hold_ms / 1000 + 20)
+    t0 = time.monotonic()
+    ticks0 = {p: cpu_ticks(p) for p in stack.pids()}
+    r = subprocess.run(["sipp", stack.target, "-sf", uac_path, "-i", "127.0.0.1", "-p", str(UAC), "-nostdin",
+                        "-r", str(rate), "-m", str(calls), "-l", str(limit), "-timeout", f"{timeout}s",
+                        "-recv_timeout", "10000", "-trace_stat", "-stf", h.path(f"stat-{tag}.csv")],
+                       capture_output=True, text=True, timeout=timeout + 30)
+    elapsed = time.monotonic() - t0
+    cpu = sum(cpu_ticks(p) - ticks0.get(p, 0) for p in stack.pids() if os.path.exists(f"/proc/{p}"))
+    uas.stop(timeout=3)
+    ok = int(re.search(r"Successful call\s+\|\s+\d+\s+\|\s+(\d+)", r.stdout).group(1)) if "Successful call" in r.stdout else 0
+    failed = int(re.search(r"Failed call\s+\|\s+\d+\s+\|\s+(\d+)", r.stdout).group(1)) if "Failed call" in r.stdout else calls
+    return {"ok": ok, "failed": failed, "elapsed": elapsed, "cpu_s": cpu / os.sysconf("SC_CLK_TCK")}
+
+
+def max_rate(h, stack, rates, step_s, tag):
+    best = 0
+    results = []
+    for rate in rates:
+        calls = int(rate * step_s)
+        res = run_load(h, stack, rate, calls, 0, f"{tag}-{rate}")
+        results.append((rate, res))
+        print(f"  {stack.kind:8s} {rate:5d} cps: {res['ok']}/{calls} ok, {res['failed']} failed, "
+              f"cpu {res['cpu_s']:.2f}s", flush=True)
+        if res["failed"] == 0 and res["ok"] == calls:
+            best = rate
+        else:
+            break
+    return best, results
+
+
+def memory_per_call(h, stack, calls, rate, hold_ms):
+    pid = stack.proc.pid
+    before = rss_kb(pid)
+    tag = f"mem-{calls}"
+    auth = AUTH_STEP
+    uac = UAC_XML.replace("AUTH_STEP", auth).replace("HOLD_MS", str(hold_ms)).replace("CSEQ", "2")
+    uac_path, uas_path = h.path(f"uac-{tag}.xml"), h.path(f"uas-{tag}.xml")
+    open(uac_path, "w").write(uac)
+    open(uas_path, "w").write(UAS_XML)
+    uas = h.spawn(["sipp", "-sf", uas_path, "-i", "127.0.0.1", "-p", str(UAS), "-nostdin", "-nd", "-l", str(calls * 2),
+                   "-timeout", "120s"], f"uas-{tag}")
+    time.sleep(0.3)
+    uac = h.spawn(["sipp", stack.target, "-sf", uac_path, "-i", "127.0.0.1", "-p", str(UAC), "-nostdin", "-r", str(rate),
+                   "-m", str(calls), "-l", str(calls * 2), "-timeout", "120s"], f"uac-{tag}")
+    # Sample while every call is up: after the ramp, before the first BYE.
+    time.sleep(calls / rate + 1.0)
+    peak = rss_kb(pid)
+    uac.proc.wait(hold_ms / 1000 + 60)
+    uas.stop(timeout=3)
+    out = uac.output()
+    ok = int(re.search(r"Successful call\s+\|\s+\d+\s+\|\s+(\d+)", out).group(1)) if "Successful call" in out else 0
+    return before, peak, ok
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("--short", action="store_true")
+    args = ap.parse_args()
+    short = args.short
+    rates = [50, 100] if short else [100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000]
+    step_s = 3 if short else 6
+    rows = {}
+    with Harness("bench-calls", args.binary) as h:
+        for kind in ("b2bua", "kamailio"):
+            stack = Stack(h, kind, args.binary)
+            best, results = max_rate(h, stack, rates, step_s, kind)
+            rows[kind] = (best, results)
+            if kind == "b2bua":
+                n = 100 if short else 1000
+                before, peak, ok = memory_per_call(h, stack, n, 100 if short else 200, (n / (100 if short else 200) + 4) * 1000)
+                rows["mem"] = (n, before, peak, ok)
+            stack.proc.stop(timeout=10)
+            time.sleep(1)
+        b_best, k_best = rows["b2bua"][0], rows["kamailio"][0]
+        n, before, peak, ok = rows["mem"]
+        per_call = (peak - before) * 1024 / max(1, n)
+        print("\n| what | b2bua | kamailio (stateful proxy) | ratio |")
+        print("| --- | --- | --- | --- |")
+        print(f"| calls/s with 0 failures (INVITE/407/INVITE/180/200/ACK/BYE, relay session per call) | {b_best} | {k_best} "
+              f"| {b_best / k_best if k_best else 0:.2f} |")
+        print(f"| memory per active call at {n} calls (RSS growth / calls) | {per_call / 1024:.1f} KiB "
+              f"({ok}/{n} calls ok; RSS {before} -> {peak} KiB) | | |")
+        check(b_best > 0 and k_best > 0, "both stacks carried the load with 0 failed calls at the lowest rate")
+        check(ok == n, f"all {n} simultaneous calls succeeded")
+    print("bench calls: done")
+
+
+if __name__ == "__main__":
+    main()
