@@ -1,6 +1,7 @@
 #include "b2bua/calls/call.h"
 
 #include <chrono>
+#include <utility>
 
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/log.h"
@@ -45,6 +46,9 @@ const char* direction_name(Direction d) {
 Leg::Leg(Call& c, bool a, sip::SipAgent& ag, nua_handle_t* handle, std::string address)
     : call(c), is_a(a), agent(ag), nh(handle), sdp_address(std::move(address)) {
   nua_handle_bind(nh, this);
+  // Session timers stay per leg (never relayed); where we may choose, the peer refreshes, so a
+  // dead peer is noticed by nua (BYE on expiry) without us sending SDP-less refreshes.
+  nua_set_hparams(nh, NUTAG_SESSION_REFRESHER(nua_remote_refresher), TAG_END());
 }
 
 Leg::~Leg() {
@@ -154,6 +158,13 @@ void Call::start(const sip::NuaEvent& invite) {
 
 void Call::on_event(Leg& leg, const sip::NuaEvent& ev) {
   if (ev.event == nua_i_state) return on_state(leg, ev);
+  if (ev.event == nua_r_invite && ev.status >= 200 && ev.status < 300 && leg.answered && !reinvite_from_) {
+    // A re-INVITE nua sent by itself (a session-timer refresh, RFC 4028) goes out without SDP
+    // since media is ours; the peer's 2xx then carries an offer that the ACK must answer
+    // (RFC 3264 section 5), with the SDP this leg already has.
+    leg.ack_with_sdp = !sdp_of(ev.sip).empty();
+    return;
+  }
   if (leg.is_a) return on_a_event(ev);
   on_b_event(leg, ev);
 }
@@ -165,7 +176,9 @@ void Call::on_state(Leg& leg, const sip::NuaEvent& ev) {
   if (state == nua_callstate_completing) {
     // A 2xx to an INVITE we sent on this leg; with NUTAG_AUTOACK(0) the ACK is ours to send.
     if (!leg.is_a && &leg == winner && b_ack_waits_for_a_) return;  // waits for A's answer
-    nua_ack(leg.nh, TAG_END());
+    bool with_sdp = std::exchange(leg.ack_with_sdp, false) && !leg.last_sdp.empty();
+    nua_ack(leg.nh, TAG_IF(with_sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+            TAG_IF(with_sdp, SIPTAG_PAYLOAD_STR(leg.last_sdp.c_str())), TAG_END());
     // CANCEL crossed the 2xx, or a second phone answered a fork: the dialog exists, end it.
     if (!leg.is_a && (ending_ || (winner && winner != &leg))) nua_bye(leg.nh, TAG_END());
   } else if (state == nua_callstate_terminated) {

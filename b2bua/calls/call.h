@@ -48,6 +48,7 @@ class Leg final : public sip::HandleOwner {
   int final_status = 0;           // final response received on a B leg
   bool auth_tried = false;        // we answered the provider's 401/407 once already
   std::string last_sdp;           // the SDP we last sent on this leg (re-INVITE without offer)
+  bool ack_with_sdp = false;      // our refresh re-INVITE got an offer in the 2xx
   // How a B leg's INVITE goes out (set by CallManager before Call::start).
   std::string contact;            // our Contact on this leg; empty: the agent's own
   std::string proxy;              // next hop: a trunk's proxy, or a phone's flow
