@@ -26,6 +26,8 @@ def config(port, **registrar):
             {"number": "12", "password": "secret12"},
         ],
         "log": {"level": "debug"},
+        # The status endpoint (TCP) on the same number as the SIP port (UDP): unique per test.
+        "status": {"listen": f"127.0.0.1:{port}"},
     }
 
 
