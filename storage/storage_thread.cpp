@@ -1,5 +1,7 @@
 #include "storage/storage_thread.h"
 
+#include "b2bua/common/log.h"
+
 #include <cstdio>
 #include <iterator>
 
@@ -139,9 +141,7 @@ void StorageThread::commit(std::deque<Task>& batch) {
 
 void StorageThread::note_write_failure(const std::exception_ptr& error) {
   const std::string message = message_of(error);
-  // stderr is the daemon's log (journald). Same key=value shape as b2bua/common/log.h, which
-  // lives in b2bua_core, a library that depends on this one.
-  std::fprintf(stderr, "level=error component=storage event=write_failed error=\"%s\"\n", message.c_str());
+  B2BUA_LOG(error, "storage", "write_failed", {{"error", message}});
   std::lock_guard lock(mutex_);
   if (failures_++ == 0) first_failure_ = message;
 }
