@@ -44,7 +44,7 @@ o=- 1 1 IN IP4 [local_ip]
 s=-
 c=IN IP4 [local_ip]
 t=0 0
-m=audio 40000 RTP/AVP 0
+m=audio 39000 RTP/AVP 0
 a=rtpmap:0 PCMU/8000
 ]]></send>
 <recv response="100" optional="true"/>
@@ -111,7 +111,7 @@ o=- 1 1 IN IP4 [local_ip]
 s=-
 c=IN IP4 [local_ip]
 t=0 0
-m=audio 40000 RTP/AVP 0
+m=audio 39000 RTP/AVP 0
 a=rtpmap:0 PCMU/8000
 ]]></send>"""
 
@@ -147,7 +147,7 @@ o=- 2 2 IN IP4 [local_ip]
 s=-
 c=IN IP4 [local_ip]
 t=0 0
-m=audio 40002 RTP/AVP 0
+m=audio 39002 RTP/AVP 0
 a=rtpmap:0 PCMU/8000
 ]]></send>
 <recv request="ACK"/>
@@ -193,7 +193,7 @@ class Stack:
                             "register": False, "keepalive": {"method": "off"}}],
                 "routing": {"outbound": [{"prefix": "", "trunk": "p"}]},
                 "calls": {"max_concurrent": 100000},
-                "media": {"ports": [30000, 59999], "timeout": 300},
+                "media": {"ports": [40000, 49999], "timeout": 300},
                 "status": {"listen": "127.0.0.1:19690"},
                 "log": {"level": "info"},
             }
