@@ -170,7 +170,7 @@ void add_calls(const json& status, std::vector<Family>& out) {
 
 // Numbers a part of the snapshot reports as they are: one row per sample.
 struct PlainSample {
-  const char* part;        // top-level key of the part
+  const char* part;        // top-level key of the part; "" for the snapshot itself
   const char* key;         // member of the part
   const char* name;        // metric family
   const char* type;
@@ -179,6 +179,8 @@ struct PlainSample {
 };
 
 constexpr PlainSample kPlainSamples[] = {
+    {"", "wan_requests_rejected", "b2bua_wan_requests_rejected_total", "counter",
+     "Requests on the WAN side from no configured trunk, since start.", nullptr},
     {"relay", "sessions", "b2bua_relay_sessions", "gauge", "Relay sessions (calls with media through b2bua).", nullptr},
     {"relay", "packets_total", "b2bua_relay_packets_total", "counter", "RTP/RTCP packets relayed since start.", nullptr},
     {"relay", "dropped_source_total", "b2bua_relay_dropped_packets_total", "counter",
@@ -198,7 +200,7 @@ void add_plain_samples(const json& status, std::vector<Family>& out) {
     if (std::string_view(p.name) != last_name) out.emplace_back(p.name, p.type, p.help);
     last_name = p.name;
     double v = 0;
-    const json* part = member(status, p.part);
+    const json* part = *p.part ? member(status, p.part) : &status;
     if (part && number_at(*part, p.key, v)) out.back().add(v, p.reason ? label("reason", p.reason) : std::string());
   }
 }

@@ -40,21 +40,26 @@ nlohmann::json media_stats(const std::string& text) {
 
 void add_configured_view(nlohmann::json& status, const config::Config& config) {
   // Only keys named here are copied: a new secret added to the config cannot leak by default.
-  auto& trunks = status["trunks"] = nlohmann::json::array();
+  // Keys a feature has already set win: they are live, these are only what the file says.
+  auto fill = [](nlohmann::json& item, const nlohmann::json& configured) {
+    for (const auto& [key, value] : configured.items()) {
+      if (!item.contains(key)) item[key] = value;
+    }
+  };
   for (const auto& t : config.trunks) {
-    trunks.push_back({{"name", t.name},
-                      {"enabled", t.enabled},
-                      {"registrar", t.registrar},
-                      {"username", t.username},
-                      {"transport", transport_name(t.transport)},
-                      {"register", t.register_enabled},
-                      {"keepalive", keepalive_text(t.keepalive)},
-                      {"numbers", t.numbers}});
+    fill(entry(status, "trunks", t.name), {{"enabled", t.enabled},
+                                           {"registrar", t.registrar},
+                                           {"username", t.username},
+                                           {"transport", transport_name(t.transport)},
+                                           {"register", t.register_enabled},
+                                           {"keepalive", keepalive_text(t.keepalive)},
+                                           {"numbers", t.numbers}});
   }
-  auto& extensions = status["extensions"] = nlohmann::json::array();
   for (const auto& e : config.extensions) {
-    extensions.push_back({{"number", e.number}, {"name", e.name}, {"outbound", e.outbound}, {"max_calls", e.max_calls}});
+    fill(entry(status, "extensions", e.number), {{"name", e.name}, {"outbound", e.outbound}, {"max_calls", e.max_calls}});
   }
+  if (!status.contains("trunks")) status["trunks"] = nlohmann::json::array();
+  if (!status.contains("extensions")) status["extensions"] = nlohmann::json::array();
 }
 
 nlohmann::json& entry(nlohmann::json& status, const char* list, const std::string& id) {

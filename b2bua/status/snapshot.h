@@ -4,39 +4,42 @@
 // adds process facts and the last call records. Every key below is optional for a reader: a
 // part is present only once the code that knows it exists; readers show what is there.
 //
-// Top-level schema (features: fill your part in Feature::describe, on the SIP thread):
+// Top-level schema (features: fill your part in Feature::describe, on the SIP thread; the
+// configured view is merged in afterwards and never overwrites a key a feature has set):
 //
 //   "version":       "0.1.0"                      status thread
 //   "pid":           1234                         status thread
 //   "started_at":    unix seconds                 status thread
 //   "uptime_s":      seconds                      status thread
 //   "generated_at":  unix milliseconds            status thread
-//   "trunks": [                                   configured view (SIP thread), one per trunk,
-//     { "name", "enabled", "registrar",           in config order; the trunk feature adds its
-//       "username", "transport", "numbers": [..], live fields to the entry with the same name
-//       "register": bool, "keepalive": "crlf/20s",(use status::entry(status, "trunks", name)):
-//       "state": "registered" | "registering" | "failed" | "disabled" | "unregistered",
-//       "registered_until": unix s, "public_address": "ip:port", "last_status": 200,
-//       "last_reason": "OK", "keepalive_rtt_ms": 12.5, "alg_detected": false }
+//   "trunks": [                                   trunk feature, one per trunk; the configured
+//     { "name", "state": "registered" |           view adds "enabled", "registrar", "username",
+//       "registering" | "auth_failed" |           "transport", "register", "keepalive" and
+//       "backoff" | "disabled" | "unregistered",  "numbers" to the entry with the same name
+//       "registered_until": unix s, "server", "public_address": "ip:port", "contact",
+//       "last_status": 200, "last_phrase": "OK", "keepalive_rtt_ms": 12.5 | null,
+//       "alg_detected": false }
 //   ],
-//   "extensions": [                               configured view, one per extension; the
-//     { "number", "name", "outbound",             registrar adds "bindings" to the entry with
-//       "max_calls",                              the same number (status::entry(status,
-//       "bindings": [ { "contact", "source": "ip:port", "transport", "user_agent",
-//                       "expires_at": unix s, "reachable": bool } ] }      "extensions", n))
+//   "wan_requests_rejected": n                    trunk feature: WAN requests from no trunk
+//   "extensions": [                               registrar, one per extension; the configured
+//     { "number", "bindings": [                   view adds "name", "outbound", "max_calls"
+//         { "contact", "source": "ip:port", "transport", "user_agent",
+//           "expires_at": unix s, "q", "reachable": bool } ] }
 //   ],
-//   "registrar": { "auth_failures_total", "blocks_total", "blocked_now" }       registrar
-//   "calls": [ { "id", "direction", "extension", "trunk", "from", "to",        calls feature;
-//                "state", "started_at_ms", "answered_at_ms",                    absent means
-//                "legs": [ { "side": "lan" | "wan", "relay": "ip:port",       "not known",
-//                            "remote": "ip:port", "packets", "lost",           [] means none
-//                            "jitter_ms" } ] } ],
-//   "call_totals": { "by_final_code": { "200": 12, "486": 1 } }  calls feature, since start
-//   "relay": { "sessions", "packets_total", "dropped_source_total",            media plane
-//              "dropped_invalid_total" }
+//   "registrar": { "auth_failures_total", "blocks_total", "blocked_now", "bindings" }
+//   "calls": [ { "id", "direction", "extension", "trunk", "remote_number",  calls feature;
+//                "state": "ringing" | "answered", "duration_s",             absent: not known,
+//                "relay_ports": [ { "a", "b" } ],                           []: none
+//                "legs": [ { "side", "packets", "lost", "jitter_ms" } ] } ]  (legs: optional)
+//   "call_totals": { "active", "by_final_code": { "200": 12, "486": 1 } }   since start
+//   "relay": { "sessions", "packets_total", "dropped_source_total",         media plane
+//              "dropped_invalid_total" }                                    (not yet reported)
 //   "recent_calls": [ { "id", "call_id", "direction", "extension", "trunk",   status thread,
 //                       "remote_number", "start_ms", "answer_ms", "end_ms",    from storage,
 //                       "final_code", "hangup_by", "media": {..} } ]           newest first
+//
+// Features that write a whole list (status["trunks"] = [...]) are fine; status::entry() is the
+// way to add to an entry that may already exist.
 //
 // Never put a password, HA1, nonce, digest response or the status token in it: the snapshot is
 // served as is.
@@ -57,7 +60,8 @@ namespace b2bua::status {
 
 inline constexpr size_t kRecentCalls = 50;
 
-// SIP thread: "trunks" and "extensions" as configured (no secrets), for features to enrich.
+// SIP thread, after the features: adds what the config says about each trunk and extension
+// (no secrets) to their entries, creating entries the features did not report.
 void add_configured_view(nlohmann::json& status, const config::Config& config);
 
 // The object in status[list] whose "name" (trunks) or "number" (extensions) equals `id`;

@@ -140,19 +140,22 @@ std::string render_phones(const json& status, int64_t now_ms) {
   return "PHONES\n" + t.render("(no extensions configured)");
 }
 
-std::string render_calls(const json& status, int64_t now_ms) {
+std::string render_calls(const json& status) {
   if (!status.contains("calls")) return "ACTIVE CALLS\n  (not reported by this version)\n";
-  Table t({"DIRECTION", "EXT", "TRUNK", "FROM", "TO", "STATE", "DURATION", "MEDIA"});
+  Table t({"DIRECTION", "EXT", "TRUNK", "NUMBER", "STATE", "DURATION", "RELAY PORTS", "MEDIA"});
   for (const auto& c : list(status, "calls")) {
-    int64_t since = number(c, "answered_at_ms") ? number(c, "answered_at_ms") : number(c, "started_at_ms");
+    std::string ports;
+    for (const auto& p : list(c, "relay_ports")) {
+      ports += (ports.empty() ? "" : ",") + text(p, "a") + "/" + text(p, "b");
+    }
     std::string media;
     for (const auto& leg : list(c, "legs")) {
       if (!media.empty()) media += "; ";
       media += text(leg, "side") + " " + std::to_string(number(leg, "packets")) + " pkts " +
                std::to_string(number(leg, "lost")) + " lost";
     }
-    t.add({text(c, "direction"), text(c, "extension"), text(c, "trunk"), text(c, "from"), text(c, "to"),
-           text(c, "state"), since ? duration((now_ms - since) / 1000) : "", media});
+    t.add({text(c, "direction"), text(c, "extension"), text(c, "trunk"), text(c, "remote_number"), text(c, "state"),
+           c.contains("duration_s") ? duration(number(c, "duration_s")) : "", ports, media});
   }
   return "ACTIVE CALLS\n" + t.render("(none)");
 }
@@ -176,7 +179,7 @@ std::string render_status_text(const json& status, int64_t now_ms) {
                     duration(number(status, "uptime_s")) + "\n\n";
   out += render_trunks(status, now_ms) + "\n";
   out += render_phones(status, now_ms) + "\n";
-  out += render_calls(status, now_ms) + "\n";
+  out += render_calls(status) + "\n";
   out += render_recent(status);
   return out;
 }

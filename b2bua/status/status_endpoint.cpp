@@ -20,9 +20,9 @@ std::unique_ptr<StatusServer> start_status_endpoint(const config::Config& config
   sources.post_to_sip = [&sip](std::function<void()> fn) { sip.post(std::move(fn)); };
   sources.describe = [&plane](nlohmann::json& status) {
     if (!plane) return;
+    plane->describe(status);
     // The plane's config is the one in force after reloads.
     add_configured_view(status, plane->config());
-    plane->describe(status);
   };
   sources.records = &store.call_records();
   sources.started_at = static_cast<int64_t>(std::time(nullptr));

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The status endpoint against a running daemon: GET /status, /metrics and /, `b2bua status`
-(table and --json), the token, and the listen-address rules. Ports 18100-18119 on 127.0.0.1."""
+(table and --json), the token, and the listen-address rules. Ports 18100-18105 and 18140-18159
+(media) on 127.0.0.1."""
 import json
 import os
 import subprocess
@@ -10,11 +11,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.path.insert(0, HERE)
 from harness import Harness, check, wait_until  # noqa: E402
+from sip_register import register  # noqa: E402
 from status_http import get, get_json  # noqa: E402
 
 LAN_PORT = 18100
 WAN_PORT = 18101
 STATUS_PORT = 18102
+PHONE_PORT = 18106
 TOKEN = "integration-token-7f3a9c"
 SECRETS = ["pw-ten-Qx19", "pw-eleven-Rt28", "trunk-secret-Lm47", TOKEN]
 
@@ -29,7 +32,7 @@ def config(status=None, trunk_port=18103):
         "trunks": [{"name": "provider", "registrar": f"sip:127.0.0.1:{trunk_port}", "username": "4930123456",
                     "password": "trunk-secret-Lm47", "numbers": ["+4930123456"]}],
         "routing": {"outbound": [{"prefix": "", "trunk": "provider"}]},
-        "media": {"ports": [18140, 18179]},
+        "media": {"ports": [18140, 18159]},
         "status": status or {"listen": f"127.0.0.1:{STATUS_PORT}"},
     }
 
@@ -64,12 +67,20 @@ def main():
         # --- a running daemon, no token
         cfg = h.write_config(config())
         d = h.start_daemon(cfg)
+        check(register(LAN_PORT, "10", "pw-ten-Qx19", PHONE_PORT, user_agent="endpoint-phone") == 200,
+              "a phone registers as extension 10")
         status = get_json(STATUS_PORT)
         check(status.get("version") and status.get("pid") == d.pid, "/status has the version and the daemon's pid")
         check(isinstance(status.get("uptime_s"), int), "/status has the uptime")
         check([t["name"] for t in status["trunks"]] == ["provider"], "/status lists the configured trunk")
         check(status["trunks"][0]["registrar"] == "sip:127.0.0.1:18103", "trunk entry has its registrar")
+        check(status["trunks"][0].get("state") in ("registering", "backoff"),
+              f"the trunk reports its live state ({status['trunks'][0].get('state')})")
         check([e["number"] for e in status["extensions"]] == ["10", "11"], "/status lists the extensions")
+        ext10 = status["extensions"][0]
+        check(ext10["name"] == "Kitchen" and [b["contact"] for b in ext10.get("bindings", [])] ==
+              [f"sip:10@127.0.0.1:{PHONE_PORT}"], "extension 10 shows its binding")
+        check(status["extensions"][1].get("bindings") == [], "extension 11 has no binding")
         check(status.get("recent_calls") == [], "/status has the (empty) call records")
         no_secret(json.dumps(status), "/status")
 
@@ -79,6 +90,10 @@ def main():
         check("# TYPE b2bua_info gauge" in metrics and 'b2bua_info{version="' in metrics, "/metrics has b2bua_info")
         check("b2bua_trunks_configured 1" in metrics and "b2bua_extensions_configured 2" in metrics,
               "/metrics counts the configured trunks and extensions")
+        check('b2bua_bindings{extension="10"} 1' in metrics and 'b2bua_bindings{extension="11"} 0' in metrics,
+              "/metrics counts bindings per extension")
+        check('b2bua_trunk_registered{trunk="provider"} 0' in metrics, "/metrics says the trunk is not registered")
+        check("b2bua_active_calls 0" in metrics, "/metrics has the active calls")
         no_secret(metrics, "/metrics")
 
         code, headers, page = get(STATUS_PORT, "/")
@@ -90,7 +105,8 @@ def main():
 
         r = run([binary, "status", "--config", cfg])
         check(r.returncode == 0, f"b2bua status exits 0 ({r.stderr.strip()})")
-        for needle in ("TRUNKS", "provider", "PHONES", "Kitchen", "Office", "RECENT CALLS"):
+        for needle in ("TRUNKS", "provider", "PHONES", "Kitchen", "Office", f"sip:10@127.0.0.1:{PHONE_PORT}",
+                       "endpoint-phone", "not registered", "ACTIVE CALLS", "RECENT CALLS"):
             check(needle in r.stdout, f"b2bua status shows {needle}")
         no_secret(r.stdout, "b2bua status")
         r = run([binary, "status", "--config", cfg, "--json"])

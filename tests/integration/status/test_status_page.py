@@ -27,6 +27,7 @@ EXPECTED = [
     ("the version from /status", "text('#version').includes(VERSION)"),
     ("the uptime", "/up \\d/.test(text('#uptime'))"),
     ("the configured trunk", "text('#trunks').includes('provider') && text('#trunks').includes('sip:127.0.0.1:18123')"),
+    ("the trunk's live state", "/backoff|registering/.test(text('#trunks'))"),
     ("both extensions", "text('#phones').includes('Kitchen') && text('#phones').includes('Office')"),
     ("the registered phone with its contact",
      "text('#phones').includes('registered') && text('#phones').includes('sip:10@127.0.0.1:18124')"),
@@ -44,7 +45,7 @@ def config(status):
         "trunks": [{"name": "provider", "registrar": "sip:127.0.0.1:18123", "username": "4930123456",
                     "password": "trunk-pw-Fd33", "numbers": ["+4930123456"]}],
         "routing": {"outbound": [{"prefix": "", "trunk": "provider"}]},
-        "media": {"ports": [18180, 18199]},
+        "media": {"ports": [18126, 18139]},
         "status": status,
     }
 

@@ -56,6 +56,7 @@ TEST(Metrics, RendersEveryFamilyOfAFullSnapshot) {
   EXPECT_NE(m.find("b2bua_relay_dropped_packets_total{reason=\"source\"} 4\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_auth_blocks_total 1\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_auth_blocked_sources 1\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_wan_requests_rejected_total 17\n"), std::string::npos);
 }
 
 TEST(Metrics, EveryFamilyHasHelpBeforeTypeBeforeSamples) {

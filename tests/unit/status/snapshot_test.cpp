@@ -29,6 +29,23 @@ TEST(Snapshot, ConfiguredViewListsTrunksAndExtensionsInConfigOrder) {
   EXPECT_EQ(s["extensions"][1]["name"], "Office");
 }
 
+TEST(Snapshot, ConfiguredViewFillsInWithoutOverwritingWhatFeaturesReported) {
+  // A feature that writes its whole list, as the trunk feature does.
+  nlohmann::json s = {{"trunks", {{{"name", "provider"}, {"state", "registered"}, {"enabled", "live value"}}}},
+                      {"extensions", {{{"number", "11"}, {"bindings", nlohmann::json::array()}}}}};
+  add_configured_view(s, *secret_config());
+  ASSERT_EQ(s["trunks"].size(), 2u);
+  EXPECT_EQ(s["trunks"][0]["state"], "registered");
+  EXPECT_EQ(s["trunks"][0]["enabled"], "live value");
+  EXPECT_EQ(s["trunks"][0]["registrar"], "sip:127.0.0.1:18083");
+  EXPECT_EQ(s["trunks"][1]["name"], "backup");  // configured, not reported: still listed
+  ASSERT_EQ(s["extensions"].size(), 2u);
+  EXPECT_EQ(s["extensions"][0]["number"], "11");
+  EXPECT_EQ(s["extensions"][0]["name"], "Office");
+  EXPECT_TRUE(s["extensions"][0]["bindings"].is_array());
+  EXPECT_EQ(s["extensions"][1]["number"], "10");
+}
+
 TEST(Snapshot, EntryFindsTheConfiguredObjectOrAppendsOne) {
   nlohmann::json s = nlohmann::json::object();
   add_configured_view(s, *secret_config());

@@ -12,10 +12,10 @@ inline nlohmann::json full_snapshot() {
     "trunks": [
       {"name": "provider", "enabled": true, "registrar": "sip:sip.example.net", "username": "4930123456",
        "numbers": ["+4930123456"], "state": "registered", "registered_until": 1700004000,
-       "public_address": "203.0.113.2:5060", "last_status": 200, "last_reason": "OK",
+       "public_address": "203.0.113.2:5060", "last_status": 200, "last_phrase": "OK",
        "keepalive_rtt_ms": 12.5, "alg_detected": false},
       {"name": "backup \"2\"", "enabled": true, "registrar": "sip:b.example.net", "username": "u",
-       "state": "failed", "last_status": 403},
+       "state": "auth_failed", "last_status": 403},
       {"name": "off", "enabled": false, "registrar": "sip:c.example.net", "username": "x"}
     ],
     "extensions": [
@@ -28,12 +28,13 @@ inline nlohmann::json full_snapshot() {
     ],
     "registrar": {"auth_failures_total": 7, "blocks_total": 1, "blocked_now": 1},
     "calls": [
-      {"id": "c1", "direction": "outbound", "extension": "10", "trunk": "provider", "from": "10",
-       "to": "+49301234567", "state": "answered", "started_at_ms": 1700003600000, "answered_at_ms": 1700003605000,
-       "legs": [{"side": "lan", "relay": "192.168.1.1:20000", "packets": 500, "lost": 2, "jitter_ms": 3.5},
-                {"side": "wan", "relay": "203.0.113.2:20002", "packets": 498, "lost": 0, "jitter_ms": 1.25}]}
+      {"id": "c1", "direction": "outbound", "extension": "10", "trunk": "provider", "remote_number": "+49301234567",
+       "state": "answered", "duration_s": 125, "relay_ports": [{"a": 20000, "b": 20002}],
+       "legs": [{"side": "lan", "packets": 500, "lost": 2, "jitter_ms": 3.5},
+                {"side": "wan", "packets": 498, "lost": 0, "jitter_ms": 1.25}]}
     ],
-    "call_totals": {"by_final_code": {"200": 12, "486": 3}},
+    "wan_requests_rejected": 17,
+    "call_totals": {"active": 1, "by_final_code": {"200": 12, "486": 3}},
     "relay": {"sessions": 1, "packets_total": 99999, "dropped_source_total": 4, "dropped_invalid_total": 1},
     "recent_calls": [
       {"id": 2, "direction": "inbound", "extension": "11", "trunk": "provider", "remote_number": "+4930999",
