@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""The NAT lab: b2bua between LAN phones and a real provider (kamailio) across a real NAT
+(namespaces, MASQUERADE, short UDP conntrack timeouts), in two placements: on the router
+itself, and on a server in the LAN behind the router. One line per check:
+PASS/FAIL/SKIP/XFAIL name: figures.
+
+    natlab.py PREFIX B2BUA_BINARY WORKDIR     (run through natlab.sh, as root)
+"""
+import json
+import os
+import re
+import signal
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import peers as P  # noqa: E402
+import topology as topo  # noqa: E402
+from capture import Capture, leaks  # noqa: E402
+from harness import wait_until  # noqa: E402
+from peers import log_lines, wait_log  # noqa: E402
+
+NAT_TIMEOUT_S = 15                  # rtr's UDP conntrack timeouts (both of them)
+IDLE_S = 3 * NAT_TIMEOUT_S + 3      # check 1: idle for more than three NAT timeouts
+OUTAGE_S = 60                       # check 5
+# Bounds we state (README): keep-alive 5 s with an OPTIONS probe every 4th tick finds the new
+# public address within 20 s, plus one registration round-trip.
+REREGISTER_AFTER_IP_CHANGE_S = 30
+# After the outage: the backoff cap (retry.max_backoff 15 s, +20% jitter) plus the 8 s bound of
+# one REGISTER transaction.
+REREGISTER_AFTER_OUTAGE_S = 30
+BASELINE_IDLE_S = NAT_TIMEOUT_S + 5
+DEADLINE_S = 840                    # the whole lab, under ctest's 900 s
+
+PHONE_PORT, PHONE_OUT_PORT, BASELINE_PHONE_PORT = 5070, 5072, 5074
+FAR_UAS_PORT, FAR_UAC_PORT = 5090, 5092
+
+
+class Deadline(Exception):
+    pass
+
+
+class Results:
+    def __init__(self):
+        self.lines = []
+
+    def add(self, status, name, text):
+        line = f"{status} {name}: {text}"
+        self.lines.append((status, line))
+        print(line, flush=True)
+
+    def ok(self):
+        return all(status in ("PASS", "XFAIL", "SKIP") for status, _ in self.lines)
+
+
+class Lab:
+    def __init__(self, prefix, binary, workdir):
+        self.binary = binary
+        self.dir = workdir
+        self.results = Results()
+        self.t = topo.Topology(prefix, self._trace)
+        self.peers = P.Peers(self.t, workdir)
+        self.capture = Capture(self.t, os.path.join(workdir, "wan.pcap"), topo.WAN_IF)
+        self.windows = {}
+        self.kamailio = None
+        self.trace = open(os.path.join(workdir, "natlab.trace"), "w")
+
+    def _trace(self, text):
+        self.trace.write(f"{time.time():.3f} {text}\n")
+        self.trace.flush()
+
+    def note(self, text):
+        print(f"# {text}", flush=True)
+        self._trace(text)
+
+    # --- calls ---
+
+    def _records_after(self, daemon, last_id, timeout=8):
+        rows = wait_until(lambda: self.peers.call_records(daemon, last_id), timeout, interval=0.2)
+        return rows or []
+
+    def _last_record_id(self, daemon):
+        rows = self.peers.call_records(daemon)
+        return rows[-1][0] if rows else 0
+
+    def _reset_rtp(self):
+        for host in ("lan", "wan"):
+            self.t.reset_counters(host, "natlab_count", "rtp_in", "rtp_out")
+
+    def _audio_figures(self, daemon, last_id):
+        """Packets counted at the phone, at the far end and in the relay's call record."""
+        phone_in, phone_out = self.t.rtp_counters("lan")
+        far_in, far_out = self.t.rtp_counters("wan")
+        rows = self._records_after(daemon, last_id)
+        relay = {}
+        if rows:
+            try:
+                relay = json.loads(rows[-1][5] or "{}")
+            except ValueError:
+                relay = {}
+        a, b = relay.get("a", {}), relay.get("b", {})
+        counts = [phone_in, phone_out, far_in, far_out, a.get("packets", 0), b.get("packets", 0)]
+        text = (f"phone rx={phone_in} tx={phone_out}, far end rx={far_in} tx={far_out}, "
+                f"relay a={a.get('packets', 0)} b={b.get('packets', 0)} "
+                f"(sent a={a.get('packets_sent', 0)} b={b.get('packets_sent', 0)}), "
+                f"record={rows[-1][1:5] if rows else 'none'}")
+        return all(c > 0 for c in counts), text
+
+    def call_out(self, daemon, lan_target, label):
+        """Check 2, outbound: the phone dials out through b2bua, the far end answers."""
+        self._reset_rtp()
+        last = self._last_record_id(daemon)
+        far = self.peers.far(f"far_answer_{label}", P.far_answer(), FAR_UAS_PORT, 7000)
+        time.sleep(0.3)
+        xml = P.scenarios.phone_call_out(P.PHONE_EXT, P.PHONE_PASSWORD, "0301234567", hold_ms=3000)
+        phone = self.peers.phone(f"phone_out_{label}", xml, lan_target, PHONE_OUT_PORT, 6100)
+        ok_phone, out_phone = self.peers.finish(phone)
+        ok_far, out_far = self.peers.finish(far, timeout=8)
+        time.sleep(0.5)
+        two_way, figures = self._audio_figures(daemon, last)
+        if ok_phone and ok_far and two_way:
+            return True, figures
+        return False, f"phone ok={ok_phone} far ok={ok_far} {figures}\n  phone: {out_phone[-400:]}\n  far: {out_far[-400:]}"
+
+    def call_in(self, daemon, label, expect_ok=True):
+        """Check 1/2, inbound: the far end calls the trunk's number, the LAN phone answers."""
+        self._reset_rtp()
+        last = self._last_record_id(daemon)
+        phone = self.peers.phone(f"phone_in_{label}", P.scenarios.phone_answer(ring_ms=500), self.lan_target,
+                                 PHONE_PORT, 6000)
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        far = self.peers.far(f"far_call_{label}", P.far_call_in(P.DID), FAR_UAC_PORT, 7100)
+        ok_far, out_far = self.peers.finish(far)
+        ok_phone, out_phone = self.peers.finish(phone, timeout=5 if not ok_far else 15)
+        elapsed = time.monotonic() - t0
+        rang = "INVITE sip:" in self.peers.messages(f"phone_in_{label}")
+        time.sleep(0.5)
+        two_way, figures = self._audio_figures(daemon, last)
+        figures = f"phone rang={rang}, {figures}, call took {elapsed:.1f}s"
+        if ok_phone and ok_far and two_way:
+            return True, figures
+        return False, f"phone ok={ok_phone} far ok={ok_far} {figures}\n  phone: {out_phone[-400:]}\n  far: {out_far[-400:]}"
+
+    # --- phases ---
+
+    def register_phone(self, label):
+        xml = P.scenarios.phone_register(P.PHONE_EXT, P.PHONE_PASSWORD)
+        p = self.peers.phone(f"phone_reg_{label}", xml, self.lan_target, PHONE_PORT, 6000)
+        ok, out = self.peers.finish(p)
+        if not ok:
+            raise RuntimeError(f"the phone could not register with b2bua ({label}): {out}")
+
+    def start_b2bua(self, placement, label):
+        if placement == "router":
+            host, lan_ip, wan_ip, wan_port, iface = "rtr", topo.RTR_LAN, topo.RTR_WAN, 5060, topo.WAN_IF
+        else:
+            host, lan_ip, wan_ip, wan_port, iface = "srv", topo.SRV_LAN, topo.SRV_LAN, 5080, None
+        self.lan_target = f"{lan_ip}:5060"
+        t0 = time.monotonic()
+        d = self.peers.start_b2bua(self.binary, host, self.peers.b2bua_config(lan_ip, wan_ip, wan_port, iface), label)
+        m = wait_log(d, r"event=registered trunk=provider", 25)
+        return d, (time.monotonic() - t0 if m else None)
+
+    def check_idle(self, d, placement):
+        """Check 1: registered through the NAT, still registered after >= 3 NAT timeouts of idling,
+        and an inbound call then rings the phone."""
+        off = d.log_size()
+        drops0 = self.t.wan_drops()
+        self.note(f"{placement}: idling {IDLE_S}s (NAT timeout {NAT_TIMEOUT_S}s)")
+        time.sleep(IDLE_S)
+        lost = log_lines(d, r"event=(state .*from=registered|registration_failed|keepalive_lost|register_timeout)", off)
+        refreshes = len(log_lines(d, r"event=refreshed trunk=provider", off))
+        drops = self.t.wan_drops() - drops0
+        ok_call, figures = self.call_in(d, f"{placement}_idle")
+        name = f"registration_idle[{placement}]"
+        if lost or not ok_call:
+            why = f"lost registration: {lost[:3]}" if lost else "inbound call after idling failed"
+            self.results.add("FAIL", name, f"{why}; idle {IDLE_S}s, {refreshes} refreshes, WAN drops {drops}; {figures}")
+        else:
+            self.results.add("PASS", name, f"registered through NAT, idle {IDLE_S}s (3x{NAT_TIMEOUT_S}s NAT timeout) "
+                                           f"with {refreshes} refreshes and 0 losses, WAN drops during idle {drops}; "
+                                           f"inbound call after idle: {figures}")
+        return ok_call
+
+    def check_isp_reconnect(self, d, placement):
+        """Check 4: the router's public address changes; b2bua re-registers and calls come in again."""
+        off = d.log_size()
+        t0 = time.monotonic()
+        self.t.change_public_address(topo.RTR_WAN_AFTER_RECONNECT)
+        new = re.escape(topo.RTR_WAN_AFTER_RECONNECT)
+        learned = wait_log(d, rf"event=public_address_(changed|learned) trunk=provider public_address={new}",
+                           REREGISTER_AFTER_IP_CHANGE_S, off)
+        registered = None
+        if learned:
+            at = off + learned.end()
+            registered = wait_log(d, r"event=(registered|refreshed) trunk=provider",
+                                  max(1.0, REREGISTER_AFTER_IP_CHANGE_S - (time.monotonic() - t0)), at)
+        took = time.monotonic() - t0
+        name = f"isp_reconnect[{placement}]"
+        if not registered:
+            evidence = log_lines(d, r"level=(warn|error)|event=(state|public_address|register_sent)", off)[-6:]
+            self.results.add("FAIL", name, f"no re-registration with {topo.RTR_WAN_AFTER_RECONNECT} within "
+                                           f"{REREGISTER_AFTER_IP_CHANGE_S}s of the address change; log: "
+                                           + " | ".join(evidence))
+            return False
+        ok_call, figures = self.call_in(d, f"{placement}_reconnect")
+        if ok_call:
+            self.results.add("PASS", name, f"public address {topo.RTR_WAN} -> {topo.RTR_WAN_AFTER_RECONNECT}, "
+                                           f"re-registered after {took:.1f}s (bound {REREGISTER_AFTER_IP_CHANGE_S}s); "
+                                           f"inbound call: {figures}")
+        else:
+            self.results.add("FAIL", name, f"re-registered after {took:.1f}s but the inbound call failed: {figures}")
+        return ok_call
+
+    def check_outage(self, d, placement):
+        """Check 5: the provider is gone for a minute; b2bua backs off and comes back by itself."""
+        off = d.log_size()
+        self.kamailio.stop()
+        self.note(f"{placement}: provider down for {OUTAGE_S}s")
+        time.sleep(OUTAGE_S)
+        self.kamailio = self.peers.start_kamailio("kamailio-after-outage")
+        t_up = time.monotonic()
+        off_up = d.log_size()
+        back = wait_log(d, r"event=(registered|refreshed) trunk=provider", REREGISTER_AFTER_OUTAGE_S, off_up)
+        took = time.monotonic() - t_up
+        failures = log_lines(d, r"event=registration_failed trunk=provider", off)
+        delays = [int(m.group(1)) for ln in failures for m in [re.search(r"retry_in_ms=(\d+)", ln)] if m]
+        backoff = bool(log_lines(d, r"event=state trunk=provider .*to=backoff", off))
+        name = f"provider_outage[{placement}]"
+        figures = (f"outage {OUTAGE_S}s: {len(failures)} failed attempts, backoff delays "
+                   f"{[round(x / 1000, 1) for x in delays]}s, state backoff seen={backoff}")
+        if not back:
+            self.results.add("FAIL", name, f"{figures}; not registered again within {REREGISTER_AFTER_OUTAGE_S}s "
+                                           f"of the provider's return; log: "
+                                           + " | ".join(log_lines(d, r"level=(warn|error)|event=state", off)[-5:]))
+            return False
+        ok_call, call = self.call_in(d, f"{placement}_outage")
+        status = "PASS" if ok_call and backoff and failures else "FAIL"
+        self.results.add(status, name, f"{figures}; re-registered {took:.1f}s after the provider returned "
+                                       f"(bound {REREGISTER_AFTER_OUTAGE_S}s); inbound call: {call}")
+        return ok_call
+
+    def run_placement(self, placement, reconnect=True, outage=False):
+        start = time.time()
+        d, took = self.start_b2bua(placement, f"b2bua-{placement}")
+        if took is None:
+            self.results.add("FAIL", f"registration_idle[{placement}]", "trunk never registered through the NAT: "
+                             + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
+            d.stop()
+            self.windows[placement] = (start, time.time())
+            return
+        self.note(f"{placement}: trunk registered after {took:.1f}s")
+        self.register_phone(placement)
+        ok, figures = self.call_out(d, self.lan_target, placement)
+        self.results.add("PASS" if ok else "FAIL", f"two_way_audio_out[{placement}]", figures)
+        if self.check_idle(d, placement):
+            # The inbound call of check 1 is check 2's inbound call as well.
+            self.results.add("PASS", f"two_way_audio_in[{placement}]", "see registration_idle: both ends counted")
+        else:
+            self.results.add("FAIL", f"two_way_audio_in[{placement}]", "see registration_idle")
+        if reconnect:
+            self.check_isp_reconnect(d, placement)
+        if outage:
+            self.check_outage(d, placement)
+        code = d.stop(timeout=10)
+        self.windows[placement] = (start, time.time())
+        if code != 0:
+            self.results.add("FAIL", f"daemon_exit[{placement}]", f"b2bua exited with {code}")
+        if self.t.wan_address != topo.RTR_WAN:
+            self.t.change_public_address(topo.RTR_WAN)
+
+    def run_alg(self):
+        """Check 6: the kernel's SIP ALG on the router, b2bua in the LAN."""
+        name = "sip_alg[lan]"
+        try:
+            self.t.alg_on()
+        except topo.CommandFailed as e:
+            self.results.add("SKIP", name, f"the kernel's SIP conntrack helper is not available here: {e}")
+            return
+        start = time.time()
+        d = None
+        try:
+            d, took = self.start_b2bua("lan", "b2bua-alg")
+            if took is None:
+                self.results.add("FAIL", name, "no registration with the ALG on: "
+                                 + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
+                return
+            warned = wait_log(d, r"event=sip_alg_detected.*", 10)
+            self.register_phone("alg")
+            ok_out, out = self.call_out(d, self.lan_target, "alg")
+            ok_in, inb = self.call_in(d, "alg")
+            helper = self.t.in_ns("rtr", ["conntrack", "-L", "-p", "udp", "--dport", "5060"], check=False)
+            helped = "helper=sip" in helper.stdout
+            figures = (f"registered after {took:.1f}s with the helper attached (conntrack helper=sip seen={helped}); "
+                       f"log: {warned.group(0)[:300] if warned else 'NO sip_alg_detected warning'}; "
+                       f"outbound: {out}; inbound: {inb}")
+            self.results.add("PASS" if warned and ok_out and ok_in else "FAIL", name, figures)
+        finally:
+            if d:
+                d.stop(timeout=10)
+            self.t.alg_off()
+            self.windows["alg"] = (start, time.time())
+
+    def run_baseline(self):
+        """Check 7: a phone registered straight to the provider through the NAT."""
+        start = time.time()
+        provider = f"{topo.PROVIDER}:5060"
+        reg = self.peers.phone("baseline_reg", P.scenarios.phone_register(P.BASELINE_USER, P.PROVIDER_PASSWORD),
+                               provider, BASELINE_PHONE_PORT, 6200)
+        ok_reg, out = self.peers.finish(reg)
+        if not ok_reg:
+            self.results.add("FAIL", "baseline", f"the phone could not register at the provider: {out}")
+            return
+
+        def attempt(label, timeout):
+            phone = self.peers.phone(f"baseline_phone_{label}", P.phone_ring_busy(), provider, BASELINE_PHONE_PORT,
+                                     6200, timeout=timeout)
+            time.sleep(0.3)
+            far = self.peers.far(f"baseline_far_{label}", P.far_call_expect_busy(P.BASELINE_USER), 5094, 7200,
+                                 timeout=15)
+            ok_far, far_out = self.peers.finish(far, timeout=25)
+            ok_phone, _ = self.peers.finish(phone, timeout=3)
+            return ok_far and ok_phone, far_out
+
+        ok_fresh, _ = attempt("fresh", 20)
+        drops0 = self.t.wan_drops()
+        self.note(f"baseline: idling {BASELINE_IDLE_S}s")
+        time.sleep(BASELINE_IDLE_S)
+        ok_after, far_out = attempt("expired", 20)
+        drops = self.t.wan_drops() - drops0
+        self.windows["baseline"] = (start, time.time())
+        self.baseline = (ok_fresh, ok_after, drops, far_out)
+
+    def report_capture(self):
+        """Check 3 for each placement; the baseline's leak goes into check 7's line."""
+        self.capture.stop()
+        markers = [P.PHONE_UA.encode(), P.PHONE_CALL_ID.encode()]
+        for placement in ("router", "lan"):
+            if placement not in self.windows:
+                continue
+            packets = self.capture.packets(*self.windows[placement])
+            found, sip = leaks(packets, markers)
+            name = f"nothing_private[{placement}]"
+            if not sip:
+                self.results.add("FAIL", name, f"no SIP captured on the WAN interface ({len(packets)} UDP packets)")
+            elif found:
+                kinds = sorted({what for what, _ in found})
+                evidence = "; ".join(ev for _, ev in found[:3])
+                self.results.add("FAIL", name, f"{len(found)} leaks ({', '.join(kinds)}) in {sip} SIP messages / "
+                                               f"{len(packets)} UDP packets; first: {evidence}")
+            else:
+                self.results.add("PASS", name, f"{sip} SIP messages and {len(packets)} UDP packets on the WAN, "
+                                               f"no private address, no '{P.PHONE_UA}', no LAN Call-ID")
+        if hasattr(self, "baseline"):
+            ok_fresh, ok_after, drops, far_out = self.baseline
+            found, sip = leaks(self.capture.packets(*self.windows["baseline"]), markers)
+            private = sorted({what for what, _ in found})
+            figures = (f"phone straight to the provider: rings while the mapping is fresh={ok_fresh}, after "
+                       f"{BASELINE_IDLE_S}s idle={ok_after} (router dropped {drops} packets of the provider hitting "
+                       f"the expired mapping); leaked {private} in {len(found)} places of {sip} SIP messages")
+            if ok_fresh and not ok_after and found:
+                self.results.add("XFAIL", "baseline", figures)
+            else:
+                self.results.add("FAIL", "baseline", "the baseline did not fail the expected way: " + figures)
+
+    def run(self):
+        self.note(f"building the lab ({self.t.prefix}-*)")
+        self.t.create(NAT_TIMEOUT_S)
+        self.capture.start()
+        self.kamailio = self.peers.start_kamailio()
+        # NATLAB_PHASES=router,lan,alg,baseline (the default: all) narrows a developer's run.
+        phases = os.environ.get("NATLAB_PHASES", "router,lan,alg,baseline").split(",")
+        if "router" in phases:
+            self.run_placement("router")
+        if "lan" in phases:
+            self.run_placement("lan", outage=True)
+        if "alg" in phases:
+            self.run_alg()
+        if "baseline" in phases:
+            self.run_baseline()
+        self.report_capture()
+
+    def close(self):
+        self.peers.stop_all()
+        self.capture.stop()
+        self.t.destroy()
+        self.trace.close()
+
+
+def main():
+    prefix, binary, workdir = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
+
+    def interrupted(signum, _frame):
+        raise Deadline(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGALRM, interrupted)
+    signal.alarm(DEADLINE_S)
+    lab = Lab(prefix, binary, workdir)
+    t0 = time.monotonic()
+    try:
+        lab.run()
+    except Exception as e:  # a broken lab is a failure, never a pass
+        lab.results.add("FAIL", "lab", f"{type(e).__name__}: {e}")
+    finally:
+        signal.alarm(0)
+        lab.close()
+    print(f"# lab finished in {time.monotonic() - t0:.0f}s; logs in {workdir}", flush=True)
+    return 0 if lab.results.ok() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
