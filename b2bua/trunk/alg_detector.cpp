@@ -19,7 +19,8 @@ std::optional<std::string> AlgDetector::report(const std::string& kind, const st
 }
 
 std::optional<std::string> AlgDetector::inspect(const sip_t* response, const HostPort& sent_via,
-                                                const std::string& token, const HostPort& sent_contact) {
+                                                const std::string& token, const HostPort& sent_contact,
+                                                const std::optional<HostPort>& server) {
   if (!response) return std::nullopt;
   contacts_sent_.insert(sent_contact.str());
   if (const sip_via_t* via = response->sip_via; via && via->v_host) {
@@ -30,6 +31,13 @@ std::optional<std::string> AlgDetector::inspect(const sip_t* response, const Hos
     if (is_private_ip(sent_via.host) && !via->v_received) {
       return report("via_received", "Via named private " + sent_via.host +
                                         " but the provider added no received (it saw a rewritten Via)");
+    }
+    // Across a NAT a public server sees the router's address, never ours; without a NAT a
+    // private received is normal (a provider in the same LAN), hence the server check.
+    if (via->v_received && is_private_ip(via->v_received) && server && is_ip_literal(server->host) &&
+        !is_private_ip(server->host)) {
+      return report("received_private", "the provider at " + server->host + " reported received=" +
+                                            via->v_received + ", a private address: translated back on the way in");
     }
   }
   if (response->sip_status && response->sip_status->st_status == 200) {

@@ -8,7 +8,9 @@
 //  - our Via named a private address, and the response carries no `received`: the provider
 //    saw a public address in Via, which only a rewrite puts there;
 //  - the provider lists a Contact with our registration token at an address we never sent,
-//    without a `received` parameter that would show the provider did it on purpose.
+//    without a `received` parameter that would show the provider did it on purpose;
+//  - a provider on a public address reports a private `received`: it saw the router's public
+//    address, and the Linux helper (nf_nat_sip) translated received= back on the way in.
 // Each trunk warns once per kind of rewrite, with the remedies.
 #pragma once
 
@@ -24,9 +26,10 @@ namespace b2bua::trunk {
 class AlgDetector {
  public:
   // `sent_via`: the sent-by of our request; `sent_contact`: where our Contact pointed;
-  // `token`: the user part of our Contact. Returns a description of a newly seen rewrite.
+  // `token`: the user part of our Contact; `server`: where the request went (when known).
+  // Returns a description of a newly seen rewrite.
   std::optional<std::string> inspect(const sip_t* response, const HostPort& sent_via, const std::string& token,
-                                     const HostPort& sent_contact);
+                                     const HostPort& sent_contact, const std::optional<HostPort>& server = std::nullopt);
   bool detected() const { return !seen_.empty(); }
 
  private:

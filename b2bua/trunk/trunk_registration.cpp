@@ -287,7 +287,7 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
   retry_.on_success();
   bool was_registered = state_ == TrunkState::registered;
   registered_until_ = now_s() + granted;
-  if (auto rewrite = alg_.inspect(ev.sip, nat_.local(), token_, contact_sent_)) {
+  if (auto rewrite = alg_.inspect(ev.sip, nat_.local(), token_, contact_sent_, current_server())) {
     B2BUA_LOG(warn, "trunk", "sip_alg_detected",
               {{"trunk", trunk_.name},
                {"rewritten", *rewrite},

@@ -31,6 +31,24 @@ TEST(AlgDetector, ReceivedMissingForPrivateVia) {
   EXPECT_FALSE(alg.inspect(test::sip_of(m), kLocal, "tok", kLocal)) << "one warning per kind";
 }
 
+TEST(AlgDetector, PrivateReceivedFromPublicServer) {
+  // The Linux SIP helper rewrites Via and Contact to the public address on the way out and
+  // translates everything back on the way in, received= included: only the private received
+  // from a server on the internet gives it away.
+  auto m = test::parse_message(test::register_response(
+      200, "SIP/2.0/UDP 192.168.1.2:5060;rport=5060;received=192.168.1.2;branch=z9hG4bK1",
+      "<sip:tok@192.168.1.2:5060>;expires=60"));
+  AlgDetector alg;
+  auto found = alg.inspect(test::sip_of(m), kLocal, "tok", kLocal, HostPort{"198.51.100.10", 5060});
+  ASSERT_TRUE(found);
+  EXPECT_NE(found->find("received=192.168.1.2"), std::string::npos) << *found;
+  AlgDetector same_lan;
+  EXPECT_FALSE(same_lan.inspect(test::sip_of(m), kLocal, "tok", kLocal, HostPort{"192.168.1.50", 5060}))
+      << "a provider inside the LAN sees our private address without any ALG";
+  AlgDetector unknown_server;
+  EXPECT_FALSE(unknown_server.inspect(test::sip_of(m), kLocal, "tok", kLocal));
+}
+
 TEST(AlgDetector, EchoedViaDiffers) {
   AlgDetector alg;
   auto m = test::parse_message(test::register_response(200, "SIP/2.0/UDP 203.0.113.7:5060;received=203.0.113.7", ""));
