@@ -112,6 +112,8 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
       continue;
     }
     relay->set_remote(allocation->id, from_side, s.remote);
+    if (remotes_.size() <= i) remotes_.resize(i + 1);
+    remotes_[i][static_cast<size_t>(from_side)] = s.remote;
     media::LegPorts p = allocation->legs[to_side];
     p.ip = to.sdp_address;  // e.g. our public address towards a trunk, not the bind address
     ports.emplace_back(p);
@@ -233,7 +235,9 @@ void Call::on_a_event(const sip::NuaEvent& ev) {
       if (reinvite_from_ && reinvite_from_ != a.get() && ev.status >= 200) complete_reinvite(*reinvite_from_, *a, ev);
       break;
     case nua_i_info:
-      // SIP INFO (e.g. application/dtmf-relay) goes to the other dialog; nua answered 200.
+      // SIP INFO (e.g. application/dtmf-relay) goes to the other dialog. INFO is an
+      // application method (CallManager), so out-of-dialog INFO is never auto-answered 200.
+      nua_respond(a->nh, SIP_200_OK, NUTAG_WITH_THIS(ev.nua), TAG_END());
       if (winner && ev.sip) {
         nua_info(winner->nh, TAG_IF(ev.sip->sip_content_type, SIPTAG_CONTENT_TYPE(ev.sip->sip_content_type)),
                  TAG_IF(ev.sip->sip_payload, SIPTAG_PAYLOAD(ev.sip->sip_payload)), TAG_END());
@@ -261,6 +265,7 @@ void Call::on_b_event(Leg& leg, const sip::NuaEvent& ev) {
       on_reinvite(leg, ev);
       break;
     case nua_i_info:
+      nua_respond(leg.nh, SIP_200_OK, NUTAG_WITH_THIS(ev.nua), TAG_END());
       if (&leg == winner && ev.sip) {
         nua_info(a->nh, TAG_IF(ev.sip->sip_content_type, SIPTAG_CONTENT_TYPE(ev.sip->sip_content_type)),
                  TAG_IF(ev.sip->sip_payload, SIPTAG_PAYLOAD(ev.sip->sip_payload)), TAG_END());
@@ -387,12 +392,14 @@ void Call::on_reinvite(Leg& from, const sip::NuaEvent& ev) {
                 TAG_IF(!from.last_sdp.empty(), SIPTAG_PAYLOAD_STR(from.last_sdp.c_str())), TAG_END());
     return;
   }
+  auto remotes_before_offer = remotes_;
   auto offer = bridge_sdp(from, *to, sdp, true);
   if (!offer) {
     nua_respond(from.nh, 488, "Not Acceptable Here", TAG_END());
     return;
   }
   reinvite_from_ = &from;
+  remotes_before_reinvite_ = remotes_before_offer;
   to->last_sdp = *offer;
   B2BUA_LOG(info, "calls", "reinvite", {{"call", id}, {"from", from.is_a ? "a" : "b"}});
   nua_invite(to->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer->c_str()), TAG_END());
@@ -410,9 +417,21 @@ void Call::complete_reinvite(Leg& from, Leg& answering, const sip::NuaEvent& ev)
     return;
   }
   // RFC 3261 14.2: a failed re-INVITE leaves the session as it was, on both sides; the
-  // requester hears the far side's own answer.
+  // requester hears the far side's own answer, and the relay goes back to the old addresses.
+  restore_remotes(remotes_before_reinvite_);
   nua_respond(from.nh, ev.status < 300 ? 488 : ev.status, ev.status < 300 ? "Not Acceptable Here" : ev.phrase,
               TAG_END());
+}
+
+void Call::restore_remotes(const std::vector<std::array<std::optional<media::RemoteMedia>, 2>>& before) {
+  media::MediaPlane* relay = manager.context().media;
+  for (size_t i = 0; i < before.size() && i < streams.size(); ++i) {
+    if (!streams[i] || !relay) continue;
+    for (size_t side = 0; side < 2; ++side) {
+      if (before[i][side]) relay->set_remote(streams[i]->id, static_cast<int>(side), *before[i][side]);
+    }
+  }
+  remotes_ = before;
 }
 
 void Call::end_leg(Leg& leg, const char* reason) {

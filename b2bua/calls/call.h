@@ -4,6 +4,7 @@
 // Via and Contact; only numbers, display names and SDP (rewritten) cross.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -99,6 +100,8 @@ class Call {
   void on_reinvite(Leg& from, const sip::NuaEvent& ev);
   // The far side answered a re-INVITE we bridged from `from`; bring the answer back.
   void complete_reinvite(Leg& from, Leg& answering, const sip::NuaEvent& ev);
+  using Remotes = std::vector<std::array<std::optional<media::RemoteMedia>, 2>>;
+  void restore_remotes(const Remotes& before);
   void b_failed(Leg& leg, int status, const char* phrase);
   void end_leg(Leg& leg, const char* reason_header);
   void check_finished();
@@ -114,6 +117,8 @@ class Call {
   bool a_offered_ = false;          // leg A's INVITE carried SDP (else: delayed offer)
   bool b_ack_waits_for_a_ = false;  // B's 2xx carried an offer (we sent none): ACK needs A's answer
   Leg* reinvite_from_ = nullptr;    // leg whose re-INVITE is being bridged
+  Remotes remotes_;                 // what the relay was last told, per stream and side
+  Remotes remotes_before_reinvite_; // to go back to when a bridged re-INVITE fails
   std::unique_ptr<sip::Timer> ring_timer_;
   std::unique_ptr<sip::Timer> end_bound_;
 };

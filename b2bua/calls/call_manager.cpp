@@ -52,6 +52,13 @@ CallManager::CallManager(const daemon::PlaneContext& context, std::shared_ptr<co
       stats_bound_(context.root) {
   // WAN INVITEs arrive through the trunk gate (on_trunk_invite), never directly.
   context_.lan->on_request(nua_i_invite, [this](const sip::NuaEvent& ev) { on_lan_invite(ev); });
+  // In-dialog SIP INFO (dtmf-relay, RFC 6086) is relayed between the legs; nua answers 405 to
+  // a method missing from Allow, and auto-answers 200 to an allowed non-application method
+  // even outside a dialog. As an application method, the legs answer it and stray INFO gets
+  // the agent's default answer.
+  for (sip::SipAgent* agent : {context_.lan, context_.wan}) {
+    if (agent) nua_set_params(agent->nua(), NUTAG_ALLOW("INFO"), NUTAG_APPL_METHOD("INFO"), TAG_END());
+  }
 }
 
 CallManager::~CallManager() {
