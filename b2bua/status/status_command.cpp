@@ -1,6 +1,7 @@
 #include "b2bua/status/status_command.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -160,13 +161,31 @@ std::string render_calls(const json& status) {
   return "ACTIVE CALLS\n" + t.render("(none)");
 }
 
+// The relay's counters of a finished call, one "received/lost/jitter" per leg: how it sounded.
+std::string media_summary(const json& media) {
+  if (!media.is_object()) return {};
+  std::string packets, lost, jitter;
+  for (const auto& [leg, c] : media.items()) {
+    if (!c.is_object()) continue;
+    auto sep = [](std::string& s) { s += s.empty() ? "" : "/"; };
+    sep(packets), sep(lost), sep(jitter);
+    packets += std::to_string(number(c, "packets"));
+    lost += std::to_string(number(c, "lost"));
+    char j[32];
+    std::snprintf(j, sizeof j, "%.1f", c.contains("jitter_ms") && c["jitter_ms"].is_number() ? c["jitter_ms"].get<double>() : 0.0);
+    jitter += j;
+  }
+  if (packets.empty()) return {};
+  return packets + " pkts, " + lost + " lost, " + jitter + " ms jitter";
+}
+
 std::string render_recent(const json& status) {
-  Table t({"START", "DIRECTION", "EXT", "TRUNK", "NUMBER", "CODE", "TALK", "ENDED BY"});
+  Table t({"START", "DIRECTION", "EXT", "TRUNK", "NUMBER", "CODE", "TALK", "ENDED BY", "MEDIA"});
   for (const auto& r : list(status, "recent_calls")) {
     int64_t answer = number(r, "answer_ms");
     t.add({local_time(number(r, "start_ms")), text(r, "direction"), text(r, "extension"), text(r, "trunk"),
            text(r, "remote_number"), text(r, "final_code"), answer ? duration((number(r, "end_ms") - answer) / 1000) : "",
-           text(r, "hangup_by")});
+           text(r, "hangup_by"), media_summary(r.is_object() && r.contains("media") ? r["media"] : json())});
   }
   std::string error = text(status, "recent_calls_error");
   return "RECENT CALLS\n" + t.render(error.empty() ? "(none)" : "(unavailable: " + error + ")");

@@ -30,6 +30,7 @@ TEST(StatusTable, ShowsTrunksPhonesCallsAndRecentCalls) {
   EXPECT_NE(t.find("2m 5s"), std::string::npos);  // the call's duration
   EXPECT_NE(t.find("487"), std::string::npos);
   EXPECT_NE(t.find("2m 0s"), std::string::npos);  // talk time of the answered record
+  EXPECT_NE(t.find("6000/5990 pkts, 3/0 lost, 2.2/0.5 ms jitter"), std::string::npos) << t;
 }
 
 TEST(StatusTable, ColumnsLineUp) {

@@ -41,7 +41,8 @@ inline nlohmann::json full_snapshot() {
        "start_ms": 1700003000000, "answer_ms": 0, "end_ms": 1700003030000, "final_code": 487, "hangup_by": "caller"},
       {"id": 1, "direction": "outbound", "extension": "10", "trunk": "provider", "remote_number": "+4930888",
        "start_ms": 1700002000000, "answer_ms": 1700002005000, "end_ms": 1700002125000, "final_code": 200,
-       "hangup_by": "callee"}
+       "hangup_by": "callee", "media": {"a": {"packets": 6000, "lost": 3, "jitter_ms": 2.25},
+                                        "b": {"packets": 5990, "lost": 0, "jitter_ms": 0.5}}}
     ]
   })");
 }
