@@ -34,7 +34,12 @@ Keepalive::Keepalive(sip::SipAgent& wan, std::string trunk, const config::Keepal
       tick_timer_(wan.root()),
       bound_timer_(wan.root()) {}
 
-Keepalive::~Keepalive() { end_probe(); }
+Keepalive::~Keepalive() { end_probe(true); }
+
+void Keepalive::use_handle(nua_handle_t* nh) {
+  if (probe_ && probe_ == borrowed_ && nh != borrowed_) end_probe(false);
+  borrowed_ = nh;
+}
 
 void Keepalive::start(const KeepaliveTarget& target) {
   target_ = target;
@@ -52,7 +57,7 @@ void Keepalive::start(const KeepaliveTarget& target) {
 void Keepalive::stop() {
   running_ = false;
   tick_timer_.cancel();
-  end_probe();
+  end_probe(false);
 }
 
 void Keepalive::tick() {
@@ -77,26 +82,32 @@ void Keepalive::send_crlf() {
 void Keepalive::send_probe() {
   if (probe_) return;  // the previous one is still within its bound
   std::string route = "sip:" + target_.server.str() + transport_param(target_.transport);
-  probe_ = nua_handle(wan_.nua(), this, NUTAG_URL(target_.request_uri.c_str()), SIPTAG_TO_STR(target_.aor.c_str()),
-                      SIPTAG_FROM_STR(target_.aor.c_str()), TAG_END());
+  if (!borrowed_ && !own_) {
+    own_ = nua_handle(wan_.nua(), this, SIPTAG_TO_STR(target_.aor.c_str()), SIPTAG_FROM_STR(target_.aor.c_str()),
+                      TAG_END());
+  }
+  probe_ = borrowed_ ? borrowed_ : own_;
   if (!probe_) return;
   probe_sent_ = std::chrono::steady_clock::now();
-  nua_options(probe_, NUTAG_PROXY(route.c_str()), SIPTAG_MAX_FORWARDS_STR("0"),
-              SIPTAG_CONTACT_STR(target_.contact.c_str()), TAG_END());
+  nua_options(probe_, NUTAG_URL(target_.request_uri.c_str()), NUTAG_PROXY(route.c_str()),
+              SIPTAG_MAX_FORWARDS_STR("0"), SIPTAG_CONTACT_STR(target_.contact.c_str()), TAG_END());
   ++pings_sent_;
   unsigned bound = std::min(kProbeBoundMs, static_cast<unsigned>(settings_.interval) * 800u);
   bound_timer_.start(bound, [this] {
-    end_probe();
+    // Our own handle goes with its pending transaction; a borrowed one is the registration's
+    // to replace (it re-registers on a fresh handle).
+    end_probe(true);
     B2BUA_LOG(warn, "trunk", "keepalive_lost", {{"trunk", trunk_}, {"server", target_.server.str()}});
     if (events_.dead) events_.dead();
   });
 }
 
-void Keepalive::end_probe() {
+void Keepalive::end_probe(bool drop_handle) {
   bound_timer_.cancel();
-  if (probe_) {
-    nua_handle_destroy(probe_);
-    probe_ = nullptr;
+  probe_ = nullptr;
+  if (drop_handle && own_) {
+    nua_handle_destroy(own_);
+    own_ = nullptr;
   }
 }
 
@@ -108,7 +119,7 @@ void Keepalive::on_nua_event(const sip::NuaEvent& ev) {
   }
   auto rtt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - probe_sent_);
   rtt_ms_ = static_cast<unsigned>(rtt.count());
-  end_probe();
+  end_probe(false);
   B2BUA_LOG(debug, "trunk", "keepalive_answered", {{"trunk", trunk_}, {"status", ev.status}, {"rtt_ms", *rtt_ms_}});
   if (events_.response) events_.response(ev.sip);
 }

@@ -46,6 +46,10 @@ class Keepalive final : public sip::HandleOwner {
   Keepalive& operator=(const Keepalive&) = delete;
 
   void start(const KeepaliveTarget& target);
+  // Probes ride on the registration's handle when there is one: the provider then sees them
+  // in the registration's Call-ID, like the REGISTERs (null: a handle of our own). The owner
+  // forwards nua_r_options of that handle to on_nua_event().
+  void use_handle(nua_handle_t* nh);
   void stop();
   bool running() const { return running_; }
 
@@ -58,7 +62,7 @@ class Keepalive final : public sip::HandleOwner {
   void tick();
   void send_crlf();
   void send_probe();
-  void end_probe();
+  void end_probe(bool drop_handle);
 
   sip::SipAgent& wan_;
   std::string trunk_;
@@ -68,7 +72,9 @@ class Keepalive final : public sip::HandleOwner {
   KeepaliveTarget target_;
   sip::Timer tick_timer_;
   sip::Timer bound_timer_;
-  nua_handle_t* probe_ = nullptr;
+  nua_handle_t* own_ = nullptr;       // ours, for trunks that do not register
+  nua_handle_t* borrowed_ = nullptr;  // the registration's
+  nua_handle_t* probe_ = nullptr;     // the handle of the probe in flight, null when none
   std::chrono::steady_clock::time_point probe_sent_;
   std::optional<unsigned> rtt_ms_;
   unsigned ticks_ = 0;

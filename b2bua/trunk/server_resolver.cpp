@@ -50,23 +50,23 @@ ServerResolver::~ServerResolver() {
   if (sres_) sres_resolver_destroy(sres_);
 }
 
-unsigned ServerResolver::resolve(const SipTarget& target, config::Transport transport, Done done) {
+void ServerResolver::resolve(const void* owner, const SipTarget& target, config::Transport transport, Done done) {
   unsigned ticket = next_ticket_++;
   if (is_ip_literal(target.host)) {
     Resolution r;
     r.servers.push_back({target.host, target.port ? target.port : default_port(transport)});
     done(r);
-    return ticket;
+    return;
   }
   Request& req = requests_[ticket];
+  req.owner = owner;
   req.target = target;
   req.transport = transport;
   req.done = std::move(done);
   req.ttl_s = kMaxTtlS;
   if (!sres_) sres_ = sres_resolver_create(root_, nullptr, TAG_END());
   if (!sres_) {
-    finish(ticket, "cannot start the DNS resolver");
-    return ticket;
+    return finish(ticket, "cannot start the DNS resolver");
   }
   if (target.port) {
     req.hosts.emplace_back(target.host, target.port);
@@ -74,14 +74,13 @@ unsigned ServerResolver::resolve(const SipTarget& target, config::Transport tran
   } else {
     query(ticket, sres_type_srv, srv_name(target.host, transport));
   }
-  return ticket;
 }
 
-void ServerResolver::cancel(unsigned ticket) {
-  requests_.erase(ticket);
-  for (auto it = queries_.begin(); it != queries_.end();) {
-    it = it->second == ticket ? queries_.erase(it) : std::next(it);
+void ServerResolver::cancel(const void* owner) {
+  for (auto it = requests_.begin(); it != requests_.end();) {
+    it = it->second.owner == owner ? requests_.erase(it) : std::next(it);
   }
+  // Answers to their queries still arrive; answered() finds no request and drops them.
 }
 
 void ServerResolver::query(unsigned ticket, uint16_t type, const std::string& name) {

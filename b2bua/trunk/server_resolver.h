@@ -47,12 +47,14 @@ class ServerResolver {
   ServerResolver(const ServerResolver&) = delete;
   ServerResolver& operator=(const ServerResolver&) = delete;
 
-  // Calls `done` exactly once unless cancelled; at once for IP literals. Returns a ticket.
-  unsigned resolve(const SipTarget& target, config::Transport transport, Done done);
-  void cancel(unsigned ticket);
+  // Calls `done` exactly once unless cancelled; at once (inside this call) for IP literals.
+  void resolve(const void* owner, const SipTarget& target, config::Transport transport, Done done);
+  // Drops every pending lookup of `owner`: none of their callbacks runs afterwards.
+  void cancel(const void* owner);
 
  private:
   struct Request {
+    const void* owner;
     SipTarget target;
     config::Transport transport;
     Done done;

@@ -84,7 +84,7 @@ TrunkRegistration::TrunkRegistration(sip::SipAgent& wan, const config::Wan& wan_
 }
 
 TrunkRegistration::~TrunkRegistration() {
-  resolver_.cancel(resolve_ticket_);
+  resolver_.cancel(this);
   keepalive_.stop();
   destroy_handle();
 }
@@ -102,19 +102,40 @@ void TrunkRegistration::start() {
 }
 
 void TrunkRegistration::resolve() {
-  SipTarget target = parse_sip_target(trunk_.outbound_proxy ? *trunk_.outbound_proxy : trunk_.registrar);
-  if (!target.ok) {
-    B2BUA_LOG(error, "trunk", "bad_server_uri", {{"trunk", trunk_.name}, {"uri", trunk_.registrar}});
-    return on_failed(0, "bad server URI", nullptr, false);
+  resolver_.cancel(this);
+  targets_.clear();
+  std::vector<std::string> uris{trunk_.outbound_proxy ? *trunk_.outbound_proxy : trunk_.registrar};
+  uris.insert(uris.end(), trunk_.backup_servers.begin(), trunk_.backup_servers.end());
+  for (const auto& uri : uris) {
+    SipTarget target = parse_sip_target(uri);
+    if (target.ok) {
+      targets_.push_back(target);
+    } else {
+      B2BUA_LOG(error, "trunk", "bad_server_uri", {{"trunk", trunk_.name}, {"uri", uri}});
+    }
   }
-  resolver_.cancel(resolve_ticket_);
-  resolve_ticket_ = resolver_.resolve(target, trunk_.transport, [this](const Resolution& r) { on_resolved(r); });
+  resolving_ = Resolution{};
+  resolve_next(0);
+}
+
+void TrunkRegistration::resolve_next(size_t index) {
+  if (index >= targets_.size()) return on_resolved(resolving_);
+  resolver_.resolve(this, targets_[index], trunk_.transport, [this, index](const Resolution& r) {
+    for (const auto& s : r.servers) {
+      if (std::find(resolving_.servers.begin(), resolving_.servers.end(), s) == resolving_.servers.end()) {
+        resolving_.servers.push_back(s);
+      }
+    }
+    if (r.ttl_s && (!resolving_.ttl_s || r.ttl_s < resolving_.ttl_s)) resolving_.ttl_s = r.ttl_s;
+    if (!r.error.empty()) resolving_.error += (resolving_.error.empty() ? "" : "; ") + r.error;
+    resolve_next(index + 1);
+  });
 }
 
 void TrunkRegistration::on_resolved(const Resolution& r) {
-  resolve_ticket_ = 0;
   if (r.servers.empty()) {
-    B2BUA_LOG(error, "trunk", "dns_failed", {{"trunk", trunk_.name}, {"error", r.error}});
+    B2BUA_LOG(error, "trunk", "dns_failed",
+              {{"trunk", trunk_.name}, {"error", r.error.empty() ? "no usable server URI" : r.error}});
     if (trunk_.register_enabled) on_failed(0, "DNS: " + r.error, nullptr, false);
     if (r.ttl_s) resolve_timer_.start(r.ttl_s * 1000u, [this] { resolve(); });
     return;
@@ -201,6 +222,7 @@ void TrunkRegistration::on_nua_event(const sip::NuaEvent& ev) {
   switch (ev.event) {
     case nua_r_register: return on_register_response(ev);
     case nua_r_unregister: return on_unregister_response(ev);
+    case nua_r_options: return keepalive_.on_nua_event(ev);
     default: return;
   }
 }
@@ -310,15 +332,23 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
     send_register();
   });
   KeepaliveTarget kt{*current_server(), trunk_.transport, aor_, registrar_uri_, contact_for(nat_.contact_address())};
+  keepalive_.use_handle(nh_);
   keepalive_.start(kt);
   persist();
   if (!(nat_.contact_address() == contact_sent_)) {
     // The provider sees us elsewhere than our Contact says: register where it can reach us.
     B2BUA_LOG(info, "trunk", "contact_updated",
               {{"trunk", trunk_.name}, {"from", contact_sent_.str()}, {"to", nat_.contact_address().str()}});
-    stale_contact_ = contact_for(contact_sent_);
+    remember_stale_contact();
     send_register();
   }
+}
+
+void TrunkRegistration::remember_stale_contact() {
+  // A binding at our private bind address is useless to the provider, and naming that address
+  // again (even to remove it) is what we promise never to do once a public one is known: it
+  // expires on its own. A binding at an old public address is removed at once.
+  if (!(contact_sent_ == nat_.local())) stale_contact_ = contact_for(contact_sent_);
 }
 
 void TrunkRegistration::on_public_address_seen(const sip_t* sip) {
@@ -326,7 +356,7 @@ void TrunkRegistration::on_public_address_seen(const sip_t* sip) {
   B2BUA_LOG(info, "trunk", "public_address_changed", {{"trunk", trunk_.name}, {"public_address", nat_.public_address()}});
   persist();
   if (state_ == TrunkState::registered && !(nat_.contact_address() == contact_sent_) && !response_timer_.armed()) {
-    stale_contact_ = contact_for(contact_sent_);
+    remember_stale_contact();
     send_register();
   }
 }
@@ -398,6 +428,7 @@ void TrunkRegistration::persist() {
 
 void TrunkRegistration::destroy_handle() {
   response_timer_.cancel();
+  keepalive_.use_handle(nullptr);
   if (nh_) {
     nua_handle_destroy(nh_);
     nh_ = nullptr;
@@ -410,7 +441,7 @@ void TrunkRegistration::stop(std::function<void()> done) {
   retry_timer_.cancel();
   refresh_watchdog_.cancel();
   resolve_timer_.cancel();
-  resolver_.cancel(resolve_ticket_);
+  resolver_.cancel(this);
   keepalive_.stop();
   response_timer_.cancel();
   bool may_be_bound = nh_ && (registered_until_ > now_s() || state_ == TrunkState::registering ||

@@ -68,6 +68,7 @@ class TrunkRegistration final : public sip::HandleOwner {
 
  private:
   void resolve();
+  void resolve_next(size_t index);
   void on_resolved(const Resolution& r);
   void send_register();
   void send_unregister();
@@ -79,6 +80,7 @@ class TrunkRegistration final : public sip::HandleOwner {
   void on_response_timeout();
   void on_flow_dead();
   void on_public_address_seen(const sip_t* sip);
+  void remember_stale_contact();
   void set_state(TrunkState state);
   void persist();
   void destroy_handle();
@@ -98,7 +100,8 @@ class TrunkRegistration final : public sip::HandleOwner {
 
   std::vector<HostPort> servers_;
   size_t server_index_ = 0;
-  unsigned resolve_ticket_ = 0;
+  std::vector<SipTarget> targets_;  // registrar or proxy, then backup_servers
+  Resolution resolving_;            // what the lookups so far found
   NatAddress nat_;
   AlgDetector alg_;
   RetryPolicy retry_;

@@ -11,7 +11,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from harness import wait_until  # noqa: E402
+from harness import wait_port_free, wait_until  # noqa: E402
 
 USER = "4930111"
 PASSWORD = "trunk-secret"
@@ -66,6 +66,10 @@ def label(name):
 
 def scenario(steps, name="provider"):
     body = "".join(steps)
+    # sipp rejects a scenario where a captured variable is not used twice; mark ours as used.
+    captured = [v for v in ("via", "proto", "sentby", "branch", "ct", "curi") if f'"{v}' in body or f",{v}" in body]
+    if captured:
+        body += f'<Reference variables="{",".join(captured)}"/>\n'
     return f'<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="{name}">\n{body}<label id="end"/>\n</scenario>\n'
 
 
@@ -77,7 +81,11 @@ def start_provider(h, steps, port, name="provider", ip="127.0.0.1", timeout=60, 
     argv = ["sipp", "-sf", path, "-i", ip, "-p", str(port), "-nostdin", "-m", str(calls),
             "-timeout", f"{timeout}s", "-timeout_error", "-trace_msg", "-message_file", h.path(f"{name}.messages"),
             "-trace_err", "-error_file", h.path(f"{name}.errors")]
-    return h.spawn(argv, name)
+    p = h.spawn(argv, name)
+    # The daemon registers at once: a provider not yet listening would answer with ICMP.
+    if not wait_until(lambda: not wait_port_free(port, ip, timeout=0) or not p.running(), 10) or not p.running():
+        raise RuntimeError(f"sipp provider did not start on {ip}:{port}:\n{p.output()[-2000:]}")
+    return p
 
 
 def wait_exit(process, timeout):
@@ -115,6 +123,7 @@ def trunk_config(ports, registrar, **trunk):
         "lan": {"listen": [f"udp:127.0.0.1:{ports[0]}"], "networks": ["127.0.0.0/8"]},
         "wan": {"address": "127.0.0.1", "port": ports[1], "dscp_sip": -1},
         "trunks": [t],
+        "status": {"listen": f"127.0.0.1:{ports[0] + 150}"},
         "log": {"level": "debug"},
     }
 
@@ -131,3 +140,26 @@ def digest_valid(request, method="REGISTER", password=PASSWORD):
     want = md5(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:{p['qop']}:{ha2}") if "qop" in p else \
         md5(f"{ha1}:{p['nonce']}:{ha2}")
     return p.get("response") == want
+
+
+def probe(h, name, target, local_ip, local_port, expect, method="OPTIONS", user="probe"):
+    """Sends one `method` from local_ip:local_port to `target` and expects response `expect`."""
+    path = h.path(f"{name}.xml")
+    with open(path, "w") as f:
+        f.write(scenario([f"""<send retrans="500"><![CDATA[
+{method} sip:{user}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:probe@[local_ip]:[local_port]>;tag=[pid]p[call_number]
+To: <sip:{user}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 {method}
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+<recv response="{expect}"/>
+"""], name))
+    argv = ["sipp", target, "-sf", path, "-i", local_ip, "-p", str(local_port), "-nostdin", "-m", "1",
+            "-timeout", "10s", "-timeout_error"]
+    p = h.spawn(argv, name)
+    return wait_exit(p, 15)
