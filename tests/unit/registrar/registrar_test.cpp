@@ -1,0 +1,125 @@
+// The registrar as other features see it: what it restores at start, which bindings a call
+// may fork to, and what it adds to the status snapshot.
+#include "b2bua/registrar/registrar.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "b2bua/sip/sip_agent.h"
+
+namespace b2bua::registrar {
+namespace {
+
+int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Binding row(const std::string& aor, const std::string& contact, double q, bool reachable, int64_t expires_at) {
+  Binding b;
+  b.aor = aor;
+  b.contact = contact;
+  b.call_id = "c-" + contact;
+  b.cseq = 1;
+  b.expires_at = expires_at;
+  b.q = q;
+  b.transport = "udp";
+  b.source = "192.0.2.7:40000";
+  b.user_agent = "phone";
+  b.reachable = reachable;
+  b.updated_at = expires_at - 600;
+  return b;
+}
+
+class RegistrarTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    su_init();
+    root_ = su_root_create(nullptr);
+    agent_ = std::make_unique<sip::SipAgent>(
+        root_, sip::AgentOptions{"lan", "sip:127.0.0.1:15198;transport=udp", "test", "REGISTER", "", -1});
+    config_.lan.realm = "home.arpa";
+    config_.registrar.qualify_interval = 0;
+    for (const char* n : {"10", "11"}) {
+      config::Extension e;
+      e.number = n;
+      e.password = "pw";
+      config_.extensions.push_back(e);
+    }
+    context_.root = root_;
+    context_.lan = agent_.get();
+    context_.store = store_.get();
+  }
+  void TearDown() override {
+    registrar_.reset();
+    bool done = false;
+    agent_->shutdown([&] { done = true; });
+    for (int i = 0; i < 200 && !done; ++i) su_root_step(root_, 10);
+    ASSERT_TRUE(done);
+    agent_.reset();
+    su_root_destroy(root_);
+    su_deinit();
+  }
+
+  su_root_t* root_ = nullptr;
+  std::unique_ptr<storage::Store> store_ = storage::open_memory_store();
+  std::unique_ptr<sip::SipAgent> agent_;
+  config::Config config_;
+  daemon::PlaneContext context_;
+  std::unique_ptr<Registrar> registrar_;
+};
+
+TEST_F(RegistrarTest, ForksToReachableBindingsHighestQFirst) {
+  const int64_t later = now_s() + 600;
+  store_->bindings().save(row("10", "sip:10@10.0.0.5", 0.5, true, later));
+  store_->bindings().save(row("10", "sip:10@10.0.0.6", 1.0, true, later));
+  store_->bindings().save(row("10", "sip:10@10.0.0.7", 1.0, false, later));  // did not answer qualify
+  store_->bindings().save(row("99", "sip:99@10.0.0.9", 1.0, true, later));   // extension since removed
+  registrar_ = std::make_unique<Registrar>(context_, config_);
+
+  auto targets = registrar_->reachable_bindings("10");
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0].contact, "sip:10@10.0.0.6");
+  EXPECT_EQ(targets[1].contact, "sip:10@10.0.0.5");
+  EXPECT_EQ(flow_uri(targets[0]), "sip:192.0.2.7:40000;transport=udp");
+  EXPECT_TRUE(registrar_->reachable_bindings("11").empty());
+  EXPECT_EQ(registrar_->snapshot().size(), 3u);
+  store_->flush();
+  EXPECT_EQ(store_->bindings().load_unexpired(now_s()).size(), 3u) << "the removed extension's binding is deleted";
+}
+
+TEST_F(RegistrarTest, DescribeAddsBindingsAndCounters) {
+  store_->bindings().save(row("10", "sip:10@10.0.0.5", 1.0, true, now_s() + 600));
+  registrar_ = std::make_unique<Registrar>(context_, config_);
+  nlohmann::json status;
+  status["extensions"] = nlohmann::json::array({{{"number", "10"}, {"name", "Kitchen"}}});
+  registrar_->describe(status);
+  ASSERT_EQ(status["extensions"].size(), 2u);
+  const auto& ten = status["extensions"][0];
+  EXPECT_EQ(ten["name"], "Kitchen");
+  ASSERT_EQ(ten["bindings"].size(), 1u);
+  EXPECT_EQ(ten["bindings"][0]["contact"], "sip:10@10.0.0.5");
+  EXPECT_EQ(ten["bindings"][0]["source"], "192.0.2.7:40000");
+  EXPECT_EQ(ten["bindings"][0]["reachable"], true);
+  EXPECT_EQ(status["extensions"][1]["number"], "11");
+  EXPECT_TRUE(status["extensions"][1]["bindings"].empty());
+  EXPECT_EQ(status["registrar"]["auth_failures_total"], 0);
+  EXPECT_EQ(status["registrar"]["blocked_now"], 0);
+  EXPECT_EQ(status.dump().find("pw"), std::string::npos) << "no secret in the snapshot";
+}
+
+TEST_F(RegistrarTest, ReloadRemovesBindingsOfRemovedExtensions) {
+  const int64_t later = now_s() + 600;
+  store_->bindings().save(row("11", "sip:11@10.0.0.5", 1.0, true, later));
+  registrar_ = std::make_unique<Registrar>(context_, config_);
+  config::Config next = config_;
+  next.extensions.pop_back();
+  registrar_->apply_config(config_, next);
+  EXPECT_TRUE(registrar_->snapshot().empty());
+  store_->flush();
+  EXPECT_TRUE(store_->bindings().load_unexpired(now_s()).empty());
+}
+
+}  // namespace
+}  // namespace b2bua::registrar
