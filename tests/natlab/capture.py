@@ -64,28 +64,47 @@ def is_sip(payload):
     return bool(SIP_START_RE.match(payload))
 
 
-def leaks(packets, markers, exclude_ports=()):
-    """Everything private seen in `packets`: [(what, evidence line)]; and the SIP message count."""
+def where(payload, index):
+    """'REGISTER Via', '200 Contact', 'INVITE Request-URI', 'SDP c=': what line `index` of a message is."""
+    if not is_sip(payload):
+        return "non-SIP payload"
+    lines = payload.split(b"\r\n")
+    first = lines[0].decode(errors="replace")
+    kind = first.split(" ")[1] if first.startswith("SIP/2.0") else first.split(" ")[0]
+    if index == 0:
+        return f"{kind} Request-URI"
+    line = lines[index]
+    if len(line) > 1 and line[1:2] == b"=":
+        return f"{kind} SDP {line[:2].decode(errors='replace')}"
+    return f"{kind} {line.split(b':', 1)[0].decode(errors='replace')}"
+
+
+def summary(found):
+    """'Via of REGISTER x5, Contact of REGISTER x1' from leaks()' evidence."""
+    counts = {}
+    for _, _, place in found:
+        counts[place] = counts.get(place, 0) + 1
+    return ", ".join(f"{place} x{n}" for place, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def leaks(packets, markers):
+    """Everything private seen in `packets`: [(what, evidence line, where)]; and the SIP message count."""
     found = []
     sip = 0
-    excluded = {str(p) for p in exclude_ports}
     for when, src, dst, sport, dport, payload in packets:
-        if sport in excluded or dport in excluded:
-            continue
         if is_sip(payload):
             sip += 1
         for addr in (src, dst):
             try:
                 if ipaddress.ip_address(addr).is_private and not addr.startswith(("198.51.100.", "203.0.113.")):
-                    found.append(("private address in IP header", f"{src}:{sport} -> {dst}:{dport}"))
+                    found.append(("private address in IP header", f"{src}:{sport} -> {dst}:{dport}", "IP header"))
             except ValueError:
                 pass
-        hits = [m.group(0) for m in PRIVATE_RE.finditer(payload)]
-        hits += [m for m in markers if m in payload]
-        for hit in hits:
-            line = next((ln for ln in payload.split(b"\r\n") if hit in ln), b"")
-            first = payload.split(b"\r\n", 1)[0]
-            found.append((hit.decode(errors="replace"),
-                          f"{src}:{sport} -> {dst}:{dport} '{first.decode(errors='replace')[:60]}': "
-                          f"{line.decode(errors='replace')[:160]}"))
+        first = payload.split(b"\r\n", 1)[0].decode(errors="replace")[:60]
+        for index, line in enumerate(payload.split(b"\r\n")):
+            hits = [m.group(0) for m in PRIVATE_RE.finditer(line)] + [m for m in markers if m in line]
+            for hit in hits:
+                found.append((hit.decode(errors="replace"),
+                              f"{src}:{sport} -> {dst}:{dport} '{first}': {line.decode(errors='replace')[:160]}",
+                              where(payload, index)))
     return found, sip

@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import peers as P  # noqa: E402
 import topology as topo  # noqa: E402
-from capture import Capture, leaks  # noqa: E402
+from capture import Capture, leaks, summary  # noqa: E402
 from harness import wait_until  # noqa: E402
 from peers import log_lines, wait_log  # noqa: E402
 
@@ -37,7 +37,7 @@ PHONE_PORT, PHONE_OUT_PORT, BASELINE_PHONE_PORT = 5070, 5072, 5074
 FAR_UAS_PORT, FAR_UAC_PORT = 5090, 5092
 
 
-class Deadline(Exception):
+class Interrupted(Exception):
     pass
 
 
@@ -346,20 +346,21 @@ class Lab:
             if not sip:
                 self.results.add("FAIL", name, f"no SIP captured on the WAN interface ({len(packets)} UDP packets)")
             elif found:
-                kinds = sorted({what for what, _ in found})
-                evidence = "; ".join(ev for _, ev in found[:3])
-                self.results.add("FAIL", name, f"{len(found)} leaks ({', '.join(kinds)}) in {sip} SIP messages / "
-                                               f"{len(packets)} UDP packets; first: {evidence}")
+                kinds = sorted({what for what, _, _ in found})
+                evidence = "; ".join(ev for _, ev, _ in found[:2])
+                self.results.add("FAIL", name, f"{len(found)} leaks of {', '.join(kinds)} in {sip} SIP messages / "
+                                               f"{len(packets)} UDP packets: {summary(found)}; first: {evidence}")
             else:
                 self.results.add("PASS", name, f"{sip} SIP messages and {len(packets)} UDP packets on the WAN, "
                                                f"no private address, no '{P.PHONE_UA}', no LAN Call-ID")
         if hasattr(self, "baseline"):
             ok_fresh, ok_after, drops, far_out = self.baseline
             found, sip = leaks(self.capture.packets(*self.windows["baseline"]), markers)
-            private = sorted({what for what, _ in found})
+            private = sorted({what for what, _, _ in found})
             figures = (f"phone straight to the provider: rings while the mapping is fresh={ok_fresh}, after "
                        f"{BASELINE_IDLE_S}s idle={ok_after} (router dropped {drops} packets of the provider hitting "
-                       f"the expired mapping); leaked {private} in {len(found)} places of {sip} SIP messages")
+                       f"the expired mapping); leaked {private} in {len(found)} places of {sip} SIP messages "
+                       f"({summary(found)})")
             if ok_fresh and not ok_after and found:
                 self.results.add("XFAIL", "baseline", figures)
             else:
@@ -393,7 +394,7 @@ def main():
     prefix, binary, workdir = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
 
     def interrupted(signum, _frame):
-        raise Deadline(f"signal {signum}")
+        raise Interrupted(f"signal {signum} (interrupt or the {DEADLINE_S} s deadline)")
 
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGINT, interrupted)
