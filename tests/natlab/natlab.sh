@@ -42,7 +42,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-python3 "$here/natlab.py" "$prefix" "$binary" "$workdir" &
+python3 -B "$here/natlab.py" "$prefix" "$binary" "$workdir" &
 child=$!
 wait "$child"
 rc=$?
