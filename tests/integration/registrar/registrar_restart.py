@@ -2,7 +2,7 @@
 Ports 15100-15109."""
 import time
 
-from registrar_common import Harness, bindings, check, config, wait_bindings
+from registrar_common import Harness, bindings, check, config, wait_bindings, wait_until
 from sip_client import Client
 
 PORT = 15100
@@ -50,7 +50,7 @@ with Harness("registrar-restart") as h:
     r, _ = short.login("secret12", expires=10)
     check(r is not None and r.status == 200, "12 registered for 10 s")
     d.wait_log(r"event=binding_expired ext=12 contact=127.0.0.1:15104", timeout=13)
-    check(not bindings(h, "12"), "an expired binding leaves the database while running")
+    check(wait_until(lambda: not bindings(h, "12"), 5), "an expired binding leaves the database while running")
     q.close()
     short.close()
     check(d.stop() == 0, "orderly stop")
