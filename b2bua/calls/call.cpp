@@ -16,6 +16,14 @@ int64_t now_ms() {
 
 constexpr const char* kCompletedElsewhere = "SIP;cause=200;text=\"Call completed elsewhere\"";
 
+// nua_respond() keeps the phrase pointer, not a copy, until the stack thread has built the
+// response (nua_signal stores e_phrase as given). A phrase from an event dies with the event
+// when the callback returns (a heap-use-after-free under ASan), so it is copied to the
+// handle's home, which lives as long as the handle (FreeSWITCH's mod_sofia does the same).
+const char* lasting_phrase(nua_handle_t* nh, const char* phrase) {
+  return phrase ? su_strdup(nua_handle_home(nh), phrase) : nullptr;
+}
+
 // What the caller hears when the far side fails: RFC 3261 21.4/21.5 codes a phone handles
 // well, keeping the provider's meaning (busy stays busy, not found stays not found).
 int map_failure(int status) {
@@ -289,7 +297,8 @@ void Call::on_b_response(Leg& leg, const sip::NuaEvent& ev) {
     if (!sdp.empty() && a_offered_) early = bridge_sdp(leg, *a, sdp, false);
     if (early) a->last_sdp = *early;
     // 180 and 183 (with the provider's early media through the relay) reach the caller.
-    nua_respond(a->nh, status, ev.phrase, TAG_IF(early, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+    nua_respond(a->nh, status, lasting_phrase(a->nh, ev.phrase),
+                TAG_IF(early, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                 TAG_IF(early, SIPTAG_PAYLOAD_STR(early ? early->c_str() : "")), TAG_END());
     return;
   }
@@ -370,7 +379,7 @@ void Call::b_failed(Leg& leg, int status, const char* phrase) {
   ending_ = true;
   hangup_by = "callee";
   final_code = code;
-  nua_respond(a->nh, code, text, TAG_END());
+  nua_respond(a->nh, code, lasting_phrase(a->nh, text), TAG_END());
 }
 
 void Call::on_reinvite(Leg& from, const sip::NuaEvent& ev) {
@@ -419,8 +428,8 @@ void Call::complete_reinvite(Leg& from, Leg& answering, const sip::NuaEvent& ev)
   // RFC 3261 14.2: a failed re-INVITE leaves the session as it was, on both sides; the
   // requester hears the far side's own answer, and the relay goes back to the old addresses.
   restore_remotes(remotes_before_reinvite_);
-  nua_respond(from.nh, ev.status < 300 ? 488 : ev.status, ev.status < 300 ? "Not Acceptable Here" : ev.phrase,
-              TAG_END());
+  nua_respond(from.nh, ev.status < 300 ? 488 : ev.status,
+              ev.status < 300 ? "Not Acceptable Here" : lasting_phrase(from.nh, ev.phrase), TAG_END());
 }
 
 void Call::restore_remotes(const std::vector<std::array<std::optional<media::RemoteMedia>, 2>>& before) {
