@@ -123,7 +123,7 @@ def trunk_config(ports, registrar, **trunk):
         "lan": {"listen": [f"udp:127.0.0.1:{ports[0]}"], "networks": ["127.0.0.0/8"]},
         "wan": {"address": "127.0.0.1", "port": ports[1], "dscp_sip": -1},
         "trunks": [t],
-        "status": {"listen": f"127.0.0.1:{ports[0] + 150}"},
+        "status": {"listen": f"127.0.0.1:{ports[0] + 100}"},
         "log": {"level": "debug"},
     }
 
