@@ -1,6 +1,12 @@
 #include "b2bua/daemon/daemon.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 
 #include <chrono>
 #include <thread>
@@ -10,6 +16,7 @@
 #include "b2bua/config/config_loader.h"
 #include "b2bua/daemon/service_notify.h"
 #include "b2bua/daemon/signalling_plane.h"
+#include "b2bua/daemon/wan_address_watch.h"
 #include "b2bua/sip/sip_thread.h"
 #include "b2bua/status/status_endpoint.h"
 #include "media/media_plane.h"
@@ -119,6 +126,57 @@ int run_daemon(const std::string& config_path) {
   MediaEventBridge bridge(sip, plane);
   std::unique_ptr<media::MediaPlane> media = media::start_media_plane(media_settings(*config), bridge);
 
+  // Signals come in through a signalfd so one poll() also hears the WAN address watch.
+  int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+  std::unique_ptr<WanAddressWatch> watch;
+  if (config->wan.interface && !config->wan.address.empty()) {
+    try {
+      watch = std::make_unique<WanAddressWatch>(*config->wan.interface);
+    } catch (const std::exception& e) {
+      B2BUA_LOG(error, "daemon", "address_watch_unavailable", {{"interface", *config->wan.interface}, {"error", e.what()}});
+    }
+  }
+  // Rebuilding the signalling plane on a new WAN address: every agent and feature comes up
+  // again from the config (bindings and trunk state come back from storage); the relay and the
+  // status endpoint stay. Calls on the old address cannot survive it anyway.
+  std::atomic<bool> rebuild_failed{false};
+  auto rebuild = [&](std::shared_ptr<const config::Config> next) {
+    sip.post([&, next] {
+      auto make_new = [&, next] {
+        sip.post([&, next] {
+          plane.reset();
+          try {
+            plane = std::make_unique<SignallingPlane>(sip.root(), next, store.get(), media.get());
+            rebuild_failed = false;
+            B2BUA_LOG(info, "daemon", "wan_rebuilt", {{"wan", next->wan.address}});
+          } catch (const std::exception& e) {
+            rebuild_failed = true;
+            B2BUA_LOG(error, "daemon", "wan_rebuild_failed", {{"wan", next->wan.address}, {"error", e.what()}});
+          }
+        });
+      };
+      if (plane) {
+        plane->shutdown(2000, make_new);
+      } else {
+        make_new();
+      }
+    });
+  };
+  auto follow_interface = [&](const std::shared_ptr<const config::Config>& c) -> std::shared_ptr<const config::Config> {
+    if (!watch) return c;
+    int family = c->wan.address.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+    auto now = watch->current(family);
+    if (!now || *now == c->wan.address) return c;
+    auto copy = std::make_shared<config::Config>(*c);
+    copy->wan.address = *now;
+    return copy;
+  };
+  if (auto followed = follow_interface(config); followed != config) {
+    B2BUA_LOG(info, "daemon", "wan_address_from_interface",
+              {{"interface", *config->wan.interface}, {"configured", config->wan.address}, {"using", followed->wan.address}});
+    config = followed;
+  }
+
   try {
     sip.start([&](su_root_t* root) { plane = std::make_unique<SignallingPlane>(root, config, store.get(), media.get()); },
               [&] { plane.reset(); });
@@ -143,9 +201,32 @@ int run_daemon(const std::string& config_path) {
                                           {"trunks", config->trunks.size()}, {"extensions", config->extensions.size()}});
   }
 
+  bool address_settling = false;
+
   while (exit_code == 0) {
-    siginfo_t info{};
-    int sig = sigwaitinfo(&signals, &info);
+    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0}};
+    // An ISP reconnect removes the old address before the new one comes: act once it settles.
+    int timeout_ms = address_settling ? 700 : rebuild_failed ? 2000 : -1;
+    int ready = ::poll(fds, 2, timeout_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      address_settling = false;
+      auto next = follow_interface(config);
+      if (next != config || rebuild_failed) {
+        B2BUA_LOG(warn, "daemon", "wan_address_changed",
+                  {{"interface", watch->interface()}, {"from", config->wan.address}, {"to", next->wan.address}});
+        config = next;
+        rebuild(config);
+      }
+      continue;
+    }
+    if (fds[1].revents & POLLIN) {
+      if (watch->drain()) address_settling = true;
+    }
+    if (!(fds[0].revents & POLLIN)) continue;
+    signalfd_siginfo info{};
+    if (::read(signal_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
+    int sig = static_cast<int>(info.ssi_signo);
     if (sig == SIGHUP) {
       notify_service_manager("RELOADING=1");
       auto next = config::load_config_file(config_path);
@@ -153,12 +234,15 @@ int run_daemon(const std::string& config_path) {
       if (!next.ok()) {
         B2BUA_LOG(error, "daemon", "reload_rejected", {{"errors", next.errors.size()}, {"kept", "running config"}});
       } else {
-        warn_restart_keys(*config, *next.config);
-        log::set_level(to_log_level(next.config->log.level));
-        media->apply(media_settings(*next.config));
-        config = next.config;
+        auto effective = follow_interface(next.config);
+        warn_restart_keys(*config, *effective);
+        log::set_level(to_log_level(effective->log.level));
+        media->apply(media_settings(*effective));
+        config = effective;
         status_endpoint->set_token(config->status.token);
-        sip.post([&plane, cfg = next.config] { plane->apply_config(cfg); });
+        sip.post([&plane, cfg = config] {
+          if (plane) plane->apply_config(cfg);
+        });
       }
       notify_service_manager("READY=1");
       continue;
@@ -168,10 +252,14 @@ int run_daemon(const std::string& config_path) {
       break;
     }
   }
+  if (signal_fd >= 0) ::close(signal_fd);
 
   if (status_endpoint) status_endpoint->stop();
   notify_service_manager("STOPPING=1");
-  sip.post([&] { plane->shutdown(3000, [&] { sip.stop_loop(); }); });
+  sip.post([&] {
+    if (!plane) return sip.stop_loop();
+    plane->shutdown(3000, [&] { sip.stop_loop(); });
+  });
   sip.join();
   media->stop();
   try {

@@ -1,0 +1,38 @@
+// Following the WAN interface's address when b2bua runs on the router itself.
+//
+// An ISP reconnect gives the router a new public address. Sockets bound to the old one (and
+// ours are bound explicitly: a wildcard-bound socket lets MASQUERADE remap the source port) can
+// no longer send, so the WAN side must be rebuilt on the new address at once, not after a
+// keep-alive times out. The kernel announces address changes on a netlink socket
+// (RTMGRP_IPV4_IFADDR / RTMGRP_IPV6_IFADDR); this class owns that socket and answers which
+// address the interface has now.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace b2bua::daemon {
+
+class WanAddressWatch {
+ public:
+  // Throws std::runtime_error when the netlink socket cannot be opened.
+  explicit WanAddressWatch(std::string interface);
+  ~WanAddressWatch();
+  WanAddressWatch(const WanAddressWatch&) = delete;
+  WanAddressWatch& operator=(const WanAddressWatch&) = delete;
+
+  // Readable when the kernel reported an address change on any interface.
+  int fd() const { return fd_; }
+  // Reads the pending notifications; true if one concerned our interface.
+  bool drain();
+  // The interface's first global address of `family` (AF_INET or AF_INET6), if it has one.
+  std::optional<std::string> current(int family) const;
+  const std::string& interface() const { return interface_; }
+
+ private:
+  std::string interface_;
+  unsigned index_ = 0;
+  int fd_ = -1;
+};
+
+}  // namespace b2bua::daemon
