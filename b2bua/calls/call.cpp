@@ -297,7 +297,7 @@ void Call::on_b_response(Leg& leg, const sip::NuaEvent& ev) {
     if (!sdp.empty() && a_offered_) early = bridge_sdp(leg, *a, sdp, false);
     if (early) a->last_sdp = *early;
     // 180 and 183 (with the provider's early media through the relay) reach the caller.
-    nua_respond(a->nh, status, lasting_phrase(a->nh, ev.phrase),
+    nua_respond(a->nh, status, lasting_phrase(a->nh, ev.phrase), TAG_IF(!a->contact.empty(), SIPTAG_CONTACT_STR(a->contact.c_str())),
                 TAG_IF(early, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                 TAG_IF(early, SIPTAG_PAYLOAD_STR(early ? early->c_str() : "")), TAG_END());
     return;
@@ -358,7 +358,8 @@ void Call::answer_a(int status, const char* phrase, const sip_t* sip_with_sdp, L
   a->answered = true;
   final_code = status;
   if (bridged) a->last_sdp = *bridged;
-  nua_respond(a->nh, status, phrase, TAG_IF(bridged, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+  nua_respond(a->nh, status, phrase, TAG_IF(!a->contact.empty(), SIPTAG_CONTACT_STR(a->contact.c_str())),
+              TAG_IF(bridged, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
               TAG_IF(bridged, SIPTAG_PAYLOAD_STR(bridged ? bridged->c_str() : "")), TAG_END());
   B2BUA_LOG(info, "calls", "answered", {{"call", id}, {"extension", extension}, {"trunk", trunk}});
 }
@@ -397,7 +398,8 @@ void Call::on_reinvite(Leg& from, const sip::NuaEvent& ev) {
   if (sdp.empty()) {
     // A refresh without an offer (e.g. a session timer): answered locally with what we sent
     // last, the other dialog is not disturbed.
-    nua_respond(from.nh, SIP_200_OK, TAG_IF(!from.last_sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+    nua_respond(from.nh, SIP_200_OK, TAG_IF(!from.contact.empty(), SIPTAG_CONTACT_STR(from.contact.c_str())),
+                TAG_IF(!from.last_sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
                 TAG_IF(!from.last_sdp.empty(), SIPTAG_PAYLOAD_STR(from.last_sdp.c_str())), TAG_END());
     return;
   }
@@ -421,7 +423,8 @@ void Call::complete_reinvite(Leg& from, Leg& answering, const sip::NuaEvent& ev)
   if (ev.status < 300 && !sdp.empty()) answer = bridge_sdp(answering, from, sdp, false);
   if (answer) {
     from.last_sdp = *answer;
-    nua_respond(from.nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(answer->c_str()),
+    nua_respond(from.nh, SIP_200_OK, TAG_IF(!from.contact.empty(), SIPTAG_CONTACT_STR(from.contact.c_str())),
+                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(answer->c_str()),
                 TAG_END());
     return;
   }

@@ -51,7 +51,8 @@ class Leg final : public sip::HandleOwner {
   std::string last_sdp;           // the SDP we last sent on this leg (re-INVITE without offer)
   bool ack_with_sdp = false;      // our refresh re-INVITE got an offer in the 2xx
   // How a B leg's INVITE goes out (set by CallManager before Call::start).
-  std::string contact;            // our Contact on this leg; empty: the agent's own
+  std::string contact;            // our Contact on this leg (B: in the INVITE, A: in responses);
+                                  // empty: the agent's own
   std::string proxy;              // next hop: a trunk's proxy, or a phone's flow
   std::string headers;            // extra headers we deliberately set (P-Asserted-Identity, Privacy)
 };

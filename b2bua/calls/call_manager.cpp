@@ -269,6 +269,9 @@ void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& 
   if (anonymous) display = "Anonymous";
 
   Call& call = create(Direction::inbound, ev, *context_.wan, trunk_route->media_address);
+  // Our answers carry the trunk's public Contact: the agent's own would name our bind address
+  // (private behind a NAT) and the provider's ACK and BYE would not find us.
+  call.a->contact = trunk_route->contact;
   call.trunk = trunk->name;
   call.remote_number = number;
   call.ring_timeout_s = route->timeout;

@@ -7,6 +7,7 @@
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/version.h"
 #include "b2bua/daemon/call_ports.h"
+#include "b2bua/trunk/host_port.h"
 #include "b2bua/trunk/trunk_manager.h"
 #include "b2bua/registrar/registrar.h"
 
@@ -25,8 +26,14 @@ std::string lan_url(const config::Lan& lan) {
 }
 
 std::string wan_url(const config::Wan& wan) {
-  bool v6 = wan.address.find(':') != std::string::npos;
-  return "sip:" + (v6 ? "[" + wan.address + "]" : wan.address) + ":" + std::to_string(wan.port);
+  auto host = [](const std::string& h) { return h.find(':') != std::string::npos ? "[" + h + "]" : h; };
+  std::string port = ":" + std::to_string(wan.port);
+  // The URL's host is what every Via we send names (sent-by); maddr is what the sockets bind.
+  // Behind a NAT the bind address is private and must never reach the provider: name the
+  // configured public address, or, until it is known, a name that reveals nothing.
+  if (wan.public_address) return "sip:" + host(*wan.public_address) + port + ";maddr=" + host(wan.address);
+  if (trunk::is_private_ip(wan.address)) return std::string("sip:") + trunk::kUnknownPublicHost + port + ";maddr=" + host(wan.address);
+  return "sip:" + host(wan.address) + port;
 }
 
 }  // namespace

@@ -24,4 +24,10 @@ bool is_ip_literal(const std::string& host);
 // NAT in front of us can make reachable. Loopback is not counted (tests run on it).
 bool is_private_ip(const std::string& ip);
 
+// What our Via sent-by and first Contact name while we sit behind a NAT and do not know our
+// public address yet: a name that reveals nothing and can never resolve (RFC 6761 reserves
+// .invalid). RFC 3581 providers answer to the source address and port anyway, and tell us the
+// public one in received/rport, after which the Contact carries that.
+inline constexpr const char* kUnknownPublicHost = "b2bua.invalid";
+
 }  // namespace b2bua::trunk

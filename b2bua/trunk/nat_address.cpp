@@ -35,7 +35,12 @@ void NatAddress::restore(const std::string& stored) {
   if (parse_host_port(stored, local_.port, hp) && is_ip_literal(hp.host)) public_ = hp;
 }
 
-HostPort NatAddress::contact_address() const { return public_.empty() ? local_ : public_; }
+HostPort NatAddress::contact_address() const {
+  if (!public_.empty()) return public_;
+  // Behind a NAT, before the first response: never the private address (see host_port.h).
+  if (is_private_ip(local_.host)) return HostPort{kUnknownPublicHost, local_.port};
+  return local_;
+}
 
 std::string NatAddress::public_address() const { return public_.empty() ? "" : public_.str(); }
 

@@ -25,7 +25,8 @@ class NatAddress {
   // A previously learned address ("ip:port" from storage), used until a response says better.
   void restore(const std::string& stored);
 
-  // What our Contact carries: configured, else learned, else the bind address.
+  // What our Contact carries: configured, else learned, else the bind address when it is
+  // public, else kUnknownPublicHost.
   HostPort contact_address() const;
 
   // "ip:port" learned or configured, "" when nothing is known yet.

@@ -11,7 +11,10 @@ const sip_via_t* via_of(const test::MsgPtr& m) { return test::sip_of(m)->sip_via
 
 TEST(NatAddress, LearnsReceivedAndRport) {
   NatAddress nat(std::nullopt, {"192.168.1.2", 5060});
-  EXPECT_EQ(nat.contact_address().str(), "192.168.1.2:5060") << "nothing known yet: the bind address";
+  EXPECT_EQ(nat.contact_address().str(), "b2bua.invalid:5060")
+      << "nothing known yet and a private bind address: a name that reveals nothing";
+  NatAddress on_router(std::nullopt, {"203.0.113.2", 5060});
+  EXPECT_EQ(on_router.contact_address().str(), "203.0.113.2:5060") << "a public bind address is its own contact";
   auto m = test::parse_message(test::register_response(
       200, "SIP/2.0/UDP 192.168.1.2:5060;rport=40000;received=203.0.113.7;branch=z9hG4bK1", ""));
   ASSERT_TRUE(m);
