@@ -1,14 +1,18 @@
 #include "b2bua/registrar/digest_auth.h"
 
-#include <sofia-sip/su_md5.h>
 
 #include <algorithm>
 #include <cstring>
 #include <random>
 
-#include "b2bua/registrar/sha256.h"
+#include "b2bua/sip/sha256.h"
 
 namespace b2bua::registrar {
+
+using sip::hmac_sha256;
+using sip::to_hex;
+using sip::unquote;
+
 namespace {
 
 constexpr size_t kTimeHex = 16, kCounterHex = 16, kMacHex = 32;
@@ -69,28 +73,9 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string unquote(std::string_view v) {
-  if (v.size() < 2 || v.front() != '"' || v.back() != '"') return std::string(v);
-  std::string out;
-  for (size_t i = 1; i + 1 < v.size(); ++i) {
-    if (v[i] == '\\' && i + 2 < v.size()) ++i;
-    out += v[i];
-  }
-  return out;
-}
 
 }  // namespace
 
-std::string md5_hex(std::string_view text) {
-  su_md5_t ctx;
-  su_md5_init(&ctx);
-  su_md5_update(&ctx, text.data(), text.size());
-  char hex[33];
-  su_md5_hexdigest(&ctx, hex);
-  return std::string(hex, 32);
-}
-
-std::string sha256_hex(std::string_view text) { return to_hex(sha256(text)); }
 
 static std::string hash_hex(bool sha, std::string_view text) { return sha ? sha256_hex(text) : md5_hex(text); }
 

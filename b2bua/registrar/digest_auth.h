@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "b2bua/sip/digest_hash.h"
 #include "b2bua/sip/sofia.h"
 
 namespace b2bua::registrar {
@@ -88,8 +89,7 @@ std::optional<DigestResponse> find_digest_response(const sip_authorization_t* he
 // RFC 2617 section 3.2.2.1 with qop=auth (RFC 8760 with SHA-256): the request-digest from HA1.
 std::string digest_response(bool sha256, const std::string& ha1, const DigestResponse& r, std::string_view method);
 
-// Lowercase hex MD5 of `text` (sofia's su_md5) and SHA-256.
-std::string md5_hex(std::string_view text);
-std::string sha256_hex(std::string_view text);
+using sip::md5_hex;
+using sip::sha256_hex;
 
 }  // namespace b2bua::registrar

@@ -160,7 +160,7 @@ def main():
     args = ap.parse_args()
 
     n_users = 1000 if args.short else 10000
-    rates = [250, 500, 1000] if args.short else [250, 500, 1000, 1500, 2000, 3000, 4000]
+    rates = [250, 500, 1000] if args.short else [250, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000]
     step_seconds = 4 if args.short else 10
 
     workdir = tempfile.mkdtemp(prefix="b2bua-registrar-bench-")

@@ -2,7 +2,7 @@
 # Registrar benchmark: sustained digest-authenticated REGISTER/s with 0 failed transactions and
 # memory per binding, b2bua vs Kamailio 5.6 (usrloc in memory, auth_db on db_text), one run.
 #
-#   run.sh [--short] [--bin PATH/TO/b2bua] [--kamailio-children N]
+#   run.sh [--short] [--bin PATH/TO/b2bua] [--kamailio-children N] [--keep]
 #
 # --short (the ctest check, label bench, < 60 s): 1,000 users, rate steps 250/500/1000 per s of
 # 4 s each; fails if b2bua fails a transaction in the fill run or cannot hold the first step.
@@ -15,7 +15,8 @@ while [ $# -gt 0 ]; do
     --short) extra="$extra --short"; shift ;;
     --bin) bin="$2"; shift 2 ;;
     --kamailio-children) extra="$extra --kamailio-children $2"; shift 2 ;;
-    *) echo "usage: $0 [--short] [--bin PATH] [--kamailio-children N]" >&2; exit 2 ;;
+    --keep) extra="$extra --keep"; shift ;;
+    *) echo "usage: $0 [--short] [--bin PATH] [--kamailio-children N] [--keep]" >&2; exit 2 ;;
   esac
 done
 if [ -z "$bin" ]; then
