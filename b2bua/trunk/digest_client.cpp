@@ -1,24 +1,14 @@
 #include "b2bua/trunk/digest_client.h"
 
-#include <sofia-sip/su_md5.h>
 
 #include <cstdio>
 #include <strings.h>
 
 namespace b2bua::trunk {
-namespace {
 
-std::string unquote(const std::string& v) {
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
-    std::string out;
-    for (size_t i = 1; i + 1 < v.size(); ++i) {
-      if (v[i] == '\\' && i + 2 < v.size()) ++i;
-      out += v[i];
-    }
-    return out;
-  }
-  return v;
-}
+using sip::unquote;
+
+namespace {
 
 bool is_md5(const std::string& algorithm) {
   return algorithm.empty() || strcasecmp(algorithm.c_str(), "MD5") == 0;
@@ -46,15 +36,6 @@ void collect(const msg_auth_t* au, bool proxy, std::vector<DigestChallenge>& out
 }
 
 }  // namespace
-
-std::string md5_hex(const std::string& text) {
-  su_md5_t ctx;
-  su_md5_init(&ctx);
-  su_md5_update(&ctx, text.data(), text.size());
-  char hex[33];
-  su_md5_hexdigest(&ctx, hex);
-  return std::string(hex, 32);
-}
 
 DigestChallenge parse_challenge(const char* const* params, bool proxy) {
   DigestChallenge c;

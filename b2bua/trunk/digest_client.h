@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "b2bua/sip/digest_hash.h"
 #include "b2bua/sip/sofia.h"
 
 namespace b2bua::trunk {
@@ -42,7 +43,6 @@ std::string digest_authorization(const DigestChallenge& c, const std::string& us
                                  const std::string& method, const std::string& uri, unsigned nc,
                                  const std::string& cnonce);
 
-// MD5 of a string, lowercase hex.
-std::string md5_hex(const std::string& text);
+using sip::md5_hex;
 
 }  // namespace b2bua::trunk
