@@ -75,7 +75,7 @@ void CallManager::apply_config(const config::Config&, const config::Config& now)
 }
 
 void CallManager::reject(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
-                         const char* extra_header) {
+                         const char* extra_header, const Attempt* attempt) {
   std::string ip, transport;
   uint16_t port = 0;
   sip::request_source(ev.nua, ip, port, transport);
@@ -83,6 +83,20 @@ void CallManager::reject(const sip::NuaEvent& ev, int status, const char* phrase
             {{"agent", ev.agent.name()}, {"status", status}, {"reason", why}, {"source", ip},
              {"to", url_user(ev.sip && ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr)}});
   ++final_codes_[status];
+  if (attempt && context_.store) {
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    storage::CallRecordRow row;
+    row.call_id = std::to_string(now) + "-r" + std::to_string(next_id_++);
+    row.direction = direction_name(attempt->direction);
+    row.extension = attempt->extension;
+    row.trunk = attempt->trunk;
+    row.remote_number = attempt->number;
+    row.start_ms = row.end_ms = now;
+    row.final_code = status;
+    row.hangup_by = "system";
+    context_.store->call_records().insert(row);
+  }
   nua_respond(ev.nh, status, phrase, TAG_IF(extra_header, SIPTAG_HEADER_STR(extra_header)), NUTAG_WITH_THIS(ev.nua),
               TAG_END());
   nua_handle_destroy(ev.nh);
@@ -128,14 +142,14 @@ size_t CallManager::active_calls_of(const std::string& extension) const {
   return n;
 }
 
-bool CallManager::over_limit(const sip::NuaEvent& ev, const config::Extension* caller) {
+bool CallManager::over_limit(const sip::NuaEvent& ev, const config::Extension* caller, const Attempt& attempt) {
   const config::Config& c = *config_;
   if (active_calls() >= static_cast<size_t>(c.calls.max_concurrent)) {
-    reject(ev, SIP_503_SERVICE_UNAVAILABLE, "global call limit");
+    reject(ev, SIP_503_SERVICE_UNAVAILABLE, "global call limit", nullptr, &attempt);
     return true;
   }
   if (caller && active_calls_of(caller->number) >= static_cast<size_t>(caller->max_calls)) {
-    reject(ev, SIP_486_BUSY_HERE, "extension call limit");
+    reject(ev, SIP_486_BUSY_HERE, "extension call limit", nullptr, &attempt);
     return true;
   }
   return false;
@@ -196,10 +210,12 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   const config::Extension* caller = nullptr;
   if (!authenticate(ev, caller)) return;
   std::string dialled = url_user(ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr);
-  if (dialled.empty()) return reject(ev, 484, "Address Incomplete", "no number in the Request-URI");
+  Attempt attempt{Direction::outbound, caller->number, "", dialled};
+  if (dialled.empty()) return reject(ev, 484, "Address Incomplete", "no number in the Request-URI", nullptr, &attempt);
 
   if (const config::Extension* callee = c.find_extension(dialled)) {
-    if (over_limit(ev, caller)) return;
+    attempt.direction = Direction::internal;
+    if (over_limit(ev, caller, attempt)) return;
     Call& call = create(Direction::internal, ev, *context_.lan, c.lan.listen.front().host);
     call.extension = caller->number;
     call.remote_number = callee->number;
@@ -209,14 +225,18 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
     return;
   }
 
-  if (!caller->outbound) return reject(ev, 403, "Outbound Calls Not Allowed", "extension may not call out");
+  if (!caller->outbound) {
+    return reject(ev, 403, "Outbound Calls Not Allowed", "extension may not call out", nullptr, &attempt);
+  }
   OutboundRoute route = route_outbound(c, dialled);
-  if (!route.trunk) return reject(ev, 404, "No Route To Destination", "no outbound route");
-  if (!context_.wan) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "no WAN side configured");
-  if (!route.emergency && over_limit(ev, caller)) return;  // emergency calls ignore limits
+  if (!route.trunk) return reject(ev, 404, "No Route To Destination", "no outbound route", nullptr, &attempt);
+  attempt.trunk = route.trunk->name;
+  attempt.number = route.number;
+  if (!context_.wan) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "no WAN side configured", nullptr, &attempt);
+  if (!route.emergency && over_limit(ev, caller, attempt)) return;  // emergency calls ignore limits
   const config::Trunk& trunk = *route.trunk;
   auto trunk_route = trunks_.route(trunk);
-  if (!trunk_route) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable");
+  if (!trunk_route) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", nullptr, &attempt);
   const std::string& domain = trunk_route->domain;
   std::string identity = caller->outgoing_number ? *caller->outgoing_number : trunk.username;
   std::string ruri = "sip:" + route.number + "@" + domain;
@@ -245,19 +265,7 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
 void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& matched) {
   const config::Config& c = *config_;
   const config::Trunk* trunk = &matched;
-  auto trunk_route = trunks_.route(*trunk);
-  if (!trunk_route) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable");
   const sip_t* sip = ev.sip;
-  // The called number: Request-URI user first (unless it is our registration token), then To.
-  const config::InboundRoute* route = nullptr;
-  std::string called = url_user(sip->sip_request ? sip->sip_request->rq_url : nullptr);
-  route = route_inbound(c, called);
-  if (!route && sip->sip_to) {
-    called = url_user(sip->sip_to->a_url);
-    route = route_inbound(c, called);
-  }
-  if (!route) return reject(ev, 404, "Not Found", "number not routed");
-  if (over_limit(ev, nullptr)) return;
   // Who calls: P-Asserted-Identity from the trusted trunk, else From; privacy honoured.
   const sip_from_t* from = sip->sip_from;
   std::string number = from ? url_user(from->a_url) : "";
@@ -267,6 +275,19 @@ void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& 
                    number.empty() || strcasecmp(number.c_str(), "anonymous") == 0;
   number = anonymous ? "anonymous" : presentable_number(number);
   if (anonymous) display = "Anonymous";
+  Attempt attempt{Direction::inbound, "", trunk->name, number};
+  auto trunk_route = trunks_.route(*trunk);
+  if (!trunk_route) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", nullptr, &attempt);
+  // The called number: Request-URI user first (unless it is our registration token), then To.
+  const config::InboundRoute* route = nullptr;
+  std::string called = url_user(sip->sip_request ? sip->sip_request->rq_url : nullptr);
+  route = route_inbound(c, called);
+  if (!route && sip->sip_to) {
+    called = url_user(sip->sip_to->a_url);
+    route = route_inbound(c, called);
+  }
+  if (!route) return reject(ev, 404, "Not Found", "number not routed", nullptr, &attempt);
+  if (over_limit(ev, nullptr, attempt)) return;
 
   Call& call = create(Direction::inbound, ev, *context_.wan, trunk_route->media_address);
   // Our answers carry the trunk's public Contact: the agent's own would name our bind address

@@ -42,14 +42,21 @@ class CallManager final : public daemon::Feature, public media::MediaEvents {
   size_t active_calls_of(const std::string& extension) const;
 
  private:
+  // A call attempt refused before it became a Call; it still gets a call record (failed calls
+  // are records too). Only attempts past authentication or the trunk gate are recorded, so a
+  // scanner cannot fill the disk.
+  struct Attempt {
+    Direction direction;
+    std::string extension, trunk, number;
+  };
   void on_lan_invite(const sip::NuaEvent& ev);
   bool authenticate(const sip::NuaEvent& ev, const config::Extension*& caller);
   // Rejects (503 global, 486 per extension) and returns true when the call would exceed a limit.
-  bool over_limit(const sip::NuaEvent& ev, const config::Extension* caller);
+  bool over_limit(const sip::NuaEvent& ev, const config::Extension* caller, const Attempt& attempt);
   // No binding to ring: 480 to the caller and the call ends.
   void nobody_reachable(Call& call, const std::string& target);
   void reject(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
-              const char* extra_header = nullptr);
+              const char* extra_header = nullptr, const Attempt* attempt = nullptr);
   Call& create(Direction direction, const sip::NuaEvent& ev, sip::SipAgent& a_agent, const std::string& a_sdp_addr);
   // Opens one B leg per reachable contact of `extensions` on the LAN agent; false if none.
   bool fork_to_phones(Call& call, const std::vector<std::string>& extensions, const std::string& from_number,

@@ -290,9 +290,10 @@ def over_the_limit(h, peers, rec):
     to_provider = [first_line(m) for m in find(messages(h, "limit_provider"), "INVITE ")]
     check(len(to_provider) == 2 and to_provider[1].startswith("INVITE sip:112@"),
           f"  provider got the first call and 112, not the refused one {to_provider}")
-    rows = {r[3]: r for r in rec.next(2)}
-    check(set(rows) == {"0301007", "112"},
-          f"  records for the first call and 112 (a call refused at admission writes none) {sorted(rows)}")
+    rows = {r[3]: r for r in rec.next(3)}
+    check(set(rows) == {"0301007", "0301008", "112"},
+          f"  records for the first call, the refused one and 112 {sorted(rows)}")
+    rec.expect("refused over the limit", rows["0301008"], "outbound", "11", "provider", "0301008", 503, "system", False)
     rec.expect("first call", rows["0301007"], "outbound", "10", "provider", "0301007", 200, "caller", True)
     rec.expect("emergency", rows["112"], "outbound", "11", "provider", "112", 200, "caller", True)
     no_leaks(h, ["limit_first", "limit_second", "limit_112"], ["limit_provider"])

@@ -142,6 +142,9 @@ def main():
         wait_exit(busy, "provider answered busy")
         rows = records(h, 3)
         check(rows[-1][4] == 486 and rows[-1][6] == 0, "busy call recorded with 486 and no answer time")
+        refused = {(r[0], r[1], r[3], r[4], r[5]) for r in records(h, 5)}
+        check(("outbound", "10", "999", 404, "system") in refused and ("outbound", "12", "0301", 403, "system") in refused,
+              f"calls refused after authentication are recorded too {sorted(refused)}")
 
         code = d.stop()
         check(code == 0, f"daemon stopped cleanly ({code})")
