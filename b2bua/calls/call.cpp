@@ -135,35 +135,55 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
 }
 
 void Call::start(const sip::NuaEvent& invite) {
-  std::string sdp = sdp_of(invite.sip);
-  a_offered_ = !sdp.empty();
-  for (auto& leg : b) {
-    std::optional<std::string> offer;
-    if (a_offered_) {
-      offer = bridge_sdp(*a, *leg, sdp, true);
-      if (!offer) {
-        hang_up(a->answered ? 0 : 488, "Not Acceptable Here", "system");
-        return;
-      }
-      leg->last_sdp = *offer;
-    }
-    nua_invite(leg->nh, TAG_IF(!leg->contact.empty(), SIPTAG_CONTACT_STR(leg->contact.c_str())),
-               TAG_IF(!leg->proxy.empty(), NUTAG_PROXY(leg->proxy.c_str())),
-               TAG_IF(!leg->headers.empty(), SIPTAG_HEADER_STR(leg->headers.c_str())),
-               TAG_IF(offer, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-               TAG_IF(offer, SIPTAG_PAYLOAD_STR(offer ? offer->c_str() : "")), TAG_END());
-  }
+  a_offer_ = sdp_of(invite.sip);
+  a_offered_ = !a_offer_.empty();
+  if (!invite_legs(0)) return;
   if (ring_timeout_s > 0) {
     ring_timer_ = std::make_unique<sip::Timer>(manager.context().root);
-    ring_timer_->start(static_cast<unsigned>(ring_timeout_s) * 1000, [this] {
-      if (winner || ending_) return;
-      B2BUA_LOG(info, "calls", "no_answer", {{"call", id}, {"timeout_s", ring_timeout_s}});
-      hang_up(480, "Temporarily Unavailable", "system");
-    });
+    ring_timer_->start(static_cast<unsigned>(ring_timeout_s) * 1000, [this] { on_ring_timeout(); });
   }
   B2BUA_LOG(info, "calls", "call_started",
             {{"call", id}, {"direction", direction_name(direction)}, {"extension", extension}, {"trunk", trunk},
              {"remote", remote_number}, {"legs", b.size()}, {"emergency", emergency ? "yes" : "no"}});
+}
+
+bool Call::invite_legs(size_t first) {
+  for (size_t i = first; i < b.size(); ++i) {
+    Leg& leg = *b[i];
+    std::optional<std::string> offer;
+    if (a_offered_) {
+      offer = bridge_sdp(*a, leg, a_offer_, true);
+      if (!offer) {
+        hang_up(a->answered ? 0 : 488, "Not Acceptable Here", "system");
+        return false;
+      }
+      leg.last_sdp = *offer;
+    }
+    nua_invite(leg.nh, TAG_IF(!leg.contact.empty(), SIPTAG_CONTACT_STR(leg.contact.c_str())),
+               TAG_IF(!leg.proxy.empty(), NUTAG_PROXY(leg.proxy.c_str())),
+               TAG_IF(!leg.headers.empty(), SIPTAG_HEADER_STR(leg.headers.c_str())),
+               TAG_IF(offer, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+               TAG_IF(offer, SIPTAG_PAYLOAD_STR(offer ? offer->c_str() : "")), TAG_END());
+  }
+  return true;
+}
+
+void Call::on_ring_timeout() {
+  if (winner || ending_) return;
+  B2BUA_LOG(info, "calls", "no_answer", {{"call", id}, {"timeout_s", ring_timeout_s}});
+  if (fallback && !fallback_used_) {
+    // routing.inbound[].fallback: the ring group gave up, the fallback extension rings next
+    // (an answering machine, the phone in the hall) for another round of the same timeout.
+    fallback_used_ = true;
+    size_t first_new = b.size();
+    for (auto& leg : b) end_leg(*leg, nullptr);
+    if (manager.fork_to_phones(*this, {*fallback}, presented_number, presented_display)) {
+      B2BUA_LOG(info, "calls", "fallback", {{"call", id}, {"extension", *fallback}, {"legs", b.size() - first_new}});
+      if (invite_legs(first_new)) ring_timer_->start(static_cast<unsigned>(ring_timeout_s) * 1000, [this] { on_ring_timeout(); });
+      return;
+    }
+  }
+  hang_up(480, "Temporarily Unavailable", "system");
 }
 
 void Call::on_event(Leg& leg, const sip::NuaEvent& ev) {

@@ -91,9 +91,13 @@ class Call {
   std::string hangup_by;
   bool emergency = false;
   int ring_timeout_s = 0;         // unanswered forks give up after this (0: no limit of ours)
+  std::optional<std::string> fallback;  // extension rung when the forks give up (inbound)
+  std::string presented_number, presented_display;  // who the phones are told is calling
 
  private:
   friend class CallManager;
+  bool invite_legs(size_t first);
+  void on_ring_timeout();
   void on_a_event(const sip::NuaEvent& ev);
   void on_b_event(Leg& leg, const sip::NuaEvent& ev);
   void on_b_response(Leg& leg, const sip::NuaEvent& ev);
@@ -116,6 +120,8 @@ class Call {
   bool finished_ = false;
   bool ending_ = false;
   bool a_offered_ = false;          // leg A's INVITE carried SDP (else: delayed offer)
+  std::string a_offer_;             // that SDP, for legs opened later (fallback)
+  bool fallback_used_ = false;
   bool b_ack_waits_for_a_ = false;  // B's 2xx carried an offer (we sent none): ACK needs A's answer
   Leg* reinvite_from_ = nullptr;    // leg whose re-INVITE is being bridged
   Remotes remotes_;                 // what the relay was last told, per stream and side

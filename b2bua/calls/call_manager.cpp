@@ -296,6 +296,9 @@ void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& 
   call.trunk = trunk->name;
   call.remote_number = number;
   call.ring_timeout_s = route->timeout;
+  call.fallback = route->fallback;
+  call.presented_number = number;
+  call.presented_display = display;
   std::vector<std::string> ring = route->ring;
   if (!fork_to_phones(call, ring, number, display)) return nobody_reachable(call, route->number);
   call.start(ev);

@@ -33,6 +33,9 @@ class CallManager final : public daemon::Feature, public media::MediaEvents {
   void on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& trunk);
 
   // For Call.
+  // Opens one B leg per reachable contact of `extensions` on the LAN agent; false if none.
+  bool fork_to_phones(Call& call, const std::vector<std::string>& extensions, const std::string& from_number,
+                      const std::string& from_display);
   const daemon::PlaneContext& context() const { return context_; }
   const Phones& phones() const { return phones_; }
   const Trunks& trunks() const { return trunks_; }
@@ -58,9 +61,6 @@ class CallManager final : public daemon::Feature, public media::MediaEvents {
   void reject(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
               const char* extra_header = nullptr, const Attempt* attempt = nullptr);
   Call& create(Direction direction, const sip::NuaEvent& ev, sip::SipAgent& a_agent, const std::string& a_sdp_addr);
-  // Opens one B leg per reachable contact of `extensions` on the LAN agent; false if none.
-  bool fork_to_phones(Call& call, const std::vector<std::string>& extensions, const std::string& from_number,
-                      const std::string& from_display);
   void write_record(Call& call, const std::array<media::LegStats, 2>* stats);
   void reap();
 

@@ -23,6 +23,7 @@ PHONE10, PHONE11 = 19330, 19332        # where the registered phones take calls
 RELAY = (19400, 19499)                 # media.ports
 PROVIDER_RTP = 19500                   # the provider's sipp media port
 DID_HOLD, DID_NO_ANSWER, DID_NOBODY = "+4930111001", "+4930111002", "+4930111003"
+DID_FALLBACK = "+4930111004"
 FAR = "+4989111222"                    # who the provider's inbound calls come from
 TRUNK_PASSWORD = "trunk-secret"
 PHONE_CID = ["-cid_str", "phone-leg-%u-%p@%s"]
@@ -41,10 +42,11 @@ def config():
         ],
         "trunks": [{"name": "provider", "registrar": f"sip:127.0.0.1:{PROVIDER}", "username": sc.TRUNK_USER,
                     "password": TRUNK_PASSWORD, "register": False,
-                    "numbers": [DID_HOLD, DID_NO_ANSWER, DID_NOBODY], "keepalive": {"method": "off"}}],
+                    "numbers": [DID_HOLD, DID_NO_ANSWER, DID_NOBODY, DID_FALLBACK], "keepalive": {"method": "off"}}],
         "routing": {"inbound": [{"number": DID_HOLD, "ring": ["10"], "timeout": 20},
                                 {"number": DID_NO_ANSWER, "ring": ["11"], "timeout": 5},
-                                {"number": DID_NOBODY, "ring": ["13"], "timeout": 20}],
+                                {"number": DID_NOBODY, "ring": ["13"], "timeout": 20},
+                                {"number": DID_FALLBACK, "ring": ["11"], "timeout": 5, "fallback": "10"}],
                     "outbound": [{"prefix": "0", "trunk": "provider"}, {"prefix": "112", "trunk": "provider"}],
                     "emergency": ["112"]},
         "calls": {"max_concurrent": 1},
@@ -313,6 +315,22 @@ def no_answer(h, peers, rec):
     no_leaks(h, ["noanswer_phone"], ["noanswer_provider"])
 
 
+def fallback(h, peers, rec):
+    print("== 7b. nobody answers the ring group in 5 s: the fallback extension rings and answers", flush=True)
+    ringing = peers.phone("fallback_ringing", sc.phone_ring_only(), PHONE11)
+    answering = peers.phone("fallback_answering", sc.phone_uas(), PHONE10)
+    time.sleep(0.3)
+    started = time.monotonic()
+    provider = peers.provider_calls("fallback_provider", sc.provider_call(DID_FALLBACK))
+    wait_exit(provider, "  provider's call answered")
+    wait_exit(ringing, "  the ring group's phone got CANCEL")
+    wait_exit(answering, "  the fallback extension answered")
+    took = time.monotonic() - started
+    check(took >= 5.0, f"  fallback only after the group's 5 s ({took:.1f} s)")
+    stats = rec.expect("fallback", rec.next()[0], "inbound", "10", "provider", FAR, 200, "caller", True)
+    rtp_both_ways("fallback", stats)
+
+
 def nobody_registered(h, peers, rec):
     print("== 8. nobody registered: inbound to an extension without binding", flush=True)
     provider = peers.provider_calls("nobody_provider", sc.provider_call(DID_NOBODY, expect="480"))
@@ -359,7 +377,7 @@ def main():
                        extra=["-m", "1", "-mp", str(peers.rtp())], name=f"reg{ext}")
             check(r.returncode == 0, f"phone {ext} registered" + ("" if r.returncode == 0 else "\n" + r.output[-800:]))
         flows = [early_media, provider_challenge, cancel_from_caller, bye_from_callee, hold_resume, over_the_limit,
-                 no_answer, nobody_registered, internal_call, info_dtmf]
+                 no_answer, fallback, nobody_registered, internal_call, info_dtmf]
         only = os.environ.get("CALL_EVENTS_ONLY")  # e.g. "no_answer,info_dtmf" while debugging
         for flow in flows:
             if only and flow.__name__ not in only.split(","):
