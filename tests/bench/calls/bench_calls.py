@@ -234,7 +234,8 @@ def run_load(h, stack, rate, calls, hold_ms, tag):
     ticks0 = {p: cpu_ticks(p) for p in stack.pids()}
     r = subprocess.run(["sipp", stack.target, "-sf", uac_path, "-i", "127.0.0.1", "-p", str(UAC), "-nostdin",
                         "-r", str(rate), "-m", str(calls), "-l", str(limit), "-timeout", f"{timeout}s",
-                        "-recv_timeout", "10000", "-trace_stat", "-stf", h.path(f"stat-{tag}.csv")],
+                        "-recv_timeout", "10000", "-trace_stat", "-stf", h.path(f"stat-{tag}.csv"),
+                        "-trace_err", "-error_file", h.path(f"errors-{tag}.log")],
                        capture_output=True, text=True, timeout=timeout + 30)
     elapsed = time.monotonic() - t0
     cpu = sum(cpu_ticks(p) - ticks0.get(p, 0) for p in stack.pids() if os.path.exists(f"/proc/{p}"))
@@ -249,10 +250,15 @@ def max_rate(h, stack, rates, step_s, tag):
     results = []
     for rate in rates:
         calls = int(rate * step_s)
-        res = run_load(h, stack, rate, calls, 0, f"{tag}-{rate}")
-        results.append((rate, res))
-        print(f"  {stack.kind:8s} {rate:5d} cps: {res['ok']}/{calls} ok, {res['failed']} failed, "
-              f"cpu {res['cpu_s']:.2f}s", flush=True)
+        # A step passes when one of two tries has no failed call: on two shared cores a
+        # sipp process starting up can lose a handful of calls that say nothing about the server.
+        for attempt in (1, 2):
+            res = run_load(h, stack, rate, calls, 0, f"{tag}-{rate}-{attempt}")
+            results.append((rate, res))
+            print(f"  {stack.kind:8s} {rate:5d} cps (try {attempt}): {res['ok']}/{calls} ok, {res['failed']} failed, "
+                  f"cpu {res['cpu_s']:.2f}s ({1000 * res['cpu_s'] / max(1, res['ok']):.2f} ms per call)", flush=True)
+            if res["failed"] == 0 and res["ok"] == calls:
+                break
         if res["failed"] == 0 and res["ok"] == calls:
             best = rate
         else:
