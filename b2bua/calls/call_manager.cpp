@@ -42,7 +42,7 @@ nlohmann::json leg_stats_json(const media::LegStats& s) {
 }  // namespace
 
 CallManager::CallManager(const daemon::PlaneContext& context, std::shared_ptr<const config::Config> config,
-                         const Phones& phones, const Trunks& trunks)
+                         Phones& phones, const Trunks& trunks)
     : context_(context),
       config_(std::move(config)),
       phones_(phones),
@@ -102,7 +102,8 @@ void CallManager::reject(const sip::NuaEvent& ev, int status, const char* phrase
   nua_handle_destroy(ev.nh);
 }
 
-bool CallManager::authenticate(const sip::NuaEvent& ev, const config::Extension*& caller) {
+bool CallManager::authenticate(const sip::NuaEvent& ev, const std::string& source_ip,
+                               const config::Extension*& caller) {
   const config::Config& c = *config_;
   int64_t now = unix_now();
   auto response = registrar::find_digest_response(ev.sip->sip_proxy_authorization, c.lan.realm);
@@ -113,7 +114,11 @@ bool CallManager::authenticate(const sip::NuaEvent& ev, const config::Extension*
     if (caller) secret = registrar::DigestSecret{caller->password, caller->ha1};
     verdict = auth_.verify(*response, "INVITE", caller ? &secret : nullptr, now);
   }
-  if (verdict == registrar::DigestVerdict::ok) return true;
+  if (verdict == registrar::DigestVerdict::ok) {
+    phones_.auth_succeeded(source_ip);
+    return true;
+  }
+  if (verdict == registrar::DigestVerdict::failed) phones_.auth_failed(source_ip, response ? response->username : "");
   // RFC 3261 22.3: INVITEs are challenged by the proxy role, 407 + Proxy-Authenticate. An
   // unknown caller and a wrong password get the same answer.
   std::string headers;
@@ -207,8 +212,11 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
     }
     return reject(ev, SIP_403_FORBIDDEN, "source outside lan.networks");
   }
+  // A source blocked for guessing passwords (through REGISTER or INVITE) is refused before
+  // any digest work.
+  if (phones_.blocked(ip)) return reject(ev, SIP_403_FORBIDDEN, "source blocked after failed authentications");
   const config::Extension* caller = nullptr;
-  if (!authenticate(ev, caller)) return;
+  if (!authenticate(ev, ip, caller)) return;
   std::string dialled = url_user(ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr);
   Attempt attempt{Direction::outbound, caller->number, "", dialled};
   if (dialled.empty()) return reject(ev, 484, "Address Incomplete", "no number in the Request-URI", nullptr, &attempt);

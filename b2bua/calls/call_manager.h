@@ -15,7 +15,7 @@ namespace b2bua::calls {
 
 class CallManager final : public daemon::Feature, public media::MediaEvents {
  public:
-  CallManager(const daemon::PlaneContext& context, std::shared_ptr<const config::Config> config, const Phones& phones,
+  CallManager(const daemon::PlaneContext& context, std::shared_ptr<const config::Config> config, Phones& phones,
               const Trunks& trunks);
   ~CallManager() override;
 
@@ -37,7 +37,7 @@ class CallManager final : public daemon::Feature, public media::MediaEvents {
   bool fork_to_phones(Call& call, const std::vector<std::string>& extensions, const std::string& from_number,
                       const std::string& from_display);
   const daemon::PlaneContext& context() const { return context_; }
-  const Phones& phones() const { return phones_; }
+  Phones& phones() const { return phones_; }
   const Trunks& trunks() const { return trunks_; }
   void session_allocated(media::SessionId session, Call& call) { by_session_[session] = call.id; }
   void call_finished(Call& call);
@@ -53,7 +53,7 @@ class CallManager final : public daemon::Feature, public media::MediaEvents {
     std::string extension, trunk, number;
   };
   void on_lan_invite(const sip::NuaEvent& ev);
-  bool authenticate(const sip::NuaEvent& ev, const config::Extension*& caller);
+  bool authenticate(const sip::NuaEvent& ev, const std::string& source_ip, const config::Extension*& caller);
   // Rejects (503 global, 486 per extension) and returns true when the call would exceed a limit.
   bool over_limit(const sip::NuaEvent& ev, const config::Extension* caller, const Attempt& attempt);
   // No binding to ring: 480 to the caller and the call ends.
@@ -66,7 +66,7 @@ class CallManager final : public daemon::Feature, public media::MediaEvents {
 
   daemon::PlaneContext context_;
   std::shared_ptr<const config::Config> config_;  // the running one; calls keep theirs
-  const Phones& phones_;
+  Phones& phones_;
   const Trunks& trunks_;
   registrar::DigestAuth auth_;
   uint64_t next_id_ = 1;

@@ -25,6 +25,11 @@ class Phones {
  public:
   virtual ~Phones() = default;
   virtual std::vector<PhoneTarget> reachable(const std::string& extension) const = 0;
+  // The LAN side's one brute-force guard (shared with REGISTER): a blocked source, a failed and
+  // a successful digest check.
+  virtual bool blocked(const std::string& source_ip) const = 0;
+  virtual void auth_failed(const std::string& source_ip, const std::string& user) = 0;
+  virtual void auth_succeeded(const std::string& source_ip) = 0;
 };
 
 // How a new dialog towards a trunk is addressed.

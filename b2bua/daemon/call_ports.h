@@ -10,11 +10,16 @@ namespace b2bua::daemon {
 
 class RegistrarPhones final : public calls::Phones {
  public:
-  explicit RegistrarPhones(const registrar::Registrar& registrar) : registrar_(registrar) {}
+  explicit RegistrarPhones(registrar::Registrar& registrar) : registrar_(registrar) {}
   std::vector<calls::PhoneTarget> reachable(const std::string& extension) const override;
+  bool blocked(const std::string& source_ip) const override { return registrar_.source_blocked(source_ip); }
+  void auth_failed(const std::string& source_ip, const std::string& user) override {
+    registrar_.auth_failed(source_ip, user, "INVITE");
+  }
+  void auth_succeeded(const std::string& source_ip) override { registrar_.auth_succeeded(source_ip); }
 
  private:
-  const registrar::Registrar& registrar_;
+  registrar::Registrar& registrar_;
 };
 
 class TrunkRoutes final : public calls::Trunks {

@@ -60,7 +60,7 @@ SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::
     trunks = t.get();
     features_.push_back(std::move(t));
   }
-  phones_ = std::make_unique<RegistrarPhones>(static_cast<const registrar::Registrar&>(*features_.front()));
+  phones_ = std::make_unique<RegistrarPhones>(static_cast<registrar::Registrar&>(*features_.front()));
   trunk_routes_ = std::make_unique<TrunkRoutes>(trunks, config_);
   auto calls = std::make_unique<calls::CallManager>(context_, config_, *phones_, *trunk_routes_);
   if (trunks) {

@@ -152,17 +152,11 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
     case DigestVerdict::stale: return respond(SIP_401_UNAUTHORIZED, digest_.challenges(now, true));
     case DigestVerdict::failed:
       // Unknown user and wrong password: same status, same phrase, same headers.
-      B2BUA_LOG(info, "registrar", "auth_failed", {{"source", source}, {"user", credentials->username}});
-      ++auth_failures_total_;
-      if (guard_.record_failure(ip, now)) {
-        ++blocks_total_;
-        B2BUA_LOG(warn, "registrar", "source_blocked", {{"source", ip}, {"seconds", config_.registrar.block_duration},
-                                                        {"failures", config_.registrar.block_after_failures}});
-      }
+      auth_failed(ip, credentials->username, "REGISTER");
       return respond(SIP_403_FORBIDDEN);
     case DigestVerdict::ok: break;
   }
-  guard_.record_success(ip);
+  auth_succeeded(ip);
   if (credentials->username != aor) {
     // An extension may only register itself (sofia's auth module does not check this).
     B2BUA_LOG(info, "registrar", "aor_mismatch", {{"source", source}, {"user", credentials->username}, {"aor", aor}});
@@ -257,5 +251,19 @@ std::vector<Binding> Registrar::snapshot() const {
   table_.for_each([&](const Binding& b) { out.push_back(b); });
   return out;
 }
+
+bool Registrar::source_blocked(const std::string& ip) const { return guard_.blocked(ip, unix_now()); }
+
+void Registrar::auth_failed(const std::string& ip, const std::string& user, const char* method) {
+  B2BUA_LOG(info, "registrar", "auth_failed", {{"source", ip}, {"user", user}, {"method", method}});
+  ++auth_failures_total_;
+  if (guard_.record_failure(ip, unix_now())) {
+    ++blocks_total_;
+    B2BUA_LOG(warn, "registrar", "source_blocked", {{"source", ip}, {"seconds", config_.registrar.block_duration},
+                                                    {"failures", config_.registrar.block_after_failures}});
+  }
+}
+
+void Registrar::auth_succeeded(const std::string& ip) { guard_.record_success(ip); }
 
 }  // namespace b2bua::registrar

@@ -37,6 +37,12 @@ class Registrar final : public daemon::Feature {
   // Every binding, for the status page.
   std::vector<Binding> snapshot() const;
 
+  // One brute-force guard for every digest check on the LAN side, REGISTER and INVITE alike:
+  // a password guessed through INVITEs is blocked like one guessed through REGISTERs.
+  bool source_blocked(const std::string& ip) const;
+  void auth_failed(const std::string& ip, const std::string& user, const char* method);
+  void auth_succeeded(const std::string& ip);
+
  private:
   void on_register(const sip::NuaEvent& ev);
   void tick();

@@ -4,8 +4,11 @@ WAN agent (an IP-authenticated trunk), media through the relay, a call record fo
 Ports 19060-19299 on 127.0.0.1."""
 import json
 import os
+import re
+import socket
 import sys
 import time
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
@@ -20,7 +23,7 @@ def config():
     return {
         "lan": {"listen": [f"udp:127.0.0.1:{LAN}"], "networks": ["127.0.0.0/8"], "realm": "test.arpa"},
         "wan": {"address": "127.0.0.1", "port": WAN},
-        "registrar": {"qualify_interval": 0},
+        "registrar": {"qualify_interval": 0, "block_after_failures": 3},
         "extensions": [
             {"number": "10", "password": "pw-ten"},
             {"number": "11", "password": "pw-eleven"},
@@ -34,6 +37,35 @@ def config():
         "media": {"ports": [19100, 19299], "timeout": 30},
         "status": {"listen": "127.0.0.1:19071"},
     }
+
+
+def invite_status(port, local_port):
+    """Sends one INVITE from 127.0.0.1:local_port and returns the first final status (or 0)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", local_port))
+    s.settimeout(3)
+    msg = (f"INVITE sip:0301@127.0.0.1:{port} SIP/2.0\r\n"
+           f"Via: SIP/2.0/UDP 127.0.0.1:{local_port};branch=z9hG4bK{uuid.uuid4().hex[:10]};rport\r\n"
+           "Max-Forwards: 70\r\n"
+           f"From: <sip:10@127.0.0.1>;tag={uuid.uuid4().hex[:8]}\r\n"
+           "To: <sip:0301@127.0.0.1>\r\n"
+           f"Call-ID: {uuid.uuid4().hex}\r\n"
+           "CSeq: 1 INVITE\r\n"
+           f"Contact: <sip:10@127.0.0.1:{local_port}>\r\n"
+           "Content-Length: 0\r\n\r\n")
+    try:
+        s.sendto(msg.encode(), ("127.0.0.1", port))
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            data, _ = s.recvfrom(65535)
+            code = int(data.split(b" ", 2)[1])
+            if code >= 200:
+                return code
+    except (socket.timeout, ValueError, IndexError):
+        return 0
+    finally:
+        s.close()
+    return 0
 
 
 def write(h, name, xml):
@@ -145,6 +177,15 @@ def main():
         refused = {(r[0], r[1], r[3], r[4], r[5]) for r in records(h, 5)}
         check(("outbound", "10", "999", 404, "system") in refused and ("outbound", "12", "0301", 403, "system") in refused,
               f"calls refused after authentication are recorded too {sorted(refused)}")
+
+        # 4. Guessing passwords through INVITEs blocks the source, like REGISTERs do (one guard).
+        for attempt in (1, 2, 3):  # the successful busy call above reset the count
+            r = h.sipp(write(h, f"guess{attempt}", scenarios.phone_call_out("10", "wrong", "0301", expect="407")), lan,
+                       19094 + attempt, extra=["-m", "1"], name=f"guess{attempt}")
+            check(r.returncode == 0, f"wrong password {attempt}: challenged again")
+        d.wait_log(r"event=source_blocked source=127.0.0.1", timeout=5)
+        check(invite_status(LAN, 19099) == 403, "a blocked source gets 403 at once, even before any digest")
+        check(len(re.findall(r"event=source_blocked", d.output())) == 1, "the block is logged once")
 
         code = d.stop()
         check(code == 0, f"daemon stopped cleanly ({code})")
