@@ -43,10 +43,8 @@ std::optional<calls::TrunkRoute> TrunkRoutes::route(const config::Trunk& trunk) 
   r.media_address = wan.address;
   if (wan.public_address) {
     r.media_address = *wan.public_address;
-  } else {
-    for (const auto& s : trunks_->snapshots()) {
-      if (s.name == trunk.name && !s.public_address.empty()) r.media_address = address_of(s.public_address);
-    }
+  } else if (const trunk::TrunkRegistration* reg = trunks_->find(trunk.name)) {
+    if (auto learned = reg->snapshot().public_address; !learned.empty()) r.media_address = address_of(learned);
   }
   return r;
 }

@@ -27,26 +27,7 @@ LAN, WAN, UAS, UAC, PROXY = 19600, 19610, 19620, 19630, 19640
 
 UAC_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="bench uac">
-<send retrans="500"><![CDATA[
-INVITE sip:0301234567@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:10@[remote_ip]>;tag=[pid]-[call_number]
-To: <sip:0301234567@[remote_ip]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: <sip:10@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=- 1 1 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio 39000 RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>
+INVITE_1
 <recv response="100" optional="true"/>
 AUTH_STEP
 <recv response="100" optional="true"/>
@@ -93,16 +74,20 @@ Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>
-<send retrans="500"><![CDATA[
+INVITE_2"""
+
+
+def invite(cseq, auth=""):
+    """The phone's INVITE (the second one carries the digest answer to the 407)."""
+    return f"""<send retrans="500"><![CDATA[
 INVITE sip:0301234567@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:10@[remote_ip]>;tag=[pid]-[call_number]
 To: <sip:0301234567@[remote_ip]>
 Call-ID: [call_id]
-CSeq: 2 INVITE
+CSeq: {cseq} INVITE
 Contact: <sip:10@[local_ip]:[local_port]>
-[authentication username=10 password=pw-ten]
-Max-Forwards: 70
+{auth}Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
 
@@ -114,6 +99,10 @@ t=0 0
 m=audio 39000 RTP/AVP 0
 a=rtpmap:0 PCMU/8000
 ]]></send>"""
+
+
+UAC_XML = UAC_XML.replace("INVITE_1", invite(1))
+AUTH_STEP = AUTH_STEP.replace("INVITE_2", invite(2, "[authentication username=10 password=pw-ten]\n"))
 
 UAS_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="bench uas">
