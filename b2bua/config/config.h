@@ -46,6 +46,9 @@ struct Wan {
   std::optional<std::string> interface;      // watched for address changes when on the router
   int dscp_sip = 24;                         // CS3
   int dscp_rtp = 46;                         // EF
+  uint16_t tls_port = 5061;                  // local TLS port, bound only when a trunk uses TLS
+  std::string tls_ca_dir = "/etc/ssl/certs"; // trusted CAs for TLS trunks (hashed dir or cafile.pem)
+  std::string resolv_conf = "/etc/resolv.conf"; // DNS servers for trunk lookups
 };
 
 struct Registrar {
@@ -165,6 +168,8 @@ struct Config {
 
   const Extension* find_extension(const std::string& number) const;
   const Trunk* find_trunk(const std::string& name) const;
+  // True when an enabled trunk uses TLS: only then is the WAN TLS transport bound.
+  bool any_tls_trunk() const;
 };
 
 }  // namespace b2bua::config

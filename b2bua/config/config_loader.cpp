@@ -255,7 +255,10 @@ void read_lan(Validator& v, const json& root, Config& c) {
 
 void read_wan(Validator& v, const json& root, Config& c) {
   const json* wan = v.member(root, "", "wan", false);
-  if (!wan || !v.object(*wan, "wan", {"address", "port", "public_address", "interface", "dscp_sip", "dscp_rtp"})) return;
+  if (!wan || !v.object(*wan, "wan", {"address", "port", "public_address", "interface", "dscp_sip", "dscp_rtp",
+                                                 "tls_port", "tls_ca_dir", "resolv_conf"})) {
+    return;
+  }
   if (v.str(*wan, "wan", "address", c.wan.address, true)) {
     if (is_wildcard(c.wan.address)) {
       v.error("wan.address", "bind an explicit WAN address, not the wildcard: on a router MASQUERADE would remap "
@@ -271,6 +274,9 @@ void read_wan(Validator& v, const json& root, Config& c) {
   v.opt_str(*wan, "wan", "interface", c.wan.interface);
   v.integer(*wan, "wan", "dscp_sip", c.wan.dscp_sip, -1, 63);
   v.integer(*wan, "wan", "dscp_rtp", c.wan.dscp_rtp, -1, 63);
+  v.integer(*wan, "wan", "tls_port", c.wan.tls_port, 1, 65535);
+  v.str(*wan, "wan", "tls_ca_dir", c.wan.tls_ca_dir);
+  v.str(*wan, "wan", "resolv_conf", c.wan.resolv_conf);
 }
 
 void read_registrar(Validator& v, const json& root, Config& c) {

@@ -129,6 +129,13 @@ const Extension* Config::find_extension(const std::string& number) const {
   return it == extensions.end() ? nullptr : &*it;
 }
 
+bool Config::any_tls_trunk() const {
+  for (const auto& t : trunks) {
+    if (t.enabled && t.transport == Transport::tls) return true;
+  }
+  return false;
+}
+
 const Trunk* Config::find_trunk(const std::string& name) const {
   auto it = std::find_if(trunks.begin(), trunks.end(), [&](const Trunk& t) { return t.name == name; });
   return it == trunks.end() ? nullptr : &*it;

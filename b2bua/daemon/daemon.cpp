@@ -56,6 +56,11 @@ void warn_restart_keys(const config::Config& a, const config::Config& b) {
   auto warn = [](const char* key) { B2BUA_LOG(warn, "daemon", "restart_required", {{"key", key}}); };
   if (listen(a) != listen(b)) warn("lan.listen");
   if (a.wan.address != b.wan.address || a.wan.port != b.wan.port) warn("wan.address/wan.port");
+  auto tls = [](const config::Config& c) {
+    return c.any_tls_trunk() ? std::to_string(c.wan.tls_port) + c.wan.tls_ca_dir : std::string();
+  };
+  if (tls(a) != tls(b)) warn("wan.tls_port/wan.tls_ca_dir (the TLS transport, bound when a trunk uses TLS)");
+  if (a.wan.resolv_conf != b.wan.resolv_conf) warn("wan.resolv_conf");
   if (a.storage.path != b.storage.path) warn("storage.path");
   if (a.status.listen != b.status.listen) warn("status.listen");
   if (a.media.workers != b.media.workers) warn("media.workers");

@@ -1,5 +1,6 @@
 #include "b2bua/daemon/signalling_plane.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -25,15 +26,17 @@ std::string lan_url(const config::Lan& lan) {
   return url;
 }
 
-std::string wan_url(const config::Wan& wan) {
+// `scheme` "sip" binds UDP and TCP on wan.port, "sips" TLS on wan.tls_port.
+std::string wan_url(const config::Wan& wan, const std::string& scheme = "sip") {
   auto host = [](const std::string& h) { return h.find(':') != std::string::npos ? "[" + h + "]" : h; };
-  std::string port = ":" + std::to_string(wan.port);
+  std::string port = ":" + std::to_string(scheme == "sips" ? wan.tls_port : wan.port);
   // The URL's host is what every Via we send names (sent-by); maddr is what the sockets bind.
   // Behind a NAT the bind address is private and must never reach the provider: name the
   // configured public address, or, until it is known, a name that reveals nothing.
-  if (wan.public_address) return "sip:" + host(*wan.public_address) + port + ";maddr=" + host(wan.address);
-  if (trunk::is_private_ip(wan.address)) return std::string("sip:") + trunk::kUnknownPublicHost + port + ";maddr=" + host(wan.address);
-  return "sip:" + host(wan.address) + port;
+  std::string head = scheme + ":";
+  if (wan.public_address) return head + host(*wan.public_address) + port + ";maddr=" + host(wan.address);
+  if (trunk::is_private_ip(wan.address)) return head + trunk::kUnknownPublicHost + port + ";maddr=" + host(wan.address);
+  return head + host(wan.address) + port;
 }
 
 }  // namespace
@@ -44,14 +47,22 @@ SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::
                                  storage::Store* store, media::MediaPlane* media)
     : config_(std::move(config)), shutdown_bound_(root) {
   const auto& c = *config_;
-  sip::AgentOptions lan_options{"lan", lan_url(c.lan), user_agent(), "REGISTER", "", c.wan.dscp_sip};
+  transport_log_ = std::make_unique<sip::TransportLog>();
+  transport_log_->set_quiet(true);  // creating the transports (see transport_log.h)
+  sip::AgentOptions lan_options{"lan", lan_url(c.lan), user_agent(), "REGISTER", "", c.wan.dscp_sip, "", ""};
   lan_ = std::make_unique<sip::SipAgent>(root, lan_options);
   if (!c.wan.address.empty()) {
     // OPTIONS is ours on the WAN side: only a trunk's servers get an answer (trunk_manager.h).
-    sip::AgentOptions wan_options{"wan", wan_url(c.wan), user_agent(), "", "OPTIONS", c.wan.dscp_sip};
+    sip::AgentOptions wan_options{"wan", wan_url(c.wan), user_agent(), "", "OPTIONS", c.wan.dscp_sip, "", ""};
+    // The TLS transport (and its port) exists only when a trunk needs it.
+    if (c.any_tls_trunk()) {
+      wan_options.sips_url = wan_url(c.wan, "sips");
+      wan_options.tls_ca_dir = c.wan.tls_ca_dir;
+    }
     wan_ = std::make_unique<sip::SipAgent>(root, wan_options);
   }
-  context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media, &config_};
+  transport_log_->set_quiet(false);
+  context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media, &config_, transport_log_.get()};
   // Features, in start order; each gets the context and the config.
   features_.push_back(std::make_unique<registrar::Registrar>(context_, c));
   trunk::TrunkManager* trunks = nullptr;

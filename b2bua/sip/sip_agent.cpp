@@ -15,6 +15,17 @@ SipAgent::SipAgent(su_root_t* root, const AgentOptions& options) : root_(root), 
                     NUTAG_MEDIA_ENABLE(0),
                     // RFC 3581: answer to the source port, and ask for rport on our requests.
                     NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+                    // Also on connections: the provider's rport names our connection's (NATed)
+                    // port, and a Contact there lets it send requests back over our connection.
+                    NTATAG_TCP_RPORT(1), NTATAG_TLS_RPORT(1),
+                    // Answer a peer's CRLF ping with a pong (RFC 5626 4.4.1).
+                    TPTAG_PONG2PING(1),
+                    TAG_IF(!options_.sips_url.empty(), NUTAG_SIPS_URL(options_.sips_url.c_str())),
+                    // Outgoing TLS: the peer's chain must verify against our CA store and its
+                    // certificate must name the host we connect to (the canonical name of the
+                    // route, see TrunkRegistration::route()).
+                    TAG_IF(!options_.sips_url.empty(), TPTAG_CERTIFICATE(options_.tls_ca_dir.c_str())),
+                    TAG_IF(!options_.sips_url.empty(), TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_SUBJECTS_OUT)),
                     TAG_IF(options_.dscp >= 0, TPTAG_TOS(options_.dscp << 2)), TAG_END());
   if (!nua_) throw std::runtime_error("cannot bind SIP agent '" + options_.name + "' to " + options_.url);
   nua_set_params(nua_, NUTAG_AUTOACK(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),

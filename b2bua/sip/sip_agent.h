@@ -45,6 +45,8 @@ struct AgentOptions {
   std::string allow_methods; // appended to nua's Allow list, e.g. "REGISTER"
   std::string appl_methods;  // methods answered by us rather than by nua, e.g. "OPTIONS"
   int dscp = -1;             // IP_TOS for SIP packets (-1 leaves it)
+  std::string sips_url;      // NUTAG_SIPS_URL: adds a TLS transport when set
+  std::string tls_ca_dir;    // trusted CAs for outgoing TLS (TPTAG_CERTIFICATE)
 };
 
 class SipAgent {

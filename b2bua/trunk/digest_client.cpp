@@ -14,6 +14,8 @@ bool is_md5(const std::string& algorithm) {
   return algorithm.empty() || strcasecmp(algorithm.c_str(), "MD5") == 0;
 }
 
+bool is_sha256(const std::string& algorithm) { return strcasecmp(algorithm.c_str(), "SHA-256") == 0; }
+
 bool offers_auth_qop(const std::string& qop) {
   size_t start = 0;
   while (start <= qop.size()) {
@@ -72,9 +74,12 @@ bool sofia_can_answer(const std::vector<DigestChallenge>& challenges) {
   return true;
 }
 
-std::optional<DigestChallenge> choose_md5_challenge(const std::vector<DigestChallenge>& challenges) {
+std::optional<DigestChallenge> choose_challenge(const std::vector<DigestChallenge>& challenges) {
   for (const auto& c : challenges) {
     if (is_md5(c.algorithm)) return c;
+  }
+  for (const auto& c : challenges) {
+    if (is_sha256(c.algorithm)) return c;
   }
   return std::nullopt;
 }
@@ -82,15 +87,18 @@ std::optional<DigestChallenge> choose_md5_challenge(const std::vector<DigestChal
 std::string digest_authorization(const DigestChallenge& c, const std::string& user, const std::string& password,
                                  const std::string& method, const std::string& uri, unsigned nc,
                                  const std::string& cnonce) {
-  std::string ha1 = md5_hex(user + ":" + c.realm + ":" + password);
-  std::string ha2 = md5_hex(method + ":" + uri);
+  // RFC 7616 3.4.1: the same construction, with the challenge's hash function.
+  bool sha256 = is_sha256(c.algorithm);
+  auto H = [sha256](const std::string& s) { return sha256 ? sip::sha256_hex(s) : md5_hex(s); };
+  std::string ha1 = H(user + ":" + c.realm + ":" + password);
+  std::string ha2 = H(method + ":" + uri);
   bool qop = offers_auth_qop(c.qop);
   char nc_hex[9];
   std::snprintf(nc_hex, sizeof nc_hex, "%08x", nc);
-  std::string response = qop ? md5_hex(ha1 + ":" + c.nonce + ":" + nc_hex + ":" + cnonce + ":auth:" + ha2)
-                             : md5_hex(ha1 + ":" + c.nonce + ":" + ha2);
+  std::string response = qop ? H(ha1 + ":" + c.nonce + ":" + nc_hex + ":" + cnonce + ":auth:" + ha2)
+                             : H(ha1 + ":" + c.nonce + ":" + ha2);
   std::string h = "Digest username=\"" + user + "\", realm=\"" + c.realm + "\", nonce=\"" + c.nonce + "\", uri=\"" +
-                  uri + "\", response=\"" + response + "\", algorithm=MD5";
+                  uri + "\", response=\"" + response + "\", algorithm=" + (sha256 ? "SHA-256" : "MD5");
   if (!c.opaque.empty()) h += ", opaque=\"" + c.opaque + "\"";
   if (qop) h += ", qop=auth, nc=" + std::string(nc_hex) + ", cnonce=\"" + cnonce + "\"";
   return h;

@@ -2,8 +2,9 @@
 //
 // sofia's auth client fails when one 401/407 carries several Digest challenges for one realm
 // (RFC 8760 providers send SHA-256 and MD5): nua_authenticate() answers 904 or 202 (design
-// note §3). We then pick the MD5 challenge and compute the Authorization ourselves (RFC 2617 /
-// RFC 7616 with qop=auth), and re-send the REGISTER with it.
+// note §3), and it knows no SHA-256 at all. We then pick a challenge (MD5 when offered, which
+// every provider verifies alike; else SHA-256) and compute the Authorization ourselves
+// (RFC 2617 / RFC 7616 with qop=auth), and re-send the REGISTER with it.
 #pragma once
 
 #include <optional>
@@ -34,11 +35,13 @@ DigestChallenge parse_challenge(const char* const* params, bool proxy);
 // True when every challenge is plain MD5 and all share one realm: sofia's own client copes.
 bool sofia_can_answer(const std::vector<DigestChallenge>& challenges);
 
-// The challenge we answer: the first MD5 one (with or without an explicit algorithm).
-std::optional<DigestChallenge> choose_md5_challenge(const std::vector<DigestChallenge>& challenges);
+// The challenge we answer: the first MD5 one (with or without an explicit algorithm), else
+// the first SHA-256 one; nullopt when only algorithms we do not know are offered.
+std::optional<DigestChallenge> choose_challenge(const std::vector<DigestChallenge>& challenges);
 
-// The value of an Authorization / Proxy-Authorization header answering `c` (MD5; qop=auth
-// when offered, else RFC 2069 style). `nc` counts uses of this nonce from 1.
+// The value of an Authorization / Proxy-Authorization header answering `c` with its algorithm
+// (MD5 or SHA-256; qop=auth when offered, else RFC 2069 style). `nc` counts uses of this
+// nonce from 1.
 std::string digest_authorization(const DigestChallenge& c, const std::string& user, const std::string& password,
                                  const std::string& method, const std::string& uri, unsigned nc,
                                  const std::string& cnonce);

@@ -9,28 +9,17 @@ namespace b2bua::trunk {
 namespace {
 
 constexpr unsigned kProbeEveryNthCrlf = 4;
-// UDP retransmits the OPTIONS at 0, 0.5, 1.5 and 3.5 s (RFC 3261 timer E): one lost packet is
-// no dead flow; four are.
-constexpr unsigned kProbeBoundMs = 4000;
-
-std::string transport_param(config::Transport t) {
-  switch (t) {
-    case config::Transport::tcp: return ";transport=tcp";
-    case config::Transport::tls: return ";transport=tls";
-    case config::Transport::udp: break;
-  }
-  return "";
-}
 
 }  // namespace
 
 Keepalive::Keepalive(sip::SipAgent& wan, std::string trunk, const config::Keepalive& settings, HostPort local,
-                     Events events)
+                     Events events, std::string purpose)
     : wan_(wan),
       trunk_(std::move(trunk)),
       settings_(settings),
       local_(std::move(local)),
       events_(std::move(events)),
+      purpose_(std::move(purpose)),
       tick_timer_(wan.root()),
       bound_timer_(wan.root()) {}
 
@@ -49,7 +38,7 @@ void Keepalive::start(const KeepaliveTarget& target) {
     running_ = true;
     unsigned interval = static_cast<unsigned>(settings_.interval) * 1000u;
     tick_timer_.every(interval, [this] { tick(); });
-    B2BUA_LOG(debug, "trunk", "keepalive_started",
+    B2BUA_LOG(debug, "trunk", purpose_ + "_started",
               {{"trunk", trunk_}, {"server", target_.server.str()}, {"interval_s", settings_.interval}});
   }
 }
@@ -62,8 +51,12 @@ void Keepalive::stop() {
 
 void Keepalive::tick() {
   ++ticks_;
-  bool crlf = settings_.method == config::KeepaliveMethod::crlf && target_.transport == config::Transport::udp;
-  if (crlf && ticks_ % kProbeEveryNthCrlf != 0) return send_crlf();
+  bool crlf = settings_.method == config::KeepaliveMethod::crlf;
+  if (crlf && ticks_ % kProbeEveryNthCrlf != 0) {
+    // Connections ping themselves (see keepalive.h); only UDP needs our datagram.
+    if (target_.transport == config::Transport::udp) send_crlf();
+    return;
+  }
   send_probe();
 }
 
@@ -81,7 +74,6 @@ void Keepalive::send_crlf() {
 
 void Keepalive::send_probe() {
   if (probe_) return;  // the previous one is still within its bound
-  std::string route = "sip:" + target_.server.str() + transport_param(target_.transport);
   if (!borrowed_ && !own_) {
     own_ = nua_handle(wan_.nua(), this, SIPTAG_TO_STR(target_.aor.c_str()), SIPTAG_FROM_STR(target_.aor.c_str()),
                       TAG_END());
@@ -89,7 +81,7 @@ void Keepalive::send_probe() {
   probe_ = borrowed_ ? borrowed_ : own_;
   if (!probe_) return;
   probe_sent_ = std::chrono::steady_clock::now();
-  nua_options(probe_, NUTAG_URL(target_.request_uri.c_str()), NUTAG_PROXY(route.c_str()),
+  nua_options(probe_, NUTAG_URL(target_.request_uri.c_str()), NUTAG_PROXY(target_.route.c_str()),
               SIPTAG_MAX_FORWARDS_STR("0"), SIPTAG_CONTACT_STR(target_.contact.c_str()), TAG_END());
   ++pings_sent_;
   unsigned bound = std::min(kProbeBoundMs, static_cast<unsigned>(settings_.interval) * 800u);
@@ -97,7 +89,11 @@ void Keepalive::send_probe() {
     // Our own handle goes with its pending transaction; a borrowed one is the registration's
     // to replace (it re-registers on a fresh handle).
     end_probe(true);
-    B2BUA_LOG(warn, "trunk", "keepalive_lost", {{"trunk", trunk_}, {"server", target_.server.str()}});
+    if (purpose_ == "keepalive") {
+      B2BUA_LOG(warn, "trunk", "keepalive_lost", {{"trunk", trunk_}, {"server", target_.server.str()}});
+    } else {
+      B2BUA_LOG(debug, "trunk", purpose_ + "_lost", {{"trunk", trunk_}, {"server", target_.server.str()}});
+    }
     if (events_.dead) events_.dead();
   });
 }
@@ -120,7 +116,7 @@ void Keepalive::on_nua_event(const sip::NuaEvent& ev) {
   auto rtt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - probe_sent_);
   rtt_ms_ = static_cast<unsigned>(rtt.count());
   end_probe(false);
-  B2BUA_LOG(debug, "trunk", "keepalive_answered", {{"trunk", trunk_}, {"status", ev.status}, {"rtt_ms", *rtt_ms_}});
+  B2BUA_LOG(debug, "trunk", purpose_ + "_answered", {{"trunk", trunk_}, {"status", ev.status}, {"rtt_ms", *rtt_ms_}});
   if (events_.response) events_.response(ev.sip);
 }
 

@@ -5,8 +5,8 @@
 //  - crlf: a "\r\n\r\n" datagram from our SIP socket (the CRLF ping of RFC 5626 4.4.1); the
 //    cheapest packet that refreshes the mapping and that every SIP server ignores. UDP gives
 //    no pong through sofia, so every 4th ping is an OPTIONS probe that checks liveness and
-//    measures the round trip. On TCP/TLS the connection itself is the flow and the probe is
-//    always an OPTIONS on it.
+//    measures the round trip. On TCP/TLS the transport pings and checks the pong itself
+//    (TrunkManager sets it up); the OPTIONS probe every 4th interval stays.
 //  - options: an OPTIONS (Max-Forwards: 0, so no proxy forwards it) every interval; any
 //    response, even 483, proves the flow.
 // A probe unanswered within its bound means the flow is dead: `dead` is reported at once so
@@ -27,6 +27,7 @@ namespace b2bua::trunk {
 
 struct KeepaliveTarget {
   HostPort server;             // the registered flow's far end
+  std::string route;           // NUTAG_PROXY towards it (TrunkRegistration::route_to())
   config::Transport transport = config::Transport::udp;
   std::string aor;             // From/To
   std::string request_uri;     // the registrar URI
@@ -40,7 +41,13 @@ class Keepalive final : public sip::HandleOwner {
     std::function<void()> dead;                  // a probe went unanswered
   };
 
-  Keepalive(sip::SipAgent& wan, std::string trunk, const config::Keepalive& settings, HostPort local, Events events);
+  // A probe unanswered this long means the flow is dead. UDP retransmits the OPTIONS at 0,
+  // 0.5, 1.5 and 3.5 s (RFC 3261 timer E): one lost packet is no dead flow; four are.
+  static constexpr unsigned kProbeBoundMs = 4000;
+
+  // `purpose` names the probes in logs ("keepalive"); only keep-alive losses are warnings.
+  Keepalive(sip::SipAgent& wan, std::string trunk, const config::Keepalive& settings, HostPort local, Events events,
+            std::string purpose = "keepalive");
   ~Keepalive();
   Keepalive(const Keepalive&) = delete;
   Keepalive& operator=(const Keepalive&) = delete;
@@ -69,6 +76,7 @@ class Keepalive final : public sip::HandleOwner {
   config::Keepalive settings_;
   HostPort local_;
   Events events_;
+  std::string purpose_;
   KeepaliveTarget target_;
   sip::Timer tick_timer_;
   sip::Timer bound_timer_;

@@ -43,7 +43,8 @@ SipTarget parse_sip_target(const std::string& uri) {
   return t;
 }
 
-ServerResolver::ServerResolver(su_root_t* root) : root_(root) {}
+ServerResolver::ServerResolver(su_root_t* root, std::string resolv_conf)
+    : root_(root), resolv_conf_(std::move(resolv_conf)) {}
 
 ServerResolver::~ServerResolver() {
   // Destroying the resolver drops its pending queries; none of their callbacks runs after it.
@@ -64,7 +65,7 @@ void ServerResolver::resolve(const void* owner, const SipTarget& target, config:
   req.transport = transport;
   req.done = std::move(done);
   req.ttl_s = kMaxTtlS;
-  if (!sres_) sres_ = sres_resolver_create(root_, nullptr, TAG_END());
+  if (!sres_) sres_ = sres_resolver_create(root_, resolv_conf_.c_str(), TAG_END());
   if (!sres_) {
     return finish(ticket, "cannot start the DNS resolver");
   }

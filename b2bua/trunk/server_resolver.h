@@ -42,7 +42,8 @@ class ServerResolver {
  public:
   using Done = std::function<void(const Resolution&)>;
 
-  explicit ServerResolver(su_root_t* root);
+  // `resolv_conf`: the file naming the DNS servers (resolv.conf format).
+  ServerResolver(su_root_t* root, std::string resolv_conf);
   ~ServerResolver();
   ServerResolver(const ServerResolver&) = delete;
   ServerResolver& operator=(const ServerResolver&) = delete;
@@ -68,6 +69,7 @@ class ServerResolver {
   void finish(unsigned ticket, std::string error);
 
   su_root_t* root_;
+  std::string resolv_conf_;
   sres_resolver_s* sres_ = nullptr;  // created on first use
   std::map<unsigned, Request> requests_;
   std::map<sres_query_s*, unsigned> queries_;

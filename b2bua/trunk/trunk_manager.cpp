@@ -71,19 +71,38 @@ int match_inbound(const std::vector<TrunkAddresses>& trunks, const std::string& 
 }
 
 TrunkManager::TrunkManager(const daemon::PlaneContext& context, const config::Config& config)
-    : context_(context), wan_(config.wan), resolver_(context.root) {
+    : context_(context), wan_(config.wan), resolver_(context.root, config.wan.resolv_conf) {
   if (!context_.wan) return;
   for (nua_event_t e : kGatedEvents) {
     context_.wan->on_request(e, [this](const sip::NuaEvent& ev) { gate(ev); });
   }
+  set_stream_keepalive(config);
   for (const auto& t : config.trunks) start_trunk(t);
+}
+
+void TrunkManager::set_stream_keepalive(const config::Config& config) {
+  // On TCP/TLS the CRLF ping of RFC 5626 4.4.1 is sofia's own: the transport sends "\r\n\r\n"
+  // on every idle connection and closes one whose pong does not come back in time. nua then
+  // re-registers at once on a fresh connection (its registration watches the connection), and
+  // the new rport moves our Contact there. The setting is the agent's, so the shortest
+  // interval of the trunks that ask for CRLF pings on a stream transport wins.
+  unsigned interval_ms = 0;
+  for (const auto& t : config.trunks) {
+    if (!t.enabled || t.transport == config::Transport::udp || t.keepalive.method != config::KeepaliveMethod::crlf) {
+      continue;
+    }
+    unsigned ms = static_cast<unsigned>(t.keepalive.interval) * 1000u;
+    if (interval_ms == 0 || ms < interval_ms) interval_ms = ms;
+  }
+  unsigned pong_bound_ms = interval_ms ? std::min(Keepalive::kProbeBoundMs, interval_ms * 4u / 5u) : 0;
+  nua_set_params(context_.wan->nua(), TPTAG_KEEPALIVE(interval_ms), TPTAG_PINGPONG(pong_bound_ms), TAG_END());
 }
 
 TrunkManager::~TrunkManager() = default;
 
 void TrunkManager::start_trunk(const config::Trunk& trunk) {
   auto* store = context_.store ? &context_.store->trunk_states() : nullptr;
-  auto reg = std::make_unique<TrunkRegistration>(*context_.wan, wan_, trunk, resolver_, store);
+  auto reg = std::make_unique<TrunkRegistration>(*context_.wan, wan_, trunk, resolver_, store, context_.transport_log);
   auto* raw = reg.get();
   trunks_[trunk.name] = std::move(reg);
   raw->start();
@@ -120,6 +139,7 @@ void TrunkManager::apply_config(const config::Config& before, const config::Conf
   purge_finished();
   bool wan_changed = !same_wan(before.wan, now.wan);
   wan_ = now.wan;
+  set_stream_keepalive(now);
   for (const auto& old : before.trunks) {
     const config::Trunk* fresh = now.find_trunk(old.name);
     if (!fresh) {

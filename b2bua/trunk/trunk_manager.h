@@ -87,6 +87,7 @@ class TrunkManager final : public daemon::Feature {
 
  private:
   void start_trunk(const config::Trunk& trunk);
+  void set_stream_keepalive(const config::Config& config);
   void stop_trunk(const std::string& name, std::function<void()> done);
   void gate(const sip::NuaEvent& ev);
   void purge_finished();

@@ -58,20 +58,30 @@ std::string trunk_aor(const config::Trunk& trunk) {
 }
 
 TrunkRegistration::TrunkRegistration(sip::SipAgent& wan, const config::Wan& wan_config, const config::Trunk& trunk,
-                                     ServerResolver& resolver, storage::TrunkStateRepository* states)
+                                     ServerResolver& resolver, storage::TrunkStateRepository* states,
+                                     const sip::TransportLog* transport_log)
     : wan_(wan),
       wan_config_(wan_config),
       trunk_(trunk),
       resolver_(resolver),
       states_(states),
+      transport_log_(transport_log),
       token_(registration_token(trunk)),
       aor_(trunk_aor(trunk)),
       registrar_uri_(trunk.registrar),
-      nat_(wan_config.public_address, HostPort{wan_config.address, wan_config.port}),
+      // TLS has its own transport and port: Via and Contact name that one.
+      nat_(wan_config.public_address,
+           HostPort{wan_config.address,
+                    trunk.transport == config::Transport::tls ? wan_config.tls_port : wan_config.port}),
       retry_(trunk.retry_auth_failed, trunk.retry_max_backoff, &random01),
       keepalive_(wan, trunk.name, trunk.keepalive, HostPort{wan_config.address, wan_config.port},
                  Keepalive::Events{[this](const sip_t* sip) { on_public_address_seen(sip); },
                                    [this] { on_flow_dead(); }}),
+      failback_(wan, trunk.name,
+                config::Keepalive{config::KeepaliveMethod::options,
+                                  trunk.keepalive.method == config::KeepaliveMethod::off ? 30 : trunk.keepalive.interval},
+                HostPort{wan_config.address, wan_config.port}, Keepalive::Events{[this](const sip_t*) { fail_back(); }, {}},
+                "failback_probe"),
       retry_timer_(wan.root()),
       response_timer_(wan.root()),
       refresh_watchdog_(wan.root()),
@@ -86,6 +96,7 @@ TrunkRegistration::TrunkRegistration(sip::SipAgent& wan, const config::Wan& wan_
 TrunkRegistration::~TrunkRegistration() {
   resolver_.cancel(this);
   keepalive_.stop();
+  failback_.stop();
   destroy_handle();
 }
 
@@ -115,6 +126,7 @@ void TrunkRegistration::resolve() {
     }
   }
   resolving_ = Resolution{};
+  resolving_names_.clear();
   resolve_next(0);
 }
 
@@ -124,6 +136,7 @@ void TrunkRegistration::resolve_next(size_t index) {
     for (const auto& s : r.servers) {
       if (std::find(resolving_.servers.begin(), resolving_.servers.end(), s) == resolving_.servers.end()) {
         resolving_.servers.push_back(s);
+        resolving_names_.push_back(targets_[index].host);
       }
     }
     if (r.ttl_s && (!resolving_.ttl_s || r.ttl_s < resolving_.ttl_s)) resolving_.ttl_s = r.ttl_s;
@@ -142,19 +155,20 @@ void TrunkRegistration::on_resolved(const Resolution& r) {
   }
   std::optional<HostPort> current = current_server();
   servers_ = r.servers;
+  server_names_ = resolving_names_;
   std::string list;
   for (const auto& s : servers_) list += (list.empty() ? "" : ",") + s.str();
   B2BUA_LOG(debug, "trunk", "servers_resolved", {{"trunk", trunk_.name}, {"servers", list}, {"ttl_s", r.ttl_s}});
   if (r.ttl_s) resolve_timer_.start(r.ttl_s * 1000u, [this] { resolve(); });
   auto same = current ? std::find(servers_.begin(), servers_.end(), *current) : servers_.end();
   if (same != servers_.end()) {
-    // Re-resolution: keep the working flow.
+    // Re-resolution: keep the working flow (and probe the preferred server if it is another).
     server_index_ = static_cast<size_t>(same - servers_.begin());
-    return;
+    return update_failback();
   }
   server_index_ = 0;
   if (!trunk_.register_enabled) {
-    KeepaliveTarget kt{servers_.front(), trunk_.transport, aor_, registrar_uri_, contact()};
+    KeepaliveTarget kt{servers_.front(), route_to(0), trunk_.transport, aor_, registrar_uri_, contact()};
     return keepalive_.start(kt);
   }
   if (!retry_timer_.armed()) send_register();
@@ -180,9 +194,17 @@ std::string TrunkRegistration::contact_for(const HostPort& address) const {
 
 std::string TrunkRegistration::contact() const { return contact_for(nat_.contact_address()); }
 
-std::string TrunkRegistration::route() const {
-  auto s = current_server();
-  return s ? "sip:" + s->str() + transport_param() : "";
+std::string TrunkRegistration::route_to(size_t index) const {
+  if (servers_.empty()) return "";
+  index %= servers_.size();
+  const HostPort& s = servers_[index];
+  const std::string& name = index < server_names_.size() ? server_names_[index] : s.host;
+  if (trunk_.transport == config::Transport::tls && !is_ip_literal(name)) {
+    // RFC 5922 4: the identity to check is the host of the configured URI. nta connects to
+    // maddr and verifies the certificate against the URI's host.
+    return "sip:" + name + ":" + std::to_string(s.port) + transport_param() + ";maddr=" + s.host;
+  }
+  return "sip:" + s.str() + transport_param();
 }
 
 void TrunkRegistration::send_register() {
@@ -210,6 +232,8 @@ void TrunkRegistration::send_register() {
                TAG_IF(own_auth && !own_authorization_proxy_, SIPTAG_AUTHORIZATION_STR(own_authorization_.c_str())),
                TAG_IF(own_auth && own_authorization_proxy_,
                       SIPTAG_PROXY_AUTHORIZATION_STR(own_authorization_.c_str())),
+               TAG_IF(own_auth && !own_authorization_call_id_.empty(),
+                      SIPTAG_CALL_ID_STR(own_authorization_call_id_.c_str())),
                TAG_END());
   B2BUA_LOG(debug, "trunk", "register_sent",
             {{"trunk", trunk_.name}, {"server", server->str()}, {"contact", contacts}, {"expires", expires_}});
@@ -267,16 +291,21 @@ bool TrunkRegistration::answer_challenge(const sip::NuaEvent& ev, bool unregiste
     response_timer_.start(kRegisterBoundMs, [this] { on_response_timeout(); });
     return true;
   }
-  auto md5 = choose_md5_challenge(challenges);
-  if (!md5) {
+  auto chosen = choose_challenge(challenges);
+  if (!chosen) {
     B2BUA_LOG(error, "trunk", "no_usable_challenge",
               {{"trunk", trunk_.name}, {"algorithm", challenges.front().algorithm}});
     return false;
   }
-  B2BUA_LOG(debug, "trunk", "answering_md5_challenge", {{"trunk", trunk_.name}, {"offered", challenges.size()}});
+  B2BUA_LOG(debug, "trunk", "answering_challenge",
+            {{"trunk", trunk_.name}, {"algorithm", chosen->algorithm.empty() ? "MD5" : chosen->algorithm},
+             {"offered", challenges.size()}});
   own_authorization_ =
-      digest_authorization(*md5, trunk_.auth_user(), trunk_.password, "REGISTER", registrar_uri_, 1, random_hex(16));
-  own_authorization_proxy_ = md5->proxy;
+      digest_authorization(*chosen, trunk_.auth_user(), trunk_.password, "REGISTER", registrar_uri_, 1, random_hex(16));
+  own_authorization_proxy_ = chosen->proxy;
+  // nua starts a new registration (and Call-ID) after the failed one; the provider should see
+  // the answer to its challenge in the same call (RFC 3261 10.2: one Call-ID per binding).
+  own_authorization_call_id_ = ev.sip && ev.sip->sip_call_id ? ev.sip->sip_call_id->i_id : "";
   if (unregister) {
     send_unregister();
   } else {
@@ -331,9 +360,11 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
     B2BUA_LOG(info, "trunk", "refresh_overdue", {{"trunk", trunk_.name}});
     send_register();
   });
-  KeepaliveTarget kt{*current_server(), trunk_.transport, aor_, registrar_uri_, contact_for(nat_.contact_address())};
+  KeepaliveTarget kt{*current_server(), route(), trunk_.transport, aor_, registrar_uri_,
+                     contact_for(nat_.contact_address())};
   keepalive_.use_handle(nh_);
   keepalive_.start(kt);
+  update_failback();
   persist();
   if (!(nat_.contact_address() == contact_sent_)) {
     // The provider sees us elsewhere than our Contact says: register where it can reach us.
@@ -347,8 +378,13 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
 void TrunkRegistration::remember_stale_contact() {
   // A binding at our private bind address is useless to the provider, and naming that address
   // again (even to remove it) is what we promise never to do once a public one is known: it
-  // expires on its own. A binding at an old public address is removed at once.
-  if (!(contact_sent_ == nat_.local())) stale_contact_ = contact_for(contact_sent_);
+  // expires on its own. A binding at an old public address is removed at once. On TCP/TLS the
+  // Contact moves to the connection's port even without a NAT; a public bind address left
+  // bound there would get the provider's requests on new connections instead of ours.
+  bool stream = trunk_.transport != config::Transport::udp;
+  if (!(contact_sent_ == nat_.local()) || (stream && !is_private_ip(contact_sent_.host))) {
+    stale_contact_ = contact_for(contact_sent_);
+  }
 }
 
 void TrunkRegistration::on_public_address_seen(const sip_t* sip) {
@@ -359,6 +395,28 @@ void TrunkRegistration::on_public_address_seen(const sip_t* sip) {
     remember_stale_contact();
     send_register();
   }
+}
+
+void TrunkRegistration::update_failback() {
+  // Only a registered trunk on a backup has somewhere better to be.
+  if (state_ != TrunkState::registered || server_index_ % std::max<size_t>(servers_.size(), 1) == 0 || stopping_) {
+    return failback_.stop();
+  }
+  if (failback_.running()) return;
+  failback_.start(KeepaliveTarget{servers_.front(), route_to(0), trunk_.transport, aor_, registrar_uri_, contact()});
+}
+
+void TrunkRegistration::fail_back() {
+  // Any answer, even an error, shows the preferred server is back: register there. The
+  // binding at the backup expires on its own (inbound requests from it are still accepted).
+  failback_.stop();
+  if (stopping_ || server_index_ == 0 || response_timer_.armed()) return;
+  B2BUA_LOG(info, "trunk", "failback", {{"trunk", trunk_.name}, {"from", route()}, {"to", route_to(0)}});
+  server_index_ = 0;
+  destroy_handle();
+  keepalive_.stop();
+  refresh_watchdog_.cancel();
+  send_register();
 }
 
 void TrunkRegistration::on_flow_dead() {
@@ -381,8 +439,20 @@ void TrunkRegistration::on_response_timeout() {
   on_failed(408, last_phrase_, nullptr, false);
 }
 
-void TrunkRegistration::on_failed(int status, const std::string& phrase, const sip_t* sip, bool bad_credentials) {
+void TrunkRegistration::on_failed(int status, const std::string& given_phrase, const sip_t* sip,
+                                  bool bad_credentials) {
   keepalive_.stop();
+  failback_.stop();
+  std::string phrase = given_phrase;
+  if (!sip && trunk_.transport == config::Transport::tls && transport_log_) {
+    // The stack only says the request failed; the transport log knows it was TLS (within our
+    // response bound, so the failure is this attempt's).
+    if (auto tls = transport_log_->recent_tls_failure(std::chrono::seconds(kRegisterBoundMs / 1000 + 1))) {
+      B2BUA_LOG(error, "trunk", "tls_failed", {{"trunk", trunk_.name}, {"server", route()}, {"error", *tls}});
+      phrase += " (" + *tls + ")";
+      last_phrase_ = phrase;
+    }
+  }
   refresh_watchdog_.cancel();
   std::optional<unsigned> retry_after;
   if (sip && sip->sip_retry_after) retry_after = static_cast<unsigned>(sip->sip_retry_after->af_delta);
@@ -443,6 +513,7 @@ void TrunkRegistration::stop(std::function<void()> done) {
   resolve_timer_.cancel();
   resolver_.cancel(this);
   keepalive_.stop();
+  failback_.stop();
   response_timer_.cancel();
   bool may_be_bound = nh_ && (registered_until_ > now_s() || state_ == TrunkState::registering ||
                               state_ == TrunkState::registered);

@@ -20,6 +20,7 @@
 #include "b2bua/config/config.h"
 #include "b2bua/sip/sip_agent.h"
 #include "b2bua/sip/timer.h"
+#include "b2bua/sip/transport_log.h"
 #include "b2bua/trunk/alg_detector.h"
 #include "b2bua/trunk/keepalive.h"
 #include "b2bua/trunk/nat_address.h"
@@ -42,7 +43,8 @@ std::string trunk_aor(const config::Trunk& trunk);
 class TrunkRegistration final : public sip::HandleOwner {
  public:
   TrunkRegistration(sip::SipAgent& wan, const config::Wan& wan_config, const config::Trunk& trunk,
-                    ServerResolver& resolver, storage::TrunkStateRepository* states);
+                    ServerResolver& resolver, storage::TrunkStateRepository* states,
+                    const sip::TransportLog* transport_log = nullptr);
   ~TrunkRegistration();
   TrunkRegistration(const TrunkRegistration&) = delete;
   TrunkRegistration& operator=(const TrunkRegistration&) = delete;
@@ -61,8 +63,10 @@ class TrunkRegistration final : public sip::HandleOwner {
   std::optional<HostPort> current_server() const;
   // The Contact to put in requests and answers towards this provider ("<sip:token@pub:port>").
   std::string contact() const;
-  // "sip:ip:port[;transport=x]": where requests to this provider go (NUTAG_PROXY).
-  std::string route() const;
+  // Where requests to this provider go (NUTAG_PROXY): "sip:ip:port[;transport=x]", or for TLS
+  // "sip:name:port;transport=tls;maddr=ip" so the certificate is checked against the name.
+  std::string route() const { return route_to(server_index_); }
+  std::string route_to(size_t index) const;
 
   void on_nua_event(const sip::NuaEvent& ev) override;
 
@@ -79,6 +83,8 @@ class TrunkRegistration final : public sip::HandleOwner {
   void on_failed(int status, const std::string& phrase, const sip_t* sip, bool bad_credentials);
   void on_response_timeout();
   void on_flow_dead();
+  void update_failback();
+  void fail_back();
   void on_public_address_seen(const sip_t* sip);
   void remember_stale_contact();
   void set_state(TrunkState state);
@@ -94,18 +100,24 @@ class TrunkRegistration final : public sip::HandleOwner {
   config::Trunk trunk_;
   ServerResolver& resolver_;
   storage::TrunkStateRepository* states_;
+  const sip::TransportLog* transport_log_;
   std::string token_;
   std::string aor_;
   std::string registrar_uri_;
 
   std::vector<HostPort> servers_;
+  std::vector<std::string> server_names_;  // the URI host each server was resolved from
   size_t server_index_ = 0;
   std::vector<SipTarget> targets_;  // registrar or proxy, then backup_servers
   Resolution resolving_;            // what the lookups so far found
+  std::vector<std::string> resolving_names_;
   NatAddress nat_;
   AlgDetector alg_;
   RetryPolicy retry_;
   Keepalive keepalive_;
+  // While registered through a backup server: probes the preferred one (servers_[0]) every
+  // keep-alive interval and moves the registration back when it answers.
+  Keepalive failback_;
 
   sip::Timer retry_timer_;
   sip::Timer response_timer_;
@@ -120,6 +132,7 @@ class TrunkRegistration final : public sip::HandleOwner {
   int challenges_answered_ = 0;
   std::string own_authorization_;  // for providers sofia cannot answer (mixed algorithms)
   bool own_authorization_proxy_ = false;
+  std::string own_authorization_call_id_;
   HostPort contact_sent_;          // where the Contact of the last REGISTER pointed
   std::string stale_contact_;      // a Contact to remove (expires=0) with the next REGISTER
   int64_t registered_until_ = 0;

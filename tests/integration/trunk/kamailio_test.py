@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 with Harness("trunk-kamailio") as h:
     check(wait_port_free(KAMAILIO), "kamailio's port is free")
     k = h.spawn(["kamailio", "-DD", "-E", "-f", os.path.join(HERE, "kamailio-provider.cfg"), "-Y", h.dir,
-                 "-m", "32", "-M", "8"], "kamailio")
+                 "-l", f"udp:127.0.0.1:{KAMAILIO}", "-m", "32", "-M", "8"], "kamailio")
     k.wait_log(r"INFO: <core> \[main.c:\d+\]: main\(\): processes \(at least\)|ready|listening on", timeout=10)
     d = h.start_daemon(trunk_config((LAN, WAN), f"sip:127.0.0.1:{KAMAILIO}"))
     k.wait_log(r"saved sip:%s@127\.0\.0\.1 contact=<sip:b2t[0-9a-f]{12}@127\.0\.0\.1:%d>" % (USER, WAN), timeout=10)

@@ -134,7 +134,8 @@ def digest_valid(request, method="REGISTER", password=PASSWORD):
     if not m:
         return False
     p = dict((k, v.strip('"')) for k, v in re.findall(r'(\w+)=("[^"]*"|[^,\s]+)', m.group(1)))
-    md5 = lambda s: hashlib.md5(s.encode()).hexdigest()  # noqa: E731
+    algorithm = hashlib.sha256 if p.get("algorithm", "MD5").upper() == "SHA-256" else hashlib.md5
+    md5 = lambda s: algorithm(s.encode()).hexdigest()  # noqa: E731  (RFC 7616: same recipe)
     ha1 = md5(f"{p['username']}:{p['realm']}:{password}")
     ha2 = md5(f"{method}:{p['uri']}")
     want = md5(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:{p['qop']}:{ha2}") if "qop" in p else \

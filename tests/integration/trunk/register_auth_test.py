@@ -1,6 +1,9 @@
 """Registration with digest auth against sipp as the provider: the 401 (or 407 with --proxy)
 challenge is answered with the right credentials, the provider grants 6 s instead of the 60 s
-asked for, and the refresh comes before those 6 s run out (from the granted expiry)."""
+asked for, and the refresh comes before those 6 s run out (from the granted expiry).
+  --mixed   the 401 carries a SHA-256 and an MD5 challenge (RFC 8760 providers), which sofia
+            1.12 cannot answer: we answer the MD5 one ourselves;
+  --sha256  the 401 offers SHA-256 only: answered with SHA-256 (RFC 7616)."""
 import re
 import sys
 import time
@@ -11,12 +14,17 @@ sys.path.insert(0, __import__("os").path.join(__import__("os").path.dirname(__fi
 from harness import Harness, check  # noqa: E402
 
 PROXY = "--proxy" in sys.argv
-PORTS = (16112, 16111) if PROXY else (16102, 16101)
-PROVIDER = 16113 if PROXY else 16103
+CASE = next((a for a in sys.argv[2:] if a in ("--mixed", "--sha256")), "")
+BASE = {"": 16100, "--mixed": 16105, "--sha256": 16115}[CASE] + (10 if PROXY else 0)
+PORTS, PROVIDER = (BASE + 2, BASE + 1), BASE + 3
+CHALLENGES = {"": [www_auth(proxy=PROXY)],
+              "--mixed": [www_auth(proxy=PROXY, algorithm="SHA-256", nonce="sha[call_number]"),
+                          www_auth(proxy=PROXY, algorithm="MD5")],
+              "--sha256": [www_auth(proxy=PROXY, algorithm="SHA-256")]}[CASE]
 
-with Harness("trunk-auth-407" if PROXY else "trunk-auth-401") as h:
+with Harness("trunk-auth-407" if PROXY else "trunk-auth-401" + CASE.replace("-", "_")) as h:
     code, reason = (407, "Proxy Authentication Required") if PROXY else (401, "Unauthorized")
-    steps = [recv(), respond(code, reason, [www_auth(proxy=PROXY)]),
+    steps = [recv(), respond(code, reason, CHALLENGES),
              recv(), respond(200, "OK", contact_expires=6),
              # The refresh reuses the cached credentials (nc=2) without a new challenge.
              recv(), respond(200, "OK", contact_expires=6)]
@@ -34,7 +42,16 @@ with Harness("trunk-auth-407" if PROXY else "trunk-auth-401") as h:
     auth_header = "Proxy-Authorization:" if PROXY else "Authorization:"
     check(auth_header in regs[1] and 'username="%s"' % USER in regs[1], f"{auth_header} with the username")
     check(digest_valid(regs[1]) and digest_valid(regs[2]), "digest responses are right for the password")
-    check("nc=00000002" in regs[2], "refresh reused the nonce with nc=2")
+    if CASE:
+        # Our own answer (sofia cannot): the algorithm asked for, in the challenged call; the
+        # refresh repeats it (a provider that refuses the replay challenges again, and that
+        # challenge is answered like the first).
+        want = "algorithm=SHA-256" if CASE == "--sha256" else "algorithm=MD5"
+        check(want in regs[1], f"answered with {want}")
+        call_ids = {re.search(r"^Call-ID: (.*)$", r, re.M).group(1) for r in regs}
+        check(len(call_ids) == 1, f"one Call-ID for the challenge, the answer and the refresh: {call_ids}")
+    else:
+        check("nc=00000002" in regs[2], "refresh reused the nonce with nc=2")
     elapsed = t_refreshed - t_registered
     check(elapsed < 6.0, f"refresh came {elapsed:.1f}s after a 6 s grant, before it expired")
     m = re.search(r"Contact: <sip:(b2t[0-9a-f]{12})@127\.0\.0\.1:%d>" % PORTS[1], regs[0])

@@ -38,7 +38,7 @@ class RegistrarTest : public ::testing::Test {
     su_init();
     root_ = su_root_create(nullptr);
     agent_ = std::make_unique<sip::SipAgent>(
-        root_, sip::AgentOptions{"lan", "sip:127.0.0.1:15198;transport=udp", "test", "REGISTER", "", -1});
+        root_, sip::AgentOptions{"lan", "sip:127.0.0.1:15198;transport=udp", "test", "REGISTER", "", -1, "", ""});
     config_.lan.realm = "home.arpa";
     config_.registrar.qualify_interval = 0;
     for (const char* n : {"10", "11"}) {

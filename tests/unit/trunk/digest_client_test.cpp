@@ -41,7 +41,7 @@ TEST(DigestClient, MixedSha256AndMd5ChallengesPickMd5) {
   auto challenges = digest_challenges(test::sip_of(msg));
   ASSERT_EQ(challenges.size(), 2u);
   EXPECT_FALSE(sofia_can_answer(challenges)) << "sofia 1.12 fails on mixed algorithms";
-  auto md5 = choose_md5_challenge(challenges);
+  auto md5 = choose_challenge(challenges);
   ASSERT_TRUE(md5);
   EXPECT_EQ(md5->nonce, "def");
   EXPECT_EQ(md5->realm, "p.test");
@@ -60,10 +60,33 @@ TEST(DigestClient, PlainMd5IsLeftToSofia) {
   EXPECT_TRUE(sofia_can_answer(challenges));
 }
 
-TEST(DigestClient, OnlySha256LeavesNothingToAnswer) {
+TEST(DigestClient, OnlySha256IsAnsweredWithSha256) {
   std::vector<DigestChallenge> only{{"r", "n", "", "SHA-256", "auth", false, false}};
-  EXPECT_FALSE(choose_md5_challenge(only));
-  EXPECT_FALSE(sofia_can_answer(only));
+  EXPECT_FALSE(sofia_can_answer(only)) << "sofia 1.12 knows no SHA-256";
+  auto chosen = choose_challenge(only);
+  ASSERT_TRUE(chosen);
+  EXPECT_EQ(chosen->algorithm, "SHA-256");
+}
+
+TEST(DigestClient, UnknownAlgorithmsLeaveNothingToAnswer) {
+  std::vector<DigestChallenge> only{{"r", "n", "", "SHA-512-256", "auth", false, false}};
+  EXPECT_FALSE(choose_challenge(only));
+}
+
+TEST(DigestClient, Rfc7616Sha256ExampleResponse) {
+  // RFC 7616 section 3.9.1: the worked SHA-256 example.
+  DigestChallenge c;
+  c.realm = "http-auth@example.org";
+  c.nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v";
+  c.opaque = "FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS";
+  c.algorithm = "SHA-256";
+  c.qop = "auth, auth-int";
+  std::string h = digest_authorization(c, "Mufasa", "Circle of Life", "GET", "/dir/index.html", 1,
+                                       "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ");
+  EXPECT_NE(h.find("response=\"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1\""),
+            std::string::npos)
+      << h;
+  EXPECT_NE(h.find("algorithm=SHA-256"), std::string::npos) << h;
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ class ResolverTest : public ::testing::Test {
 };
 
 TEST_F(ResolverTest, IpLiteralsNeedNoDns) {
-  ServerResolver resolver(root_);
+  ServerResolver resolver(root_, "/etc/resolv.conf");
   std::optional<Resolution> got;
   resolver.resolve(this, parse_sip_target("sip:192.0.2.10"), config::Transport::tls,
                    [&](const Resolution& r) { got = r; });
@@ -46,7 +46,7 @@ TEST_F(ResolverTest, IpLiteralsNeedNoDns) {
 }
 
 TEST_F(ResolverTest, UnresolvableNameIsAnErrorNotACrash) {
-  ServerResolver resolver(root_);
+  ServerResolver resolver(root_, "/etc/resolv.conf");
   std::optional<Resolution> got;
   resolver.resolve(this, parse_sip_target("sip:no-such-host.invalid"), config::Transport::udp,
                    [&](const Resolution& r) { got = r; });
@@ -60,7 +60,7 @@ TEST_F(ResolverTest, UnresolvableNameIsAnErrorNotACrash) {
 TEST_F(ResolverTest, CancelledLookupNeverCallsBack) {
   bool called = false;
   {
-    ServerResolver resolver(root_);
+    ServerResolver resolver(root_, "/etc/resolv.conf");
     resolver.resolve(this, parse_sip_target("sip:no-such-host.invalid:5060"), config::Transport::udp,
                      [&](const Resolution&) { called = true; });
     resolver.cancel(this);
