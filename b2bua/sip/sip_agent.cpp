@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <chrono>
 #include <stdexcept>
 
 #include "b2bua/common/log.h"
@@ -37,6 +38,14 @@ SipAgent::SipAgent(su_root_t* root, const AgentOptions& options) : root_(root), 
 
 SipAgent::~SipAgent() {
   if (!nua_) return;
+  if (!shutting_down_) {
+    // Never shut down: the plane failed while starting (its other agent could not bind), so
+    // nothing else runs on the reactor yet. Finish the stack here, on its thread, bounded.
+    shutting_down_ = true;
+    nua_shutdown(nua_);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!shut_down_ && std::chrono::steady_clock::now() < deadline) su_root_step(root_, 50);
+  }
   if (!shut_down_) {
     // nua_destroy() before a finished nua_shutdown() is undefined in sofia; leaking the stack
     // at exit is the lesser evil, and only happens when the shutdown bound was exceeded.

@@ -116,6 +116,7 @@ void TransportLog::line(const std::string& raw) {
 void TransportLog::tls_failure(std::string detail) {
   last_tls_failure_ = std::move(detail);
   last_tls_failure_at_ = std::chrono::steady_clock::now();
+  if (listener_) listener_(last_tls_failure_);
 }
 
 std::optional<std::string> TransportLog::recent_tls_failure(std::chrono::seconds within) const {

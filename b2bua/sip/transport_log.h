@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -24,6 +25,10 @@ class TransportLog {
   // While set, every message is debug: creating a TLS transport without a client certificate
   // makes sofia complain about agent.pem, which is no fault of the admin's.
   void set_quiet(bool quiet) { quiet_ = quiet; }
+
+  // Called with each TLS failure as it happens (one listener; null to remove it): the stack
+  // itself only notices when the request's transaction times out.
+  void on_tls_failure(std::function<void(const std::string&)> listener) { listener_ = std::move(listener); }
 
   // The last TLS failure ("certificate verify failed: ..."), if it happened within `within`.
   std::optional<std::string> recent_tls_failure(std::chrono::seconds within) const;
@@ -42,6 +47,7 @@ class TransportLog {
   bool quiet_ = false;
   std::string last_tls_failure_;
   std::chrono::steady_clock::time_point last_tls_failure_at_{};
+  std::function<void(const std::string&)> listener_;
 };
 
 }  // namespace b2bua::sip

@@ -71,12 +71,21 @@ int match_inbound(const std::vector<TrunkAddresses>& trunks, const std::string& 
 }
 
 TrunkManager::TrunkManager(const daemon::PlaneContext& context, const config::Config& config)
-    : context_(context), wan_(config.wan), resolver_(context.root, config.wan.resolv_conf) {
+    : context_(context), wan_(config.wan), resolver_(context.root, config.wan.resolv_conf),
+      tls_failure_(context.root) {
   if (!context_.wan) return;
   for (nua_event_t e : kGatedEvents) {
     context_.wan->on_request(e, [this](const sip::NuaEvent& ev) { gate(ev); });
   }
   set_stream_keepalive(config);
+  if (context_.transport_log) {
+    // Reported from inside sofia's transport code: the trunks act on it from the reactor.
+    context_.transport_log->on_tls_failure([this](const std::string&) {
+      tls_failure_.start(0, [this] {
+        for (auto& [name, reg] : trunks_) reg->on_tls_failure();
+      });
+    });
+  }
   for (const auto& t : config.trunks) start_trunk(t);
 }
 
@@ -98,7 +107,9 @@ void TrunkManager::set_stream_keepalive(const config::Config& config) {
   nua_set_params(context_.wan->nua(), TPTAG_KEEPALIVE(interval_ms), TPTAG_PINGPONG(pong_bound_ms), TAG_END());
 }
 
-TrunkManager::~TrunkManager() = default;
+TrunkManager::~TrunkManager() {
+  if (context_.transport_log) context_.transport_log->on_tls_failure(nullptr);
+}
 
 void TrunkManager::start_trunk(const config::Trunk& trunk) {
   auto* store = context_.store ? &context_.store->trunk_states() : nullptr;

@@ -95,6 +95,7 @@ class TrunkManager final : public daemon::Feature {
   daemon::PlaneContext context_;
   config::Wan wan_;
   ServerResolver resolver_;
+  sip::Timer tls_failure_;  // hands a TLS failure from inside the transport to the trunks
   std::map<std::string, std::unique_ptr<TrunkRegistration>> trunks_;
   std::vector<std::unique_ptr<TrunkRegistration>> retiring_;  // unregistering after a reload
   std::vector<TrunkRegistration*> finished_;                  // of those, the ones done

@@ -430,6 +430,14 @@ void TrunkRegistration::on_flow_dead() {
   }
 }
 
+void TrunkRegistration::on_tls_failure() {
+  if (trunk_.transport != config::Transport::tls || !response_timer_.armed() || stopping_) return;
+  destroy_handle();
+  last_status_ = 503;
+  last_phrase_ = "TLS connection failed";
+  on_failed(last_status_, last_phrase_, nullptr, false);
+}
+
 void TrunkRegistration::on_response_timeout() {
   B2BUA_LOG(warn, "trunk", "register_timeout", {{"trunk", trunk_.name}, {"server", route()}});
   // The transaction is still pending inside nua: a fresh handle is the only way to drop it.

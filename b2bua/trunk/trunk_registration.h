@@ -69,6 +69,9 @@ class TrunkRegistration final : public sip::HandleOwner {
   std::string route_to(size_t index) const;
 
   void on_nua_event(const sip::NuaEvent& ev) override;
+  // A TLS connection of the WAN agent failed (transport_log.h): a TLS trunk waiting for its
+  // REGISTER's answer gives up on it at once instead of at the response bound.
+  void on_tls_failure();
 
  private:
   void resolve();
