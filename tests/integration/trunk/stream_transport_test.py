@@ -20,7 +20,7 @@ from provider import USER, probe, trunk_config
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from harness import Harness, check, wait_port_free  # noqa: E402
 
-CASE = sys.argv[2] if len(sys.argv) > 2 else "--tcp"
+CASE = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] in ("--tcp", "--tls") else "--tcp"
 BASE = {"--tcp": 16260, "--tls": 16270}[CASE]
 KAMAILIO, WAN, LAN, WAN_TLS, CALLER, KAMAILIO_TLS, DNS = (BASE, BASE + 1, BASE + 2, BASE + 3, BASE + 4, BASE + 5,
                                                           BASE + 6)
@@ -170,6 +170,7 @@ def tls_case(h):
     k.stop()
 
 
-with Harness("trunk-stream" + CASE.replace("-", "_")) as h:
-    tcp_case(h) if CASE == "--tcp" else tls_case(h)
-    print("PASS")
+if __name__ == "__main__":
+    with Harness("trunk-stream" + CASE.replace("-", "_")) as h:
+        tcp_case(h) if CASE == "--tcp" else tls_case(h)
+        print("PASS")
