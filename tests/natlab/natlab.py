@@ -152,14 +152,15 @@ class Lab:
         if not ok:
             raise RuntimeError(f"the phone could not register with b2bua ({label}): {out}")
 
-    def start_b2bua(self, placement, label):
+    def start_b2bua(self, placement, label, transport="udp"):
         if placement == "router":
             host, lan_ip, wan_ip, wan_port, iface = "rtr", topo.RTR_LAN, topo.RTR_WAN, 5060, topo.WAN_IF
         else:
             host, lan_ip, wan_ip, wan_port, iface = "srv", topo.SRV_LAN, topo.SRV_LAN, 5080, None
         self.lan_target = f"{lan_ip}:5060"
         t0 = time.monotonic()
-        d = self.peers.start_b2bua(self.binary, host, self.peers.b2bua_config(lan_ip, wan_ip, wan_port, iface), label)
+        d = self.peers.start_b2bua(self.binary, host,
+                                   self.peers.b2bua_config(lan_ip, wan_ip, wan_port, iface, transport), label)
         m = wait_log(d, r"event=registered trunk=provider", 25)
         return d, (time.monotonic() - t0 if m else None)
 
@@ -242,9 +243,12 @@ class Lab:
                                        f"(bound {REREGISTER_AFTER_OUTAGE_S}s); inbound call: {call}")
         return ok_call
 
-    def run_placement(self, placement, reconnect=True, outage=False):
+    def run_placement(self, placement, reconnect=True, outage=False, transport="udp"):
         start = time.time()
-        d, took = self.start_b2bua(placement, f"b2bua-{placement}")
+        # Results and capture windows are named by placement, "lan-tcp" for a TCP trunk.
+        where = placement if transport == "udp" else f"{placement}-{transport}"
+        d, took = self.start_b2bua(placement, f"b2bua-{where}", transport)
+        placement = where
         if took is None:
             self.results.add("FAIL", f"registration_idle[{placement}]", "trunk never registered through the NAT: "
                              + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
@@ -371,14 +375,18 @@ class Lab:
         self.t.create(NAT_TIMEOUT_S)
         self.capture.start()
         self.kamailio = self.peers.start_kamailio()
-        # NATLAB_PHASES=router,lan,alg,baseline (the default: all) narrows a developer's run.
-        phases = os.environ.get("NATLAB_PHASES", "router,lan,alg,baseline").split(",")
+        # NATLAB_PHASES=router,lan,alg,tcp,baseline (the default: all) narrows a developer's run.
+        phases = os.environ.get("NATLAB_PHASES", "router,lan,alg,tcp,baseline").split(",")
         if "router" in phases:
             self.run_placement("router")
         if "lan" in phases:
             self.run_placement("lan", outage=True)
         if "alg" in phases:
             self.run_alg()
+        if "tcp" in phases:
+            # The trunk over TCP from behind the router: calls come back over our connection,
+            # and after the address change the dead connection is noticed and replaced.
+            self.run_placement("lan", transport="tcp")
         if "baseline" in phases:
             self.run_baseline()
         self.report_capture()

@@ -84,14 +84,14 @@ class Peers:
 
     # --- b2bua ---
 
-    def b2bua_config(self, lan_ip, wan_ip, wan_port, wan_interface=None):
+    def b2bua_config(self, lan_ip, wan_ip, wan_port, wan_interface=None, transport="udp"):
         return {
             "lan": {"listen": [f"udp:{lan_ip}:5060"], "networks": [topo.LAN_NET], "realm": "natlab.arpa"},
             "wan": {"address": wan_ip, "port": wan_port, "interface": wan_interface},
             "registrar": {"qualify_interval": 0},
             "extensions": [{"number": PHONE_EXT, "password": PHONE_PASSWORD}],
             "trunks": [{"name": "provider", "registrar": f"sip:{topo.PROVIDER}", "username": TRUNK_USER,
-                        "password": PROVIDER_PASSWORD, "expires": 60,
+                        "password": PROVIDER_PASSWORD, "expires": 60, "transport": transport,
                         # Below the lab's NAT timeout, as the default (20 s) is below a home router's 30 s.
                         "keepalive": {"method": "crlf", "interval": 5},
                         "numbers": [DID], "retry": {"max_backoff": 15}}],
