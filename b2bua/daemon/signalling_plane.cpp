@@ -54,6 +54,9 @@ SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::
   if (!c.wan.address.empty()) {
     // OPTIONS is ours on the WAN side: only a trunk's servers get an answer (trunk_manager.h).
     sip::AgentOptions wan_options{"wan", wan_url(c.wan), user_agent(), "", "OPTIONS", c.wan.dscp_sip, "", ""};
+    // A request the provider leaves unanswered for 8 s is given up (trunk_registration.cpp
+    // fails over then); sofia's 32 s would keep resending it to a server we have left.
+    wan_options.transaction_timeout_ms = 8000;
     // The TLS transport (and its port) exists only when a trunk needs it.
     if (c.any_tls_trunk()) {
       wan_options.sips_url = wan_url(c.wan, "sips");

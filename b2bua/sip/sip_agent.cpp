@@ -27,6 +27,7 @@ SipAgent::SipAgent(su_root_t* root, const AgentOptions& options) : root_(root), 
                     // route, see TrunkRegistration::route()).
                     TAG_IF(!options_.sips_url.empty(), TPTAG_CERTIFICATE(options_.tls_ca_dir.c_str())),
                     TAG_IF(!options_.sips_url.empty(), TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_SUBJECTS_OUT)),
+                    TAG_IF(options_.transaction_timeout_ms, NTATAG_SIP_T1X64(options_.transaction_timeout_ms)),
                     TAG_IF(options_.dscp >= 0, TPTAG_TOS(options_.dscp << 2)), TAG_END());
   if (!nua_) throw std::runtime_error("cannot bind SIP agent '" + options_.name + "' to " + options_.url);
   nua_set_params(nua_, NUTAG_AUTOACK(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),

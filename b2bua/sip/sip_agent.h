@@ -47,6 +47,7 @@ struct AgentOptions {
   int dscp = -1;             // IP_TOS for SIP packets (-1 leaves it)
   std::string sips_url;      // NUTAG_SIPS_URL: adds a TLS transport when set
   std::string tls_ca_dir;    // trusted CAs for outgoing TLS (TPTAG_CERTIFICATE)
+  unsigned transaction_timeout_ms = 0;  // timers B/F/H/J (64*T1); 0 keeps sofia's 32 s
 };
 
 class SipAgent {

@@ -407,13 +407,16 @@ void TrunkRegistration::update_failback() {
 }
 
 void TrunkRegistration::fail_back() {
-  // Any answer, even an error, shows the preferred server is back: register there. The
-  // binding at the backup expires on its own (inbound requests from it are still accepted).
+  // Any answer, even an error, shows the preferred server is back: register there. Dropping
+  // the backup's handle makes nua remove that binding (Expires: 0), so the provider does not
+  // fork calls to both; requests from the backup are still accepted while it lingers.
   failback_.stop();
   if (stopping_ || server_index_ == 0 || response_timer_.armed()) return;
   B2BUA_LOG(info, "trunk", "failback", {{"trunk", trunk_.name}, {"from", route()}, {"to", route_to(0)}});
   server_index_ = 0;
   destroy_handle();
+  // Until the preferred server answers, this is a new registration (logged as one).
+  set_state(TrunkState::registering);
   keepalive_.stop();
   refresh_watchdog_.cancel();
   send_register();
