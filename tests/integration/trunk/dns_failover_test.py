@@ -25,33 +25,14 @@ INTERVAL = 5  # keep-alive interval (the shortest allowed), also the failback pr
 # A registrar that answers whatever comes on a call, in any order, for as long as it lasts:
 # REGISTER with its Contact and Expires echoed (a binding for the time asked, none for an
 # un-REGISTER), OPTIONS (keep-alives and failback probes) with a plain 200.
-RESPONDER = ["""<label id="loop"/>
-<recv request="OPTIONS" optional="true" next="options"/>
-<recv request="REGISTER"/>
-<send next="loop"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=prov[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-[last_Contact:]
-[last_Expires:]
-Content-Length: 0
+def _ok(extra_headers=""):
+    return ('<send next="loop"><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:];tag=prov[call_number]\n'
+            '[last_Call-ID:]\n[last_CSeq:]\n' + extra_headers + 'Content-Length: 0\n\n]]></send>\n')
 
-]]></send>
-<label id="options"/>
-<send next="loop"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=prov[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
 
-]]></send>
-"""]
+RESPONDER = ['<label id="loop"/>\n<recv request="OPTIONS" optional="true" next="options"/>\n'
+             '<recv request="REGISTER"/>\n' + _ok("[last_Contact:]\n[last_Expires:]\n") +
+             '<label id="options"/>\n' + _ok()]
 
 
 def method(request):
