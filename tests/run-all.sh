@@ -20,5 +20,6 @@ cmake -S . -B build-asan -DB2BUA_WERROR=ON -DB2BUA_SANITIZE=ON -DCMAKE_BUILD_TYP
 cmake --build build-asan -j"$jobs"
 echo "== tests under sanitizers"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build-asan --output-on-failure -j2 --timeout 900 -LE 'bench|natlab'

@@ -5,6 +5,7 @@
 
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/log.h"
+#include "b2bua/trunk/digest_client.h"
 
 namespace b2bua::calls {
 namespace {
@@ -159,12 +160,48 @@ bool Call::invite_legs(size_t first) {
       }
       leg.last_sdp = *offer;
     }
-    nua_invite(leg.nh, TAG_IF(!leg.contact.empty(), SIPTAG_CONTACT_STR(leg.contact.c_str())),
-               TAG_IF(!leg.proxy.empty(), NUTAG_PROXY(leg.proxy.c_str())),
-               TAG_IF(!leg.headers.empty(), SIPTAG_HEADER_STR(leg.headers.c_str())),
-               TAG_IF(offer, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-               TAG_IF(offer, SIPTAG_PAYLOAD_STR(offer ? offer->c_str() : "")), TAG_END());
+    send_invite(leg, offer);
   }
+  return true;
+}
+
+void Call::send_invite(Leg& leg, const std::optional<std::string>& offer, const std::string& authorization,
+                       bool proxy_authorization, const char* call_id) {
+  bool auth = !authorization.empty();
+  nua_invite(leg.nh, TAG_IF(!leg.contact.empty(), SIPTAG_CONTACT_STR(leg.contact.c_str())),
+             TAG_IF(!leg.proxy.empty(), NUTAG_PROXY(leg.proxy.c_str())),
+             TAG_IF(!leg.headers.empty(), SIPTAG_HEADER_STR(leg.headers.c_str())),
+             TAG_IF(auth && !proxy_authorization, SIPTAG_AUTHORIZATION_STR(authorization.c_str())),
+             TAG_IF(auth && proxy_authorization, SIPTAG_PROXY_AUTHORIZATION_STR(authorization.c_str())),
+             TAG_IF(call_id, SIPTAG_CALL_ID_STR(call_id)),
+             TAG_IF(offer, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+             TAG_IF(offer, SIPTAG_PAYLOAD_STR(offer ? offer->c_str() : "")), TAG_END());
+}
+
+bool Call::answer_challenge(Leg& leg, int status, const sip::NuaEvent& ev) {
+  const config::Trunk* t = config->find_trunk(trunk);
+  auto challenges = trunk::digest_challenges(ev.sip);
+  if (!t || challenges.empty()) return false;
+  leg.auth_tried = true;
+  // The provider challenges our INVITE: answered with the trunk's credentials, never relayed
+  // to the phone (RFC 3261 22.3).
+  if (trunk::sofia_can_answer(challenges)) {
+    std::string auth = "Digest:\"" + challenges.front().realm + "\":" + t->auth_user() + ":" + t->password;
+    nua_authenticate(leg.nh, NUTAG_AUTH(auth.c_str()), TAG_END());
+    return true;
+  }
+  auto chosen = trunk::choose_challenge(challenges);
+  if (!chosen || leg.request_uri.empty()) return false;
+  B2BUA_LOG(debug, "calls", "answering_challenge",
+            {{"call", id}, {"status", status}, {"algorithm", chosen->algorithm.empty() ? "MD5" : chosen->algorithm}});
+  std::string authorization = trunk::digest_authorization(*chosen, t->auth_user(), t->password, "INVITE",
+                                                           leg.request_uri, 1, trunk::new_cnonce());
+  std::optional<std::string> offer;
+  if (a_offered_) offer = leg.last_sdp;
+  // nua would start the new INVITE on a new Call-ID; the provider sees the answer to its
+  // challenge in the challenged call.
+  send_invite(leg, offer, authorization, chosen->proxy,
+              ev.sip && ev.sip->sip_call_id ? ev.sip->sip_call_id->i_id : nullptr);
   return true;
 }
 
@@ -322,19 +359,9 @@ void Call::on_b_response(Leg& leg, const sip::NuaEvent& ev) {
                 TAG_IF(early, SIPTAG_PAYLOAD_STR(early ? early->c_str() : "")), TAG_END());
     return;
   }
-  if ((status == 401 || status == 407) && direction == Direction::outbound && !leg.auth_tried && !ending_) {
-    const config::Trunk* t = config->find_trunk(trunk);
-    const sip_www_authenticate_t* challenge =
-        status == 401 ? ev.sip ? ev.sip->sip_www_authenticate : nullptr : ev.sip ? ev.sip->sip_proxy_authenticate : nullptr;
-    const char* realm = challenge ? msg_params_find(challenge->au_params, "realm=") : nullptr;
-    if (t && realm) {
-      leg.auth_tried = true;
-      // The provider challenges our INVITE: answered with the trunk's credentials, never
-      // relayed to the phone (RFC 3261 22.3).
-      std::string auth = std::string(challenge->au_scheme) + ":" + realm + ":" + t->auth_user() + ":" + t->password;
-      nua_authenticate(leg.nh, NUTAG_AUTH(auth.c_str()), TAG_END());
-      return;
-    }
+  if ((status == 401 || status == 407) && direction == Direction::outbound && !leg.auth_tried && !ending_ &&
+      answer_challenge(leg, status, ev)) {
+    return;
   }
   if (status >= 300) {
     leg.final_status = status;

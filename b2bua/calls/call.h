@@ -55,6 +55,7 @@ class Leg final : public sip::HandleOwner {
                                   // empty: the agent's own
   std::string proxy;              // next hop: a trunk's proxy, or a phone's flow
   std::string headers;            // extra headers we deliberately set (P-Asserted-Identity, Privacy)
+  std::string request_uri;        // B legs to a trunk: for our own digest answer
 };
 
 class Call {
@@ -97,6 +98,13 @@ class Call {
  private:
   friend class CallManager;
   bool invite_legs(size_t first);
+  // Sends (or, with our own `authorization`, re-sends) the INVITE of a B leg.
+  // With our own answer, `call_id` keeps the challenged call's (RFC 3261 22.2: same Call-ID).
+  void send_invite(Leg& leg, const std::optional<std::string>& offer, const std::string& authorization = "",
+                   bool proxy_authorization = false, const char* call_id = nullptr);
+  // The provider challenged leg's INVITE: true when answered (by sofia, or by us where sofia
+  // cannot: mixed SHA-256 + MD5 challenges, SHA-256 alone).
+  bool answer_challenge(Leg& leg, int status, const sip::NuaEvent& ev);
   void on_ring_timeout();
   void on_a_event(const sip::NuaEvent& ev);
   void on_b_event(Leg& leg, const sip::NuaEvent& ev);

@@ -266,6 +266,7 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   leg->contact = trunk_route->contact;
   leg->proxy = trunk_route->proxy;
   leg->headers = headers;
+  leg->request_uri = ruri;
   call.b.push_back(std::move(leg));
   call.start(ev);
 }

@@ -2,6 +2,7 @@
 
 
 #include <cstdio>
+#include <random>
 #include <strings.h>
 
 namespace b2bua::trunk {
@@ -82,6 +83,13 @@ std::optional<DigestChallenge> choose_challenge(const std::vector<DigestChalleng
     if (is_sha256(c.algorithm)) return c;
   }
   return std::nullopt;
+}
+
+std::string new_cnonce() {
+  thread_local std::mt19937_64 gen{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(gen()));
+  return buf;
 }
 
 std::string digest_authorization(const DigestChallenge& c, const std::string& user, const std::string& password,

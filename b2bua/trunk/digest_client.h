@@ -46,6 +46,9 @@ std::string digest_authorization(const DigestChallenge& c, const std::string& us
                                  const std::string& method, const std::string& uri, unsigned nc,
                                  const std::string& cnonce);
 
+// A fresh client nonce (16 hex digits) for digest_authorization().
+std::string new_cnonce();
+
 using sip::md5_hex;
 
 }  // namespace b2bua::trunk

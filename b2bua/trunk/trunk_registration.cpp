@@ -26,14 +26,6 @@ double random01() {
   return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
 }
 
-std::string random_hex(size_t n) {
-  thread_local std::mt19937 gen{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) s += kHex[gen() % 16];
-  return s;
-}
-
 unsigned parse_delta(const char* text, unsigned fallback) {
   if (!text || !*text) return fallback;
   char* end = nullptr;
@@ -301,7 +293,7 @@ bool TrunkRegistration::answer_challenge(const sip::NuaEvent& ev, bool unregiste
             {{"trunk", trunk_.name}, {"algorithm", chosen->algorithm.empty() ? "MD5" : chosen->algorithm},
              {"offered", challenges.size()}});
   own_authorization_ =
-      digest_authorization(*chosen, trunk_.auth_user(), trunk_.password, "REGISTER", registrar_uri_, 1, random_hex(16));
+      digest_authorization(*chosen, trunk_.auth_user(), trunk_.password, "REGISTER", registrar_uri_, 1, new_cnonce());
   own_authorization_proxy_ = chosen->proxy;
   // nua starts a new registration (and Call-ID) after the failed one; the provider should see
   // the answer to its challenge in the same call (RFC 3261 10.2: one Call-ID per binding).

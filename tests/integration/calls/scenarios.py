@@ -361,8 +361,9 @@ def _recv_with(request, actions, attributes=""):
 
 
 def provider_uas(challenge=None, early_media_ms=0, ring_ms=300, during="", hangup="caller", hold_ms=1200):
-    """The provider takes an INVITE. challenge: "407" or "401" first, then wants credentials
-    for the trunk user in the next INVITE; early_media_ms: 183 with SDP and RTP before the 200;
+    """The provider takes an INVITE. challenge: "407" or "401" first (or "mixed": a 401 with a
+    SHA-256 and an MD5 challenge, as RFC 8760 providers send), then wants credentials for the
+    trunk user in the next INVITE; early_media_ms: 183 with SDP and RTP before the 200;
     hangup: "caller" waits for BYE, "callee" sends BYE after hold_ms."""
     actions = ('    <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller_from"/>\n'
                '    <ereg regexp=".*" search_in="hdr" header="To:" assign_to="caller_to"/>\n') if hangup == "callee" else ""
@@ -371,6 +372,9 @@ def provider_uas(challenge=None, early_media_ms=0, ring_ms=300, during="", hangu
         status = "407 Proxy Authentication Required" if proxy else "401 Unauthorized"
         ask = ("Proxy-Authenticate: Digest realm=\"provider.test\", nonce=\"[pid]0ce407\", algorithm=MD5, qop=\"auth\""
                if proxy else "WWW-Authenticate: Digest realm=\"provider.test\", nonce=\"[pid]0ce401\", algorithm=MD5")
+        if challenge == "mixed":
+            ask = ("WWW-Authenticate: Digest realm=\"provider.test\", nonce=\"[pid]0ce256\", algorithm=SHA-256, "
+                   "qop=\"auth\"\n" + ask + ", qop=\"auth\"")
         answer_hdr = "Proxy-Authorization:" if proxy else "Authorization:"
         actions += (f'    <ereg regexp="^ *Digest .*username=&quot;{TRUNK_USER}&quot;" search_in="hdr" '
                     f'header="{answer_hdr}" check_it="true" assign_to="credentials"/>\n')
