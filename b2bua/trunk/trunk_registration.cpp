@@ -477,7 +477,8 @@ void TrunkRegistration::on_failed(int status, const std::string& given_phrase, c
   }
   own_authorization_.clear();
   if (registered_until_ <= now_s()) registered_until_ = 0;
-  set_state(d.state);
+  // Straight on to the next server is no backoff: the state says registering throughout.
+  set_state(d.delay_ms == 0 && d.state == TrunkState::backoff ? TrunkState::registering : d.state);
   persist();
   retry_timer_.start(d.delay_ms, [this] { send_register(); });
 }
