@@ -117,7 +117,9 @@ std::string render_trunks(const json& status, int64_t now_ms) {
   Table t({"NAME", "STATE", "REGISTRAR", "USER", "NUMBERS", "REGISTERED", "PUBLIC ADDRESS", "LAST", "RTT"});
   for (const auto& trunk : list(status, "trunks")) {
     std::string rtt = text(trunk, "keepalive_rtt_ms");
-    t.add({text(trunk, "name"), trunk_state(trunk), text(trunk, "registrar"), text(trunk, "username"),
+    std::string transport = text(trunk, "transport");
+    std::string registrar = text(trunk, "registrar") + (transport.empty() || transport == "udp" ? "" : " (" + transport + ")");
+    t.add({text(trunk, "name"), trunk_state(trunk), registrar, text(trunk, "username"),
            joined(list(trunk, "numbers")), until(number(trunk, "registered_until"), now_ms),
            text(trunk, "public_address"), text(trunk, "last_status"), rtt.empty() ? "" : rtt + " ms"});
   }

@@ -19,6 +19,8 @@ TEST(StatusTable, ShowsTrunksPhonesCallsAndRecentCalls) {
   EXPECT_NE(t.find("registered"), std::string::npos);
   EXPECT_NE(t.find("in 4m 35s"), std::string::npos) << t;  // registered_until 275 s ahead
   EXPECT_NE(t.find("203.0.113.2:5060"), std::string::npos);
+  EXPECT_NE(t.find("sip:b.example.net (tls)"), std::string::npos) << t;  // transport shown unless udp
+  EXPECT_EQ(t.find("sip:sip.example.net (udp)"), std::string::npos);
   EXPECT_NE(t.find("12.5 ms"), std::string::npos);
   EXPECT_NE(t.find("disabled"), std::string::npos);
   EXPECT_NE(t.find("sip:10@192.168.1.20:5060"), std::string::npos);
