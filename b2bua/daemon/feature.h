@@ -11,7 +11,7 @@
 
 namespace b2bua::sip {
 class SipAgent;
-class TransportLog;
+class SofiaLog;
 }
 namespace b2bua::storage {
 class Store;
@@ -32,7 +32,7 @@ struct PlaneContext {
   // The running config, replaced on reload before features' apply_config() runs; keep a copy
   // of the shared_ptr where something must outlive a reload (a call in progress).
   const std::shared_ptr<const config::Config>* config = nullptr;
-  sip::TransportLog* transport_log = nullptr;  // TLS failures, for the trunk that saw one
+  sip::SofiaLog* sofia_log = nullptr;  // TLS failures, for the trunk that saw one
 };
 
 class Feature {

@@ -47,8 +47,8 @@ SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::
                                  storage::Store* store, media::MediaPlane* media)
     : config_(std::move(config)), shutdown_bound_(root) {
   const auto& c = *config_;
-  transport_log_ = std::make_unique<sip::TransportLog>();
-  transport_log_->set_quiet(true);  // creating the transports (see transport_log.h)
+  sofia_log_ = std::make_unique<sip::SofiaLog>();
+  sofia_log_->set_quiet(true);  // creating the transports (see sofia_log.h)
   sip::AgentOptions lan_options{"lan", lan_url(c.lan), user_agent(), "REGISTER", "", c.wan.dscp_sip, "", ""};
   lan_ = std::make_unique<sip::SipAgent>(root, lan_options);
   if (!c.wan.address.empty()) {
@@ -64,8 +64,8 @@ SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::
     }
     wan_ = std::make_unique<sip::SipAgent>(root, wan_options);
   }
-  transport_log_->set_quiet(false);
-  context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media, &config_, transport_log_.get()};
+  sofia_log_->set_quiet(false);
+  context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media, &config_, sofia_log_.get()};
   // Features, in start order; each gets the context and the config.
   features_.push_back(std::make_unique<registrar::Registrar>(context_, c));
   trunk::TrunkManager* trunks = nullptr;

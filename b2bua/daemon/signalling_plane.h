@@ -12,7 +12,7 @@
 #include "media/media_plane.h"
 #include "b2bua/sip/sip_agent.h"
 #include "b2bua/sip/timer.h"
-#include "b2bua/sip/transport_log.h"
+#include "b2bua/sip/sofia_log.h"
 
 namespace b2bua::daemon {
 
@@ -44,7 +44,7 @@ class SignallingPlane {
   std::shared_ptr<const config::Config> config_;
   PlaneContext context_;
   // Before the agents, gone after them: sofia's transport messages go through it.
-  std::unique_ptr<sip::TransportLog> transport_log_;
+  std::unique_ptr<sip::SofiaLog> sofia_log_;
   std::unique_ptr<sip::SipAgent> lan_;
   std::unique_ptr<sip::SipAgent> wan_;
   std::vector<std::unique_ptr<Feature>> features_;

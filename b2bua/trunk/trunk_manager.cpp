@@ -78,9 +78,9 @@ TrunkManager::TrunkManager(const daemon::PlaneContext& context, const config::Co
     context_.wan->on_request(e, [this](const sip::NuaEvent& ev) { gate(ev); });
   }
   set_stream_keepalive(config);
-  if (context_.transport_log) {
+  if (context_.sofia_log) {
     // Reported from inside sofia's transport code: the trunks act on it from the reactor.
-    context_.transport_log->on_tls_failure([this](const std::string&) {
+    context_.sofia_log->on_tls_failure([this](const std::string&) {
       tls_failure_.start(0, [this] {
         for (auto& [name, reg] : trunks_) reg->on_tls_failure();
       });
@@ -108,12 +108,12 @@ void TrunkManager::set_stream_keepalive(const config::Config& config) {
 }
 
 TrunkManager::~TrunkManager() {
-  if (context_.transport_log) context_.transport_log->on_tls_failure(nullptr);
+  if (context_.sofia_log) context_.sofia_log->on_tls_failure(nullptr);
 }
 
 void TrunkManager::start_trunk(const config::Trunk& trunk) {
   auto* store = context_.store ? &context_.store->trunk_states() : nullptr;
-  auto reg = std::make_unique<TrunkRegistration>(*context_.wan, wan_, trunk, resolver_, store, context_.transport_log);
+  auto reg = std::make_unique<TrunkRegistration>(*context_.wan, wan_, trunk, resolver_, store, context_.sofia_log);
   auto* raw = reg.get();
   trunks_[trunk.name] = std::move(reg);
   raw->start();

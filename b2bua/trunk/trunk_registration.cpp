@@ -51,13 +51,13 @@ std::string trunk_aor(const config::Trunk& trunk) {
 
 TrunkRegistration::TrunkRegistration(sip::SipAgent& wan, const config::Wan& wan_config, const config::Trunk& trunk,
                                      ServerResolver& resolver, storage::TrunkStateRepository* states,
-                                     const sip::TransportLog* transport_log)
+                                     const sip::SofiaLog* sofia_log)
     : wan_(wan),
       wan_config_(wan_config),
       trunk_(trunk),
       resolver_(resolver),
       states_(states),
-      transport_log_(transport_log),
+      sofia_log_(sofia_log),
       token_(registration_token(trunk)),
       aor_(trunk_aor(trunk)),
       registrar_uri_(trunk.registrar),
@@ -447,10 +447,10 @@ void TrunkRegistration::on_failed(int status, const std::string& given_phrase, c
   keepalive_.stop();
   failback_.stop();
   std::string phrase = given_phrase;
-  if (!sip && trunk_.transport == config::Transport::tls && transport_log_) {
+  if (!sip && trunk_.transport == config::Transport::tls && sofia_log_) {
     // The stack only says the request failed; the transport log knows it was TLS (within our
     // response bound, so the failure is this attempt's).
-    if (auto tls = transport_log_->recent_tls_failure(std::chrono::seconds(kRegisterBoundMs / 1000 + 1))) {
+    if (auto tls = sofia_log_->recent_tls_failure(std::chrono::seconds(kRegisterBoundMs / 1000 + 1))) {
       B2BUA_LOG(error, "trunk", "tls_failed", {{"trunk", trunk_.name}, {"server", route()}, {"error", *tls}});
       phrase += " (" + *tls + ")";
       last_phrase_ = phrase;

@@ -20,7 +20,7 @@
 #include "b2bua/config/config.h"
 #include "b2bua/sip/sip_agent.h"
 #include "b2bua/sip/timer.h"
-#include "b2bua/sip/transport_log.h"
+#include "b2bua/sip/sofia_log.h"
 #include "b2bua/trunk/alg_detector.h"
 #include "b2bua/trunk/keepalive.h"
 #include "b2bua/trunk/nat_address.h"
@@ -44,7 +44,7 @@ class TrunkRegistration final : public sip::HandleOwner {
  public:
   TrunkRegistration(sip::SipAgent& wan, const config::Wan& wan_config, const config::Trunk& trunk,
                     ServerResolver& resolver, storage::TrunkStateRepository* states,
-                    const sip::TransportLog* transport_log = nullptr);
+                    const sip::SofiaLog* sofia_log = nullptr);
   ~TrunkRegistration();
   TrunkRegistration(const TrunkRegistration&) = delete;
   TrunkRegistration& operator=(const TrunkRegistration&) = delete;
@@ -69,7 +69,7 @@ class TrunkRegistration final : public sip::HandleOwner {
   std::string route_to(size_t index) const;
 
   void on_nua_event(const sip::NuaEvent& ev) override;
-  // A TLS connection of the WAN agent failed (transport_log.h): a TLS trunk waiting for its
+  // A TLS connection of the WAN agent failed (sofia_log.h): a TLS trunk waiting for its
   // REGISTER's answer gives up on it at once instead of at the response bound.
   void on_tls_failure();
 
@@ -103,7 +103,7 @@ class TrunkRegistration final : public sip::HandleOwner {
   config::Trunk trunk_;
   ServerResolver& resolver_;
   storage::TrunkStateRepository* states_;
-  const sip::TransportLog* transport_log_;
+  const sip::SofiaLog* sofia_log_;
   std::string token_;
   std::string aor_;
   std::string registrar_uri_;

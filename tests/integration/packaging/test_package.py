@@ -53,6 +53,8 @@ def main():
         depends = re.search(r"^ Depends: (.*)$", info, re.M).group(1)
         for dep in ("adduser", "libsofia-sip-ua0", "libevent-2.1-7", "libsqlite3-0"):
             check(dep in depends, f"Depends names {dep}")
+        recommends = re.search(r"^ Recommends: (.*)$", info, re.M)
+        check(recommends and "ca-certificates" in recommends.group(1), "Recommends ca-certificates (TLS trunks)")
         conffiles = run(["dpkg-deb", "-I", deb, "conffiles"]).stdout.split()
         check(conffiles == ["/etc/b2bua/b2bua.jsonc"], f"the config is the one conffile ({conffiles})")
         postinst = run(["dpkg-deb", "-I", deb, "postinst"]).stdout

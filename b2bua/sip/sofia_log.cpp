@@ -1,4 +1,4 @@
-#include "b2bua/sip/transport_log.h"
+#include "b2bua/sip/sofia_log.h"
 
 #include <cstdarg>
 #include <cstdio>
@@ -10,6 +10,8 @@
 
 extern "C" {
 extern su_log_t tport_log[];
+extern su_log_t nta_log[];
+extern su_log_t nua_log[];
 }
 
 namespace b2bua::sip {
@@ -37,15 +39,22 @@ std::string after(const std::string& s, const char* key) {
 
 }  // namespace
 
-TransportLog::TransportLog() {
-  su_log_redirect(tport_log, &TransportLog::write, this);
+SofiaLog::SofiaLog() {
+  su_log_redirect(tport_log, &SofiaLog::write, &tport_);
   su_log_set_level(tport_log, kTportLevel);
+  // nta and nua keep their own levels (errors by default, more with NTA_DEBUG / NUA_DEBUG).
+  su_log_redirect(nta_log, &SofiaLog::write, &nta_);
+  su_log_redirect(nua_log, &SofiaLog::write, &nua_);
 }
 
-TransportLog::~TransportLog() { su_log_redirect(tport_log, nullptr, nullptr); }
+SofiaLog::~SofiaLog() {
+  su_log_redirect(nua_log, nullptr, nullptr);
+  su_log_redirect(nta_log, nullptr, nullptr);
+  su_log_redirect(tport_log, nullptr, nullptr);
+}
 
-void TransportLog::write(void* self, const char* fmt, va_list ap) {
-  auto* log = static_cast<TransportLog*>(self);
+void SofiaLog::write(void* stream, const char* fmt, va_list ap) {
+  auto* source = static_cast<Source*>(stream);
   va_list copy;
   va_copy(copy, ap);
   int n = std::vsnprintf(nullptr, 0, fmt, copy);
@@ -53,16 +62,31 @@ void TransportLog::write(void* self, const char* fmt, va_list ap) {
   if (n <= 0) return;
   std::vector<char> buf(static_cast<size_t>(n) + 1);
   std::vsnprintf(buf.data(), buf.size(), fmt, ap);
-  log->pending_.append(buf.data(), static_cast<size_t>(n));
+  source->pending.append(buf.data(), static_cast<size_t>(n));
   // One sofia message may arrive in pieces, or several in one: log whole lines.
-  for (size_t nl; (nl = log->pending_.find('\n')) != std::string::npos;) {
-    std::string one = log->pending_.substr(0, nl);
-    log->pending_.erase(0, nl + 1);
-    if (!trim(one).empty()) log->line(one);
+  for (size_t nl; (nl = source->pending.find('\n')) != std::string::npos;) {
+    std::string one = source->pending.substr(0, nl);
+    source->pending.erase(0, nl + 1);
+    if (trim(one).empty()) continue;
+    if (source == &source->owner->tport_) {
+      source->owner->transport_line(one);
+    } else {
+      source->owner->stack_line(source->module, one);
+    }
   }
 }
 
-void TransportLog::line(const std::string& raw) {
+void SofiaLog::stack_line(const std::string& module, const std::string& raw) {
+  std::string text = trim(raw);
+  // "nta: bind(127.0.0.1:5060;transport=*): Address already in use": why an agent did not start.
+  if (text.find("bind(") != std::string::npos) {
+    B2BUA_LOG(error, "sip", "bind_failed", {{"module", module}, {"detail", text}});
+    return;
+  }
+  B2BUA_LOG(debug, "sip", "stack", {{"module", module}, {"detail", text}});
+}
+
+void SofiaLog::transport_line(const std::string& raw) {
   std::string text = trim(raw);
   if (quiet_) {
     B2BUA_LOG(debug, "sip", "transport", {{"detail", text}});
@@ -113,13 +137,13 @@ void TransportLog::line(const std::string& raw) {
   B2BUA_LOG(debug, "sip", "transport", {{"detail", detail}});
 }
 
-void TransportLog::tls_failure(std::string detail) {
+void SofiaLog::tls_failure(std::string detail) {
   last_tls_failure_ = std::move(detail);
   last_tls_failure_at_ = std::chrono::steady_clock::now();
   if (listener_) listener_(last_tls_failure_);
 }
 
-std::optional<std::string> TransportLog::recent_tls_failure(std::chrono::seconds within) const {
+std::optional<std::string> SofiaLog::recent_tls_failure(std::chrono::seconds within) const {
   if (last_tls_failure_.empty() || std::chrono::steady_clock::now() - last_tls_failure_at_ > within) {
     return std::nullopt;
   }
