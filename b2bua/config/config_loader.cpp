@@ -528,6 +528,15 @@ void cross_check(Validator& v, Config& c) {
   if (trunk_enabled && c.wan.address.empty()) {
     v.error("wan", "an enabled trunk needs wan.address (the address trunk sockets bind to)");
   }
+  if (c.any_tls_trunk()) {
+    // Checked here rather than at the first handshake: sofia would start without a CA store
+    // and every TLS registration would then fail as "certificate not trusted".
+    std::error_code ec;
+    if (!std::filesystem::is_directory(c.wan.tls_ca_dir, ec)) {
+      v.error("wan.tls_ca_dir", "'" + c.wan.tls_ca_dir + "' is not a directory; TLS trunks verify the provider's "
+                                "certificate against the CAs there (install ca-certificates for /etc/ssl/certs)");
+    }
+  }
   for (size_t i = 0; i < c.trunks.size(); ++i) {
     if (c.trunks[i].enabled && c.trunks[i].register_enabled && c.trunks[i].password.empty()) {
       v.error("trunks[" + std::to_string(i) + "].password", "a registering trunk needs a password");

@@ -48,6 +48,22 @@ TEST(ConfigLoader, ShippedFilesAreValid) {
   EXPECT_EQ(full.config->extensions.at(1).ha1.value(), "5f4dcc3b5aa765d61d8327deb882cf99");
 }
 
+TEST(ConfigLoader, TlsTrunkNeedsAnExistingCaDirectory) {
+  const char* text = R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "wan": { "address": "203.0.113.2", "tls_ca_dir": "/nonexistent/cas" },
+  "trunks": [ { "name": "p", "registrar": "sip:sip.example.net", "transport": "tls",
+                "username": "u", "password": "p" } ]
+})";
+  auto r = load(text);
+  const auto& e = error_at(r, "wan.tls_ca_dir");
+  EXPECT_EQ(e.line, 3);
+  EXPECT_NE(e.message.find("'/nonexistent/cas' is not a directory"), std::string::npos) << e.message;
+  std::string udp = text;
+  udp.replace(udp.find("\"tls\""), 5, "\"udp\"");
+  EXPECT_TRUE(load(udp).errors.empty()) << "without a TLS trunk the directory is never used";
+}
+
 TEST(ConfigLoader, SyntaxErrorNamesLineAndColumn) {
   auto r = load("{\n  \"lan\": {\n    \"listen\": [\"udp:1.2.3.4\"],,\n  }\n}");
   ASSERT_FALSE(r.ok());
