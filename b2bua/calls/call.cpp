@@ -185,22 +185,23 @@ bool Call::answer_challenge(Leg& leg, int status, const sip::NuaEvent& ev) {
   leg.auth_tried = true;
   // The provider challenges our INVITE: answered with the trunk's credentials, never relayed
   // to the phone (RFC 3261 22.3).
-  if (trunk::sofia_can_answer(challenges)) {
-    std::string auth = "Digest:\"" + challenges.front().realm + "\":" + t->auth_user() + ":" + t->password;
-    nua_authenticate(leg.nh, NUTAG_AUTH(auth.c_str()), TAG_END());
+  auto answer = trunk::answer_challenges(challenges, t->auth_user(), t->password, "INVITE", leg.request_uri);
+  if (!answer) {
+    // The call then fails with the provider's status; say why, as the trunk does for REGISTER.
+    B2BUA_LOG(warn, "calls", "no_usable_challenge",
+              {{"call", id}, {"trunk", trunk}, {"algorithm", challenges.front().algorithm}});
+    return false;
+  }
+  if (!answer->sofia_auth.empty()) {
+    nua_authenticate(leg.nh, NUTAG_AUTH(answer->sofia_auth.c_str()), TAG_END());
     return true;
   }
-  auto chosen = trunk::choose_challenge(challenges);
-  if (!chosen || leg.request_uri.empty()) return false;
-  B2BUA_LOG(debug, "calls", "answering_challenge",
-            {{"call", id}, {"status", status}, {"algorithm", chosen->algorithm.empty() ? "MD5" : chosen->algorithm}});
-  std::string authorization = trunk::digest_authorization(*chosen, t->auth_user(), t->password, "INVITE",
-                                                           leg.request_uri, 1, trunk::new_cnonce());
+  B2BUA_LOG(debug, "calls", "answering_challenge", {{"call", id}, {"status", status}, {"algorithm", answer->algorithm}});
   std::optional<std::string> offer;
   if (a_offered_) offer = leg.last_sdp;
   // nua would start the new INVITE on a new Call-ID; the provider sees the answer to its
   // challenge in the challenged call.
-  send_invite(leg, offer, authorization, chosen->proxy,
+  send_invite(leg, offer, answer->header, answer->proxy,
               ev.sip && ev.sip->sip_call_id ? ev.sip->sip_call_id->i_id : nullptr);
   return true;
 }

@@ -92,6 +92,22 @@ std::string new_cnonce() {
   return buf;
 }
 
+std::optional<ChallengeAnswer> answer_challenges(const std::vector<DigestChallenge>& challenges,
+                                                 const std::string& user, const std::string& password,
+                                                 const std::string& method, const std::string& uri) {
+  ChallengeAnswer a;
+  if (sofia_can_answer(challenges)) {
+    a.sofia_auth = "Digest:\"" + challenges.front().realm + "\":" + user + ":" + password;
+    return a;
+  }
+  auto chosen = choose_challenge(challenges);
+  if (!chosen) return std::nullopt;
+  a.header = digest_authorization(*chosen, user, password, method, uri, 1, new_cnonce());
+  a.proxy = chosen->proxy;
+  a.algorithm = chosen->algorithm.empty() ? "MD5" : chosen->algorithm;
+  return a;
+}
+
 std::string digest_authorization(const DigestChallenge& c, const std::string& user, const std::string& password,
                                  const std::string& method, const std::string& uri, unsigned nc,
                                  const std::string& cnonce) {

@@ -49,6 +49,20 @@ std::string digest_authorization(const DigestChallenge& c, const std::string& us
 // A fresh client nonce (16 hex digits) for digest_authorization().
 std::string new_cnonce();
 
+// How to answer a provider's 401/407, for REGISTER and INVITE alike: by sofia's own client
+// when it copes (`sofia_auth` for NUTAG_AUTH, which keeps the nonce-count for refreshes), else
+// with our own header (`header`, an Authorization or, with `proxy`, a Proxy-Authorization).
+struct ChallengeAnswer {
+  std::string sofia_auth;
+  std::string header;
+  bool proxy = false;
+  std::string algorithm;  // of our own answer, for the log
+};
+// nullopt when no challenge can be answered (only algorithms we do not know).
+std::optional<ChallengeAnswer> answer_challenges(const std::vector<DigestChallenge>& challenges,
+                                                 const std::string& user, const std::string& password,
+                                                 const std::string& method, const std::string& uri);
+
 using sip::md5_hex;
 
 }  // namespace b2bua::trunk

@@ -276,25 +276,22 @@ bool TrunkRegistration::answer_challenge(const sip::NuaEvent& ev, bool unregiste
     return false;
   }
   ++challenges_answered_;
-  if (sofia_can_answer(challenges)) {
-    own_authorization_.clear();
-    std::string auth = "Digest:\"" + challenges.front().realm + "\":" + trunk_.auth_user() + ":" + trunk_.password;
-    nua_authenticate(nh_, NUTAG_AUTH(auth.c_str()), TAG_END());
-    response_timer_.start(kRegisterBoundMs, [this] { on_response_timeout(); });
-    return true;
-  }
-  auto chosen = choose_challenge(challenges);
-  if (!chosen) {
+  auto answer = answer_challenges(challenges, trunk_.auth_user(), trunk_.password, "REGISTER", registrar_uri_);
+  if (!answer) {
     B2BUA_LOG(error, "trunk", "no_usable_challenge",
               {{"trunk", trunk_.name}, {"algorithm", challenges.front().algorithm}});
     return false;
   }
+  if (!answer->sofia_auth.empty()) {
+    own_authorization_.clear();
+    nua_authenticate(nh_, NUTAG_AUTH(answer->sofia_auth.c_str()), TAG_END());
+    response_timer_.start(kRegisterBoundMs, [this] { on_response_timeout(); });
+    return true;
+  }
   B2BUA_LOG(debug, "trunk", "answering_challenge",
-            {{"trunk", trunk_.name}, {"algorithm", chosen->algorithm.empty() ? "MD5" : chosen->algorithm},
-             {"offered", challenges.size()}});
-  own_authorization_ =
-      digest_authorization(*chosen, trunk_.auth_user(), trunk_.password, "REGISTER", registrar_uri_, 1, new_cnonce());
-  own_authorization_proxy_ = chosen->proxy;
+            {{"trunk", trunk_.name}, {"algorithm", answer->algorithm}, {"offered", challenges.size()}});
+  own_authorization_ = answer->header;
+  own_authorization_proxy_ = answer->proxy;
   // nua starts a new registration (and Call-ID) after the failed one; the provider should see
   // the answer to its challenge in the same call (RFC 3261 10.2: one Call-ID per binding).
   own_authorization_call_id_ = ev.sip && ev.sip->sip_call_id ? ev.sip->sip_call_id->i_id : "";
