@@ -89,7 +89,8 @@ void Keepalive::send_probe() {
     // Our own handle goes with its pending transaction; a borrowed one is the registration's
     // to replace (it re-registers on a fresh handle).
     end_probe(true);
-    if (purpose_ == "keepalive") {
+    // A lost probe is worth a warning where it has consequences (a dead flow).
+    if (events_.dead) {
       B2BUA_LOG(warn, "trunk", "keepalive_lost", {{"trunk", trunk_}, {"server", target_.server.str()}});
     } else {
       B2BUA_LOG(debug, "trunk", purpose_ + "_lost", {{"trunk", trunk_}, {"server", target_.server.str()}});

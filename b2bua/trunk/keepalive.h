@@ -45,7 +45,8 @@ class Keepalive final : public sip::HandleOwner {
   // 0.5, 1.5 and 3.5 s (RFC 3261 timer E): one lost packet is no dead flow; four are.
   static constexpr unsigned kProbeBoundMs = 4000;
 
-  // `purpose` names the probes in logs ("keepalive"); only keep-alive losses are warnings.
+  // `purpose` names the probes in logs ("keepalive"); a lost probe is a warning when `events`
+  // has a `dead` handler, debug otherwise (the failback probe of a server known to be down).
   Keepalive(sip::SipAgent& wan, std::string trunk, const config::Keepalive& settings, HostPort local, Events events,
             std::string purpose = "keepalive");
   ~Keepalive();
