@@ -69,7 +69,7 @@ Leg::~Leg() {
 
 void Leg::on_nua_event(const sip::NuaEvent& ev) { call.on_event(*this, ev); }
 
-Call::Call(CallManager& m, uint64_t call_id, Direction dir, std::shared_ptr<const config::Config> cfg)
+Call::Call(CallManager& m, uint64_t call_id, Direction dir, config::Snapshot cfg)
     : manager(m), id(call_id), direction(dir), config(std::move(cfg)), start_ms(now_ms()) {}
 
 Call::~Call() {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "b2bua/calls/call_ports.h"
+#include "b2bua/config/config.h"
 #include "b2bua/sip/sip_agent.h"
 #include "b2bua/sip/timer.h"
 #include "media/media_plane.h"
@@ -60,7 +60,7 @@ class Leg final : public sip::HandleOwner {
 
 class Call {
  public:
-  Call(CallManager& manager, uint64_t id, Direction direction, std::shared_ptr<const config::Config> config);
+  Call(CallManager& manager, uint64_t id, Direction direction, config::Snapshot config);
   ~Call();
 
   // Leg A arrived and was admitted; `targets` are the B legs to open (already created).
@@ -75,7 +75,7 @@ class Call {
   CallManager& manager;
   const uint64_t id;
   const Direction direction;
-  std::shared_ptr<const config::Config> config;  // the config the call started with
+  config::Snapshot config;  // the config the call started with
   std::unique_ptr<Leg> a;
   std::vector<std::unique_ptr<Leg>> b;
   Leg* winner = nullptr;  // the B leg that answered

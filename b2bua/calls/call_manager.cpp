@@ -26,13 +26,6 @@ std::string clean_display(const char* raw) {
   return out.size() > 64 ? out.substr(0, 64) : out;
 }
 
-registrar::DigestSettings digest_settings(const config::Config& c) {
-  registrar::DigestSettings s;
-  s.realm = c.lan.realm;
-  s.nonce_lifetime_s = c.registrar.nonce_lifetime;
-  return s;
-}
-
 nlohmann::json leg_stats_json(const media::LegStats& s) {
   return {{"packets", s.packets}, {"bytes", s.bytes}, {"packets_sent", s.packets_sent}, {"lost", s.lost},
           {"out_of_order", s.out_of_order}, {"dropped_source", s.dropped_source},
@@ -41,13 +34,13 @@ nlohmann::json leg_stats_json(const media::LegStats& s) {
 
 }  // namespace
 
-CallManager::CallManager(const daemon::PlaneContext& context, std::shared_ptr<const config::Config> config,
-                         Phones& phones, const Trunks& trunks)
+CallManager::CallManager(const plane::PlaneContext& context, config::Snapshot config, registrar::Phones& phones,
+                         const trunk::TrunkRoutes* trunks)
     : context_(context),
       config_(std::move(config)),
       phones_(phones),
       trunks_(trunks),
-      auth_(digest_settings(*config_)),
+      auth_(registrar::digest_settings(*config_)),
       reaper_(context.root),
       stats_bound_(context.root) {
   // WAN INVITEs arrive through the trunk gate (on_trunk_invite), never directly.
@@ -67,11 +60,10 @@ CallManager::~CallManager() {
   dead_.clear();
 }
 
-void CallManager::apply_config(const config::Config&, const config::Config& now) {
+void CallManager::apply_config(const config::Config&, config::Snapshot now) {
   // Calls in progress keep the config they started with; new calls use the new one.
-  (void)now;
-  config_ = *context_.config;
-  auth_.update(digest_settings(*config_));
+  config_ = std::move(now);
+  auth_.update(registrar::digest_settings(*config_));
 }
 
 void CallManager::reject(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
@@ -118,7 +110,7 @@ bool CallManager::authenticate(const sip::NuaEvent& ev, const std::string& sourc
     phones_.auth_succeeded(source_ip);
     return true;
   }
-  if (verdict == registrar::DigestVerdict::failed) phones_.auth_failed(source_ip, response ? response->username : "");
+  if (verdict == registrar::DigestVerdict::failed) phones_.auth_failed(source_ip, response ? response->username : "", "INVITE");
   // RFC 3261 22.3: INVITEs are challenged by the proxy role, 407 + Proxy-Authenticate. An
   // unknown caller and a wrong password get the same answer.
   std::string headers;
@@ -214,7 +206,7 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   }
   // A source blocked for guessing passwords (through REGISTER or INVITE) is refused before
   // any digest work.
-  if (phones_.blocked(ip)) return reject(ev, SIP_403_FORBIDDEN, "source blocked after failed authentications");
+  if (phones_.source_blocked(ip)) return reject(ev, SIP_403_FORBIDDEN, "source blocked after failed authentications");
   const config::Extension* caller = nullptr;
   if (!authenticate(ev, ip, caller)) return;
   std::string dialled = url_user(ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr);
@@ -243,7 +235,7 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   if (!context_.wan) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "no WAN side configured", nullptr, &attempt);
   if (!route.emergency && over_limit(ev, caller, attempt)) return;  // emergency calls ignore limits
   const config::Trunk& trunk = *route.trunk;
-  auto trunk_route = trunks_.route(trunk);
+  auto trunk_route = trunks_ ? trunks_->route(trunk) : std::nullopt;
   if (!trunk_route) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", nullptr, &attempt);
   const std::string& domain = trunk_route->domain;
   std::string identity = caller->outgoing_number ? *caller->outgoing_number : trunk.username;
@@ -285,7 +277,7 @@ void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& 
   number = anonymous ? "anonymous" : presentable_number(number);
   if (anonymous) display = "Anonymous";
   Attempt attempt{Direction::inbound, "", trunk->name, number};
-  auto trunk_route = trunks_.route(*trunk);
+  auto trunk_route = trunks_ ? trunks_->route(*trunk) : std::nullopt;
   if (!trunk_route) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", nullptr, &attempt);
   // The called number: Request-URI user first (unless it is our registration token), then To.
   const config::InboundRoute* route = nullptr;

@@ -8,19 +8,22 @@
 #include <unordered_map>
 
 #include "b2bua/calls/call.h"
-#include "b2bua/daemon/feature.h"
+#include "b2bua/plane/feature.h"
 #include "b2bua/registrar/digest_auth.h"
+#include "b2bua/registrar/phones.h"
+#include "b2bua/trunk/trunk_routes.h"
 
 namespace b2bua::calls {
 
-class CallManager final : public daemon::Feature, public media::MediaEvents {
+class CallManager final : public plane::Feature, public media::MediaEvents {
  public:
-  CallManager(const daemon::PlaneContext& context, std::shared_ptr<const config::Config> config, Phones& phones,
-              const Trunks& trunks);
+  // `trunks` is null without a WAN side.
+  CallManager(const plane::PlaneContext& context, config::Snapshot config, registrar::Phones& phones,
+              const trunk::TrunkRoutes* trunks);
   ~CallManager() override;
 
   const char* name() const override { return "calls"; }
-  void apply_config(const config::Config& before, const config::Config& now) override;
+  void apply_config(const config::Config& before, config::Snapshot now) override;
   void shutdown(std::function<void()> done) override;
   void describe(nlohmann::json& status) const override;
 
@@ -36,9 +39,7 @@ class CallManager final : public daemon::Feature, public media::MediaEvents {
   // Opens one B leg per reachable contact of `extensions` on the LAN agent; false if none.
   bool fork_to_phones(Call& call, const std::vector<std::string>& extensions, const std::string& from_number,
                       const std::string& from_display);
-  const daemon::PlaneContext& context() const { return context_; }
-  Phones& phones() const { return phones_; }
-  const Trunks& trunks() const { return trunks_; }
+  const plane::PlaneContext& context() const { return context_; }
   void session_allocated(media::SessionId session, Call& call) { by_session_[session] = call.id; }
   void call_finished(Call& call);
   size_t active_calls() const;
@@ -64,10 +65,10 @@ class CallManager final : public daemon::Feature, public media::MediaEvents {
   void write_record(Call& call, const std::array<media::LegStats, 2>* stats);
   void reap();
 
-  daemon::PlaneContext context_;
-  std::shared_ptr<const config::Config> config_;  // the running one; calls keep theirs
-  Phones& phones_;
-  const Trunks& trunks_;
+  plane::PlaneContext context_;
+  config::Snapshot config_;  // the running one; calls keep theirs
+  registrar::Phones& phones_;
+  const trunk::TrunkRoutes* trunks_;
   registrar::DigestAuth auth_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<Call>> calls_;

@@ -1,11 +1,13 @@
 // The admin's configuration, as validated values. The JSON schema is documented key by key in
 // etc/example-full.jsonc; config_loader.h turns a file into this struct or a list of errors.
 //
-// A Config is immutable once loaded: a reload builds a new one and hands both to the features,
-// which compare what they care about (see reloadable.h).
+// A Config is immutable once loaded: a reload builds a new one and hands it to every feature as
+// a Snapshot (b2bua/plane/feature.h); features compare with the old one what they care about.
+// Structs compare with == (defaulted), so "did this trunk change" has one answer.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,7 @@ struct ListenAddress {
   std::string host;       // IPv4 literal or IPv6 literal without brackets
   uint16_t port = 5060;
   std::string to_sip_url() const;  // sip:host:port;transport=udp (brackets for IPv6)
+  bool operator==(const ListenAddress&) const = default;
 };
 
 // "192.168.1.0/24" or "fd00::/8".
@@ -27,6 +30,7 @@ struct Network {
   uint8_t addr[16]{};
   int prefix = 0;
   bool contains(const std::string& ip) const;
+  bool operator==(const Network&) const = default;
 };
 
 enum class OutsidePolicy { reject, drop };  // requests from outside lan.networks: 403 or silence
@@ -37,6 +41,7 @@ struct Lan {
   std::string realm = "home.arpa";
   OutsidePolicy outside = OutsidePolicy::reject;
   bool contains(const std::string& ip) const;
+  bool operator==(const Lan&) const = default;
 };
 
 struct Wan {
@@ -49,6 +54,7 @@ struct Wan {
   uint16_t tls_port = 5061;                  // local TLS port, bound only when a trunk uses TLS
   std::string tls_ca_dir = "/etc/ssl/certs"; // trusted CAs for TLS trunks (hashed dir or cafile.pem)
   std::string resolv_conf = "/etc/resolv.conf"; // DNS servers for trunk lookups
+  bool operator==(const Wan&) const = default;
 };
 
 struct Registrar {
@@ -61,6 +67,7 @@ struct Registrar {
   int block_window = 60;       // ... counted within this many seconds
   int block_duration = 600;    // seconds the address is then ignored
   bool sha256 = false;         // also challenge with SHA-256 digest (RFC 8760), offered first
+  bool operator==(const Registrar&) const = default;
 };
 
 struct Extension {
@@ -72,6 +79,7 @@ struct Extension {
   int max_calls = 2;
   std::optional<std::string> outgoing_number;  // presented on trunks that allow it
   bool clir = false;                    // withhold the number (Privacy: id)
+  bool operator==(const Extension&) const = default;
 };
 
 enum class Transport { udp, tcp, tls };
@@ -80,6 +88,7 @@ enum class KeepaliveMethod { crlf, options, off };
 struct Keepalive {
   KeepaliveMethod method = KeepaliveMethod::crlf;
   int interval = 20;  // seconds; below the common 30 s home-router UDP timeout
+  bool operator==(const Keepalive&) const = default;
 };
 
 struct Trunk {
@@ -101,6 +110,7 @@ struct Trunk {
   int retry_auth_failed = 300;               // seconds between retries after 403/404
   int retry_max_backoff = 300;               // cap of the exponential backoff
   const std::string& auth_user() const { return auth_username ? *auth_username : username; }
+  bool operator==(const Trunk&) const = default;
 };
 
 struct InboundRoute {
@@ -108,6 +118,7 @@ struct InboundRoute {
   std::vector<std::string> ring;  // extension numbers
   int timeout = 30;
   std::optional<std::string> fallback;  // extension rung when nobody answers
+  bool operator==(const InboundRoute&) const = default;
 };
 
 struct OutboundRoute {
@@ -115,12 +126,14 @@ struct OutboundRoute {
   std::string trunk;
   int strip = 0;          // digits removed from the front after matching
   std::string add;        // then prepended
+  bool operator==(const OutboundRoute&) const = default;
 };
 
 struct Routing {
   std::vector<InboundRoute> inbound;
   std::vector<OutboundRoute> outbound;
   std::vector<std::string> emergency;
+  bool operator==(const Routing&) const = default;
 };
 
 struct Media {
@@ -129,27 +142,32 @@ struct Media {
   int timeout = 60;
   int hold_timeout = 3600;
   int workers = 0;  // 0: one per core
+  bool operator==(const Media&) const = default;
 };
 
 struct Calls {
   int max_concurrent = 20;
   bool direct_media_internal = false;  // LAN-only calls bypass the relay
+  bool operator==(const Calls&) const = default;
 };
 
 struct Storage {
   std::string path;  // absolute after loading (relative paths are relative to the config file)
+  bool operator==(const Storage&) const = default;
 };
 
 struct Status {
   std::string listen = "127.0.0.1:8088";
   bool allow_remote = false;       // a non-loopback listen address needs this ...
   std::optional<std::string> token;// ... and a token (secret: never logged)
+  bool operator==(const Status&) const = default;
 };
 
 enum class LogLevel { debug, info, warn, error };
 
 struct Log {
   LogLevel level = LogLevel::info;
+  bool operator==(const Log&) const = default;
 };
 
 struct Config {
@@ -170,6 +188,10 @@ struct Config {
   const Trunk* find_trunk(const std::string& name) const;
   // True when an enabled trunk uses TLS: only then is the WAN TLS transport bound.
   bool any_tls_trunk() const;
+  bool operator==(const Config&) const = default;
 };
+
+// The running config as every feature holds it: shared, never modified.
+using Snapshot = std::shared_ptr<const Config>;
 
 }  // namespace b2bua::config

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "b2bua/common/log.h"
@@ -18,6 +19,7 @@
 #include "b2bua/daemon/signalling_plane.h"
 #include "b2bua/daemon/wan_address_watch.h"
 #include "b2bua/sip/sip_thread.h"
+#include "b2bua/status/snapshot.h"
 #include "b2bua/status/status_endpoint.h"
 #include "media/media_plane.h"
 #include "storage/store.h"
@@ -194,7 +196,13 @@ int run_daemon(const std::string& config_path) {
   int exit_code = 0;
   std::unique_ptr<status::StatusServer> status_endpoint;
   try {
-    status_endpoint = status::start_status_endpoint(*config, sip, plane, *store);
+    auto describe_live = [&plane](nlohmann::json& status) {
+      if (!plane) return;
+      plane->describe(status);
+      // The plane's config is the one in force after reloads.
+      status::add_configured_view(status, plane->config());
+    };
+    status_endpoint = status::start_status_endpoint(*config, sip, describe_live, *store);
   } catch (const std::exception& e) {
     B2BUA_LOG(error, "daemon", "not_started", {{"reason", e.what()}});
     exit_code = 1;

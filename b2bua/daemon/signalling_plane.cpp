@@ -7,7 +7,6 @@
 #include "b2bua/common/log.h"
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/version.h"
-#include "b2bua/daemon/call_ports.h"
 #include "b2bua/trunk/host_port.h"
 #include "b2bua/trunk/trunk_manager.h"
 #include "b2bua/registrar/registrar.h"
@@ -43,8 +42,8 @@ std::string wan_url(const config::Wan& wan, const std::string& scheme = "sip") {
 
 std::string user_agent() { return std::string("b2bua/") + kVersion; }
 
-SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::Config> config,
-                                 storage::Store* store, media::MediaPlane* media)
+SignallingPlane::SignallingPlane(su_root_t* root, config::Snapshot config, storage::Store* store,
+                                 media::MediaPlane* media)
     : config_(std::move(config)), shutdown_bound_(root) {
   const auto& c = *config_;
   sofia_log_ = std::make_unique<sip::SofiaLog>();
@@ -65,55 +64,56 @@ SignallingPlane::SignallingPlane(su_root_t* root, std::shared_ptr<const config::
     wan_ = std::make_unique<sip::SipAgent>(root, wan_options);
   }
   sofia_log_->set_quiet(false);
-  context_ = PlaneContext{root, lan_.get(), wan_.get(), store, media, &config_, sofia_log_.get()};
-  // Features, in start order; each gets the context and the config.
-  features_.push_back(std::make_unique<registrar::Registrar>(context_, c));
-  trunk::TrunkManager* trunks = nullptr;
-  if (wan_) {
-    auto t = std::make_unique<trunk::TrunkManager>(context_, c);
-    trunks = t.get();
-    features_.push_back(std::move(t));
-  }
-  phones_ = std::make_unique<RegistrarPhones>(static_cast<registrar::Registrar&>(*features_.front()));
-  trunk_routes_ = std::make_unique<TrunkRoutes>(trunks, config_);
-  auto calls = std::make_unique<calls::CallManager>(context_, config_, *phones_, *trunk_routes_);
-  if (trunks) {
-    trunks->on_inbound(nua_i_invite, [target = calls.get()](const sip::NuaEvent& ev, const trunk::TrunkRegistration& t) {
+  context_ = plane::PlaneContext{root, lan_.get(), wan_.get(), store, media, sofia_log_.get()};
+  registrar_ = std::make_unique<registrar::Registrar>(context_, config_);
+  if (wan_) trunks_ = std::make_unique<trunk::TrunkManager>(context_, config_);
+  calls_ = std::make_unique<calls::CallManager>(context_, config_, *registrar_, trunks_.get());
+  if (trunks_) {
+    trunks_->on_inbound(nua_i_invite, [target = calls_.get()](const sip::NuaEvent& ev, const trunk::TrunkRegistration& t) {
       target->on_trunk_invite(ev, t.config());
     });
   }
-  media_events_ = calls.get();
-  features_.push_back(std::move(calls));
-  // [status]
 }
 
 SignallingPlane::~SignallingPlane() {
-  // Features hold handles of the agents: they go first.
-  features_.clear();
+  // Features hold handles of the agents: they go first, in reverse start order.
+  calls_.reset();
+  trunks_.reset();
+  registrar_.reset();
   wan_.reset();
   lan_.reset();
 }
 
-void SignallingPlane::apply_config(std::shared_ptr<const config::Config> now) {
+std::vector<plane::Feature*> SignallingPlane::features() const {
+  std::vector<plane::Feature*> list{registrar_.get()};
+  if (trunks_) list.push_back(trunks_.get());
+  list.push_back(calls_.get());
+  return list;
+}
+
+media::MediaEvents* SignallingPlane::media_events() const { return calls_.get(); }
+
+void SignallingPlane::apply_config(config::Snapshot now) {
   auto before = config_;
   config_ = std::move(now);
-  for (auto& f : features_) f->apply_config(*before, *config_);
+  for (plane::Feature* f : features()) f->apply_config(*before, config_);
   B2BUA_LOG(info, "daemon", "config_applied", {{"path", config_->source_path}});
 }
 
 void SignallingPlane::describe(nlohmann::json& status) const {
-  for (const auto& f : features_) f->describe(status);
+  for (const plane::Feature* f : features()) f->describe(status);
 }
 
 void SignallingPlane::shutdown(unsigned bound_ms, std::function<void()> done) {
   shutdown_done_ = std::move(done);
-  pending_ = features_.size();
+  auto list = features();
+  pending_ = list.size();
   if (pending_ == 0) return stop_agents();
   shutdown_bound_.start(bound_ms, [this] {
     B2BUA_LOG(warn, "daemon", "shutdown_bound_reached", {{"features_pending", pending_}});
     stop_agents();
   });
-  for (auto& f : features_) {
+  for (plane::Feature* f : list) {
     f->shutdown([this, name = f->name()] {
       B2BUA_LOG(debug, "daemon", "feature_stopped", {{"feature", name}});
       if (pending_ > 0 && --pending_ == 0) stop_agents();

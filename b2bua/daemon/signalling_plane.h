@@ -1,4 +1,7 @@
 // The signalling plane: both SIP agents and the features on them, owned by the SIP thread.
+// It wires the features to each other (calls uses the registrar's Phones and the trunks'
+// TrunkRoutes; the trunk gate hands calls its INVITEs) and drives them through the Feature seam
+// (b2bua/plane/feature.h) in start order.
 #pragma once
 
 #include <functional>
@@ -7,12 +10,21 @@
 #include <vector>
 
 #include "b2bua/config/config.h"
-#include "b2bua/calls/call_ports.h"
-#include "b2bua/daemon/feature.h"
+#include "b2bua/plane/feature.h"
 #include "media/media_plane.h"
 #include "b2bua/sip/sip_agent.h"
 #include "b2bua/sip/timer.h"
 #include "b2bua/sip/sofia_log.h"
+
+namespace b2bua::registrar {
+class Registrar;
+}
+namespace b2bua::trunk {
+class TrunkManager;
+}
+namespace b2bua::calls {
+class CallManager;
+}
 
 namespace b2bua::daemon {
 
@@ -20,12 +32,11 @@ class SignallingPlane {
  public:
   // SIP thread. Binds the LAN agent (and the WAN agent when wan.address is set) and starts the
   // features. Throws std::runtime_error with a clear message when an address cannot be bound.
-  SignallingPlane(su_root_t* root, std::shared_ptr<const config::Config> config, storage::Store* store,
-                  media::MediaPlane* media);
+  SignallingPlane(su_root_t* root, config::Snapshot config, storage::Store* store, media::MediaPlane* media);
   ~SignallingPlane();
 
   // SIP thread: a validated config replaces the running one.
-  void apply_config(std::shared_ptr<const config::Config> now);
+  void apply_config(config::Snapshot now);
 
   // SIP thread: stop features (bounded by `bound_ms`), then both agents; then `done`.
   void shutdown(unsigned bound_ms, std::function<void()> done);
@@ -36,21 +47,22 @@ class SignallingPlane {
   const config::Config& config() const { return *config_; }
 
   // Where relay events go once they are on the SIP thread (the calls feature).
-  media::MediaEvents* media_events() const { return media_events_; }
+  media::MediaEvents* media_events() const;
 
  private:
+  // The features in start order (the trunk manager only with a WAN side).
+  std::vector<plane::Feature*> features() const;
   void stop_agents();
 
-  std::shared_ptr<const config::Config> config_;
-  PlaneContext context_;
+  config::Snapshot config_;
+  plane::PlaneContext context_;
   // Before the agents, gone after them: sofia's transport messages go through it.
   std::unique_ptr<sip::SofiaLog> sofia_log_;
   std::unique_ptr<sip::SipAgent> lan_;
   std::unique_ptr<sip::SipAgent> wan_;
-  std::vector<std::unique_ptr<Feature>> features_;
-  std::unique_ptr<calls::Phones> phones_;
-  std::unique_ptr<calls::Trunks> trunk_routes_;
-  media::MediaEvents* media_events_ = nullptr;
+  std::unique_ptr<registrar::Registrar> registrar_;
+  std::unique_ptr<trunk::TrunkManager> trunks_;  // null without wan.address
+  std::unique_ptr<calls::CallManager> calls_;
   sip::Timer shutdown_bound_;
   std::function<void()> shutdown_done_;
   size_t pending_ = 0;

@@ -212,4 +212,12 @@ std::optional<DigestResponse> find_digest_response(const sip_authorization_t* he
   return std::nullopt;
 }
 
+DigestSettings digest_settings(const config::Config& config) {
+  DigestSettings s;
+  s.realm = config.lan.realm;
+  s.nonce_lifetime_s = config.registrar.nonce_lifetime;
+  s.offer_sha256 = config.registrar.sha256;
+  return s;
+}
+
 }  // namespace b2bua::registrar

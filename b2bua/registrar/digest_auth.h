@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "b2bua/config/config.h"
 #include "b2bua/sip/digest_hash.h"
 #include "b2bua/sip/sofia.h"
 
@@ -45,6 +46,10 @@ struct DigestSettings {
   bool offer_sha256 = false;  // challenge with SHA-256 first, MD5 second (RFC 8760 section 3)
   size_t max_tracked_nonces = 65536;
 };
+
+// The digest settings of the LAN side, for REGISTER and INVITE alike: one realm, one nonce
+// lifetime, SHA-256 offered when registrar.sha256 is on.
+DigestSettings digest_settings(const config::Config& config);
 
 class DigestAuth {
  public:

@@ -16,14 +16,6 @@ int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-DigestSettings digest_settings(const config::Config& c) {
-  DigestSettings s;
-  s.realm = c.lan.realm;
-  s.nonce_lifetime_s = c.registrar.nonce_lifetime;
-  s.offer_sha256 = c.registrar.sha256;
-  return s;
-}
-
 GuardSettings guard_settings(const config::Registrar& r) {
   GuardSettings s;
   s.failures = r.block_after_failures;
@@ -60,29 +52,29 @@ std::string contact_list(const std::vector<Binding>& bindings, int64_t now) {
 
 }  // namespace
 
-Registrar::Registrar(const daemon::PlaneContext& context, const config::Config& config)
+Registrar::Registrar(const plane::PlaneContext& context, config::Snapshot config)
     : context_(context),
-      config_(config),
-      digest_(digest_settings(config)),
-      guard_(guard_settings(config.registrar)),
+      config_(std::move(config)),
+      digest_(digest_settings(*config_)),
+      guard_(guard_settings(config_->registrar)),
       table_(context.store->bindings()),
-      qualifier_(*context.lan, config.lan.realm,
+      qualifier_(*context.lan, config_->lan.realm,
                  [this](const std::string& aor, const std::string& contact, bool reachable) {
                    on_qualify_result(aor, contact, reachable);
                  }),
       ticker_(context.root) {
-  qualifier_.set_interval(config_.registrar.qualify_interval);
+  qualifier_.set_interval(config_->registrar.qualify_interval);
   size_t restored = table_.restore(unix_now());
   // Extensions removed from the config while we were down lose their bindings now.
   for (const auto& aor : table_.aors()) {
-    if (!config_.find_extension(aor)) {
+    if (!config_->find_extension(aor)) {
       for (const auto& c : table_.remove_aor(aor)) log_change(c, "extension_removed");
     }
   }
   context_.lan->on_request(nua_i_register, [this](const sip::NuaEvent& ev) { on_register(ev); });
   ticker_.every(1000, [this] { tick(); });
-  B2BUA_LOG(info, "registrar", "started", {{"bindings_restored", restored}, {"realm", config_.lan.realm},
-                                           {"qualify_interval", config_.registrar.qualify_interval}});
+  B2BUA_LOG(info, "registrar", "started", {{"bindings_restored", restored}, {"realm", config_->lan.realm},
+                                           {"qualify_interval", config_->registrar.qualify_interval}});
 }
 
 Registrar::~Registrar() {
@@ -131,9 +123,9 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
   if (!sip || !sip::request_source(nua, ip, port, transport)) return respond(SIP_400_BAD_REQUEST);
   const std::string source = ip + ":" + std::to_string(port);
 
-  if (!config_.lan.contains(ip)) {
+  if (!config_->lan.contains(ip)) {
     B2BUA_LOG(debug, "registrar", "outside_lan", {{"source", source}});
-    if (config_.lan.outside == config::OutsidePolicy::drop) return drop();
+    if (config_->lan.outside == config::OutsidePolicy::drop) return drop();
     return respond(SIP_403_FORBIDDEN);
   }
   if (guard_.blocked(ip, now)) return drop();
@@ -142,9 +134,9 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
   if (!to_user || !*to_user) return respond(400, "Missing AoR User");
   const std::string aor = to_user;
 
-  auto credentials = find_digest_response(sip->sip_authorization, config_.lan.realm);
+  auto credentials = find_digest_response(sip->sip_authorization, config_->lan.realm);
   if (!credentials) return respond(SIP_401_UNAUTHORIZED, digest_.challenges(now, false));
-  const config::Extension* ext = config_.find_extension(credentials->username);
+  const config::Extension* ext = config_->find_extension(credentials->username);
   DigestSecret secret;
   if (ext) secret = DigestSecret{ext->password, ext->ha1};
   switch (digest_.verify(*credentials, "REGISTER", ext ? &secret : nullptr, now)) {
@@ -163,8 +155,8 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
     return respond(SIP_403_FORBIDDEN);
   }
 
-  ParsedRegister parsed = parse_register(sip, config_.registrar, aor);
-  if (parsed.status == 423) return respond(parsed.status, parsed.phrase, {}, {}, config_.registrar.min_expires);
+  ParsedRegister parsed = parse_register(sip, config_->registrar, aor);
+  if (parsed.status == 423) return respond(parsed.status, parsed.phrase, {}, {}, config_->registrar.min_expires);
   if (parsed.status != 0) return respond(parsed.status, parsed.phrase);
   RegisterUpdate& update = parsed.update;
   update.transport = transport;
@@ -189,15 +181,15 @@ void Registrar::on_qualify_result(const std::string& aor, const std::string& con
             {{"ext", aor}, {"contact", contact_host_port(contact)}});
 }
 
-void Registrar::apply_config(const config::Config&, const config::Config& now) {
-  config_ = now;
-  digest_.update(digest_settings(now));
-  guard_.update(guard_settings(now.registrar));
-  qualifier_.set_interval(now.registrar.qualify_interval);
+void Registrar::apply_config(const config::Config&, config::Snapshot now) {
+  config_ = std::move(now);
+  digest_.update(digest_settings(*config_));
+  guard_.update(guard_settings(config_->registrar));
+  qualifier_.set_interval(config_->registrar.qualify_interval);
   // Changed passwords apply to the next REGISTER by themselves (credentials are looked up per
   // request); removed extensions lose their bindings now.
   for (const auto& aor : table_.aors()) {
-    if (!config_.find_extension(aor)) {
+    if (!config_->find_extension(aor)) {
       for (const auto& c : table_.remove_aor(aor)) log_change(c, "extension_removed");
     }
   }
@@ -228,7 +220,7 @@ void Registrar::describe(nlohmann::json& status) const {
                              {"user_agent", b.user_agent}, {"expires_at", b.expires_at}, {"q", b.q},
                              {"reachable", b.reachable}});
   });
-  for (const auto& ext : config_.extensions) {
+  for (const auto& ext : config_->extensions) {
     auto entry = std::find_if(extensions.begin(), extensions.end(), [&](const nlohmann::json& e) {
       return e.is_object() && e.value("number", "") == ext.number;
     });
@@ -245,6 +237,12 @@ void Registrar::describe(nlohmann::json& status) const {
                          {"bindings", table_.size()}};
 }
 
+std::vector<PhoneTarget> Registrar::reachable(const std::string& extension) const {
+  std::vector<PhoneTarget> targets;
+  for (const auto& b : reachable_bindings(extension)) targets.push_back({extension, b.contact, flow_uri(b), b.q});
+  return targets;
+}
+
 std::vector<Binding> Registrar::snapshot() const {
   std::vector<Binding> out;
   out.reserve(table_.size());
@@ -259,8 +257,8 @@ void Registrar::auth_failed(const std::string& ip, const std::string& user, cons
   ++auth_failures_total_;
   if (guard_.record_failure(ip, unix_now())) {
     ++blocks_total_;
-    B2BUA_LOG(warn, "registrar", "source_blocked", {{"source", ip}, {"seconds", config_.registrar.block_duration},
-                                                    {"failures", config_.registrar.block_after_failures}});
+    B2BUA_LOG(warn, "registrar", "source_blocked", {{"source", ip}, {"seconds", config_->registrar.block_duration},
+                                                    {"failures", config_->registrar.block_after_failures}});
   }
 }
 

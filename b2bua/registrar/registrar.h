@@ -2,7 +2,7 @@
 // checks where they come from, authenticates them (digest_auth.h), keeps their bindings
 // (binding_table.h, persisted), qualifies them (qualify.h) and answers with every binding.
 //
-// Other features (calls, status) use the two queries at the bottom; both are SIP-thread only.
+// The calls feature uses it through Phones (phones.h); everything here is SIP-thread only.
 #pragma once
 
 #include <memory>
@@ -10,23 +10,24 @@
 #include <vector>
 
 #include "b2bua/config/config.h"
-#include "b2bua/daemon/feature.h"
+#include "b2bua/plane/feature.h"
 #include "b2bua/registrar/auth_guard.h"
 #include "b2bua/registrar/binding_table.h"
 #include "b2bua/registrar/digest_auth.h"
+#include "b2bua/registrar/phones.h"
 #include "b2bua/registrar/qualify.h"
 #include "b2bua/registrar/silent_drop.h"
 #include "b2bua/sip/timer.h"
 
 namespace b2bua::registrar {
 
-class Registrar final : public daemon::Feature {
+class Registrar final : public plane::Feature, public Phones {
  public:
-  Registrar(const daemon::PlaneContext& context, const config::Config& config);
+  Registrar(const plane::PlaneContext& context, config::Snapshot config);
   ~Registrar() override;
 
   const char* name() const override { return "registrar"; }
-  void apply_config(const config::Config& before, const config::Config& now) override;
+  void apply_config(const config::Config& before, config::Snapshot now) override;
   void shutdown(std::function<void()> done) override;
   // "bindings" on each entry of status["extensions"], and status["registrar"] counters.
   void describe(nlohmann::json& status) const override;
@@ -34,14 +35,13 @@ class Registrar final : public daemon::Feature {
   // The bindings a call to `extension` should fork to: reachable ones, highest q first. Send
   // the request to b.contact through flow_uri(b) (NUTAG_PROXY), never to the Contact's host.
   std::vector<Binding> reachable_bindings(const std::string& extension) const;
+  std::vector<PhoneTarget> reachable(const std::string& extension) const override;
   // Every binding, for the status page.
   std::vector<Binding> snapshot() const;
 
-  // One brute-force guard for every digest check on the LAN side, REGISTER and INVITE alike:
-  // a password guessed through INVITEs is blocked like one guessed through REGISTERs.
-  bool source_blocked(const std::string& ip) const;
-  void auth_failed(const std::string& ip, const std::string& user, const char* method);
-  void auth_succeeded(const std::string& ip);
+  bool source_blocked(const std::string& ip) const override;
+  void auth_failed(const std::string& ip, const std::string& user, const char* method) override;
+  void auth_succeeded(const std::string& ip) override;
 
  private:
   void on_register(const sip::NuaEvent& ev);
@@ -49,8 +49,8 @@ class Registrar final : public daemon::Feature {
   void log_change(const BindingChange& change, const char* reason) const;
   void on_qualify_result(const std::string& aor, const std::string& contact, bool reachable);
 
-  daemon::PlaneContext context_;
-  config::Config config_;
+  plane::PlaneContext context_;
+  config::Snapshot config_;
   DigestAuth digest_;
   AuthGuard guard_;
   BindingTable table_;

@@ -3,7 +3,6 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
-#include "b2bua/daemon/signalling_plane.h"
 #include "b2bua/sip/sip_thread.h"
 #include "b2bua/status/snapshot.h"
 #include "storage/store.h"
@@ -11,19 +10,13 @@
 namespace b2bua::status {
 
 std::unique_ptr<StatusServer> start_status_endpoint(const config::Config& config, sip::SipThread& sip,
-                                                    const std::unique_ptr<daemon::SignallingPlane>& plane,
-                                                    storage::Store& store) {
+                                                    DescribeLive describe_live, storage::Store& store) {
   StatusSettings settings;
   settings.listen = config.status.listen;
   settings.token = config.status.token;
   StatusSources sources;
   sources.post_to_sip = [&sip](std::function<void()> fn) { sip.post(std::move(fn)); };
-  sources.describe = [&plane](nlohmann::json& status) {
-    if (!plane) return;
-    plane->describe(status);
-    // The plane's config is the one in force after reloads.
-    add_configured_view(status, plane->config());
-  };
+  sources.describe = std::move(describe_live);
   sources.records = &store.call_records();
   sources.started_at = static_cast<int64_t>(std::time(nullptr));
   return std::make_unique<StatusServer>(std::move(settings), std::move(sources));

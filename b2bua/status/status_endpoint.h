@@ -1,8 +1,10 @@
-// Wires the status server (status_server.h) to the daemon's parts: snapshots come from the SIP
-// thread (configured view + every feature's describe) and call records from storage.
+// Wires the status server (status_server.h) to its sources: the live part of a snapshot comes
+// from the SIP thread (whatever the caller's `describe_live` adds), call records from storage.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 
 #include "b2bua/config/config.h"
 #include "b2bua/status/status_server.h"
@@ -13,16 +15,15 @@ class SipThread;
 namespace b2bua::storage {
 class Store;
 }
-namespace b2bua::daemon {
-class SignallingPlane;
-}
 
 namespace b2bua::status {
 
-// Binds status.listen; throws std::runtime_error when it cannot. `plane` is read on the SIP
-// thread only, and may be null there once the plane is gone (the snapshot then has no live part).
+// Fills in the live part of a snapshot; called on the SIP thread only. It adds nothing while
+// there is nothing live to describe (the signalling plane is being rebuilt).
+using DescribeLive = std::function<void(nlohmann::json& status)>;
+
+// Binds status.listen; throws std::runtime_error when it cannot.
 std::unique_ptr<StatusServer> start_status_endpoint(const config::Config& config, sip::SipThread& sip,
-                                                    const std::unique_ptr<daemon::SignallingPlane>& plane,
-                                                    storage::Store& store);
+                                                    DescribeLive describe_live, storage::Store& store);
 
 }  // namespace b2bua::status

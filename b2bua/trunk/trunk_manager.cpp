@@ -14,23 +14,11 @@ namespace {
 constexpr nua_event_t kGatedEvents[] = {nua_i_invite, nua_i_options,   nua_i_message, nua_i_notify,
                                         nua_i_refer,  nua_i_subscribe, nua_i_publish, nua_i_info};
 
-bool same_networks(const std::vector<config::Network>& a, const std::vector<config::Network>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](const config::Network& x, const config::Network& y) { return x.text == y.text; });
-}
-
-bool same_trunk(const config::Trunk& a, const config::Trunk& b) {
-  return a.name == b.name && a.enabled == b.enabled && a.registrar == b.registrar &&
-         a.outbound_proxy == b.outbound_proxy && a.domain == b.domain && a.transport == b.transport &&
-         a.username == b.username && a.auth_username == b.auth_username && a.password == b.password &&
-         a.expires == b.expires && a.register_enabled == b.register_enabled &&
-         a.keepalive.method == b.keepalive.method && a.keepalive.interval == b.keepalive.interval &&
-         a.numbers == b.numbers && same_networks(a.allowed_sources, b.allowed_sources) &&
-         a.retry_auth_failed == b.retry_auth_failed && a.retry_max_backoff == b.retry_max_backoff;
-}
-
+// The WAN keys a registration is built from (Via, Contact, the socket it leaves from): a
+// change re-registers every trunk. The others need a restart or touch no registration.
 bool same_wan(const config::Wan& a, const config::Wan& b) {
-  return a.address == b.address && a.port == b.port && a.public_address == b.public_address;
+  return a.address == b.address && a.port == b.port && a.public_address == b.public_address &&
+         a.tls_port == b.tls_port;
 }
 
 std::string strip_plus(const std::string& s) { return !s.empty() && s.front() == '+' ? s.substr(1) : s; }
@@ -70,14 +58,14 @@ int match_inbound(const std::vector<TrunkAddresses>& trunks, const std::string& 
   return first;
 }
 
-TrunkManager::TrunkManager(const daemon::PlaneContext& context, const config::Config& config)
-    : context_(context), wan_(config.wan), resolver_(context.root, config.wan.resolv_conf),
+TrunkManager::TrunkManager(const plane::PlaneContext& context, config::Snapshot config)
+    : context_(context), config_(std::move(config)), resolver_(context.root, config_->wan.resolv_conf),
       tls_failure_(context.root) {
   if (!context_.wan) return;
   for (nua_event_t e : kGatedEvents) {
     context_.wan->on_request(e, [this](const sip::NuaEvent& ev) { gate(ev); });
   }
-  set_stream_keepalive(config);
+  set_stream_keepalive(*config_);
   if (context_.sofia_log) {
     // Reported from inside sofia's transport code: the trunks act on it from the reactor.
     context_.sofia_log->on_tls_failure([this](const std::string&) {
@@ -86,7 +74,7 @@ TrunkManager::TrunkManager(const daemon::PlaneContext& context, const config::Co
       });
     });
   }
-  for (const auto& t : config.trunks) start_trunk(t);
+  for (const auto& t : config_->trunks) start_trunk(t);
 }
 
 void TrunkManager::set_stream_keepalive(const config::Config& config) {
@@ -113,7 +101,7 @@ TrunkManager::~TrunkManager() {
 
 void TrunkManager::start_trunk(const config::Trunk& trunk) {
   auto* store = context_.store ? &context_.store->trunk_states() : nullptr;
-  auto reg = std::make_unique<TrunkRegistration>(*context_.wan, wan_, trunk, resolver_, store, context_.sofia_log);
+  auto reg = std::make_unique<TrunkRegistration>(*context_.wan, config_->wan, trunk, resolver_, store, context_.sofia_log);
   auto* raw = reg.get();
   trunks_[trunk.name] = std::move(reg);
   raw->start();
@@ -145,11 +133,12 @@ void TrunkManager::purge_finished() {
   finished_.clear();
 }
 
-void TrunkManager::apply_config(const config::Config& before, const config::Config& now) {
+void TrunkManager::apply_config(const config::Config& before, config::Snapshot snapshot) {
+  config_ = std::move(snapshot);
   if (!context_.wan) return;
+  const config::Config& now = *config_;
   purge_finished();
   bool wan_changed = !same_wan(before.wan, now.wan);
-  wan_ = now.wan;
   set_stream_keepalive(now);
   for (const auto& old : before.trunks) {
     const config::Trunk* fresh = now.find_trunk(old.name);
@@ -160,7 +149,7 @@ void TrunkManager::apply_config(const config::Config& before, const config::Conf
   }
   for (const auto& t : now.trunks) {
     const config::Trunk* old = before.find_trunk(t.name);
-    if (old && same_trunk(*old, t) && !wan_changed) continue;
+    if (old && *old == t && !wan_changed) continue;
     if (old) {
       B2BUA_LOG(info, "trunk", "changed", {{"trunk", t.name}});
       // Unregister the old account first, then start anew (the new one may be a different
@@ -193,17 +182,23 @@ const TrunkRegistration* TrunkManager::find(const std::string& name) const {
   return it == trunks_.end() ? nullptr : it->second.get();
 }
 
-std::optional<OutboundIdentity> TrunkManager::outbound_identity(const std::string& name) const {
-  const TrunkRegistration* t = find(name);
+std::optional<TrunkRoute> TrunkManager::route(const config::Trunk& trunk) const {
+  const TrunkRegistration* t = find(trunk.name);
   if (!t || !t->config().enabled) return std::nullopt;
-  OutboundIdentity id;
-  id.aor = t->aor();
-  id.contact = t->contact();
-  id.route = t->route();
-  id.domain_uri = t->config().registrar;
-  id.auth_username = t->config().auth_user();
-  id.password = t->config().password;
-  return id;
+  TrunkRoute r;
+  r.domain = trunk_domain(t->config());
+  r.contact = t->contact();
+  // The resolved server the trunk registers through; before any resolution (or for a trunk
+  // that does not register), its outbound proxy or registrar as configured.
+  r.proxy = t->route();
+  if (r.proxy.empty()) r.proxy = trunk.outbound_proxy ? *trunk.outbound_proxy : trunk.registrar;
+  // SDP towards the provider names the relay's public address: configured, else learned from
+  // the trunk's registration (Via received), else the WAN bind address.
+  const config::Wan& wan = config_->wan;
+  r.media_address = wan.public_address ? *wan.public_address : wan.address;
+  HostPort learned;
+  if (!wan.public_address && parse_host_port(t->snapshot().public_address, 0, learned)) r.media_address = learned.host;
+  return r;
 }
 
 std::optional<InboundMatch> TrunkManager::identify(const sip::NuaEvent& ev) const {

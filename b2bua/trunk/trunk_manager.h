@@ -20,22 +20,13 @@
 #include <string>
 #include <vector>
 
-#include "b2bua/daemon/feature.h"
+#include "b2bua/plane/feature.h"
 #include "b2bua/trunk/server_resolver.h"
 #include "b2bua/trunk/trunk_registration.h"
+#include "b2bua/trunk/trunk_routes.h"
 #include "b2bua/trunk/trunk_state.h"
 
 namespace b2bua::trunk {
-
-// What an outgoing request towards a trunk needs (a call leg's INVITE).
-struct OutboundIdentity {
-  std::string aor;            // From for the trunk's account: sip:user@domain
-  std::string contact;        // our public Contact with the trunk's token
-  std::string route;          // NUTAG_PROXY value: sip:ip:port[;transport=x]
-  std::string domain_uri;     // the registrar URI, for building Request-URIs
-  std::string auth_username;  // digest user and password for 401/407 on the INVITE
-  std::string password;       // secret: never logged
-};
 
 // How a request was matched to a trunk.
 enum class MatchedBy { token, source };
@@ -60,21 +51,21 @@ struct TrunkAddresses {
 int match_inbound(const std::vector<TrunkAddresses>& trunks, const std::string& request_user, const std::string& to_user,
                   const std::string& source_ip, bool* by_token);
 
-class TrunkManager final : public daemon::Feature {
+class TrunkManager final : public plane::Feature, public TrunkRoutes {
  public:
   using InboundHandler = std::function<void(const sip::NuaEvent&, const TrunkRegistration&)>;
 
-  TrunkManager(const daemon::PlaneContext& context, const config::Config& config);
+  TrunkManager(const plane::PlaneContext& context, config::Snapshot config);
   ~TrunkManager() override;
 
   const char* name() const override { return "trunks"; }
-  void apply_config(const config::Config& before, const config::Config& now) override;
+  void apply_config(const config::Config& before, config::Snapshot now) override;
   void shutdown(std::function<void()> done) override;
   // status["trunks"]: one object per trunk (TrunkSnapshot; no secrets).
   void describe(nlohmann::json& status) const override;
 
   const TrunkRegistration* find(const std::string& name) const;
-  std::optional<OutboundIdentity> outbound_identity(const std::string& name) const;
+  std::optional<TrunkRoute> route(const config::Trunk& trunk) const override;
   // The trunk a request on the WAN agent belongs to (call inside the nua callback: the source
   // address is read from the current request), or nullopt when no trunk may send it.
   std::optional<InboundMatch> identify(const sip::NuaEvent& ev) const;
@@ -92,8 +83,8 @@ class TrunkManager final : public daemon::Feature {
   void gate(const sip::NuaEvent& ev);
   void purge_finished();
 
-  daemon::PlaneContext context_;
-  config::Wan wan_;
+  plane::PlaneContext context_;
+  config::Snapshot config_;
   ServerResolver resolver_;
   sip::Timer tls_failure_;  // hands a TLS failure from inside the transport to the trunks
   std::map<std::string, std::unique_ptr<TrunkRegistration>> trunks_;

@@ -43,11 +43,13 @@ std::string registration_token(const config::Trunk& trunk) {
   return "b2t" + md5_hex(trunk.name + "\n" + trunk.username + "\n" + trunk.registrar).substr(0, 12);
 }
 
-std::string trunk_aor(const config::Trunk& trunk) {
+std::string trunk_domain(const config::Trunk& trunk) {
   std::string domain = trunk.domain ? *trunk.domain : parse_sip_target(trunk.registrar).host;
   if (domain.find(':') != std::string::npos && domain.front() != '[') domain = "[" + domain + "]";
-  return "sip:" + trunk.username + "@" + domain;
+  return domain;
 }
+
+std::string trunk_aor(const config::Trunk& trunk) { return "sip:" + trunk.username + "@" + trunk_domain(trunk); }
 
 TrunkRegistration::TrunkRegistration(sip::SipAgent& wan, const config::Wan& wan_config, const config::Trunk& trunk,
                                      ServerResolver& resolver, storage::TrunkStateRepository* states,

@@ -37,6 +37,9 @@ namespace b2bua::trunk {
 // The Contact user part that names this trunk: stable across restarts, unique per account.
 std::string registration_token(const config::Trunk& trunk);
 
+// The AoR domain: `domain` if configured, else the registrar URI's host (IPv6 in brackets).
+std::string trunk_domain(const config::Trunk& trunk);
+
 // "sip:user@domain": the address-of-record we register.
 std::string trunk_aor(const config::Trunk& trunk);
 

@@ -66,7 +66,7 @@ class RegistrarTest : public ::testing::Test {
   std::unique_ptr<storage::Store> store_ = storage::open_memory_store();
   std::unique_ptr<sip::SipAgent> agent_;
   config::Config config_;
-  daemon::PlaneContext context_;
+  plane::PlaneContext context_;
   std::unique_ptr<Registrar> registrar_;
 };
 
@@ -76,7 +76,7 @@ TEST_F(RegistrarTest, ForksToReachableBindingsHighestQFirst) {
   store_->bindings().save(row("10", "sip:10@10.0.0.6", 1.0, true, later));
   store_->bindings().save(row("10", "sip:10@10.0.0.7", 1.0, false, later));  // did not answer qualify
   store_->bindings().save(row("99", "sip:99@10.0.0.9", 1.0, true, later));   // extension since removed
-  registrar_ = std::make_unique<Registrar>(context_, config_);
+  registrar_ = std::make_unique<Registrar>(context_, std::make_shared<const config::Config>(config_));
 
   auto targets = registrar_->reachable_bindings("10");
   ASSERT_EQ(targets.size(), 2u);
@@ -91,7 +91,7 @@ TEST_F(RegistrarTest, ForksToReachableBindingsHighestQFirst) {
 
 TEST_F(RegistrarTest, DescribeAddsBindingsAndCounters) {
   store_->bindings().save(row("10", "sip:10@10.0.0.5", 1.0, true, now_s() + 600));
-  registrar_ = std::make_unique<Registrar>(context_, config_);
+  registrar_ = std::make_unique<Registrar>(context_, std::make_shared<const config::Config>(config_));
   nlohmann::json status;
   status["extensions"] = nlohmann::json::array({{{"number", "10"}, {"name", "Kitchen"}}});
   registrar_->describe(status);
@@ -112,10 +112,10 @@ TEST_F(RegistrarTest, DescribeAddsBindingsAndCounters) {
 TEST_F(RegistrarTest, ReloadRemovesBindingsOfRemovedExtensions) {
   const int64_t later = now_s() + 600;
   store_->bindings().save(row("11", "sip:11@10.0.0.5", 1.0, true, later));
-  registrar_ = std::make_unique<Registrar>(context_, config_);
+  registrar_ = std::make_unique<Registrar>(context_, std::make_shared<const config::Config>(config_));
   config::Config next = config_;
   next.extensions.pop_back();
-  registrar_->apply_config(config_, next);
+  registrar_->apply_config(config_, std::make_shared<const config::Config>(next));
   EXPECT_TRUE(registrar_->snapshot().empty());
   store_->flush();
   EXPECT_TRUE(store_->bindings().load_unexpired(now_s()).empty());

@@ -1,9 +1,11 @@
-// What every part of the signalling plane (registrar, trunks, calls, ...) offers the daemon:
-// live reload and an orderly stop. Both are called on the SIP thread.
+// The seam between the daemon and the parts of the signalling plane (registrar, trunks,
+// calls, ...): what a part may use (PlaneContext) and what it offers (Feature). The daemon
+// wires parts together and calls them; parts never include daemon/.
+//
+// Threads: every call here happens on the SIP thread, the one that runs `root`.
 #pragma once
 
 #include <functional>
-#include <memory>
 #include <nlohmann/json_fwd.hpp>
 
 #include "b2bua/config/config.h"
@@ -20,19 +22,17 @@ namespace b2bua::media {
 class MediaPlane;
 }
 
-namespace b2bua::daemon {
+namespace b2bua::plane {
 
-// What a feature may use. Everything outlives the features.
+// What a feature may use. Everything here outlives the features. The config is not here: each
+// feature gets the running snapshot when it is made and each new one in apply_config().
 struct PlaneContext {
   su_root_t* root = nullptr;
   sip::SipAgent* lan = nullptr;         // registrar, phone legs
   sip::SipAgent* wan = nullptr;         // trunk registrations and legs; null without wan.address
   storage::Store* store = nullptr;
   media::MediaPlane* media = nullptr;   // null when a test runs the plane without media
-  // The running config, replaced on reload before features' apply_config() runs; keep a copy
-  // of the shared_ptr where something must outlive a reload (a call in progress).
-  const std::shared_ptr<const config::Config>* config = nullptr;
-  sip::SofiaLog* sofia_log = nullptr;  // TLS failures, for the trunk that saw one
+  sip::SofiaLog* sofia_log = nullptr;   // TLS failures, for the trunk that saw one
 };
 
 class Feature {
@@ -41,17 +41,18 @@ class Feature {
   virtual const char* name() const = 0;
 
   // A validated new config replaces `before`. Apply what changed and nothing else: a reload
-  // must not drop calls, and an unchanged trunk must not re-register.
-  virtual void apply_config(const config::Config& before, const config::Config& now) = 0;
+  // must not drop calls, and an unchanged trunk must not re-register. Keep `now` (it is
+  // immutable); work in progress (a call) keeps the snapshot it started with.
+  virtual void apply_config(const config::Config& before, config::Snapshot now) = 0;
 
   // Orderly stop (SIGTERM): unregister, hang up, flush. Call `done` when finished; the daemon
   // bounds the wait and goes on without it after the bound.
   virtual void shutdown(std::function<void()> done) { done(); }
 
   // Adds this feature's part of the status snapshot (GET /status, b2bua status, metrics) to
-  // `status`, e.g. status["trunks"] = [...]. Called on the SIP thread; the status endpoint
-  // never touches live objects. Never put a password, HA1, nonce or digest in it.
+  // `status`, e.g. status["trunks"] = [...]. The status endpoint never touches live objects.
+  // Never put a password, HA1, nonce or digest in it.
   virtual void describe(nlohmann::json& status) const { (void)status; }
 };
 
-}  // namespace b2bua::daemon
+}  // namespace b2bua::plane
