@@ -4,16 +4,12 @@
 #include <utility>
 
 #include "b2bua/calls/call_manager.h"
+#include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 #include "b2bua/trunk/digest_client.h"
 
 namespace b2bua::calls {
 namespace {
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr const char* kCompletedElsewhere = "SIP;cause=200;text=\"Call completed elsewhere\"";
 
@@ -70,7 +66,7 @@ Leg::~Leg() {
 void Leg::on_nua_event(const sip::NuaEvent& ev) { call.on_event(*this, ev); }
 
 Call::Call(CallManager& m, uint64_t call_id, Direction dir, config::Snapshot cfg)
-    : manager(m), id(call_id), direction(dir), config(std::move(cfg)), start_ms(now_ms()) {}
+    : manager(m), id(call_id), direction(dir), config(std::move(cfg)), start_ms(clock::unix_ms()) {}
 
 Call::~Call() {
   // Legs first: their handles must not outlive the relay sessions' owner.
@@ -105,7 +101,10 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
       // answer never adds streams (RFC 3264 section 6), so only offers allocate.
       std::optional<media::Allocation> allocation;
       if (is_offer && !s.disabled && relay) {
-        auto result = relay->allocate(media::LegSpec{a_bind_ip}, media::LegSpec{b_bind_ip});
+        // The network each session leg faces (the relay counts by direction): its SIP leg's agent.
+        auto side = [this](const Leg& l) { return &l.agent == manager.context().wan ? media::Side::wan : media::Side::lan; };
+        auto result = relay->allocate(media::LegSpec{a_bind_ip, side(*a)},
+                                      media::LegSpec{b_bind_ip, side(from.is_a ? to : from)});
         if (auto* failure = std::get_if<media::AllocationError>(&result)) {
           B2BUA_LOG(error, "calls", "relay_unavailable", {{"call", id}, {"reason", failure->reason}});
           return std::nullopt;
@@ -374,8 +373,7 @@ void Call::on_b_response(Leg& leg, const sip::NuaEvent& ev) {
   if (winner && winner != &leg) return;  // a second answer: on_state ACKs and BYEs it
   if (ending_) return;                   // CANCEL crossed the 200: on_state ACKs and BYEs it
   winner = &leg;
-  answer_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::system_clock::now().time_since_epoch()).count();
+  answer_ms = clock::unix_ms();
   if (ring_timer_) ring_timer_->cancel();
   for (auto& other : b) {
     if (other.get() != &leg) end_leg(*other, kCompletedElsewhere);
@@ -544,8 +542,7 @@ void Call::check_finished() {
   finished_ = true;
   if (ring_timer_) ring_timer_->cancel();
   if (end_bound_) end_bound_->cancel();
-  end_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-               .count();
+  end_ms = clock::unix_ms();
   manager.call_finished(*this);
 }
 

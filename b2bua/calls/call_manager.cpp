@@ -4,15 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "b2bua/calls/routing.h"
+#include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
+#include "b2bua/common/phone_number.h"
 #include "storage/store.h"
 
 namespace b2bua::calls {
 namespace {
-
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string url_user(const url_t* url) { return url && url->url_user ? url->url_user : ""; }
 
@@ -76,8 +74,7 @@ void CallManager::reject(const sip::NuaEvent& ev, int status, const char* phrase
              {"to", url_user(ev.sip && ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr)}});
   ++final_codes_[status];
   if (attempt && context_.store) {
-    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
+    int64_t now = clock::unix_ms();
     storage::CallRecordRow row;
     row.call_id = std::to_string(now) + "-r" + std::to_string(next_id_++);
     row.direction = direction_name(attempt->direction);
@@ -97,7 +94,7 @@ void CallManager::reject(const sip::NuaEvent& ev, int status, const char* phrase
 bool CallManager::authenticate(const sip::NuaEvent& ev, const std::string& source_ip,
                                const config::Extension*& caller) {
   const config::Config& c = *config_;
-  int64_t now = unix_now();
+  int64_t now = clock::unix_s();
   auto response = registrar::find_digest_response(ev.sip->sip_proxy_authorization, c.lan.realm);
   registrar::DigestVerdict verdict = registrar::DigestVerdict::challenge;
   if (response) {
@@ -274,7 +271,7 @@ void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& 
   bool anonymous = (sip->sip_privacy && sip->sip_privacy->priv_values &&
                     msg_params_find(sip->sip_privacy->priv_values, "id") != nullptr) ||
                    number.empty() || strcasecmp(number.c_str(), "anonymous") == 0;
-  number = anonymous ? "anonymous" : presentable_number(number);
+  number = anonymous ? "anonymous" : number::presentable(number);
   if (anonymous) display = "Anonymous";
   Attempt attempt{Direction::inbound, "", trunk->name, number};
   auto trunk_route = trunks_ ? trunks_->route(*trunk) : std::nullopt;
@@ -413,8 +410,7 @@ void CallManager::shutdown(std::function<void()> done) {
 }
 
 void CallManager::describe(nlohmann::json& status) const {
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t now_ms = clock::unix_ms();
   nlohmann::json active = nlohmann::json::array();
   for (const auto& [id, call] : calls_) {
     nlohmann::json ports = nlohmann::json::array();

@@ -2,29 +2,9 @@
 
 #include <algorithm>
 
+#include "b2bua/common/phone_number.h"
+
 namespace b2bua::calls {
-namespace {
-
-std::string significant_digits(const std::string& n) {
-  std::string d;
-  for (char c : n) {
-    if (c >= '0' && c <= '9') d += c;
-  }
-  size_t first = d.find_first_not_of('0');
-  return first == std::string::npos ? std::string() : d.substr(first);
-}
-
-}  // namespace
-
-bool same_number(const std::string& a, const std::string& b) {
-  std::string x = significant_digits(a), y = significant_digits(b);
-  if (x.empty() || y.empty()) return false;
-  if (x == y) return true;
-  const std::string& shorter = x.size() < y.size() ? x : y;
-  const std::string& longer = x.size() < y.size() ? y : x;
-  return shorter.size() >= 7 && longer.compare(longer.size() - shorter.size(), shorter.size(), shorter) == 0;
-}
-
 OutboundRoute route_outbound(const config::Config& config, const std::string& dialled) {
   OutboundRoute route;
   route.emergency = std::find(config.routing.emergency.begin(), config.routing.emergency.end(), dialled) !=
@@ -47,17 +27,9 @@ const config::InboundRoute* route_inbound(const config::Config& config, const st
     if (rule.number == called) return &rule;
   }
   for (const auto& rule : config.routing.inbound) {
-    if (same_number(rule.number, called)) return &rule;
+    if (number::same_number(rule.number, called)) return &rule;
   }
   return nullptr;
-}
-
-std::string presentable_number(const std::string& raw) {
-  std::string out;
-  for (char c : raw) {
-    if ((c >= '0' && c <= '9') || c == '*' || c == '#' || (c == '+' && out.empty())) out += c;
-  }
-  return out.empty() || out == "+" ? "anonymous" : out;
 }
 
 }  // namespace b2bua::calls

@@ -5,16 +5,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 #include "b2bua/registrar/register_request.h"
 #include "b2bua/sip/sip_agent.h"
 
 namespace b2bua::registrar {
 namespace {
-
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 GuardSettings guard_settings(const config::Registrar& r) {
   GuardSettings s;
@@ -64,7 +61,7 @@ Registrar::Registrar(const plane::PlaneContext& context, config::Snapshot config
                  }),
       ticker_(context.root) {
   qualifier_.set_interval(config_->registrar.qualify_interval);
-  size_t restored = table_.restore(unix_now());
+  size_t restored = table_.restore(clock::unix_s());
   // Extensions removed from the config while we were down lose their bindings now.
   for (const auto& aor : table_.aors()) {
     if (!config_->find_extension(aor)) {
@@ -102,7 +99,7 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
   nua_t* nua = ev.nua;
   nua_handle_t* nh = ev.nh;
   const sip_t* sip = ev.sip;
-  const int64_t now = unix_now();
+  const int64_t now = clock::unix_s();
 
   // Every exit answers (or deliberately stays silent) and then releases the handle.
   auto respond = [&](int status, const char* phrase, const std::vector<std::string>& challenges = {},
@@ -169,7 +166,7 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
 }
 
 void Registrar::tick() {
-  const int64_t now = unix_now();
+  const int64_t now = clock::unix_s();
   for (const auto& c : table_.expire(now)) log_change(c, "expired");
   qualifier_.tick(table_, now);
   dropped_.expire(now);
@@ -205,7 +202,7 @@ void Registrar::shutdown(std::function<void()> done) {
 
 std::vector<Binding> Registrar::reachable_bindings(const std::string& extension) const {
   std::vector<Binding> out = table_.of(extension);
-  const int64_t now = unix_now();
+  const int64_t now = clock::unix_s();
   std::erase_if(out, [now](const Binding& b) { return !b.reachable || b.expires_at <= now; });
   std::stable_sort(out.begin(), out.end(), [](const Binding& a, const Binding& b) { return a.q > b.q; });
   return out;
@@ -233,7 +230,7 @@ void Registrar::describe(nlohmann::json& status) const {
   }
   status["registrar"] = {{"auth_failures_total", auth_failures_total_},
                          {"blocks_total", blocks_total_},
-                         {"blocked_now", guard_.blocked_count(unix_now())},
+                         {"blocked_now", guard_.blocked_count(clock::unix_s())},
                          {"bindings", table_.size()}};
 }
 
@@ -250,12 +247,12 @@ std::vector<Binding> Registrar::snapshot() const {
   return out;
 }
 
-bool Registrar::source_blocked(const std::string& ip) const { return guard_.blocked(ip, unix_now()); }
+bool Registrar::source_blocked(const std::string& ip) const { return guard_.blocked(ip, clock::unix_s()); }
 
 void Registrar::auth_failed(const std::string& ip, const std::string& user, const char* method) {
   B2BUA_LOG(info, "registrar", "auth_failed", {{"source", ip}, {"user", user}, {"method", method}});
   ++auth_failures_total_;
-  if (guard_.record_failure(ip, unix_now())) {
+  if (guard_.record_failure(ip, clock::unix_s())) {
     ++blocks_total_;
     B2BUA_LOG(warn, "registrar", "source_blocked", {{"source", ip}, {"seconds", config_->registrar.block_duration},
                                                     {"failures", config_->registrar.block_after_failures}});

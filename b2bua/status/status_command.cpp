@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "b2bua/common/clock.h"
 #include "b2bua/config/config_loader.h"
 #include "b2bua/config/network.h"
 #include "b2bua/status/http_get.h"
@@ -238,7 +239,7 @@ int run_status_command(const std::string& config_path, bool raw_json, FILE* out,
     std::fputs(to_json_text(status).c_str(), out);
   } else {
     int64_t now_ms = number(status, "generated_at");
-    if (now_ms == 0) now_ms = static_cast<int64_t>(std::time(nullptr)) * 1000;
+    if (now_ms == 0) now_ms = clock::unix_ms();
     std::fputs(render_status_text(status, now_ms).c_str(), out);
   }
   return 0;

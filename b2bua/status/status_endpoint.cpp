@@ -1,8 +1,8 @@
 #include "b2bua/status/status_endpoint.h"
 
-#include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "b2bua/common/clock.h"
 #include "b2bua/sip/sip_thread.h"
 #include "b2bua/status/snapshot.h"
 #include "storage/store.h"
@@ -18,7 +18,7 @@ std::unique_ptr<StatusServer> start_status_endpoint(const config::Config& config
   sources.post_to_sip = [&sip](std::function<void()> fn) { sip.post(std::move(fn)); };
   sources.describe = std::move(describe_live);
   sources.records = &store.call_records();
-  sources.started_at = static_cast<int64_t>(std::time(nullptr));
+  sources.started_at = clock::unix_s();
   return std::make_unique<StatusServer>(std::move(settings), std::move(sources));
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "b2bua/common/log.h"
+#include "b2bua/common/phone_number.h"
 #include "storage/store.h"
 
 namespace b2bua::trunk {
@@ -21,13 +22,11 @@ bool same_wan(const config::Wan& a, const config::Wan& b) {
          a.tls_port == b.tls_port;
 }
 
-std::string strip_plus(const std::string& s) { return !s.empty() && s.front() == '+' ? s.substr(1) : s; }
-
 bool names_trunk(const TrunkAddresses& t, const std::string& user) {
   if (user.empty()) return false;
   if (user == t.username) return true;
   return std::any_of(t.numbers.begin(), t.numbers.end(),
-                     [&](const std::string& n) { return n == user || strip_plus(n) == strip_plus(user); });
+                     [&](const std::string& n) { return number::same_number(n, user); });
 }
 
 bool source_allowed(const TrunkAddresses& t, const std::string& ip) {

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <random>
 
+#include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 #include "b2bua/trunk/digest_client.h"
 #include "storage/store.h"
@@ -18,8 +19,6 @@ constexpr unsigned kRegisterBoundMs = 8000;
 constexpr unsigned kUnregisterBoundMs = 3000;
 constexpr int kMaxTooBrief = 3;
 constexpr int kMaxChallengesPerAttempt = 3;
-
-int64_t now_s() { return static_cast<int64_t>(std::time(nullptr)); }
 
 double random01() {
   thread_local std::mt19937 gen{std::random_device{}()};
@@ -328,7 +327,7 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
   stale_contact_.clear();
   retry_.on_success();
   bool was_registered = state_ == TrunkState::registered;
-  registered_until_ = now_s() + granted;
+  registered_until_ = clock::unix_s() + granted;
   if (auto rewrite = alg_.inspect(ev.sip, nat_.local(), token_, contact_sent_, current_server())) {
     B2BUA_LOG(warn, "trunk", "sip_alg_detected",
               {{"trunk", trunk_.name},
@@ -475,7 +474,7 @@ void TrunkRegistration::on_failed(int status, const std::string& given_phrase, c
                {"next_server", route()}});
   }
   own_authorization_.clear();
-  if (registered_until_ <= now_s()) registered_until_ = 0;
+  if (registered_until_ <= clock::unix_s()) registered_until_ = 0;
   // Straight on to the next server is no backoff: the state says registering throughout.
   set_state(d.delay_ms == 0 && d.state == TrunkState::backoff ? TrunkState::registering : d.state);
   persist();
@@ -495,7 +494,7 @@ void TrunkRegistration::persist() {
   row.public_address = nat_.configured() ? "" : nat_.public_address();
   row.registered_until = registered_until_;
   row.last_status = last_status_;
-  row.updated_at = now_s();
+  row.updated_at = clock::unix_s();
   states_->save(row);
 }
 
@@ -518,7 +517,7 @@ void TrunkRegistration::stop(std::function<void()> done) {
   keepalive_.stop();
   failback_.stop();
   response_timer_.cancel();
-  bool may_be_bound = nh_ && (registered_until_ > now_s() || state_ == TrunkState::registering ||
+  bool may_be_bound = nh_ && (registered_until_ > clock::unix_s() || state_ == TrunkState::registering ||
                               state_ == TrunkState::registered);
   if (!may_be_bound) return finish_stop();
   challenges_answered_ = 0;

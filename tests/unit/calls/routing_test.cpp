@@ -82,18 +82,5 @@ TEST(Routing, InboundMatchesEveryFormOfTheNumber) {
   EXPECT_EQ(route_inbound(*c, "5550"), nullptr);
 }
 
-TEST(Routing, SameNumber) {
-  EXPECT_TRUE(same_number("+49 30 123456", "004930123456"));
-  EXPECT_FALSE(same_number("", ""));
-  EXPECT_TRUE(same_number("112", "0112"));  // leading zeros are not significant
-}
-
-TEST(Routing, PresentableNumber) {
-  EXPECT_EQ(presentable_number("+49 (30) 123-456"), "+4930123456");
-  EXPECT_EQ(presentable_number("anonymous"), "anonymous");
-  EXPECT_EQ(presentable_number("12+3"), "123");
-  EXPECT_EQ(presentable_number("*21#"), "*21#");
-}
-
 }  // namespace
 }  // namespace b2bua::calls

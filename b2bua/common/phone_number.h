@@ -1,0 +1,20 @@
+// One rule for "is this the same phone number": used to route inbound calls to a DID and to
+// tell which trunk a provider's request names. Providers write one number in many forms:
+// "+4930123456", "004930123456", "04930123456", "4930123456" (international) and "030123456"
+// (national). Two numbers match when their digits are equal after dropping everything but
+// digits and the leading zeros, or when one ends with the other and the common tail has at
+// least 7 digits (national against international form). A bare subscriber number shorter than
+// that ("123456") matches nothing but itself: too many numbers end the same way.
+#pragma once
+
+#include <string>
+
+namespace b2bua::number {
+
+bool same_number(const std::string& a, const std::string& b);
+
+// The user part of a number as presented to phones: digits, '*', '#' and a leading '+' only;
+// "anonymous" when nothing usable is left.
+std::string presentable(const std::string& raw);
+
+}  // namespace b2bua::number
