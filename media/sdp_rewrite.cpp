@@ -21,7 +21,8 @@ struct PrinterFree {
 using Parser = std::unique_ptr<sdp_parser_t, ParserFree>;
 using Printer = std::unique_ptr<sdp_printer_t, PrinterFree>;
 
-// Direction attributes stay as attributes (no m_mode games); see design/sofia-sip.md §5.
+// sdp_f_mode_manual: sofia's printer writes a=sendrecv/sendonly/recvonly/inactive exactly as
+// they were parsed instead of deriving them from m_mode (which would add or drop lines).
 constexpr int kFlags = sdp_f_mode_manual;
 constexpr size_t kMaxSdp = 64 * 1024;  // far above any real offer; bounds the parser's work
 

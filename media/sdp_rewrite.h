@@ -5,7 +5,7 @@
 // a=rtcp its RTCP port, ICE (a=candidate, a=ice-*, a=remote-candidates, a=end-of-candidates)
 // and other address-bearing lines (a=alt, e=, p=, u=) go, and o= is our own per leg. Codecs,
 // a=rtpmap/a=fmtp, direction attributes, ptime, rtcp-mux, crypto and unknown attributes stay
-// as written (sofia-sip parser/printer with sdp_f_mode_manual, see design/sofia-sip.md §5).
+// as written (sofia-sip parser/printer with sdp_f_mode_manual, see sdp_rewrite.cpp).
 //
 // A relay session carries one RTP/RTCP pair per leg, so a call relays one m-line per session:
 // the signalling plane allocates a session for each m-line it wants relayed and passes the
