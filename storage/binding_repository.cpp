@@ -49,13 +49,9 @@ std::vector<BindingRow> SqliteBindingRepository::load_unexpired(int64_t now) {
     row.aor = select_all_.column_text(0);
     row.contact = select_all_.column_text(1);
     row.call_id = select_all_.column_text(2);
-    const int64_t cseq = select_all_.column_int64(3);
-    // RFC 3261 section 8.1.1.5: CSeq is a 32-bit unsigned number; anything else is damage.
-    if (cseq < 0 || cseq > std::numeric_limits<uint32_t>::max()) {
-      throw StorageError("storage: " + connection_.path() + ": bindings row aor=" + row.aor +
-                         " has cseq out of range: " + std::to_string(cseq));
-    }
-    row.cseq = static_cast<uint32_t>(cseq);
+    // RFC 3261 section 8.1.1.5: CSeq is a 32-bit unsigned number.
+    row.cseq = static_cast<uint32_t>(
+        select_all_.column_int64_in(3, 0, std::numeric_limits<uint32_t>::max(), "bindings row aor=" + row.aor, "cseq"));
     row.expires_at = select_all_.column_int64(4);
     row.q = select_all_.column_double(5);
     row.transport = select_all_.column_text(6);

@@ -49,11 +49,8 @@ std::vector<CallRecordRow> SqliteCallRecordRepository::recent(size_t limit) {
     row.start_ms = select_recent_.column_int64(6);
     row.answer_ms = select_recent_.column_int64(7);
     row.end_ms = select_recent_.column_int64(8);
-    const int64_t code = select_recent_.column_int64(9);
-    if (code < 0 || code > 999) {
-      throw StorageError("storage: " + connection_.path() + ": call_records row id=" +
-                         std::to_string(row.id) + " has final_code out of range: " + std::to_string(code));
-    }
+    const int64_t code =
+        select_recent_.column_int64_in(9, 0, 999, "call_records row id=" + std::to_string(row.id), "final_code");
     row.final_code = static_cast<int>(code);
     row.hangup_by = select_recent_.column_text(10);
     row.media_stats_json = select_recent_.column_text(11);

@@ -117,6 +117,16 @@ void Statement::run() {
 
 int64_t Statement::column_int64(int index) const { return sqlite3_column_int64(stmt_, index); }
 
+int64_t Statement::column_int64_in(int index, int64_t min, int64_t max, const std::string& row,
+                                   const char* column) const {
+  const int64_t value = column_int64(index);
+  if (value < min || value > max) {
+    throw StorageError("storage: " + connection_.path() + ": " + row + " has " + column +
+                       " out of range: " + std::to_string(value));
+  }
+  return value;
+}
+
 double Statement::column_double(int index) const { return sqlite3_column_double(stmt_, index); }
 
 std::string Statement::column_text(int index) const {

@@ -64,6 +64,9 @@ class Statement {
   void run();
 
   int64_t column_int64(int index) const;
+  // A number column that must lie in [min, max]: anything else is damage to the file, thrown
+  // as a StorageError naming the file, `row` (e.g. "bindings row aor=10") and `column`.
+  int64_t column_int64_in(int index, int64_t min, int64_t max, const std::string& row, const char* column) const;
   double column_double(int index) const;
   std::string column_text(int index) const;
 

@@ -7,17 +7,13 @@ namespace {
 
 constexpr const char* kColumns = "trunk, public_address, registered_until, last_status, updated_at";
 
-TrunkStateRow read_row(const Statement& statement, const std::string& path) {
+TrunkStateRow read_row(const Statement& statement) {
   TrunkStateRow row;
   row.trunk = statement.column_text(0);
   row.public_address = statement.column_text(1);
   row.registered_until = statement.column_int64(2);
-  const int64_t status = statement.column_int64(3);
-  if (status < 0 || status > std::numeric_limits<int>::max()) {
-    throw StorageError("storage: " + path + ": trunk_state row trunk=" + row.trunk +
-                       " has last_status out of range: " + std::to_string(status));
-  }
-  row.last_status = static_cast<int>(status);
+  row.last_status = static_cast<int>(statement.column_int64_in(3, 0, std::numeric_limits<int>::max(),
+                                                               "trunk_state row trunk=" + row.trunk, "last_status"));
   row.updated_at = statement.column_int64(4);
   return row;
 }
@@ -44,13 +40,13 @@ std::optional<TrunkStateRow> SqliteTrunkStateRepository::load(const std::string&
   select_one_.bind(1, trunk);
   ResetOnExit reset(select_one_);
   if (!select_one_.step()) return std::nullopt;
-  return read_row(select_one_, connection_.path());
+  return read_row(select_one_);
 }
 
 std::vector<TrunkStateRow> SqliteTrunkStateRepository::load_all() {
   std::vector<TrunkStateRow> rows;
   ResetOnExit reset(select_all_);
-  while (select_all_.step()) rows.push_back(read_row(select_all_, connection_.path()));
+  while (select_all_.step()) rows.push_back(read_row(select_all_));
   return rows;
 }
 
