@@ -3,6 +3,7 @@
 // session (its index is in the low byte of the SessionId).
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <vector>
@@ -14,6 +15,30 @@
 #include "media/worker.h"
 
 namespace b2bua::media {
+
+const char* side_name(Side side) { return side == Side::wan ? "wan" : "lan"; }
+
+const char* drop_reason_name(DropReason reason) {
+  switch (reason) {
+    case DropReason::wrong_source: return "wrong_source";
+    case DropReason::malformed: return "malformed";
+    case DropReason::no_destination: return "no_destination";
+    case DropReason::send_failed: return "send_failed";
+  }
+  return "unknown";
+}
+
+void LegStats::add(const LegStats& other) {
+  packets += other.packets;
+  bytes += other.bytes;
+  packets_sent += other.packets_sent;
+  lost += other.lost;
+  out_of_order += other.out_of_order;
+  dropped_source += other.dropped_source;
+  dropped_invalid += other.dropped_invalid;
+  jitter_ms = std::max(jitter_ms, other.jitter_ms);
+  if (!latched.valid()) latched = other.latched;
+}
 
 namespace {
 
@@ -79,6 +104,13 @@ class MediaPlaneImpl final : public MediaPlane {
     if (Worker* w = owner(id)) w->post(command::Query{id, done, ctx});
   }
 
+  RelayTotals totals() const override {
+    // workers_ is fixed once constructed, and a stopped worker keeps its counters.
+    RelayTotals sum;
+    for (const auto& w : workers_) w->add_totals_to(sum);
+    return sum;
+  }
+
   void apply(const MediaSettings& settings) override {
     {
       std::lock_guard lock(lifecycle_);
@@ -119,6 +151,7 @@ class MediaPlaneImpl final : public MediaPlane {
       if (rtp.valid()) rtcp = UdpSocket::bind(spec.bind_ip, static_cast<uint16_t>(*port + 1), settings_.dscp, error);
       if (rtp.valid() && rtcp.valid()) {
         leg.ip = spec.bind_ip;
+        leg.side = spec.side;
         leg.rtp_port = *port;
         leg.sockets = {std::move(rtp), std::move(rtcp)};
         return {};

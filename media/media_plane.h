@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,9 +38,15 @@ struct Endpoint {
 
 using SessionId = uint64_t;
 
+// Which network a leg faces. It labels the relay totals (lan_to_wan, ...); which sockets a leg
+// gets is decided by its bind_ip alone (LAN and WAN may share an address in a test).
+enum class Side : uint8_t { lan = 0, wan = 1 };
+const char* side_name(Side side);  // "lan", "wan"
+
 // What each side of a session binds to: the local address its sockets use.
 struct LegSpec {
   std::string bind_ip;   // LAN address for a phone leg, WAN address for a trunk leg
+  Side side = Side::lan; // the network bind_ip is on
 };
 
 // Where a leg's sockets are, to be written into the SDP sent on that leg.
@@ -83,6 +90,41 @@ struct LegStats {
   uint64_t dropped_invalid = 0;  // truncated or not RTP/RTCP
   double jitter_ms = 0;          // RFC 3550 A.8 interarrival jitter
   Endpoint latched;              // invalid until latched
+
+  // Folds in the same leg's counters of another session of the call (one per m-line): counts
+  // add up, jitter is the worst of the two, and the first valid latched peer is kept.
+  void add(const LegStats& other);
+};
+
+// Why the relay did not pass a datagram on. Every datagram a relay socket reads is either
+// relayed or counted under exactly one reason.
+enum class DropReason : uint8_t {
+  wrong_source,    // not the leg's latched (or SDP-declared) peer, or the leg has no remote yet
+  malformed,       // truncated, or neither RTP nor RTCP
+  no_destination,  // accepted, but the other leg's peer is not known yet (no SDP from it)
+  send_failed,     // the kernel refused the send: socket buffer full, destination unreachable
+};
+inline constexpr size_t kDropReasons = 4;
+const char* drop_reason_name(DropReason reason);  // "wrong_source", "malformed", ...
+
+// What the relay did since the plane started, all sessions together (MediaPlane::totals()).
+struct RelayTotals {
+  struct Flow {
+    uint64_t packets = 0;
+    uint64_t bytes = 0;  // UDP payload
+  };
+  // Datagrams sent on to the other leg's peer, by [receiving leg's side][sending leg's side]
+  // (Side as index): relayed[lan][wan] is what phones sent towards providers.
+  std::array<std::array<Flow, 2>, 2> relayed{};
+  std::array<uint64_t, kDropReasons> dropped{};  // by DropReason
+  uint64_t sessions = 0;                         // open now
+
+  Flow& flow(Side from, Side to) { return relayed[static_cast<size_t>(from)][static_cast<size_t>(to)]; }
+  const Flow& flow(Side from, Side to) const {
+    return relayed[static_cast<size_t>(from)][static_cast<size_t>(to)];
+  }
+  uint64_t& drops(DropReason r) { return dropped[static_cast<size_t>(r)]; }
+  uint64_t drops(DropReason r) const { return dropped[static_cast<size_t>(r)]; }
 };
 
 class MediaEvents {
@@ -125,6 +167,10 @@ class MediaPlane {
   // Queued: a snapshot of counters is delivered to `done` on a media thread.
   virtual void query(SessionId id, void (*done)(void* ctx, SessionId, const std::array<LegStats, 2>&),
                      void* ctx) = 0;
+  // Any thread, also after stop(). Reads the workers' counters without stopping or waiting for
+  // them: each worker's part is as of its last received batch, and the figures are not one
+  // atomic cut (a packet may show as relayed before the session count moved, or the reverse).
+  virtual RelayTotals totals() const = 0;
   // Settings that can change on reload (timeouts; the port range applies to new sessions).
   virtual void apply(const MediaSettings& settings) = 0;
   // Stops the workers; sessions still open are released (their on_released fires first).

@@ -121,11 +121,11 @@ Forward RelaySession::on_packet(int index, Channel channel, const sockaddr_stora
   const PacketKind kind = classify(data, len, channel == kRtcp, header);
   if (kind == PacketKind::invalid) {
     ++in.dropped_invalid;
-    return {};
+    return {.drop = DropReason::malformed};
   }
   if (!in.remote_known || !accept_source(in, channel, kind, source, header.ssrc, now, tuning, latched)) {
     ++in.dropped_source;
-    return {};
+    return {.drop = DropReason::wrong_source};
   }
   ++in.packets;
   in.bytes += len;
@@ -135,13 +135,13 @@ Forward RelaySession::on_packet(int index, Channel channel, const sockaddr_stora
   }
 
   const RelayLeg& out = legs_[static_cast<size_t>(1 - index)];
-  if (!out.remote_known) return {};
+  if (!out.remote_known) return {.drop = DropReason::no_destination};
   // RTCP leaves on the RTCP socket unless the other peer multiplexes it (RFC 5761), which also
   // covers a call where only one side does.
   const Channel out_channel = (kind == PacketKind::rtp || out.remote.rtcp_mux) ? kRtp : kRtcp;
   const Endpoint& to = out.destination(out_channel);
-  if (!to.valid()) return {};
-  return {out.sockets[out_channel].fd(), &to};
+  if (!to.valid()) return {.drop = DropReason::no_destination};
+  return {.fd = out.sockets[out_channel].fd(), .to = &to};
 }
 
 void RelaySession::note_sent(int index, Channel channel, uint64_t count, TimeNs now) {

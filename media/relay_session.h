@@ -45,14 +45,16 @@ struct RelayTuning {
   static RelayTuning from(const MediaSettings& s);
 };
 
-// Where on_packet() wants a datagram to go. fd < 0: drop it.
+// Where on_packet() wants a datagram to go. fd < 0: drop it, for the reason in `drop`.
 struct Forward {
   int fd = -1;
   const Endpoint* to = nullptr;
+  DropReason drop = DropReason::no_destination;
 };
 
 struct RelayLeg {
   std::string ip;
+  Side side = Side::lan;
   uint16_t rtp_port = 0;
   std::array<UdpSocket, 2> sockets;  // [kRtp], [kRtcp]
 

@@ -19,7 +19,35 @@ void readable_cb(evutil_socket_t, short, void* arg) {
 }
 void commands_cb(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->on_commands(); }
 void tick_cb(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->on_tick(); }
+
+// The worker thread is the only writer: a relaxed load and store add without a locked
+// instruction, and a concurrent reader still sees a whole value.
+void bump(std::atomic<uint64_t>& counter, uint64_t n) {
+  if (n != 0) counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+uint64_t read_counter(const std::atomic<uint64_t>& counter) { return counter.load(std::memory_order_relaxed); }
 }  // namespace
+
+void Worker::Counters::publish(const RelayTotals& tally) {
+  for (size_t from = 0; from < 2; ++from) {
+    for (size_t to = 0; to < 2; ++to) {
+      bump(packets_[from][to], tally.relayed[from][to].packets);
+      bump(bytes_[from][to], tally.relayed[from][to].bytes);
+    }
+  }
+  for (size_t r = 0; r < kDropReasons; ++r) bump(dropped_[r], tally.dropped[r]);
+}
+
+void Worker::Counters::add_to(RelayTotals& sum) const {
+  for (size_t from = 0; from < 2; ++from) {
+    for (size_t to = 0; to < 2; ++to) {
+      sum.relayed[from][to].packets += read_counter(packets_[from][to]);
+      sum.relayed[from][to].bytes += read_counter(bytes_[from][to]);
+    }
+  }
+  for (size_t r = 0; r < kDropReasons; ++r) sum.dropped[r] += read_counter(dropped_[r]);
+  sum.sessions += read_counter(sessions_);
+}
 
 void Worker::EventFree::operator()(event* e) const { event_free(e); }
 void Worker::BaseFree::operator()(event_base* b) const { event_base_free(b); }
@@ -109,6 +137,7 @@ void Worker::add(std::unique_ptr<RelaySession> session) {
     }
   }
   sessions_.emplace(s->id(), std::move(entry));
+  counters_.set_sessions(sessions_.size());
 }
 
 void Worker::release(SessionId id) {
@@ -118,6 +147,7 @@ void Worker::release(SessionId id) {
   const std::array<uint16_t, 2> ports = {it->second->session->leg(0).rtp_port,
                                          it->second->session->leg(1).rtp_port};
   sessions_.erase(it);  // events first, then sockets: the ports are free before the pool has them
+  counters_.set_sessions(sessions_.size());
   const TimeNs now = monotonic_ns();
   for (uint16_t p : ports) pool_.release(p, now);
   events_.on_released(id, stats);
@@ -134,14 +164,15 @@ void Worker::on_tick() {
   }
 }
 
-size_t Worker::send_batch(int fd, mmsghdr* msgs, size_t count) {
+RelayTotals::Flow Worker::send_batch(int fd, mmsghdr* msgs, size_t count) {
+  RelayTotals::Flow sent;
   size_t done = 0;
-  size_t sent = 0;
   while (done < count) {
     const int n = ::sendmmsg(fd, msgs + done, static_cast<unsigned>(count - done), MSG_DONTWAIT);
     if (n > 0) {
+      for (size_t i = done; i < done + static_cast<size_t>(n); ++i) sent.bytes += msgs[i].msg_len;
       done += static_cast<size_t>(n);
-      sent += static_cast<size_t>(n);
+      sent.packets += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -152,9 +183,16 @@ size_t Worker::send_batch(int fd, mmsghdr* msgs, size_t count) {
 }
 
 void Worker::on_readable(const SocketRef& ref) {
+  RelayTotals tally;
+  relay_from(ref, tally);
+  counters_.publish(tally);
+}
+
+void Worker::relay_from(const SocketRef& ref, RelayTotals& tally) {
   RelaySession& s = *ref.session;
   const int fd = s.leg(ref.leg).sockets[ref.channel].fd();
   const int out_leg = 1 - ref.leg;
+  RelayTotals::Flow& flow = tally.flow(s.leg(ref.leg).side, s.leg(out_leg).side);
   for (int round = 0; round < kRoundsPerWakeup; ++round) {
     for (auto& m : rx_) m.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
     const int n = ::recvmmsg(fd, rx_.data(), kBatch, MSG_DONTWAIT, nullptr);
@@ -165,13 +203,17 @@ void Worker::on_readable(const SocketRef& ref) {
     for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
       if (rx_[i].msg_hdr.msg_flags & MSG_TRUNC) {
         ++s.leg(ref.leg).dropped_invalid;
+        ++tally.drops(DropReason::malformed);
         continue;
       }
       bool latched = false;
       const Forward f = s.on_packet(ref.leg, ref.channel, rx_addr_[i], buffers_[i].data(), rx_[i].msg_len,
                                     now, tuning_, latched);
       if (latched) events_.on_latched(s.id(), ref.leg, s.leg(ref.leg).latch[kRtp].peer);
-      if (f.fd < 0) continue;
+      if (f.fd < 0) {
+        ++tally.drops(f.drop);
+        continue;
+      }
       // At most two output sockets: the other leg's RTP and RTCP.
       const size_t slot = (out_fd[0] < 0 || out_fd[0] == f.fd) ? 0 : 1;
       out_fd[slot] = f.fd;
@@ -185,9 +227,12 @@ void Worker::on_readable(const SocketRef& ref) {
     }
     for (size_t slot = 0; slot < 2; ++slot) {
       if (out_count[slot] == 0) continue;
-      const size_t sent = send_batch(out_fd[slot], tx_[slot].data(), out_count[slot]);
+      const RelayTotals::Flow sent = send_batch(out_fd[slot], tx_[slot].data(), out_count[slot]);
       const Channel ch = s.leg(out_leg).sockets[kRtp].fd() == out_fd[slot] ? kRtp : kRtcp;
-      s.note_sent(out_leg, ch, sent, now);
+      s.note_sent(out_leg, ch, sent.packets, now);
+      flow.packets += sent.packets;
+      flow.bytes += sent.bytes;
+      tally.drops(DropReason::send_failed) += out_count[slot] - sent.packets;
     }
     if (static_cast<size_t>(n) < kBatch) return;  // drained: no need for another empty syscall
   }

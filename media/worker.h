@@ -1,11 +1,13 @@
 // A media worker: one thread, one libevent event_base, the sessions assigned to it and their
 // sockets. Nothing outside the thread touches them: commands arrive through a WakeQueue whose
-// eventfd is registered in the base, events leave through MediaEvents on this thread.
+// eventfd is registered in the base, events leave through MediaEvents on this thread. The one
+// exception is its part of the relay totals, which any thread may read (add_totals_to()).
 #pragma once
 
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -65,6 +67,8 @@ class Worker {
   }
   // Queues Stop and waits for the thread: open sessions are released first.
   void stop_and_join();
+  // Any thread, also after stop_and_join(): adds this worker's part of MediaPlane::totals().
+  void add_totals_to(RelayTotals& sum) const { counters_.add_to(sum); }
 
   // Called by libevent on this worker's thread.
   struct SocketRef {
@@ -91,11 +95,33 @@ class Worker {
     std::array<EventPtr, 4> events;  // leg0 rtp, leg0 rtcp, leg1 rtp, leg1 rtcp
   };
 
+  // This worker's relay totals: written by the worker thread only, read by any thread. Relaxed
+  // atomics with a single writer need no locked instruction (an add is a load and a store), and
+  // they are added to once per read from a socket, from a tally on the stack, not per packet:
+  // the packet path takes no lock and allocates nothing, and a reader is at most one batch
+  // behind. Plain counters published on the tick would cost the same and lag up to 100 ms.
+  class Counters {
+   public:
+    void publish(const RelayTotals& tally);  // worker thread
+    void set_sessions(size_t n) { sessions_.store(n, std::memory_order_relaxed); }  // worker thread
+    void add_to(RelayTotals& sum) const;     // any thread
+
+   private:
+    using Counter = std::atomic<uint64_t>;
+    std::array<std::array<Counter, 2>, 2> packets_{};  // like RelayTotals::relayed
+    std::array<std::array<Counter, 2>, 2> bytes_{};
+    std::array<Counter, kDropReasons> dropped_{};
+    Counter sessions_{0};
+  };
+
   void run();
   void handle(Command& c);
   void add(std::unique_ptr<RelaySession> session);
   void release(SessionId id);
-  size_t send_batch(int fd, mmsghdr* msgs, size_t count);
+  // Reads what `ref`'s socket has (a bounded number of batches) and relays it.
+  void relay_from(const SocketRef& ref, RelayTotals& tally);
+  // What the kernel took of `count` datagrams: the rest is dropped (send_failed).
+  RelayTotals::Flow send_batch(int fd, mmsghdr* msgs, size_t count);
 
   static constexpr size_t kBatch = 32;
   static constexpr size_t kMaxDatagram = 2048;  // larger than any MTU: bigger means truncated
@@ -109,6 +135,7 @@ class Worker {
   EventPtr wake_event_;
   EventPtr tick_event_;
   std::unordered_map<SessionId, std::unique_ptr<Entry>> sessions_;
+  Counters counters_;
 
   // Batch I/O state, allocated once: the packet path never allocates.
   std::array<std::array<uint8_t, kMaxDatagram>, kBatch> buffers_{};

@@ -1,6 +1,7 @@
-// The calls feature: admits new INVITEs on both agents (authentication, routing, limits),
-// creates the Call with its legs, feeds relay events to calls, and writes a call record when a
-// call ends, however it ends.
+// The calls feature: admits new INVITEs on both agents (admission.cpp: authentication,
+// routing, limits, identity), creates the Call with its legs, feeds relay events to calls
+// (call_manager.cpp), writes a call record when a call ends, however it ends (call_record.cpp),
+// and describes the calls for the status snapshot (call_status.cpp).
 #pragma once
 
 #include <map>
@@ -46,24 +47,35 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   size_t active_calls_of(const std::string& extension) const;
 
  private:
-  // A call attempt refused before it became a Call; it still gets a call record (failed calls
-  // are records too). Only attempts past authentication or the trunk gate are recorded, so a
-  // scanner cannot fill the disk.
-  struct Attempt {
-    Direction direction;
-    std::string extension, trunk, number;
-  };
+  // admission.cpp
   void on_lan_invite(const sip::NuaEvent& ev);
+  // An extension calls a number that routing sends to a trunk.
+  void call_out(const sip::NuaEvent& ev, const config::Extension& caller, CallRecord& attempt);
   bool authenticate(const sip::NuaEvent& ev, const std::string& source_ip, const config::Extension*& caller);
   // Rejects (503 global, 486 per extension) and returns true when the call would exceed a limit.
-  bool over_limit(const sip::NuaEvent& ev, const config::Extension* caller, const Attempt& attempt);
+  bool over_limit(const sip::NuaEvent& ev, const config::Extension* caller, CallRecord& attempt);
   // No binding to ring: 480 to the caller and the call ends.
   void nobody_reachable(Call& call, const std::string& target);
+  // Refuses an INVITE with a final answer. An `attempt` past authentication or the trunk gate
+  // still gets a call record (failed calls are records too); one before it does not, so a
+  // scanner cannot fill the disk.
   void reject(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
-              const char* extra_header = nullptr, const Attempt* attempt = nullptr);
+              const char* extra_header = nullptr, CallRecord* attempt = nullptr);
+  // The number the provider is told is calling: the extension's outgoing_number where it is one
+  // of the trunk's numbers, else the trunk's account.
+  std::string presented_identity(const Call& call, const config::Extension& caller, const config::Trunk& trunk) const;
+
+  // call_manager.cpp
   Call& create(Direction direction, const sip::NuaEvent& ev, sip::SipAgent& a_agent, const std::string& a_sdp_addr);
-  void write_record(Call& call, const std::array<media::LegStats, 2>* stats);
   void reap();
+
+  // call_record.cpp. `serial` numbers calls and refused attempts alike; `stats` are the relay
+  // counters per session leg summed over the call's sessions, null when nothing was relayed.
+  void write_record(const CallRecord& record, uint64_t serial, bool refused,
+                    const std::array<media::LegStats, 2>* stats);
+  void write_record(const Call& call, const std::array<media::LegStats, 2>* stats) {
+    write_record(call.record, call.id, false, stats);
+  }
 
   plane::PlaneContext context_;
   config::Snapshot config_;  // the running one; calls keep theirs

@@ -77,7 +77,7 @@ struct Extension {
   std::optional<std::string> ha1;       // MD5(number:realm:password), secret: never logged
   bool outbound = true;                 // may call out through trunks
   int max_calls = 2;
-  std::optional<std::string> outgoing_number;  // presented on trunks that allow it
+  std::optional<std::string> outgoing_number;  // From/PAI only on trunks whose numbers list it
   bool clir = false;                    // withhold the number (Privacy: id)
   bool operator==(const Extension&) const = default;
 };

@@ -69,6 +69,15 @@ std::string JsonPositions::parse_string() {
   return out;
 }
 
+bool JsonPositions::next_item(char close) {
+  for (;;) {
+    skip_blank();
+    if (pos_ >= text_.size() || text_[pos_] == close) return false;
+    if (text_[pos_] != ',') return true;
+    ++pos_;
+  }
+}
+
 void JsonPositions::parse_value(const std::string& path) {
   skip_blank();
   if (pos_ >= text_.size()) return;
@@ -77,13 +86,7 @@ void JsonPositions::parse_value(const std::string& path) {
   if (c == '{') {
     ++pos_;
     std::unordered_set<std::string> seen;
-    for (;;) {
-      skip_blank();
-      if (pos_ >= text_.size() || text_[pos_] == '}') break;
-      if (text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
+    while (next_item('}')) {
       size_t key_at = pos_;
       std::string key = parse_string();
       std::string child = member(path, key);
@@ -102,15 +105,7 @@ void JsonPositions::parse_value(const std::string& path) {
   } else if (c == '[') {
     ++pos_;
     size_t index = 0;
-    for (;;) {
-      skip_blank();
-      if (pos_ >= text_.size() || text_[pos_] == ']') break;
-      if (text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      parse_value(element(path, index++));
-    }
+    while (next_item(']')) parse_value(element(path, index++));
     ++pos_;
   } else if (c == '"') {
     parse_string();

@@ -35,6 +35,8 @@ class JsonPositions {
  private:
   TextPosition at(size_t offset) const;
   void skip_blank();
+  // Inside an object or array: onto the next item; false at `close` or at the end of the text.
+  bool next_item(char close);
   void parse_value(const std::string& path);
   std::string parse_string();
 

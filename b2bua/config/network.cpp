@@ -9,14 +9,6 @@
 namespace b2bua::config {
 namespace {
 
-bool parse_port(std::string_view s, uint16_t& port) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || value == 0 || value > 65535) return false;
-  port = static_cast<uint16_t>(value);
-  return true;
-}
-
 bool parse_ip(const std::string& ip, int& family, uint8_t* addr) {
   if (inet_pton(AF_INET, ip.c_str(), addr) == 1) {
     family = AF_INET;
@@ -31,19 +23,6 @@ bool parse_ip(const std::string& ip, int& family, uint8_t* addr) {
 
 }  // namespace
 
-bool split_host_port(const std::string& text, std::string& host, uint16_t& port) {
-  if (!text.empty() && text[0] == '[') {
-    auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') return false;
-    host = text.substr(1, close - 1);
-    return parse_port(std::string_view(text).substr(close + 2), port);
-  }
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || text.find(':') != colon) return false;
-  host = text.substr(0, colon);
-  return !host.empty() && parse_port(std::string_view(text).substr(colon + 1), port);
-}
-
 bool parse_listen_address(const std::string& text, ListenAddress& out, std::string& why) {
   auto colon = text.find(':');
   std::string transport = colon == std::string::npos ? "" : text.substr(0, colon);
@@ -51,21 +30,14 @@ bool parse_listen_address(const std::string& text, ListenAddress& out, std::stri
     why = "expected transport:address:port like udp:192.168.1.1:5060";
     return false;
   }
-  std::string rest = text.substr(colon + 1);
-  out.transport = transport;
-  out.port = transport == "tls" ? 5061 : 5060;
-  int family = 0;
-  uint8_t addr[16];
-  // A bare address without port is allowed; IPv6 needs brackets when a port follows.
-  std::string bare = rest.size() > 2 && rest.front() == '[' && rest.back() == ']' ? rest.substr(1, rest.size() - 2) : rest;
-  if (parse_ip(bare, family, addr)) {
-    out.host = bare;
-    return true;
-  }
-  if (!split_host_port(rest, out.host, out.port) || !parse_ip(out.host, family, addr)) {
+  auto address = parse_host_port(std::string_view(text).substr(colon + 1), transport == "tls" ? 5061 : 5060);
+  if (!address || !is_ip_literal(address->host)) {
     why = "'" + text + "' is not transport:address:port with an IP address";
     return false;
   }
+  out.transport = transport;
+  out.host = address->host;
+  out.port = address->port;
   return true;
 }
 
@@ -114,9 +86,7 @@ bool is_loopback(const std::string& ip) {
 }
 
 std::string ListenAddress::to_sip_url() const {
-  bool v6 = host.find(':') != std::string::npos;
-  std::string h = v6 ? "[" + host + "]" : host;
-  return (transport == "tls" ? "sips:" : "sip:") + h + ":" + std::to_string(port) + ";transport=" +
+  return (transport == "tls" ? "sips:" : "sip:") + uri_host(host) + ":" + std::to_string(port) + ";transport=" +
          (transport == "tls" ? "tls" : transport);
 }
 

@@ -1,10 +1,11 @@
-// Parsing of the address forms the config uses: listen addresses, networks, host:port.
+// Parsing of the address forms the config uses: listen addresses and networks (host:port
+// itself is host_port.h). Pure functions: any thread.
 #pragma once
 
-#include <cstdint>
 #include <string>
 
 #include "b2bua/config/config.h"
+#include "b2bua/config/host_port.h"
 
 namespace b2bua::config {
 
@@ -13,9 +14,6 @@ bool parse_listen_address(const std::string& text, ListenAddress& out, std::stri
 
 // "192.168.1.0/24", "fd00::/8", or a single address (a /32 or /128).
 bool parse_network(const std::string& text, Network& out);
-
-// "127.0.0.1:8088", "[::1]:8088".
-bool split_host_port(const std::string& text, std::string& host, uint16_t& port);
 
 bool is_loopback(const std::string& ip);
 

@@ -196,7 +196,8 @@ int run_daemon(const std::string& config_path) {
   int exit_code = 0;
   std::unique_ptr<status::StatusServer> status_endpoint;
   try {
-    auto describe_live = [&plane](nlohmann::json& status) {
+    auto describe_live = [&plane, &media](nlohmann::json& status) {
+      status::add_relay_totals(status, media->totals());  // the relay outlives plane rebuilds
       if (!plane) return;
       plane->describe(status);
       // The plane's config is the one in force after reloads.

@@ -27,7 +27,7 @@ std::string lan_url(const config::Lan& lan) {
 
 // `scheme` "sip" binds UDP and TCP on wan.port, "sips" TLS on wan.tls_port.
 std::string wan_url(const config::Wan& wan, const std::string& scheme = "sip") {
-  auto host = [](const std::string& h) { return h.find(':') != std::string::npos ? "[" + h + "]" : h; };
+  auto host = [](const std::string& h) { return config::uri_host(h); };
   std::string port = ":" + std::to_string(scheme == "sips" ? wan.tls_port : wan.port);
   // The URL's host is what every Via we send names (sent-by); maddr is what the sockets bind.
   // Behind a NAT the bind address is private and must never reach the provider: name the

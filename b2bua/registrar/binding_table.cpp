@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "b2bua/config/host_port.h"
+
 namespace b2bua::registrar {
 namespace {
 
@@ -18,12 +20,10 @@ bool out_of_order(const Binding& b, const RegisterUpdate& u) { return b.call_id 
 }  // namespace
 
 std::string flow_uri(const Binding& b) {
-  bool v6 = std::count(b.source.begin(), b.source.end(), ':') > 1;
-  std::string hostport = b.source;
-  if (v6) {
-    size_t colon = b.source.rfind(':');
-    hostport = "[" + b.source.substr(0, colon) + "]" + b.source.substr(colon);
-  }
+  // `source` is "ip:port" with an IPv6 address unbracketed: the port follows the last colon.
+  size_t colon = b.source.rfind(':');
+  std::string hostport =
+      colon == std::string::npos ? b.source : config::uri_host(b.source.substr(0, colon)) + b.source.substr(colon);
   return "sip:" + hostport + ";transport=" + (b.transport.empty() ? "udp" : b.transport);
 }
 

@@ -32,6 +32,8 @@ SipAgent::SipAgent(su_root_t* root, const AgentOptions& options) : root_(root), 
   if (!nua_) throw std::runtime_error("cannot bind SIP agent '" + options_.name + "' to " + options_.url);
   nua_set_params(nua_, NUTAG_AUTOACK(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
                  SIPTAG_USER_AGENT_STR(options_.user_agent.c_str()),
+                 // Replaces sofia's default list (which has MESSAGE, SUBSCRIBE, NOTIFY, REFER).
+                 SIPTAG_ALLOW_STR(kServedMethods),
                  TAG_IF(!options_.allow_methods.empty(), NUTAG_ALLOW(options_.allow_methods.c_str())),
                  TAG_IF(!options_.appl_methods.empty(), NUTAG_APPL_METHOD(options_.appl_methods.c_str())), TAG_END());
   B2BUA_LOG(info, "sip", "agent_started", {{"agent", options_.name}, {"url", options_.url}});

@@ -3,7 +3,7 @@
 //
 // Two instances, never one: a nua that holds a registration adds that registration's Contact
 // and Service-Route to every new request it sends, so a shared instance would send LAN
-// requests with our public contact, routed via the trunk (see shared design notes, §0).
+// requests with our public contact, routed via the trunk.
 //
 // Events are dispatched in two ways. A handle bound to a HandleOwner (nua_handle_bind, or the
 // magic given to nua_handle()) sends all its events there. Requests that arrive on a fresh
@@ -38,11 +38,18 @@ class HandleOwner {
   ~HandleOwner() = default;
 };
 
+// The methods a dialog of ours needs; the Allow list starts from these, never from sofia's
+// default. sofia answers an allowed method it does not hand to the application by itself
+// (REFER and SUBSCRIBE with 202, and for an out-of-dialog REFER it then NOTIFYs whatever
+// Contact the sender named: a reflection anyone on the internet can trigger). A method not in
+// Allow gets 405 and nothing else.
+inline constexpr const char* kServedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, PRACK, UPDATE";
+
 struct AgentOptions {
   std::string name;          // "lan" | "wan", used in logs
   std::string url;           // NUTAG_URL: sip:host:port[;transport=x]
   std::string user_agent;    // our own User-Agent, never a phone's
-  std::string allow_methods; // appended to nua's Allow list, e.g. "REGISTER"
+  std::string allow_methods; // added to the methods every agent serves (kServedMethods), e.g. "REGISTER"
   std::string appl_methods;  // methods answered by us rather than by nua, e.g. "OPTIONS"
   int dscp = -1;             // IP_TOS for SIP packets (-1 leaves it)
   std::string sips_url;      // NUTAG_SIPS_URL: adds a TLS transport when set

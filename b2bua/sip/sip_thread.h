@@ -2,7 +2,8 @@
 //
 // All SIP state (nua instances, handles, timers, registrar and trunk state) is created, used
 // and destroyed on this thread, so none of it needs a lock. Other threads hand work over with
-// post(); sofia 1.12 has none of the fork's fixes for calling nua from other threads.
+// post(); sofia 1.12 has none of the fixes freeswitch/sofia-sip 1.13 made for calling nua
+// from other threads.
 #pragma once
 
 #include <atomic>

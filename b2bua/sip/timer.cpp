@@ -10,18 +10,14 @@ Timer::Timer(su_root_t* root) : timer_(su_timer_create(su_root_task(root), 1000)
 
 Timer::~Timer() { su_timer_destroy(timer_); }
 
-void Timer::start(unsigned ms, std::function<void()> fn) {
-  su_timer_reset(timer_);
-  fn_ = std::move(fn);
-  repeating_ = false;
-  armed_ = true;
-  su_timer_set_interval(timer_, &Timer::fire, this, static_cast<su_duration_t>(ms));
-}
+void Timer::start(unsigned ms, std::function<void()> fn) { arm(ms, std::move(fn), false); }
 
-void Timer::every(unsigned ms, std::function<void()> fn) {
+void Timer::every(unsigned ms, std::function<void()> fn) { arm(ms, std::move(fn), true); }
+
+void Timer::arm(unsigned ms, std::function<void()> fn, bool repeating) {
   su_timer_reset(timer_);
   fn_ = std::move(fn);
-  repeating_ = true;
+  repeating_ = repeating;
   interval_ms_ = ms;
   armed_ = true;
   su_timer_set_interval(timer_, &Timer::fire, this, static_cast<su_duration_t>(ms));

@@ -22,6 +22,7 @@ class Timer {
   bool armed() const { return armed_; }
 
  private:
+  void arm(unsigned ms, std::function<void()> fn, bool repeating);
   static void fire(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg);
 
   su_timer_t* timer_;

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "b2bua/config/host_port.h"
+
 namespace b2bua::status {
 namespace {
 
@@ -73,7 +75,7 @@ HttpResponse failure(std::string why) {
 HttpResponse http_get(const std::string& host, uint16_t port, const std::string& path,
                       const std::optional<std::string>& bearer_token, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  const std::string where = host + ":" + std::to_string(port);
+  const std::string where = config::HostPort{host, port}.str();
   sockaddr_storage addr{};
   socklen_t len = 0;
   if (!resolve(host, port, addr, len)) return failure("'" + host + "' is not an IP address");

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <string_view>
 #include <tuple>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -91,6 +90,15 @@ const json& array_at(const json& j, const char* key) {
   return v && v->is_array() ? *v : empty;
 }
 
+// One sample per numeric member of status[part][key] (an object), labelled `label_key`=member.
+void add_labelled(Family& f, const json* part, const char* key, const char* label_key) {
+  const json* by = part ? member(*part, key) : nullptr;
+  if (!by || !by->is_object()) return;
+  for (const auto& [name, n] : by->items()) {
+    if (n.is_number()) f.add(n.get<double>(), label(label_key, name));
+  }
+}
+
 void add_trunks(const json& status, std::vector<Family>& out) {
   Family configured("b2bua_trunks_configured", "gauge", "Trunks in the config, enabled or not.");
   Family enabled("b2bua_trunk_enabled", "gauge", "1 when the trunk is enabled in the config.");
@@ -146,13 +154,7 @@ void add_calls(const json& status, std::vector<Family>& out) {
   out.push_back(std::move(active));
 
   Family total("b2bua_calls_total", "counter", "Finished calls since start, by final SIP response code.");
-  if (const json* totals = member(status, "call_totals")) {
-    if (const json* by_code = member(*totals, "by_final_code"); by_code && by_code->is_object()) {
-      for (const auto& [code, n] : by_code->items()) {
-        if (n.is_number()) total.add(n.get<double>(), label("code", code));
-      }
-    }
-  }
+  add_labelled(total, member(status, "call_totals"), "by_final_code", "code");
   out.push_back(std::move(total));
 
   // Until a call counter exists this is what storage knows; a gauge, since records roll off.
@@ -168,41 +170,46 @@ void add_calls(const json& status, std::vector<Family>& out) {
   out.push_back(std::move(recent));
 }
 
-// Numbers a part of the snapshot reports as they are: one row per sample.
+// Numbers a part of the snapshot reports as they are: one family and one sample per row.
 struct PlainSample {
   const char* part;        // top-level key of the part; "" for the snapshot itself
   const char* key;         // member of the part
   const char* name;        // metric family
   const char* type;
   const char* help;
-  const char* reason;      // value of a "reason" label, or null
 };
 
 constexpr PlainSample kPlainSamples[] = {
     {"", "wan_requests_rejected", "b2bua_wan_requests_rejected_total", "counter",
-     "Requests on the WAN side from no configured trunk, since start.", nullptr},
-    {"relay", "sessions", "b2bua_relay_sessions", "gauge", "Relay sessions (calls with media through b2bua).", nullptr},
-    {"relay", "packets_total", "b2bua_relay_packets_total", "counter", "RTP/RTCP packets relayed since start.", nullptr},
-    {"relay", "dropped_source_total", "b2bua_relay_dropped_packets_total", "counter",
-     "Packets dropped by the relay since start, by reason.", "source"},
-    {"relay", "dropped_invalid_total", "b2bua_relay_dropped_packets_total", "counter",
-     "Packets dropped by the relay since start, by reason.", "invalid"},
+     "Requests on the WAN side from no configured trunk, since start."},
+    {"relay", "sessions", "b2bua_relay_sessions", "gauge", "Relay sessions open (media of calls through b2bua)."},
     {"registrar", "auth_failures_total", "b2bua_auth_failures_total", "counter",
-     "Failed digest authentications since start.", nullptr},
+     "Failed digest authentications since start."},
     {"registrar", "blocks_total", "b2bua_auth_blocks_total", "counter",
-     "Source addresses blocked after repeated failures, since start.", nullptr},
-    {"registrar", "blocked_now", "b2bua_auth_blocked_sources", "gauge", "Source addresses blocked right now.", nullptr},
+     "Source addresses blocked after repeated failures, since start."},
+    {"registrar", "blocked_now", "b2bua_auth_blocked_sources", "gauge", "Source addresses blocked right now."},
 };
 
 void add_plain_samples(const json& status, std::vector<Family>& out) {
-  const char* last_name = "";
   for (const auto& p : kPlainSamples) {
-    if (std::string_view(p.name) != last_name) out.emplace_back(p.name, p.type, p.help);
-    last_name = p.name;
+    Family& f = out.emplace_back(p.name, p.type, p.help);
     double v = 0;
     const json* part = *p.part ? member(status, p.part) : &status;
-    if (part && number_at(*part, p.key, v)) out.back().add(v, p.reason ? label("reason", p.reason) : std::string());
+    if (part && number_at(*part, p.key, v)) f.add(v);
   }
+}
+
+// The relay's totals (snapshot.h, add_relay_totals): a direction names the network the packet
+// came in from and the one it left towards, e.g. lan_to_wan for a phone talking to a provider.
+void add_relay(const json& status, std::vector<Family>& out) {
+  const json* relay = member(status, "relay");
+  Family packets("b2bua_relay_packets_total", "counter", "RTP/RTCP packets relayed since start, by direction.");
+  Family bytes("b2bua_relay_bytes_total", "counter", "UDP payload bytes relayed since start, by direction.");
+  Family dropped("b2bua_relay_dropped_total", "counter", "Packets the relay received and did not relay, since start, by reason.");
+  add_labelled(packets, relay, "packets", "direction");
+  add_labelled(bytes, relay, "bytes", "direction");
+  add_labelled(dropped, relay, "dropped", "reason");
+  for (auto* f : {&packets, &bytes, &dropped}) out.push_back(std::move(*f));
 }
 
 }  // namespace
@@ -221,6 +228,7 @@ std::string render_metrics(const json& status) {
   add_trunks(status, families);
   add_extensions(status, families);
   add_calls(status, families);
+  add_relay(status, families);
   add_plain_samples(status, families);
 
   std::string out;

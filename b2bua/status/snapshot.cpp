@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "b2bua/common/version.h"
+#include "media/media_plane.h"
 #include "storage/store.h"
 
 namespace b2bua::status {
@@ -71,6 +72,26 @@ nlohmann::json& entry(nlohmann::json& status, const char* list, const std::strin
   }
   items.push_back({{key, id}});
   return items.back();
+}
+
+void add_relay_totals(nlohmann::json& status, const media::RelayTotals& totals) {
+  using media::Side;
+  auto& relay = status["relay"] = nlohmann::json::object();
+  relay["sessions"] = totals.sessions;
+  auto& packets = relay["packets"] = nlohmann::json::object();
+  auto& bytes = relay["bytes"] = nlohmann::json::object();
+  for (Side from : {Side::lan, Side::wan}) {
+    for (Side to : {Side::lan, Side::wan}) {
+      const std::string direction = std::string(media::side_name(from)) + "_to_" + media::side_name(to);
+      packets[direction] = totals.flow(from, to).packets;
+      bytes[direction] = totals.flow(from, to).bytes;
+    }
+  }
+  auto& dropped = relay["dropped"] = nlohmann::json::object();
+  for (size_t r = 0; r < media::kDropReasons; ++r) {
+    const auto reason = static_cast<media::DropReason>(r);
+    dropped[media::drop_reason_name(reason)] = totals.drops(reason);
+  }
 }
 
 void add_process_facts(nlohmann::json& status, const ProcessFacts& facts) {

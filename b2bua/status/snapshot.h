@@ -32,8 +32,12 @@
 //                "relay_ports": [ { "a", "b" } ],                           []: none
 //                "legs": [ { "side", "packets", "lost", "jitter_ms" } ] } ]  (legs: optional)
 //   "call_totals": { "active", "by_final_code": { "200": 12, "486": 1 } }   since start
-//   "relay": { "sessions", "packets_total", "dropped_source_total",         media plane
-//              "dropped_invalid_total" }                                    (not yet reported)
+//   "relay": { "sessions": n,                                               media plane
+//              "packets": { "lan_to_wan", "wan_to_lan",                     (add_relay_totals);
+//                           "lan_to_lan", "wan_to_wan" },                   sessions open now,
+//              "bytes":   { same keys as "packets" },                       the rest since start;
+//              "dropped": { "wrong_source", "malformed",                    a direction names the
+//                           "no_destination", "send_failed" } }             networks in and out
 //   "recent_calls": [ { "id", "call_id", "direction", "extension", "trunk",   status thread,
 //                       "remote_number", "start_ms", "answer_ms", "end_ms",    from storage,
 //                       "final_code", "hangup_by", "media": {..} } ]           newest first
@@ -55,6 +59,9 @@
 namespace b2bua::storage {
 class CallRecordRepository;
 }
+namespace b2bua::media {
+struct RelayTotals;
+}
 
 namespace b2bua::status {
 
@@ -67,6 +74,10 @@ void add_configured_view(nlohmann::json& status, const config::Config& config);
 // The object in status[list] whose "name" (trunks) or "number" (extensions) equals `id`;
 // appended (with only that key) when there is none, so a feature never loses its data.
 nlohmann::json& entry(nlohmann::json& status, const char* list, const std::string& id);
+
+// Any thread: the relay's totals (MediaPlane::totals()) as "relay"; every key is always there,
+// so a counter that stays at 0 is a reported 0 and not an unknown.
+void add_relay_totals(nlohmann::json& status, const media::RelayTotals& totals);
 
 struct ProcessFacts {
   int64_t pid = 0;

@@ -8,7 +8,7 @@
 
 #include "b2bua/common/clock.h"
 #include "b2bua/config/config_loader.h"
-#include "b2bua/config/network.h"
+#include "b2bua/config/host_port.h"
 #include "b2bua/status/http_get.h"
 #include "b2bua/status/snapshot.h"
 
@@ -214,14 +214,13 @@ int run_status_command(const std::string& config_path, bool raw_json, FILE* out,
     return 1;
   }
   const auto& s = loaded.config->status;
-  std::string host;
-  uint16_t port = 0;
-  config::split_host_port(s.listen, host, port);  // validated by the loader
+  // Validated by the loader.
+  config::HostPort listen = config::parse_host_port(s.listen).value_or(config::HostPort{});
   // A wildcard listen accepts on loopback too.
-  if (host == "0.0.0.0") host = "127.0.0.1";
-  if (host == "::") host = "::1";
+  if (listen.host == "0.0.0.0") listen.host = "127.0.0.1";
+  if (listen.host == "::") listen.host = "::1";
 
-  HttpResponse r = http_get(host, port, "/status", s.token);
+  HttpResponse r = http_get(listen.host, listen.port, "/status", s.token);
   if (r.code == 0) {
     std::fprintf(err, "b2bua status: %s (status.listen %s; is the daemon running?)\n", r.error.c_str(), s.listen.c_str());
     return 1;

@@ -18,8 +18,8 @@ class Store;
 
 namespace b2bua::status {
 
-// Fills in the live part of a snapshot; called on the SIP thread only. It adds nothing while
-// there is nothing live to describe (the signalling plane is being rebuilt).
+// Fills in the live part of a snapshot (features, relay totals); called on the SIP thread
+// only. While the signalling plane is being rebuilt it adds what is still running.
 using DescribeLive = std::function<void(nlohmann::json& status)>;
 
 // Binds status.listen; throws std::runtime_error when it cannot.

@@ -10,14 +10,14 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string_view>
 
+#include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
-#include "b2bua/config/network.h"
+#include "b2bua/config/host_port.h"
 #include "b2bua/status/bearer_token.h"
 #include "b2bua/status/metrics.h"
 #include "b2bua/status/snapshot.h"
@@ -31,17 +31,11 @@ constexpr const char* kPagePolicy =
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
     "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-int64_t unix_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 std::string peer_of(evhttp_request* request) {
   char* address = nullptr;
   uint16_t port = 0;
   if (evhttp_connection* c = evhttp_request_get_connection(request)) evhttp_connection_get_peer(c, &address, &port);
-  return address ? std::string(address) + ":" + std::to_string(port) : "unknown";
+  return address ? config::HostPort{address, port}.str() : "unknown";
 }
 
 void reply(evhttp_request* request, int code, const char* reason, const char* content_type, std::string_view body) {
@@ -87,9 +81,8 @@ struct StatusServer::Loop {
 
 StatusServer::StatusServer(StatusSettings settings, StatusSources sources)
     : settings_(std::move(settings)), sources_(std::move(sources)), token_(settings_.token), loop_(std::make_unique<Loop>()) {
-  std::string host;
-  uint16_t port = 0;
-  if (!config::split_host_port(settings_.listen, host, port)) {
+  auto listen = config::parse_host_port(settings_.listen);
+  if (!listen) {
     throw std::runtime_error("status.listen '" + settings_.listen + "': expected address:port");
   }
   loop_->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -105,7 +98,7 @@ StatusServer::StatusServer(StatusSettings settings, StatusSources sources)
   evhttp_set_gencb(http, &StatusServer::on_request, this);
 
   errno = 0;
-  evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(http, host.c_str(), port);
+  evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(http, listen->host.c_str(), listen->port);
   if (!bound) {
     int err = errno;
     throw std::runtime_error("status.listen " + settings_.listen + ": cannot bind (" +
@@ -175,7 +168,7 @@ std::optional<nlohmann::json> StatusServer::snapshot(std::string* why) const {
     if (why) *why = std::string("describing the signalling plane failed: ") + e.what();
     return std::nullopt;
   }
-  add_process_facts(status, {static_cast<int64_t>(::getpid()), sources_.started_at, unix_ms()});
+  add_process_facts(status, {static_cast<int64_t>(::getpid()), sources_.started_at, clock::unix_ms()});
   if (sources_.records) add_recent_calls(status, *sources_.records);
   return status;
 }

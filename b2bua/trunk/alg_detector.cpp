@@ -1,17 +1,6 @@
 #include "b2bua/trunk/alg_detector.h"
 
-#include <cstdlib>
-
 namespace b2bua::trunk {
-namespace {
-
-uint16_t port_of(const char* port, uint16_t fallback) {
-  if (!port || !*port) return fallback;
-  long p = std::strtol(port, nullptr, 10);
-  return p > 0 && p <= 65535 ? static_cast<uint16_t>(p) : fallback;
-}
-
-}  // namespace
 
 std::optional<std::string> AlgDetector::report(const std::string& kind, const std::string& what) {
   if (!seen_.insert(kind).second) return std::nullopt;
@@ -24,7 +13,7 @@ std::optional<std::string> AlgDetector::inspect(const sip_t* response, const Hos
   if (!response) return std::nullopt;
   contacts_sent_.insert(sent_contact.str());
   if (const sip_via_t* via = response->sip_via; via && via->v_host) {
-    HostPort echoed{via->v_host, port_of(via->v_port, 5060)};
+    HostPort echoed{via->v_host, port_or(via->v_port, 5060)};
     if (!(echoed == HostPort{sent_via.host, sent_via.port ? sent_via.port : uint16_t{5060}})) {
       return report("via", "Via sent-by " + sent_via.str() + " came back as " + echoed.str());
     }
@@ -44,7 +33,7 @@ std::optional<std::string> AlgDetector::inspect(const sip_t* response, const Hos
     for (const sip_contact_t* m = response->sip_contact; m; m = m->m_next) {
       const url_t* u = m->m_url;
       if (!u || !u->url_user || token != u->url_user || !u->url_host) continue;
-      HostPort listed{u->url_host, port_of(u->url_port, 5060)};
+      HostPort listed{u->url_host, port_or(u->url_port, 5060)};
       if (contacts_sent_.count(listed.str())) continue;
       bool provider_marked = m->m_params && msg_params_find(m->m_params, "received=");
       if (!provider_marked) {

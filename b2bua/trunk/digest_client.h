@@ -1,10 +1,11 @@
 // Digest authentication towards a provider, for the case sofia 1.12 cannot answer itself.
 //
 // sofia's auth client fails when one 401/407 carries several Digest challenges for one realm
-// (RFC 8760 providers send SHA-256 and MD5): nua_authenticate() answers 904 or 202 (design
-// note §3), and it knows no SHA-256 at all. We then pick a challenge (MD5 when offered, which
-// every provider verifies alike; else SHA-256) and compute the Authorization ourselves
-// (RFC 2617 / RFC 7616 with qop=auth), and re-send the REGISTER with it.
+// (RFC 8760 providers send SHA-256 and MD5): nua_authenticate() then reports 904 "No matching
+// challenge" (SHA-256 first) or 202 "No operation to restart" (MD5 first), and sofia 1.12
+// knows no SHA-256 at all. We then pick a challenge (MD5 when offered, which every provider
+// verifies alike; else SHA-256) and compute the Authorization ourselves (RFC 2617 / RFC 7616
+// with qop=auth); provider_auth.h re-sends the request with it.
 #pragma once
 
 #include <optional>

@@ -1,24 +1,20 @@
-// An "ip:port" pair as trunks use it: where we send, what our Contact names, what a Via says.
+// Addresses as trunks use them: host:port (parsed and printed by b2bua/config/host_port.h, the
+// one parser the config and the WAN side share) and which addresses only a NAT in front of us
+// can make reachable. Pure functions: any thread.
 #pragma once
 
-#include <cstdint>
 #include <string>
+
+#include "b2bua/config/host_port.h"
 
 namespace b2bua::trunk {
 
-struct HostPort {
-  std::string host;  // IP literal (IPv6 without brackets)
-  uint16_t port = 0;
-
-  bool empty() const { return host.empty(); }
-  std::string str() const;  // "1.2.3.4:5060", "[2001:db8::1]:5060"
-  bool operator==(const HostPort&) const = default;
-};
-
-// "1.2.3.4:5060", "[::1]:5060", or a bare host with `default_port`.
-bool parse_host_port(const std::string& text, uint16_t default_port, HostPort& out);
-
-bool is_ip_literal(const std::string& host);
+using config::HostPort;
+using config::is_ip_literal;
+using config::parse_host_port;
+using config::parse_port;
+using config::port_or;
+using config::uri_host;
 
 // RFC 1918, RFC 6598 (carrier-grade NAT), link-local and RFC 4193 addresses: ones that only a
 // NAT in front of us can make reachable. Loopback is not counted (tests run on it).

@@ -27,7 +27,7 @@ namespace b2bua::trunk {
 
 struct KeepaliveTarget {
   HostPort server;             // the registered flow's far end
-  std::string route;           // NUTAG_PROXY towards it (TrunkRegistration::route_to())
+  std::string route;           // NUTAG_PROXY towards it (ServerList::route_to())
   config::Transport transport = config::Transport::udp;
   std::string aor;             // From/To
   std::string request_uri;     // the registrar URI

@@ -1,13 +1,13 @@
 #include "b2bua/trunk/nat_address.h"
 
-#include <cstdlib>
-
 namespace b2bua::trunk {
 
 NatAddress::NatAddress(const std::optional<std::string>& configured_public, HostPort local)
     : local_(std::move(local)) {
   if (configured_public && !configured_public->empty()) {
-    configured_ = parse_host_port(*configured_public, local_.port, public_);
+    auto configured = parse_host_port(*configured_public, local_.port);
+    configured_ = configured.has_value();
+    if (configured) public_ = *configured;
   }
 }
 
@@ -20,19 +20,17 @@ bool NatAddress::learn(const sip_via_t* via) {
   HostPort seen;
   seen.host = via->v_received ? via->v_received : (via->v_host ? via->v_host : "");
   if (seen.host.empty() || !is_ip_literal(seen.host)) return false;
-  long port = has_rport_value ? std::strtol(via->v_rport, nullptr, 10)
-                              : (via->v_port ? std::strtol(via->v_port, nullptr, 10) : 5060);
-  if (port <= 0 || port > 65535) return false;
-  seen.port = static_cast<uint16_t>(port);
-  if (seen == public_) return false;
+  const char* port = has_rport_value ? via->v_rport : via->v_port;
+  seen.port = port ? parse_port(port).value_or(0) : 5060;
+  if (seen.port == 0 || seen == public_) return false;
   public_ = seen;
   return true;
 }
 
 void NatAddress::restore(const std::string& stored) {
   if (configured_ || stored.empty()) return;
-  HostPort hp;
-  if (parse_host_port(stored, local_.port, hp) && is_ip_literal(hp.host)) public_ = hp;
+  auto hp = parse_host_port(stored, local_.port);
+  if (hp && is_ip_literal(hp->host)) public_ = *hp;
 }
 
 HostPort NatAddress::contact_address() const {

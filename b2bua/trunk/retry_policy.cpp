@@ -1,12 +1,18 @@
 #include "b2bua/trunk/retry_policy.h"
 
 #include <algorithm>
+#include <random>
 
 namespace b2bua::trunk {
 namespace {
 constexpr unsigned kFirstBackoffMs = 2000;
 constexpr double kJitter = 0.2;
 }  // namespace
+
+double RetryPolicy::uniform01() {
+  thread_local std::mt19937 gen{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
+}
 
 RetryPolicy::RetryPolicy(int auth_failed_s, int max_backoff_s, std::function<double()> random01)
     : auth_failed_s_(auth_failed_s), max_backoff_s_(max_backoff_s), random01_(std::move(random01)) {}

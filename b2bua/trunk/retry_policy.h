@@ -1,6 +1,7 @@
-// When to try again after a failed REGISTER. Ours, not sofia's: nua stops refreshing after one
-// failed refresh (design note §2b), and peers that give up after N failures or a 403 leave
-// their users with a silently dead trunk. We never give up and never hammer:
+// When to try again after a failed REGISTER. Ours, not sofia's: after one failed refresh (403,
+// 408, 503, ...) nua reports nua_r_register with that status once and never refreshes again,
+// and peers that give up after N failures or a 403 leave their users with a silently dead
+// trunk. We never give up and never hammer:
 //  - 403/404, or a second challenge after we answered one: auth_failed, retried every
 //    `auth_failed_s` seconds (the account is wrong or locked; hammering could get it banned);
 //  - 503 with Retry-After: exactly as long as the provider asks (RFC 3261 21.5.4);
@@ -24,8 +25,10 @@ struct RetryDecision {
 
 class RetryPolicy {
  public:
-  // `random01` returns a value in [0, 1); tests pass a fixed one.
-  RetryPolicy(int auth_failed_s, int max_backoff_s, std::function<double()> random01);
+  // `random01` returns a value in [0, 1) for the jitter; tests pass a fixed one.
+  RetryPolicy(int auth_failed_s, int max_backoff_s, std::function<double()> random01 = uniform01);
+  // A uniformly distributed value in [0, 1), from a generator per thread.
+  static double uniform01();
 
   // `bad_credentials`: a challenge came back after we had answered one.
   RetryDecision on_failure(int status, std::optional<unsigned> retry_after_s, bool bad_credentials,

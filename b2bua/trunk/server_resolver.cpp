@@ -35,10 +35,10 @@ SipTarget parse_sip_target(const std::string& uri) {
   std::string rest = uri.substr(colon + 1);
   rest = rest.substr(0, rest.find_first_of(";?>"));
   if (size_t at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
-  HostPort hp;
-  if (!parse_host_port(rest, 0, hp)) return t;
-  t.host = hp.host;
-  t.port = hp.port;
+  auto hp = parse_host_port(rest, 0);
+  if (!hp) return t;
+  t.host = hp->host;
+  t.port = hp->port;
   t.ok = !t.host.empty();
   return t;
 }

@@ -2,7 +2,8 @@
 // addresses to try in order.
 //
 // We resolve ourselves and hand nua only IP literals (NUTAG_PROXY "sip:ip:port"): sofia 1.12
-// can crash or hang on unresolvable names inside nta (design note §6, fixed only in the fork).
+// can crash or hang inside nta when a request's target does not resolve (fixed only in
+// freeswitch/sofia-sip 1.13).
 // The lookup is sofia's asynchronous resolver on the SIP thread's reactor, so nothing blocks:
 // SRV (_sip._udp / _sip._tcp / _sips._tcp) when the URI names no port, then A records of
 // each target; the shortest TTL says when to look again. IP literals need no DNS at all.

@@ -100,7 +100,7 @@ TrunkManager::~TrunkManager() {
 
 void TrunkManager::start_trunk(const config::Trunk& trunk) {
   auto* store = context_.store ? &context_.store->trunk_states() : nullptr;
-  auto reg = std::make_unique<TrunkRegistration>(*context_.wan, config_->wan, trunk, resolver_, store, context_.sofia_log);
+  auto reg = std::make_unique<TrunkRegistration>(*context_.wan, config_, trunk, resolver_, store, context_.sofia_log);
   auto* raw = reg.get();
   trunks_[trunk.name] = std::move(reg);
   raw->start();
@@ -153,8 +153,10 @@ void TrunkManager::apply_config(const config::Config& before, config::Snapshot s
       B2BUA_LOG(info, "trunk", "changed", {{"trunk", t.name}});
       // Unregister the old account first, then start anew (the new one may be a different
       // account at the same provider, which must not inherit the old binding).
-      stop_trunk(t.name, [this, t] {
-        if (!trunks_.count(t.name)) start_trunk(t);
+      stop_trunk(t.name, [this, name = t.name] {
+        // From the config running by then: a later reload may have changed or removed it.
+        const config::Trunk* latest = config_->find_trunk(name);
+        if (latest && !trunks_.count(name)) start_trunk(*latest);
       });
     } else {
       B2BUA_LOG(info, "trunk", "added", {{"trunk", t.name}});
@@ -195,8 +197,8 @@ std::optional<TrunkRoute> TrunkManager::route(const config::Trunk& trunk) const 
   // the trunk's registration (Via received), else the WAN bind address.
   const config::Wan& wan = config_->wan;
   r.media_address = wan.public_address ? *wan.public_address : wan.address;
-  HostPort learned;
-  if (!wan.public_address && parse_host_port(t->snapshot().public_address, 0, learned)) r.media_address = learned.host;
+  auto learned = parse_host_port(t->snapshot().public_address, 0);
+  if (!wan.public_address && learned) r.media_address = learned->host;
   return r;
 }
 

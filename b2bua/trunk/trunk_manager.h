@@ -77,6 +77,7 @@ class TrunkManager final : public plane::Feature, public TrunkRoutes {
   void on_inbound(nua_event_t event, InboundHandler handler);
 
  private:
+  // `trunk` is one of config_->trunks.
   void start_trunk(const config::Trunk& trunk);
   void set_stream_keepalive(const config::Config& config);
   void stop_trunk(const std::string& name, std::function<void()> done);

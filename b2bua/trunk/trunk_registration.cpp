@@ -1,13 +1,9 @@
 #include "b2bua/trunk/trunk_registration.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <ctime>
-#include <random>
 
 #include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
-#include "b2bua/trunk/digest_client.h"
 #include "storage/store.h"
 
 namespace b2bua::trunk {
@@ -20,65 +16,43 @@ constexpr unsigned kUnregisterBoundMs = 3000;
 constexpr int kMaxTooBrief = 3;
 constexpr int kMaxChallengesPerAttempt = 3;
 
-double random01() {
-  thread_local std::mt19937 gen{std::random_device{}()};
-  return std::uniform_real_distribution<double>(0.0, 1.0)(gen);
+// Where requests to this trunk leave from; TLS has its own port, which Via and Contact name.
+HostPort local_address(const config::Wan& wan, config::Transport transport) {
+  return HostPort{wan.address, transport == config::Transport::tls ? wan.tls_port : wan.port};
 }
 
-unsigned parse_delta(const char* text, unsigned fallback) {
-  if (!text || !*text) return fallback;
-  char* end = nullptr;
-  unsigned long v = std::strtoul(text, &end, 10);
-  return end && *end == '\0' ? static_cast<unsigned>(std::min(v, 86400ul * 365)) : fallback;
-}
-
-uint16_t port_of_url(const url_t* u) {
-  return u->url_port ? static_cast<uint16_t>(std::strtoul(u->url_port, nullptr, 10)) : uint16_t{5060};
+// The failback probe asks with OPTIONS at the keep-alive interval (30 s when keep-alives are off).
+config::Keepalive failback_probe(const config::Keepalive& keepalive) {
+  return {config::KeepaliveMethod::options,
+          keepalive.method == config::KeepaliveMethod::off ? 30 : keepalive.interval};
 }
 
 }  // namespace
 
-std::string registration_token(const config::Trunk& trunk) {
-  return "b2t" + md5_hex(trunk.name + "\n" + trunk.username + "\n" + trunk.registrar).substr(0, 12);
-}
-
-std::string trunk_domain(const config::Trunk& trunk) {
-  std::string domain = trunk.domain ? *trunk.domain : parse_sip_target(trunk.registrar).host;
-  if (domain.find(':') != std::string::npos && domain.front() != '[') domain = "[" + domain + "]";
-  return domain;
-}
-
-std::string trunk_aor(const config::Trunk& trunk) { return "sip:" + trunk.username + "@" + trunk_domain(trunk); }
-
-TrunkRegistration::TrunkRegistration(sip::SipAgent& wan, const config::Wan& wan_config, const config::Trunk& trunk,
+TrunkRegistration::TrunkRegistration(sip::SipAgent& wan, config::Snapshot running_config, const config::Trunk& trunk,
                                      ServerResolver& resolver, storage::TrunkStateRepository* states,
                                      const sip::SofiaLog* sofia_log)
     : wan_(wan),
-      wan_config_(wan_config),
+      config_(std::move(running_config)),
       trunk_(trunk),
-      resolver_(resolver),
       states_(states),
       sofia_log_(sofia_log),
       token_(registration_token(trunk)),
       aor_(trunk_aor(trunk)),
       registrar_uri_(trunk.registrar),
-      // TLS has its own transport and port: Via and Contact name that one.
-      nat_(wan_config.public_address,
-           HostPort{wan_config.address,
-                    trunk.transport == config::Transport::tls ? wan_config.tls_port : wan_config.port}),
-      retry_(trunk.retry_auth_failed, trunk.retry_max_backoff, &random01),
-      keepalive_(wan, trunk.name, trunk.keepalive, HostPort{wan_config.address, wan_config.port},
+      servers_(wan.root(), resolver, trunk,
+               [this](ServerList::Outcome outcome, const std::string& error) { on_resolved(outcome, error); }),
+      nat_(config_->wan.public_address, local_address(config_->wan, trunk.transport)),
+      contact_(token_, trunk.transport, nat_),
+      retry_(trunk.retry_auth_failed, trunk.retry_max_backoff),
+      keepalive_(wan, trunk.name, trunk.keepalive, local_address(config_->wan, config::Transport::udp),
                  Keepalive::Events{[this](const sip_t* sip) { on_public_address_seen(sip); },
                                    [this] { on_flow_dead(); }}),
-      failback_(wan, trunk.name,
-                config::Keepalive{config::KeepaliveMethod::options,
-                                  trunk.keepalive.method == config::KeepaliveMethod::off ? 30 : trunk.keepalive.interval},
-                HostPort{wan_config.address, wan_config.port}, Keepalive::Events{[this](const sip_t*) { fail_back(); }, {}},
-                "failback_probe"),
+      failback_(wan, trunk.name, failback_probe(trunk.keepalive), local_address(config_->wan, config::Transport::udp),
+                Keepalive::Events{[this](const sip_t*) { fail_back(); }, {}}, "failback_probe"),
       retry_timer_(wan.root()),
       response_timer_(wan.root()),
       refresh_watchdog_(wan.root()),
-      resolve_timer_(wan.root()),
       stop_timer_(wan.root()),
       expires_(trunk.expires) {
   if (states_) {
@@ -87,7 +61,7 @@ TrunkRegistration::TrunkRegistration(sip::SipAgent& wan, const config::Wan& wan_
 }
 
 TrunkRegistration::~TrunkRegistration() {
-  resolver_.cancel(this);
+  servers_.stop();
   keepalive_.stop();
   failback_.stop();
   destroy_handle();
@@ -95,139 +69,47 @@ TrunkRegistration::~TrunkRegistration() {
 
 void TrunkRegistration::start() {
   if (!trunk_.enabled) return set_state(TrunkState::disabled);
+  // An IP-authenticated trunk has nothing to register, but its servers must be known for the
+  // source filter, and the keep-alive still holds the NAT mapping open.
+  set_state(trunk_.register_enabled ? TrunkState::registering : TrunkState::unregistered);
+  servers_.resolve();
+}
+
+void TrunkRegistration::on_resolved(ServerList::Outcome outcome, const std::string& error) {
+  switch (outcome) {
+    case ServerList::Outcome::failed:
+      if (trunk_.register_enabled) on_failed(0, "DNS: " + error, nullptr, false);
+      return;
+    case ServerList::Outcome::kept:
+      // Re-resolution kept the working flow; probe the preferred server if it is another.
+      return update_failback();
+    case ServerList::Outcome::fresh:
+      break;
+  }
   if (!trunk_.register_enabled) {
-    // IP-authenticated trunk: nothing to register, but its servers must be known for the
-    // source filter and the keep-alive still holds the NAT mapping open.
-    set_state(TrunkState::unregistered);
-    return resolve();
-  }
-  set_state(TrunkState::registering);
-  resolve();
-}
-
-void TrunkRegistration::resolve() {
-  resolver_.cancel(this);
-  targets_.clear();
-  std::vector<std::string> uris{trunk_.outbound_proxy ? *trunk_.outbound_proxy : trunk_.registrar};
-  uris.insert(uris.end(), trunk_.backup_servers.begin(), trunk_.backup_servers.end());
-  for (const auto& uri : uris) {
-    SipTarget target = parse_sip_target(uri);
-    if (target.ok) {
-      targets_.push_back(target);
-    } else {
-      B2BUA_LOG(error, "trunk", "bad_server_uri", {{"trunk", trunk_.name}, {"uri", uri}});
-    }
-  }
-  resolving_ = Resolution{};
-  resolving_names_.clear();
-  resolve_next(0);
-}
-
-void TrunkRegistration::resolve_next(size_t index) {
-  if (index >= targets_.size()) return on_resolved(resolving_);
-  resolver_.resolve(this, targets_[index], trunk_.transport, [this, index](const Resolution& r) {
-    for (const auto& s : r.servers) {
-      if (std::find(resolving_.servers.begin(), resolving_.servers.end(), s) == resolving_.servers.end()) {
-        resolving_.servers.push_back(s);
-        resolving_names_.push_back(targets_[index].host);
-      }
-    }
-    if (r.ttl_s && (!resolving_.ttl_s || r.ttl_s < resolving_.ttl_s)) resolving_.ttl_s = r.ttl_s;
-    if (!r.error.empty()) resolving_.error += (resolving_.error.empty() ? "" : "; ") + r.error;
-    resolve_next(index + 1);
-  });
-}
-
-void TrunkRegistration::on_resolved(const Resolution& r) {
-  if (r.servers.empty()) {
-    B2BUA_LOG(error, "trunk", "dns_failed",
-              {{"trunk", trunk_.name}, {"error", r.error.empty() ? "no usable server URI" : r.error}});
-    if (trunk_.register_enabled) on_failed(0, "DNS: " + r.error, nullptr, false);
-    if (r.ttl_s) resolve_timer_.start(r.ttl_s * 1000u, [this] { resolve(); });
-    return;
-  }
-  std::optional<HostPort> current = current_server();
-  servers_ = r.servers;
-  server_names_ = resolving_names_;
-  std::string list;
-  for (const auto& s : servers_) list += (list.empty() ? "" : ",") + s.str();
-  B2BUA_LOG(debug, "trunk", "servers_resolved", {{"trunk", trunk_.name}, {"servers", list}, {"ttl_s", r.ttl_s}});
-  if (r.ttl_s) resolve_timer_.start(r.ttl_s * 1000u, [this] { resolve(); });
-  auto same = current ? std::find(servers_.begin(), servers_.end(), *current) : servers_.end();
-  if (same != servers_.end()) {
-    // Re-resolution: keep the working flow (and probe the preferred server if it is another).
-    server_index_ = static_cast<size_t>(same - servers_.begin());
-    return update_failback();
-  }
-  server_index_ = 0;
-  if (!trunk_.register_enabled) {
-    KeepaliveTarget kt{servers_.front(), route_to(0), trunk_.transport, aor_, registrar_uri_, contact()};
-    return keepalive_.start(kt);
+    return keepalive_.start(
+        KeepaliveTarget{*servers_.current(), servers_.route(), trunk_.transport, aor_, registrar_uri_, contact()});
   }
   if (!retry_timer_.armed()) send_register();
-}
-
-std::optional<HostPort> TrunkRegistration::current_server() const {
-  if (servers_.empty()) return std::nullopt;
-  return servers_[server_index_ % servers_.size()];
-}
-
-std::string TrunkRegistration::transport_param() const {
-  switch (trunk_.transport) {
-    case config::Transport::tcp: return ";transport=tcp";
-    case config::Transport::tls: return ";transport=tls";
-    case config::Transport::udp: break;
-  }
-  return "";
-}
-
-std::string TrunkRegistration::contact_for(const HostPort& address) const {
-  return "<sip:" + token_ + "@" + address.str() + transport_param() + ">";
-}
-
-std::string TrunkRegistration::contact() const { return contact_for(nat_.contact_address()); }
-
-std::string TrunkRegistration::route_to(size_t index) const {
-  if (servers_.empty()) return "";
-  index %= servers_.size();
-  const HostPort& s = servers_[index];
-  const std::string& name = index < server_names_.size() ? server_names_[index] : s.host;
-  if (trunk_.transport == config::Transport::tls && !is_ip_literal(name)) {
-    // RFC 5922 4: the identity to check is the host of the configured URI. nta connects to
-    // maddr and verifies the certificate against the URI's host.
-    return "sip:" + name + ":" + std::to_string(s.port) + transport_param() + ";maddr=" + s.host;
-  }
-  return "sip:" + s.str() + transport_param();
 }
 
 void TrunkRegistration::send_register() {
   if (stopping_) return;
   auto server = current_server();
-  if (!server) return resolve();
+  if (!server) return servers_.resolve();
   if (!nh_) {
     nh_ = nua_handle(wan_.nua(), this, SIPTAG_TO_STR(aor_.c_str()), SIPTAG_FROM_STR(aor_.c_str()), TAG_END());
     challenges_answered_ = 0;
   }
   if (!nh_) return on_failed(0, "cannot create a SIP handle", nullptr, false);
-  HostPort address = nat_.contact_address();
-  std::string contacts = contact_for(address);
-  // The old binding goes in the same request (RFC 3261 10.2.2), so the provider never keeps
-  // forking calls to a mapping that no longer exists.
-  if (!stale_contact_.empty()) contacts += ", " + stale_contact_ + ";expires=0";
-  contact_sent_ = address;
+  std::string contacts = contact_.next_register();
   std::string route_uri = route();
   std::string expires = std::to_string(expires_);
-  bool own_auth = !own_authorization_.empty();
   nua_register(nh_, NUTAG_REGISTRAR(registrar_uri_.c_str()), NUTAG_PROXY(route_uri.c_str()),
                SIPTAG_CONTACT_STR(contacts.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()),
                // Our Contact, our keep-alives, our re-registration on NAT change (see header).
                NUTAG_OUTBOUND("no-natify no-options-keepalive no-validate"), NUTAG_KEEPALIVE(0),
-               TAG_IF(own_auth && !own_authorization_proxy_, SIPTAG_AUTHORIZATION_STR(own_authorization_.c_str())),
-               TAG_IF(own_auth && own_authorization_proxy_,
-                      SIPTAG_PROXY_AUTHORIZATION_STR(own_authorization_.c_str())),
-               TAG_IF(own_auth && !own_authorization_call_id_.empty(),
-                      SIPTAG_CALL_ID_STR(own_authorization_call_id_.c_str())),
-               TAG_END());
+               TAG_NEXT(auth_.tags()));
   B2BUA_LOG(debug, "trunk", "register_sent",
             {{"trunk", trunk_.name}, {"server", server->str()}, {"contact", contacts}, {"expires", expires_}});
   if (state_ != TrunkState::registered) set_state(TrunkState::registering);
@@ -246,6 +128,9 @@ void TrunkRegistration::on_nua_event(const sip::NuaEvent& ev) {
 
 void TrunkRegistration::on_register_response(const sip::NuaEvent& ev) {
   if (ev.status < 200 || stopping_) return;
+  // nta gives an unanswered request up with a 408 of its own (no message) after 64*T1, which
+  // the WAN agent sets to our response bound: whichever of the two fires first, one timeout.
+  if (ev.status == 408 && !ev.sip) return on_response_timeout();
   response_timer_.cancel();
   last_status_ = ev.status;
   last_phrase_ = ev.phrase ? ev.phrase : "";
@@ -277,25 +162,19 @@ bool TrunkRegistration::answer_challenge(const sip::NuaEvent& ev, bool unregiste
     return false;
   }
   ++challenges_answered_;
-  auto answer = answer_challenges(challenges, trunk_.auth_user(), trunk_.password, "REGISTER", registrar_uri_);
-  if (!answer) {
-    B2BUA_LOG(error, "trunk", "no_usable_challenge",
-              {{"trunk", trunk_.name}, {"algorithm", challenges.front().algorithm}});
-    return false;
-  }
-  if (!answer->sofia_auth.empty()) {
-    own_authorization_.clear();
-    nua_authenticate(nh_, NUTAG_AUTH(answer->sofia_auth.c_str()), TAG_END());
-    response_timer_.start(kRegisterBoundMs, [this] { on_response_timeout(); });
-    return true;
+  switch (auth_.answer(nh_, challenges, ev.sip, trunk_.auth_user(), trunk_.password, "REGISTER", registrar_uri_)) {
+    case ProviderAuth::Answered::no:
+      B2BUA_LOG(error, "trunk", "no_usable_challenge",
+                {{"trunk", trunk_.name}, {"algorithm", challenges.front().algorithm}});
+      return false;
+    case ProviderAuth::Answered::by_sofia:
+      response_timer_.start(kRegisterBoundMs, [this] { on_response_timeout(); });
+      return true;
+    case ProviderAuth::Answered::by_us:
+      break;
   }
   B2BUA_LOG(debug, "trunk", "answering_challenge",
-            {{"trunk", trunk_.name}, {"algorithm", answer->algorithm}, {"offered", challenges.size()}});
-  own_authorization_ = answer->header;
-  own_authorization_proxy_ = answer->proxy;
-  // nua starts a new registration (and Call-ID) after the failed one; the provider should see
-  // the answer to its challenge in the same call (RFC 3261 10.2: one Call-ID per binding).
-  own_authorization_call_id_ = ev.sip && ev.sip->sip_call_id ? ev.sip->sip_call_id->i_id : "";
+            {{"trunk", trunk_.name}, {"algorithm", auth_.algorithm()}, {"offered", challenges.size()}});
   if (unregister) {
     send_unregister();
   } else {
@@ -304,31 +183,17 @@ bool TrunkRegistration::answer_challenge(const sip::NuaEvent& ev, bool unregiste
   return true;
 }
 
-unsigned TrunkRegistration::granted_expiry(const sip_t* sip) const {
-  unsigned fallback = sip && sip->sip_expires ? static_cast<unsigned>(sip->sip_expires->ex_delta)
-                                              : static_cast<unsigned>(expires_);
-  std::optional<unsigned> ours;
-  for (const sip_contact_t* m = sip ? sip->sip_contact : nullptr; m; m = m->m_next) {
-    const url_t* u = m->m_url;
-    if (!u || !u->url_user || token_ != u->url_user || !u->url_host) continue;
-    unsigned e = parse_delta(m->m_expires, fallback);
-    if (HostPort{u->url_host, port_of_url(u)} == contact_sent_) return e;
-    if (!ours) ours = e;
-  }
-  return ours ? *ours : fallback;
-}
-
 void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
-  unsigned granted = granted_expiry(ev.sip);
+  unsigned granted = granted_expiry(ev.sip, token_, contact_.sent(), static_cast<unsigned>(expires_));
   if (granted == 0) return on_failed(ev.status, "binding not kept by the registrar", ev.sip, false);
   challenges_answered_ = 0;
   too_brief_ = 0;
-  own_authorization_.clear();
-  stale_contact_.clear();
+  auth_.clear();
+  contact_.registered();
   retry_.on_success();
   bool was_registered = state_ == TrunkState::registered;
   registered_until_ = clock::unix_s() + granted;
-  if (auto rewrite = alg_.inspect(ev.sip, nat_.local(), token_, contact_sent_, current_server())) {
+  if (auto rewrite = alg_.inspect(ev.sip, nat_.local(), token_, contact_.sent(), current_server())) {
     B2BUA_LOG(warn, "trunk", "sip_alg_detected",
               {{"trunk", trunk_.name},
                {"rewritten", *rewrite},
@@ -338,7 +203,7 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
   set_state(TrunkState::registered);
   if (!was_registered) {
     B2BUA_LOG(info, "trunk", "registered",
-              {{"trunk", trunk_.name}, {"server", route()}, {"expires", granted}, {"contact", contact_for(contact_sent_)}});
+              {{"trunk", trunk_.name}, {"server", route()}, {"expires", granted}, {"contact", contact_.sent_uri()}});
   } else {
     B2BUA_LOG(debug, "trunk", "refreshed", {{"trunk", trunk_.name}, {"expires", granted}});
   }
@@ -350,30 +215,17 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
     B2BUA_LOG(info, "trunk", "refresh_overdue", {{"trunk", trunk_.name}});
     send_register();
   });
-  KeepaliveTarget kt{*current_server(), route(), trunk_.transport, aor_, registrar_uri_,
-                     contact_for(nat_.contact_address())};
+  KeepaliveTarget kt{*current_server(), route(), trunk_.transport, aor_, registrar_uri_, contact()};
   keepalive_.use_handle(nh_);
   keepalive_.start(kt);
   update_failback();
   persist();
-  if (!(nat_.contact_address() == contact_sent_)) {
+  if (contact_.moved()) {
     // The provider sees us elsewhere than our Contact says: register where it can reach us.
     B2BUA_LOG(info, "trunk", "contact_updated",
-              {{"trunk", trunk_.name}, {"from", contact_sent_.str()}, {"to", nat_.contact_address().str()}});
-    remember_stale_contact();
+              {{"trunk", trunk_.name}, {"from", contact_.sent().str()}, {"to", nat_.contact_address().str()}});
+    contact_.leave_sent();
     send_register();
-  }
-}
-
-void TrunkRegistration::remember_stale_contact() {
-  // A binding at our private bind address is useless to the provider, and naming that address
-  // again (even to remove it) is what we promise never to do once a public one is known: it
-  // expires on its own. A binding at an old public address is removed at once. On TCP/TLS the
-  // Contact moves to the connection's port even without a NAT; a public bind address left
-  // bound there would get the provider's requests on new connections instead of ours.
-  bool stream = trunk_.transport != config::Transport::udp;
-  if (!(contact_sent_ == nat_.local()) || (stream && !is_private_ip(contact_sent_.host))) {
-    stale_contact_ = contact_for(contact_sent_);
   }
 }
 
@@ -381,19 +233,18 @@ void TrunkRegistration::on_public_address_seen(const sip_t* sip) {
   if (!sip || !sip->sip_via || !nat_.learn(sip->sip_via)) return;
   B2BUA_LOG(info, "trunk", "public_address_changed", {{"trunk", trunk_.name}, {"public_address", nat_.public_address()}});
   persist();
-  if (state_ == TrunkState::registered && !(nat_.contact_address() == contact_sent_) && !response_timer_.armed()) {
-    remember_stale_contact();
+  if (state_ == TrunkState::registered && contact_.moved() && !response_timer_.armed()) {
+    contact_.leave_sent();
     send_register();
   }
 }
 
 void TrunkRegistration::update_failback() {
   // Only a registered trunk on a backup has somewhere better to be.
-  if (state_ != TrunkState::registered || server_index_ % std::max<size_t>(servers_.size(), 1) == 0 || stopping_) {
-    return failback_.stop();
-  }
+  if (state_ != TrunkState::registered || servers_.on_first() || stopping_) return failback_.stop();
   if (failback_.running()) return;
-  failback_.start(KeepaliveTarget{servers_.front(), route_to(0), trunk_.transport, aor_, registrar_uri_, contact()});
+  failback_.start(
+      KeepaliveTarget{servers_.servers().front(), servers_.route_to(0), trunk_.transport, aor_, registrar_uri_, contact()});
 }
 
 void TrunkRegistration::fail_back() {
@@ -401,9 +252,9 @@ void TrunkRegistration::fail_back() {
   // the backup's handle makes nua remove that binding (Expires: 0), so the provider does not
   // fork calls to both; requests from the backup are still accepted while it lingers.
   failback_.stop();
-  if (stopping_ || server_index_ == 0 || response_timer_.armed()) return;
-  B2BUA_LOG(info, "trunk", "failback", {{"trunk", trunk_.name}, {"from", route()}, {"to", route_to(0)}});
-  server_index_ = 0;
+  if (stopping_ || servers_.on_first() || response_timer_.armed()) return;
+  B2BUA_LOG(info, "trunk", "failback", {{"trunk", trunk_.name}, {"from", route()}, {"to", servers_.route_to(0)}});
+  servers_.fail_back();
   destroy_handle();
   // Until the preferred server answers, this is a new registration (logged as one).
   set_state(TrunkState::registering);
@@ -425,19 +276,20 @@ void TrunkRegistration::on_flow_dead() {
 
 void TrunkRegistration::on_tls_failure() {
   if (trunk_.transport != config::Transport::tls || !response_timer_.armed() || stopping_) return;
-  destroy_handle();
-  last_status_ = 503;
-  last_phrase_ = "TLS connection failed";
-  on_failed(last_status_, last_phrase_, nullptr, false);
+  give_up_attempt(503, "TLS connection failed");
 }
 
 void TrunkRegistration::on_response_timeout() {
   B2BUA_LOG(warn, "trunk", "register_timeout", {{"trunk", trunk_.name}, {"server", route()}});
+  give_up_attempt(408, "Request Timeout");
+}
+
+void TrunkRegistration::give_up_attempt(int status, const char* phrase) {
   // The transaction is still pending inside nua: a fresh handle is the only way to drop it.
   destroy_handle();
-  last_status_ = 408;
-  last_phrase_ = "Request Timeout";
-  on_failed(408, last_phrase_, nullptr, false);
+  last_status_ = status;
+  last_phrase_ = phrase;
+  on_failed(status, last_phrase_, nullptr, false);
 }
 
 void TrunkRegistration::on_failed(int status, const std::string& given_phrase, const sip_t* sip,
@@ -457,14 +309,11 @@ void TrunkRegistration::on_failed(int status, const std::string& given_phrase, c
   refresh_watchdog_.cancel();
   std::optional<unsigned> retry_after;
   if (sip && sip->sip_retry_after) retry_after = static_cast<unsigned>(sip->sip_retry_after->af_delta);
-  bool another = server_index_ + 1 < servers_.size();
-  RetryDecision d = retry_.on_failure(status == 0 ? 503 : status, retry_after, bad_credentials, another);
-  if (d.next_server && !servers_.empty()) {
-    server_index_ = (server_index_ + 1) % servers_.size();
-    destroy_handle();
-  }
+  RetryDecision d = retry_.on_failure(status == 0 ? 503 : status, retry_after, bad_credentials, servers_.another_left());
+  if (d.next_server && servers_.fail_over()) destroy_handle();
   if (d.state == TrunkState::auth_failed) {
-    // sofia may keep a broken nonce state on the handle (design note §6): start afresh.
+    // A handle whose nonce state went wrong (a 401 without stale=true after the nonce count
+    // wrapped) stays stuck in sofia 1.12 until destroyed: start afresh on a new one.
     destroy_handle();
     B2BUA_LOG(error, "trunk", "registration_rejected",
               {{"trunk", trunk_.name}, {"status", status}, {"phrase", phrase}, {"retry_in_s", d.delay_ms / 1000}});
@@ -473,7 +322,7 @@ void TrunkRegistration::on_failed(int status, const std::string& given_phrase, c
               {{"trunk", trunk_.name}, {"status", status}, {"phrase", phrase}, {"retry_in_ms", d.delay_ms},
                {"next_server", route()}});
   }
-  own_authorization_.clear();
+  auth_.clear();
   if (registered_until_ <= clock::unix_s()) registered_until_ = 0;
   // Straight on to the next server is no backoff: the state says registering throughout.
   set_state(d.delay_ms == 0 && d.state == TrunkState::backoff ? TrunkState::registering : d.state);
@@ -512,8 +361,7 @@ void TrunkRegistration::stop(std::function<void()> done) {
   stop_done_ = std::move(done);
   retry_timer_.cancel();
   refresh_watchdog_.cancel();
-  resolve_timer_.cancel();
-  resolver_.cancel(this);
+  servers_.stop();
   keepalive_.stop();
   failback_.stop();
   response_timer_.cancel();
@@ -529,13 +377,8 @@ void TrunkRegistration::stop(std::function<void()> done) {
 }
 
 void TrunkRegistration::send_unregister() {
-  std::string contact = contact_for(contact_sent_) + ";expires=0";
-  bool own_auth = !own_authorization_.empty();
-  nua_unregister(nh_, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_EXPIRES_STR("0"),
-                 TAG_IF(own_auth && !own_authorization_proxy_, SIPTAG_AUTHORIZATION_STR(own_authorization_.c_str())),
-                 TAG_IF(own_auth && own_authorization_proxy_,
-                        SIPTAG_PROXY_AUTHORIZATION_STR(own_authorization_.c_str())),
-                 TAG_END());
+  std::string contact = contact_.sent_uri() + ";expires=0";
+  nua_unregister(nh_, SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_EXPIRES_STR("0"), TAG_NEXT(auth_.tags()));
 }
 
 void TrunkRegistration::on_unregister_response(const sip::NuaEvent& ev) {

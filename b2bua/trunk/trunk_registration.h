@@ -1,7 +1,9 @@
 // One trunk's registration at its provider, and everything that keeps it alive: the state
 // machine (registering, registered, auth_failed, backoff, disabled), digest answers, refresh,
-// our own retry policy, server failover, the keep-alive, public address learning and the ALG
-// check. Lives on the SIP thread; one per configured trunk.
+// our own retry policy, the keep-alive, public address learning and the ALG check. Which
+// server to send to (and failing over between servers) is server_list.h, answering digest
+// challenges provider_auth.h, our Contact from one REGISTER to the next
+// registration_contact.h. Lives on the SIP thread; one per configured trunk.
 //
 // We register with an explicit Contact whose user part is this trunk's token, the FreeSWITCH
 // way, rather than letting nua's outbound engine natify a generated Contact: the token lets an
@@ -24,8 +26,10 @@
 #include "b2bua/trunk/alg_detector.h"
 #include "b2bua/trunk/keepalive.h"
 #include "b2bua/trunk/nat_address.h"
+#include "b2bua/trunk/provider_auth.h"
+#include "b2bua/trunk/registration_contact.h"
 #include "b2bua/trunk/retry_policy.h"
-#include "b2bua/trunk/server_resolver.h"
+#include "b2bua/trunk/server_list.h"
 #include "b2bua/trunk/trunk_state.h"
 
 namespace b2bua::storage {
@@ -34,18 +38,10 @@ class TrunkStateRepository;
 
 namespace b2bua::trunk {
 
-// The Contact user part that names this trunk: stable across restarts, unique per account.
-std::string registration_token(const config::Trunk& trunk);
-
-// The AoR domain: `domain` if configured, else the registrar URI's host (IPv6 in brackets).
-std::string trunk_domain(const config::Trunk& trunk);
-
-// "sip:user@domain": the address-of-record we register.
-std::string trunk_aor(const config::Trunk& trunk);
-
 class TrunkRegistration final : public sip::HandleOwner {
  public:
-  TrunkRegistration(sip::SipAgent& wan, const config::Wan& wan_config, const config::Trunk& trunk,
+  // `trunk` is one of `running_config->trunks`: the registration keeps that snapshot.
+  TrunkRegistration(sip::SipAgent& wan, config::Snapshot running_config, const config::Trunk& trunk,
                     ServerResolver& resolver, storage::TrunkStateRepository* states,
                     const sip::SofiaLog* sofia_log = nullptr);
   ~TrunkRegistration();
@@ -62,14 +58,12 @@ class TrunkRegistration final : public sip::HandleOwner {
   TrunkSnapshot snapshot() const;
 
   // For the WAN source filter: the resolved servers and the flow we registered through.
-  const std::vector<HostPort>& servers() const { return servers_; }
-  std::optional<HostPort> current_server() const;
+  const std::vector<HostPort>& servers() const { return servers_.servers(); }
+  std::optional<HostPort> current_server() const { return servers_.current(); }
   // The Contact to put in requests and answers towards this provider ("<sip:token@pub:port>").
-  std::string contact() const;
-  // Where requests to this provider go (NUTAG_PROXY): "sip:ip:port[;transport=x]", or for TLS
-  // "sip:name:port;transport=tls;maddr=ip" so the certificate is checked against the name.
-  std::string route() const { return route_to(server_index_); }
-  std::string route_to(size_t index) const;
+  std::string contact() const { return contact_.current(); }
+  // Where requests to this provider go (NUTAG_PROXY; see ServerList::route()).
+  std::string route() const { return servers_.route(); }
 
   void on_nua_event(const sip::NuaEvent& ev) override;
   // A TLS connection of the WAN agent failed (sofia_log.h): a TLS trunk waiting for its
@@ -77,9 +71,7 @@ class TrunkRegistration final : public sip::HandleOwner {
   void on_tls_failure();
 
  private:
-  void resolve();
-  void resolve_next(size_t index);
-  void on_resolved(const Resolution& r);
+  void on_resolved(ServerList::Outcome outcome, const std::string& error);
   void send_register();
   void send_unregister();
   void on_register_response(const sip::NuaEvent& ev);
@@ -88,47 +80,38 @@ class TrunkRegistration final : public sip::HandleOwner {
   void on_registered(const sip::NuaEvent& ev);
   void on_failed(int status, const std::string& phrase, const sip_t* sip, bool bad_credentials);
   void on_response_timeout();
+  void give_up_attempt(int status, const char* phrase);
   void on_flow_dead();
   void update_failback();
   void fail_back();
   void on_public_address_seen(const sip_t* sip);
-  void remember_stale_contact();
   void set_state(TrunkState state);
   void persist();
   void destroy_handle();
   void finish_stop();
-  unsigned granted_expiry(const sip_t* sip) const;
-  std::string contact_for(const HostPort& address) const;
-  std::string transport_param() const;
 
   sip::SipAgent& wan_;
-  config::Wan wan_config_;
-  config::Trunk trunk_;
-  ServerResolver& resolver_;
+  config::Snapshot config_;
+  const config::Trunk& trunk_;  // in config_
   storage::TrunkStateRepository* states_;
   const sip::SofiaLog* sofia_log_;
   std::string token_;
   std::string aor_;
   std::string registrar_uri_;
 
-  std::vector<HostPort> servers_;
-  std::vector<std::string> server_names_;  // the URI host each server was resolved from
-  size_t server_index_ = 0;
-  std::vector<SipTarget> targets_;  // registrar or proxy, then backup_servers
-  Resolution resolving_;            // what the lookups so far found
-  std::vector<std::string> resolving_names_;
+  ServerList servers_;
   NatAddress nat_;
+  RegistrationContact contact_;
   AlgDetector alg_;
   RetryPolicy retry_;
   Keepalive keepalive_;
-  // While registered through a backup server: probes the preferred one (servers_[0]) every
+  // While registered through a backup server: probes the preferred one (the first) every
   // keep-alive interval and moves the registration back when it answers.
   Keepalive failback_;
 
   sip::Timer retry_timer_;
   sip::Timer response_timer_;
   sip::Timer refresh_watchdog_;
-  sip::Timer resolve_timer_;
   sip::Timer stop_timer_;
 
   nua_handle_t* nh_ = nullptr;
@@ -136,11 +119,7 @@ class TrunkRegistration final : public sip::HandleOwner {
   int expires_;
   int too_brief_ = 0;
   int challenges_answered_ = 0;
-  std::string own_authorization_;  // for providers sofia cannot answer (mixed algorithms)
-  bool own_authorization_proxy_ = false;
-  std::string own_authorization_call_id_;
-  HostPort contact_sent_;          // where the Contact of the last REGISTER pointed
-  std::string stale_contact_;      // a Contact to remove (expires=0) with the next REGISTER
+  ProviderAuth auth_;
   int64_t registered_until_ = 0;
   int last_status_ = 0;
   std::string last_phrase_;

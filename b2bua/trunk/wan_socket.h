@@ -2,9 +2,9 @@
 //
 // A NAT mapping is kept alive only by packets from the same source address and port, so a
 // keep-alive must leave through the socket sofia bound (wan.address:wan.port). sofia 1.12 has
-// no API to send raw bytes on a transport (nua_get_agent() only exists in the fork), so we
-// find that socket among our descriptors by its bound address. It is only written to, never
-// read: everything that arrives stays sofia's.
+// no API to send raw bytes on a transport (nua_get_agent() only exists in freeswitch/sofia-sip
+// 1.13), so we find that socket among our descriptors by its bound address. It is only written
+// to, never read: everything that arrives stays sofia's.
 #pragma once
 
 #include "b2bua/trunk/host_port.h"

@@ -5,6 +5,10 @@ itself, and on a server in the LAN behind the router. One line per check:
 PASS/FAIL/SKIP/XFAIL name: figures.
 
     natlab.py PREFIX B2BUA_BINARY WORKDIR     (run through natlab.sh, as root)
+    natlab.py --list-phases                   (CMake adds a test natlab.<phase> for each)
+
+NATLAB_PHASES=lan,alg runs only some phases (the default: all of PHASES); ctest runs one
+phase per test, each in a lab of its own.
 """
 import json
 import os
@@ -19,7 +23,7 @@ import peers as P  # noqa: E402
 import topology as topo  # noqa: E402
 from capture import Capture, leaks, summary  # noqa: E402
 from harness import wait_until  # noqa: E402
-from peers import log_lines, wait_log  # noqa: E402
+from peers import log_lines  # noqa: E402
 
 NAT_TIMEOUT_S = 15                  # rtr's UDP conntrack timeouts (both of them)
 IDLE_S = 3 * NAT_TIMEOUT_S + 3      # check 1: idle for more than three NAT timeouts
@@ -35,6 +39,7 @@ DEADLINE_S = 840                    # the whole lab, under ctest's 900 s
 
 PHONE_PORT, PHONE_OUT_PORT, BASELINE_PHONE_PORT = 5070, 5072, 5074
 FAR_UAS_PORT, FAR_UAC_PORT = 5090, 5092
+PHASES = ("router", "lan", "alg", "tcp", "baseline")
 
 
 class Interrupted(Exception):
@@ -161,7 +166,7 @@ class Lab:
         t0 = time.monotonic()
         d = self.peers.start_b2bua(self.binary, host,
                                    self.peers.b2bua_config(lan_ip, wan_ip, wan_port, iface, transport), label)
-        m = wait_log(d, r"event=registered trunk=provider", 25)
+        m = d.find_log(r"event=registered trunk=provider", 25)
         return d, (time.monotonic() - t0 if m else None)
 
     def check_idle(self, d, placement):
@@ -191,12 +196,12 @@ class Lab:
         t0 = time.monotonic()
         self.t.change_public_address(topo.RTR_WAN_AFTER_RECONNECT)
         new = re.escape(topo.RTR_WAN_AFTER_RECONNECT)
-        learned = wait_log(d, rf"event=public_address_(changed|learned) trunk=provider public_address={new}",
+        learned = d.find_log(rf"event=public_address_(changed|learned) trunk=provider public_address={new}",
                            REREGISTER_AFTER_IP_CHANGE_S, off)
         registered = None
         if learned:
             at = off + learned.end()
-            registered = wait_log(d, r"event=(registered|refreshed) trunk=provider",
+            registered = d.find_log(r"event=(registered|refreshed) trunk=provider",
                                   max(1.0, REREGISTER_AFTER_IP_CHANGE_S - (time.monotonic() - t0)), at)
         took = time.monotonic() - t0
         name = f"isp_reconnect[{placement}]"
@@ -224,7 +229,7 @@ class Lab:
         self.kamailio = self.peers.start_kamailio("kamailio-after-outage")
         t_up = time.monotonic()
         off_up = d.log_size()
-        back = wait_log(d, r"event=(registered|refreshed) trunk=provider", REREGISTER_AFTER_OUTAGE_S, off_up)
+        back = d.find_log(r"event=(registered|refreshed) trunk=provider", REREGISTER_AFTER_OUTAGE_S, off_up)
         took = time.monotonic() - t_up
         failures = log_lines(d, r"event=registration_failed trunk=provider", off)
         delays = [int(m.group(1)) for ln in failures for m in [re.search(r"retry_in_ms=(\d+)", ln)] if m]
@@ -291,7 +296,7 @@ class Lab:
                 self.results.add("FAIL", name, "no registration with the ALG on: "
                                  + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
                 return
-            warned = wait_log(d, r"event=sip_alg_detected.*", 10)
+            warned = d.find_log(r"event=sip_alg_detected.*", 10)
             self.register_phone("alg")
             ok_out, out = self.call_out(d, self.lan_target, "alg")
             ok_in, inb = self.call_in(d, "alg")
@@ -375,8 +380,10 @@ class Lab:
         self.t.create(NAT_TIMEOUT_S)
         self.capture.start()
         self.kamailio = self.peers.start_kamailio()
-        # NATLAB_PHASES=router,lan,alg,tcp,baseline (the default: all) narrows a developer's run.
-        phases = os.environ.get("NATLAB_PHASES", "router,lan,alg,tcp,baseline").split(",")
+        phases = (os.environ.get("NATLAB_PHASES") or ",".join(PHASES)).split(",")
+        unknown = set(phases) - set(PHASES)
+        if unknown:
+            raise ValueError(f"unknown phases {sorted(unknown)}; there are {PHASES}")
         if "router" in phases:
             self.run_placement("router")
         if "lan" in phases:
@@ -399,6 +406,9 @@ class Lab:
 
 
 def main():
+    if sys.argv[1:2] == ["--list-phases"]:
+        print(";".join(PHASES))
+        return 0
     prefix, binary, workdir = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
 
     def interrupted(signum, _frame):

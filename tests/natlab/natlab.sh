@@ -4,11 +4,12 @@
 # interrupt. Exit 0 only when every check passed, was skipped with a reason, or is the expected
 # baseline failure.
 #
-#   tests/natlab/natlab.sh path/to/b2bua
+#   tests/natlab/natlab.sh path/to/b2bua [PHASE[,PHASE...]]   (default: every phase)
 #   NATLAB_KEEP=1 ... keeps the logs and the capture (the folder is printed)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 binary=${1:-${B2BUA_BIN:-}}
+[ -n "${2:-}" ] && export NATLAB_PHASES=$2
 
 skip() { echo "SKIP natlab: $*"; exit 0; }
 [ "$(id -u)" = 0 ] || skip "needs root to create network namespaces (CI runs it as root)"

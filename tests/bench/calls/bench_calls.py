@@ -9,21 +9,17 @@ The highest rate with 0 failed calls is searched by stepping the rate (each step
 of `step_s` seconds). Memory per active call: RSS growth of b2bua while `hold_calls` calls are
 up at once, divided by the number of calls. Everything binds to 127.0.0.1; every process is
 ended by PID. --short runs a small version (a ctest check that every call succeeds).
-
-Ports 19600-19699."""
+"""
 import argparse
 import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "integration", "common"))
 from harness import Harness, check  # noqa: E402
-
-LAN, WAN, UAS, UAC, PROXY = 19600, 19610, 19620, 19630, 19640
 
 UAC_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="bench uac">
@@ -77,6 +73,21 @@ Content-Length: 0
 INVITE_2"""
 
 
+def sdp(version, port):
+    """A PCMU offer or answer; nobody sends RTP to the port, the relay only allocates for it."""
+    return f"""Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=- {version} {version} IN IP4 [local_ip]
+s=-
+c=IN IP4 [local_ip]
+t=0 0
+m=audio {port} RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+"""
+
+
 def invite(cseq, auth=""):
     """The phone's INVITE (the second one carries the digest answer to the 407)."""
     return f"""<send retrans="500"><![CDATA[
@@ -88,17 +99,7 @@ Call-ID: [call_id]
 CSeq: {cseq} INVITE
 Contact: <sip:10@[local_ip]:[local_port]>
 {auth}Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=- 1 1 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio 39000 RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>"""
+{sdp(1, 39000)}]]></send>"""
 
 
 UAC_XML = UAC_XML.replace("INVITE_1", invite(1))
@@ -109,36 +110,12 @@ UAS_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <recv request="INVITE"/>
 <send><![CDATA[
 SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]-[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-[last_Record-Route:]
-Contact: <sip:[local_ip]:[local_port]>
-Content-Length: 0
+UAS_HEADERSContent-Length: 0
 
 ]]></send>
 <send retrans="500"><![CDATA[
 SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]-[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-[last_Record-Route:]
-Contact: <sip:[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=- 2 2 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio 39002 RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>
+UAS_HEADERSSDP_2]]></send>
 <recv request="ACK"/>
 <recv request="BYE"/>
 <send><![CDATA[
@@ -153,6 +130,17 @@ Content-Length: 0
 ]]></send>
 </scenario>
 """
+
+
+UAS_HEADERS = """[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]-[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+[last_Record-Route:]
+Contact: <sip:[local_ip]:[local_port]>
+"""
+UAS_XML = UAS_XML.replace("UAS_HEADERS", UAS_HEADERS).replace("SDP_2", sdp(2, 39002))
 
 
 def rss_kb(pid):
@@ -170,35 +158,34 @@ def cpu_ticks(pid):
 class Stack:
     """The system under test: b2bua (with auth) or kamailio (plain proxy)."""
 
-    def __init__(self, h, kind, binary):
-        self.h, self.kind = h, kind
+    def __init__(self, h, kind, ports):
+        self.h, self.kind, self.ports = h, kind, ports
+        lan, wan, proxy = ports.lan, ports.wan, ports.proxy
         if kind == "b2bua":
             cfg = {
-                "lan": {"listen": [f"udp:127.0.0.1:{LAN}"], "networks": ["127.0.0.0/8"]},
-                "wan": {"address": "127.0.0.1", "port": WAN},
+                "lan": {"listen": [f"udp:127.0.0.1:{lan}"], "networks": ["127.0.0.0/8"]},
+                "wan": {"address": "127.0.0.1", "port": wan},
                 "registrar": {"qualify_interval": 0},
                 "extensions": [{"number": "10", "password": "pw-ten", "max_calls": 10000}],
-                "trunks": [{"name": "p", "registrar": f"sip:127.0.0.1:{UAS}", "username": "4930123456",
+                "trunks": [{"name": "p", "registrar": f"sip:127.0.0.1:{ports.uas}", "username": "4930123456",
                             "register": False, "keepalive": {"method": "off"}}],
                 "routing": {"outbound": [{"prefix": "", "trunk": "p"}]},
                 "calls": {"max_concurrent": 100000},
-                "media": {"ports": [40000, 49999], "timeout": 300},
-                "status": {"listen": "127.0.0.1:19690"},
+                "media": {"ports": list(ports.relay), "timeout": 300},
                 "log": {"level": "info"},
             }
             self.proc = h.start_daemon(cfg, name="b2bua")
-            self.target = f"127.0.0.1:{LAN}"
+            self.target = f"127.0.0.1:{lan}"
         else:
             text = open(os.path.join(HERE, "kamailio-proxy.cfg")).read()
-            text = text.replace("PROXY_PORT", str(PROXY)).replace("UAS_PORT", str(UAS))
+            text = text.replace("PROXY_PORT", str(proxy)).replace("UAS_PORT", str(ports.uas))
             path = h.path("kamailio.cfg")
             with open(path, "w") as f:
                 f.write(text)
-            self.proc = h.spawn(["kamailio", "-f", path, "-DD", "-E", "-m", "64", "-M", "8",
-                                 "-P", h.path("kamailio.pid"), "-Y", h.dir], "kamailio")
-            time.sleep(1.5)
+            self.proc = h.start_kamailio(path, proxy, ["-m", "64", "-M", "8", "-P", h.path("kamailio.pid")])
+            time.sleep(1.5)  # its workers fork after the socket is bound
             check(self.proc.running(), "kamailio started")
-            self.target = f"127.0.0.1:{PROXY}"
+            self.target = f"127.0.0.1:{proxy}"
 
     def pids(self):
         if self.kind == "b2bua":
@@ -207,29 +194,58 @@ class Stack:
         return [self.proc.pid] + [int(p) for p in out]
 
 
-def run_load(h, stack, rate, calls, hold_ms, tag):
+class Ports:
+    """The SIP ports of the run and the relay's range. A call takes four relay ports (RTP and
+    RTCP on each leg), and a released port rests 10 s before it is used again, so the range
+    bounds the rate the relay can sustain: a short run fits in the test's own ports, a full run
+    takes the range its figures (README.md) were measured with."""
+
+    def __init__(self, h, short):
+        self.lan, self.wan, self.uas, self.uac, self.proxy = h.port(5)
+        self.uas_media, self.uac_media = h.port(4)[0], h.port(4)[0]  # sipp's audio and video pairs
+        self.relay = h.ports.span(SHORT_RELAY_PORTS) if short else FULL_RELAY
+
+
+SHORT_RELAY_PORTS = 2800
+FULL_RELAY = (40000, 49999)
+
+
+def start_load(h, stack, hold_ms, limit, tag):
+    """Writes the phone's scenario (with the digest step against b2bua) and starts the
+    provider; returns the phone's scenario file, the provider and the phone's sipp options."""
     auth = AUTH_STEP if stack.kind == "b2bua" else ""
-    uac = UAC_XML.replace("AUTH_STEP", auth).replace("HOLD_MS", str(hold_ms)) \
-                 .replace("CSEQ", "2" if auth else "1")
+    uac = UAC_XML.replace("AUTH_STEP", auth).replace("HOLD_MS", str(hold_ms)).replace("CSEQ", "2" if auth else "1")
     uac_path, uas_path = h.path(f"uac-{tag}.xml"), h.path(f"uas-{tag}.xml")
-    open(uac_path, "w").write(uac)
-    open(uas_path, "w").write(UAS_XML)
-    limit = max(2000, int(rate * (hold_ms / 1000 + 2) * 2))
-    uas = h.spawn(["sipp", "-sf", uas_path, "-i", "127.0.0.1", "-p", str(UAS), "-nostdin", "-bg" if False else "-nd",
-                   "-l", str(limit), "-timeout", "120s"], f"uas-{tag}")
+    with open(uac_path, "w") as f:
+        f.write(uac)
+    with open(uas_path, "w") as f:
+        f.write(UAS_XML)
+    uas = h.spawn(["sipp", "-sf", uas_path, "-i", "127.0.0.1", "-p", str(stack.ports.uas), "-mp",
+                   str(stack.ports.uas_media), "-nostdin", "-nd", "-l", str(limit), "-timeout", "120s"], f"uas-{tag}")
     time.sleep(0.3)
+    phone = ["sipp", stack.target, "-sf", uac_path, "-i", "127.0.0.1", "-p", str(stack.ports.uac), "-mp",
+             str(stack.ports.uac_media), "-nostdin", "-l", str(limit)]
+    return uas, phone
+
+
+def successful(output):
+    m = re.search(r"Successful call\s+\|\s+\d+\s+\|\s+(\d+)", output)
+    return int(m.group(1)) if m else 0
+
+
+def run_load(h, stack, rate, calls, hold_ms, tag):
+    uas, phone = start_load(h, stack, hold_ms, max(2000, int(rate * (hold_ms / 1000 + 2) * 2)), tag)
     timeout = int(calls / rate + hold_ms / 1000 + 20)
     t0 = time.monotonic()
     ticks0 = {p: cpu_ticks(p) for p in stack.pids()}
-    r = subprocess.run(["sipp", stack.target, "-sf", uac_path, "-i", "127.0.0.1", "-p", str(UAC), "-nostdin",
-                        "-r", str(rate), "-m", str(calls), "-l", str(limit), "-timeout", f"{timeout}s",
+    r = subprocess.run([*phone, "-r", str(rate), "-m", str(calls), "-timeout", f"{timeout}s",
                         "-recv_timeout", "10000", "-trace_stat", "-stf", h.path(f"stat-{tag}.csv"),
                         "-trace_err", "-error_file", h.path(f"errors-{tag}.log")],
                        capture_output=True, text=True, timeout=timeout + 30)
     elapsed = time.monotonic() - t0
     cpu = sum(cpu_ticks(p) - ticks0.get(p, 0) for p in stack.pids() if os.path.exists(f"/proc/{p}"))
     uas.stop(timeout=3)
-    ok = int(re.search(r"Successful call\s+\|\s+\d+\s+\|\s+(\d+)", r.stdout).group(1)) if "Successful call" in r.stdout else 0
+    ok = successful(r.stdout)
     failed = int(re.search(r"Failed call\s+\|\s+\d+\s+\|\s+(\d+)", r.stdout).group(1)) if "Failed call" in r.stdout else calls
     return {"ok": ok, "failed": failed, "elapsed": elapsed, "cpu_s": cpu / os.sysconf("SC_CLK_TCK")}
 
@@ -259,24 +275,14 @@ def memory_per_call(h, stack, calls, rate, hold_ms):
     pid = stack.proc.pid
     before = rss_kb(pid)
     tag = f"mem-{calls}"
-    auth = AUTH_STEP
-    uac = UAC_XML.replace("AUTH_STEP", auth).replace("HOLD_MS", str(hold_ms)).replace("CSEQ", "2")
-    uac_path, uas_path = h.path(f"uac-{tag}.xml"), h.path(f"uas-{tag}.xml")
-    open(uac_path, "w").write(uac)
-    open(uas_path, "w").write(UAS_XML)
-    uas = h.spawn(["sipp", "-sf", uas_path, "-i", "127.0.0.1", "-p", str(UAS), "-nostdin", "-nd", "-l", str(calls * 2),
-                   "-timeout", "120s"], f"uas-{tag}")
-    time.sleep(0.3)
-    uac = h.spawn(["sipp", stack.target, "-sf", uac_path, "-i", "127.0.0.1", "-p", str(UAC), "-nostdin", "-r", str(rate),
-                   "-m", str(calls), "-l", str(calls * 2), "-timeout", "120s"], f"uac-{tag}")
+    uas, phone = start_load(h, stack, hold_ms, calls * 2, tag)
+    uac = h.spawn([*phone, "-r", str(rate), "-m", str(calls), "-timeout", "120s"], f"uac-{tag}")
     # Sample while every call is up: after the ramp, before the first BYE.
     time.sleep(calls / rate + 1.0)
     peak = rss_kb(pid)
     uac.proc.wait(hold_ms / 1000 + 60)
     uas.stop(timeout=3)
-    out = uac.output()
-    ok = int(re.search(r"Successful call\s+\|\s+\d+\s+\|\s+(\d+)", out).group(1)) if "Successful call" in out else 0
-    return before, peak, ok
+    return before, peak, successful(uac.output())
 
 
 def main():
@@ -288,9 +294,10 @@ def main():
     rates = [50, 100] if short else [100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000]
     step_s = 3 if short else 6
     rows = {}
-    with Harness("bench-calls", args.binary) as h:
+    with Harness("bench-calls", args.binary, ports=SHORT_RELAY_PORTS + 100) as h:
+        ports = Ports(h, short)
         for kind in ("b2bua", "kamailio"):
-            stack = Stack(h, kind, args.binary)
+            stack = Stack(h, kind, ports)
             best, results = max_rate(h, stack, rates, step_s, kind)
             rows[kind] = (best, results)
             if kind == "b2bua":

@@ -4,8 +4,9 @@
 #   run.sh --short [--bin DIR]   ~40 s smoke run (ctest label bench): every relay relays,
 #                                b2bua's relay recovers from overload
 #   run.sh [--bin DIR] [--repeats N]   full run: markdown table, medians of N (default 3)
-# Every process is started here and ended by its PID; ports: relays 30000-33999 (short mode
-# 32000-33999), generator on ephemeral ports, rtpengine's ng control on 127.0.0.1:33990.
+# Every process is started here and ended by its PID. Ports (tests/README.md): the block in
+# B2BUA_TEST_PORT_BASE/B2BUA_TEST_PORT_COUNT when given (ctest runs this through
+# tests/integration/common/ports.py), else fixed ones; the generator takes ephemeral ports.
 set -euo pipefail
 
 mode=full
@@ -32,9 +33,14 @@ if ((${#bin} == 0)) || [[ ! -x $bin/rtp_loadgen ]]; then echo "no binaries in '$
 ncpu=$(nproc)
 relay_cpu=0
 gen_cpu=$((ncpu > 1 ? 1 : 0))
-if [[ $mode == short ]]; then port_min=32000; else port_min=30000; fi
-port_max=33989
-ng_port=33990
+if [[ -n ${B2BUA_TEST_PORT_BASE:-} ]]; then
+  port_min=$B2BUA_TEST_PORT_BASE
+  port_max=$((B2BUA_TEST_PORT_BASE + ${B2BUA_TEST_PORT_COUNT:-1000} - 2))
+else
+  if [[ $mode == short ]]; then port_min=32000; else port_min=30000; fi
+  port_max=33989
+fi
+ng_port=$((port_max + 1))  # rtpengine's ng control, on 127.0.0.1
 
 # start_relay NAME CALLS: starts the relay on CPU 0; it writes $tmp/pairs once configured.
 start_relay() {

@@ -26,4 +26,4 @@ fi
 [ -n "$bin" ] && [ -x "$bin" ] || { echo "b2bua binary not found: pass --bin" >&2; exit 2; }
 command -v kamailio >/dev/null || { echo "kamailio not installed (packaging/install-deps.sh --test)" >&2; exit 2; }
 # shellcheck disable=SC2086
-exec python3 "$here/bench.py" --b2bua "$bin" $extra
+exec python3 -B "$here/bench_registrar.py" --b2bua "$bin" $extra

@@ -14,7 +14,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
-from harness import check, fail  # noqa: E402
+from harness import check  # noqa: E402
 
 UNIT_MUST_HAVE = [
     "Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "Restart=on-failure", "User=b2bua",

@@ -1,13 +1,13 @@
-"""What the registrar integration tests share: the daemon config and sipp invocations."""
-import hashlib
+"""What the registrar tests share: the daemon config, sipp runs of the scenarios/ folder, and
+the bindings as the daemon stored them."""
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
-sys.path.insert(0, HERE)
 
-from harness import Harness, check, fail, wait_until  # noqa: E402,F401
+import digest  # noqa: E402
+from harness import wait_until  # noqa: E402
 
 REALM = "test.arpa"
 SCENARIOS = os.path.join(HERE, "scenarios")
@@ -22,17 +22,15 @@ def config(port, **registrar):
         "registrar": reg,
         "extensions": [
             {"number": "10", "password": "secret10"},
-            {"number": "11", "ha1": hashlib.md5(f"11:{REALM}:secret11".encode()).hexdigest()},
+            {"number": "11", "ha1": digest.ha1("11", REALM, "secret11")},
             {"number": "12", "password": "secret12"},
         ],
         "log": {"level": "debug"},
-        # The status endpoint (TCP) on the same number as the SIP port (UDP): unique per test.
-        "status": {"listen": f"127.0.0.1:{port}"},
     }
 
 
 def sipp(h, scenario, port, local_port, user, password, extra=(), name=None, timeout=15):
-    argv = ["-m", "1", "-key", "user", user, "-au", user, "-ap", password, *extra]
+    argv = ["-key", "user", user, "-au", user, "-ap", password, *extra]
     return h.sipp(os.path.join(SCENARIOS, scenario + ".xml"), f"127.0.0.1:{port}", local_port, extra=argv,
                   timeout=timeout, name=name or scenario)
 

@@ -4,7 +4,7 @@ Enough to start headless Chromium, open a page, evaluate JavaScript and collect 
 messages and uncaught exceptions:
 
     with Browser() as b:
-        page = b.open("http://127.0.0.1:18120/")
+        page = b.open(f"http://127.0.0.1:{status_port}/")
         page.wait_for("document.querySelector('#version').textContent.includes('0.1')", 10)
         assert not page.errors()
 """

@@ -1,17 +1,18 @@
-"""A SIP provider played by sipp, for the trunk tests: scenarios are built from a few steps so
-each test states only what its provider does differently.
+"""The provider's side for the trunk tests: sipp scenarios built from a few steps, so each test
+states only what its provider does differently; kamailio as a real provider
+(kamailio-provider.cfg); a DNS server (dnsmasq) and a CA of the test.
 
     steps = [recv(), respond(401, "Unauthorized", [www_auth()]), recv(),
              respond(200, "OK", contact_expires=6)]
-    provider = start_provider(h, steps, port=16101)
+    provider = start_provider(h, steps, port=h.port())
 """
-import hashlib
 import os
-import re
+import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from harness import wait_port_free, wait_until  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+from harness import check, udp_bound, wait_until  # noqa: E402
 
 USER = "4930111"
 PASSWORD = "trunk-secret"
@@ -21,7 +22,7 @@ _VIA_RE = r"SIP/2.0/([A-Z]+) ([^;]*);.*branch=([^;]*)"
 
 
 def recv(method="REGISTER", optional=False, timeout_ms=None, label=None):
-    """Receives `method`; remembers its Via parts and Contact URI (digest_valid() checks auth)."""
+    """Receives `method`; remembers its Via parts and Contact URI (digest.verify_request() checks auth)."""
     actions = [
         f'<ereg regexp="{_VIA_RE}" search_in="hdr" header="Via:" check_it="true" assign_to="via,proto,sentby,branch"/>',
     ]
@@ -74,16 +75,10 @@ def scenario(steps, name="provider"):
 
 
 def start_provider(h, steps, port, name="provider", ip="127.0.0.1", timeout=60, calls=1):
-    """Starts sipp as the provider in the background; its message log is h.path(name + '.messages')."""
-    path = h.path(f"{name}.xml")
-    with open(path, "w") as f:
-        f.write(scenario(steps, name))
-    argv = ["sipp", "-sf", path, "-i", ip, "-p", str(port), "-nostdin", "-m", str(calls),
-            "-timeout", f"{timeout}s", "-timeout_error", "-trace_msg", "-message_file", h.path(f"{name}.messages"),
-            "-trace_err", "-error_file", h.path(f"{name}.errors")]
-    p = h.spawn(argv, name)
+    """Starts sipp as the provider in the background; h.messages(name) reads what it got."""
+    p = h.sipp_bg(scenario(steps, name), None, port, name=name, calls=calls, timeout=timeout, ip=ip)
     # The daemon registers at once: a provider not yet listening would answer with ICMP.
-    if not wait_until(lambda: not wait_port_free(port, ip, timeout=0) or not p.running(), 10) or not p.running():
+    if not wait_until(lambda: udp_bound(port, ip) or not p.running(), 10) or not p.running():
         raise RuntimeError(f"sipp provider did not start on {ip}:{port}:\n{p.output()[-2000:]}")
     return p
 
@@ -92,26 +87,6 @@ def wait_exit(process, timeout):
     """Waits for a background sipp to finish; returns its exit code (None if still running)."""
     wait_until(lambda: not process.running(), timeout)
     return None if process.running() else process.proc.returncode
-
-
-def messages(h, name="provider"):
-    fp = h.path(f"{name}.messages")
-    if not os.path.exists(fp):
-        return ""
-    with open(fp, errors="replace") as f:
-        return f.read()
-
-
-def received_requests(h, name="provider", method="REGISTER"):
-    """The requests sipp received, as text blocks, in order."""
-    out = []
-    for block in messages(h, name).split("----------------------------------------------- ")[1:]:
-        if "message received" in block:
-            body = block.split("\n", 2)[-1] if "\n" in block else ""
-            first = body.lstrip().split("\n", 1)[0]
-            if first.startswith(method + " "):
-                out.append(body.strip())
-    return out
 
 
 def trunk_config(ports, registrar, **trunk):
@@ -123,31 +98,14 @@ def trunk_config(ports, registrar, **trunk):
         "lan": {"listen": [f"udp:127.0.0.1:{ports[0]}"], "networks": ["127.0.0.0/8"]},
         "wan": {"address": "127.0.0.1", "port": ports[1], "dscp_sip": -1},
         "trunks": [t],
-        "status": {"listen": f"127.0.0.1:{ports[0] + 100}"},
         "log": {"level": "debug"},
     }
 
 
-def digest_valid(request, method="REGISTER", password=PASSWORD):
-    """Recomputes the digest response of an (Proxy-)Authorization header in `request` (RFC 2617)."""
-    m = re.search(r"^(?:Proxy-)?Authorization: Digest (.*)$", request, re.M)
-    if not m:
-        return False
-    p = dict((k, v.strip('"')) for k, v in re.findall(r'(\w+)=("[^"]*"|[^,\s]+)', m.group(1)))
-    algorithm = hashlib.sha256 if p.get("algorithm", "MD5").upper() == "SHA-256" else hashlib.md5
-    md5 = lambda s: algorithm(s.encode()).hexdigest()  # noqa: E731  (RFC 7616: same recipe)
-    ha1 = md5(f"{p['username']}:{p['realm']}:{password}")
-    ha2 = md5(f"{method}:{p['uri']}")
-    want = md5(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:{p['qop']}:{ha2}") if "qop" in p else \
-        md5(f"{ha1}:{p['nonce']}:{ha2}")
-    return p.get("response") == want
-
-
 def probe(h, name, target, local_ip, local_port, expect, method="OPTIONS", user="probe"):
-    """Sends one `method` from local_ip:local_port to `target` and expects response `expect`."""
-    path = h.path(f"{name}.xml")
-    with open(path, "w") as f:
-        f.write(scenario([f"""<send retrans="500"><![CDATA[
+    """Sends one `method` from local_ip:local_port to `target` and expects response `expect`;
+    returns sipp's exit code."""
+    xml = scenario([f"""<send retrans="500"><![CDATA[
 {method} sip:{user}@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <sip:probe@[local_ip]:[local_port]>;tag=[pid]p[call_number]
@@ -159,8 +117,49 @@ Content-Length: 0
 
 ]]></send>
 <recv response="{expect}"/>
-"""], name))
-    argv = ["sipp", target, "-sf", path, "-i", local_ip, "-p", str(local_port), "-nostdin", "-m", "1",
-            "-timeout", "10s", "-timeout_error"]
-    p = h.spawn(argv, name)
-    return wait_exit(p, 15)
+"""], name)
+    return wait_exit(h.sipp_bg(xml, target, local_port, name=name, timeout=10, ip=local_ip), 15)
+
+
+def start_kamailio(h, listen, defines=()):
+    """kamailio-provider.cfg on `listen` (["udp:127.0.0.1:PORT", ...]; the first must be UDP);
+    `defines` are -A arguments (WITH_TLS, TLS_CERT=..., FAR_END=...)."""
+    argv = ["-m", "32", "-M", "8"]
+    for item in listen:
+        argv += ["-l", item]
+    for item in defines:
+        argv += ["-A", item]
+    return h.start_kamailio(os.path.join(HERE, "kamailio-provider.cfg"), int(listen[0].rsplit(":", 1)[1]), argv,
+                            ready=r"INFO: <core> \[main.c:\d+\]: main\(\): processes \(at least\)|ready|listening on")
+
+
+def start_dnsmasq(h, port, *records, log_queries=False):
+    """A DNS server of the test on 127.0.0.1:port with `records` (dnsmasq options such as
+    --host-record=...), and a resolv.conf pointing at it (h.path("resolv.conf"))."""
+    argv = ["/usr/sbin/dnsmasq", "-k", "--user=root", "--group=root", "--pid-file=", "--no-resolv", "--no-hosts",
+            f"--port={port}", "--listen-address=127.0.0.1", "--bind-interfaces", "--log-facility=-",
+            *(["--log-queries"] if log_queries else []), *records]
+    dns = h.spawn(argv, "dnsmasq")
+    dns.wait_log(r"started, version", timeout=5)
+    check(wait_until(lambda: udp_bound(port), 5), "dnsmasq listens")
+    with open(h.path("resolv.conf"), "w") as f:
+        f.write(f"nameserver 127.0.0.1\nport {port}\n")  # sofia's resolver reads a port line
+    return dns
+
+
+def make_certificates(h):
+    """A CA, and a server certificate for provider.test signed by it; the CA alone in
+    h.path("trusted"), an empty CA store in h.path("untrusted")."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=h.dir, check=True, capture_output=True)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=b2bua test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj",
+            "/CN=provider.test")
+    with open(h.path("san.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:provider.test\n")
+    openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "srv.pem", "-days", "2", "-extfile", "san.cnf")
+    os.makedirs(h.path("trusted"))
+    os.rename(h.path("ca.pem"), h.path("trusted/cafile.pem"))  # sofia reads <dir>/cafile.pem
+    os.makedirs(h.path("untrusted"))

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -49,6 +50,23 @@ std::array<LegStats, 2> query_now(MediaPlane& plane, SessionId id) {
   auto f = p.get_future();
   EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
   return f.get();
+}
+
+// Drops leave no trace at the peers: waits (bounded) until `reached` holds, so the exact
+// figures can be checked afterwards.
+RelayTotals totals_once(MediaPlane& plane, const std::function<bool(const RelayTotals&)>& reached) {
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  RelayTotals t = plane.totals();
+  while (!reached(t) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+    t = plane.totals();
+  }
+  return t;
+}
+
+void expect_flow(const RelayTotals& t, Side from, Side to, uint64_t packets, uint64_t bytes) {
+  EXPECT_EQ(t.flow(from, to).packets, packets) << side_name(from) << "_to_" << side_name(to);
+  EXPECT_EQ(t.flow(from, to).bytes, bytes) << side_name(from) << "_to_" << side_name(to);
 }
 
 TEST(MediaPlane, AllocateGivesEachLegAnEvenRtpAndTheNextOddRtcpPort) {
@@ -153,6 +171,134 @@ TEST(MediaPlane, StopReleasesOpenSessionsWithTheirCounters) {
   for (const auto& e : events.seen) released += e.kind == MediaEvent::released && (e.id == a.id || e.id == b.id);
   EXPECT_EQ(released, 2);
   EXPECT_TRUE(std::holds_alternative<AllocationError>(plane->allocate(kLoopback, kLoopback)));
+}
+
+TEST(MediaPlane, TotalsCountRelayedPacketsPerDirection) {
+  QueuedEvents events;
+  auto plane = start_media_plane(settings_for(30108, 30127), events);  // 2 workers
+  // An outbound call (leg 0 on the LAN) and an inbound one (leg 0 on the WAN): the direction
+  // comes from the sides, not from the leg index. Consecutive sessions go to different workers.
+  const LegSpec lan{"127.0.0.1", Side::lan}, wan{"127.0.0.1", Side::wan};
+  auto r1 = plane->allocate(lan, wan);
+  auto r2 = plane->allocate(wan, lan);
+  ASSERT_TRUE(std::holds_alternative<Allocation>(r1) && std::holds_alternative<Allocation>(r2));
+  const Allocation out = std::get<Allocation>(r1), in = std::get<Allocation>(r2);
+  ASSERT_NE(out.id & 0xff, in.id & 0xff) << "both workers take part";
+  Peer out_phone, out_provider, in_provider, in_phone;
+  plane->set_remote(out.id, 0, remote_of(out_phone));
+  plane->set_remote(out.id, 1, remote_of(out_provider));
+  plane->set_remote(in.id, 0, remote_of(in_provider));
+  plane->set_remote(in.id, 1, remote_of(in_phone));
+  query_now(*plane, out.id);
+  query_now(*plane, in.id);
+  RelayTotals before = plane->totals();
+  expect_flow(before, Side::lan, Side::wan, 0, 0);  // keep-alives are ours, not relayed
+  EXPECT_EQ(before.sessions, 2u);
+
+  for (uint16_t i = 0; i < 10; ++i) out_phone.send_to(relay_rtp(out.legs[0]), rtp_packet(i, i * 160u, 1, 0, 160));
+  for (uint16_t i = 0; i < 3; ++i) out_provider.send_to(relay_rtp(out.legs[1]), rtp_packet(i, i * 160u, 2, 0, 20));
+  for (uint16_t i = 0; i < 5; ++i) in_provider.send_to(relay_rtp(in.legs[0]), rtp_packet(i, i * 160u, 3, 0, 80));
+  for (uint16_t i = 0; i < 2; ++i) in_phone.send_to(relay_rtp(in.legs[1]), rtp_packet(i, i * 160u, 4, 0, 160));
+  EXPECT_EQ(out_provider.count_media(1000, 10), 10u);
+  EXPECT_EQ(out_phone.count_media(1000, 3), 3u);
+  EXPECT_EQ(in_phone.count_media(1000, 5), 5u);
+  EXPECT_EQ(in_provider.count_media(1000, 2), 2u);
+  // A worker adds to its totals right after sending, before it takes the next command: once the
+  // queries come back, every packet the peers got is in.
+  query_now(*plane, out.id);
+  query_now(*plane, in.id);
+
+  const RelayTotals t = plane->totals();
+  expect_flow(t, Side::lan, Side::wan, 10 + 2, 10 * 172 + 2 * 172);
+  expect_flow(t, Side::wan, Side::lan, 3 + 5, 3 * 32 + 5 * 92);
+  expect_flow(t, Side::lan, Side::lan, 0, 0);
+  expect_flow(t, Side::wan, Side::wan, 0, 0);
+  for (size_t r = 0; r < kDropReasons; ++r) EXPECT_EQ(t.dropped[r], 0u) << drop_reason_name(static_cast<DropReason>(r));
+  EXPECT_EQ(t.sessions, 2u);
+
+  plane->release(out.id);
+  plane->release(in.id);
+  ASSERT_TRUE(events.wait_for([&](const MediaEvent& e) { return e.kind == MediaEvent::released && e.id == out.id; }, 2s));
+  ASSERT_TRUE(events.wait_for([&](const MediaEvent& e) { return e.kind == MediaEvent::released && e.id == in.id; }, 2s));
+  const RelayTotals after = plane->totals();
+  EXPECT_EQ(after.sessions, 0u);
+  EXPECT_EQ(after.flow(Side::lan, Side::wan).packets, 12u) << "totals outlive their sessions";
+  plane->stop();
+  EXPECT_EQ(plane->totals().flow(Side::wan, Side::lan).bytes, 3u * 32 + 5u * 92) << "and the plane";
+}
+
+TEST(MediaPlane, TotalsCountDropsByReason) {
+  QueuedEvents events;
+  auto plane = start_media_plane(settings_for(30128, 30147), events);
+  auto r = plane->allocate(LegSpec{"127.0.0.1", Side::lan}, LegSpec{"127.0.0.1", Side::wan});
+  ASSERT_TRUE(std::holds_alternative<Allocation>(r));
+  const Allocation a = std::get<Allocation>(r);
+  Peer phone, provider, intruder;
+  plane->set_remote(a.id, 0, remote_of(phone));
+  query_now(*plane, a.id);
+  auto drops = [&](DropReason reason, uint64_t n) {
+    return totals_once(*plane, [=](const RelayTotals& t) { return t.drops(reason) >= n; });
+  };
+
+  // The phone's media is accepted (and latches), but the provider has not answered yet.
+  for (uint16_t i = 0; i < 2; ++i) phone.send_to(relay_rtp(a.legs[0]), rtp_packet(i, i * 160u, 1));
+  drops(DropReason::no_destination, 2);
+  // Someone else on the latched leg, and anyone on the leg that has no remote yet.
+  for (uint16_t i = 0; i < 3; ++i) intruder.send_to(relay_rtp(a.legs[0]), rtp_packet(i, i * 160u, 9));
+  provider.send_to(relay_rtp(a.legs[1]), rtp_packet(0, 0, 2));
+  drops(DropReason::wrong_source, 4);
+  // Not RTP, and a datagram too big for the relay's buffers (truncated), even from the peer.
+  for (int i = 0; i < 3; ++i) phone.send_to(relay_rtp(a.legs[0]), {'h', 'e', 'l', 'l', 'o'});
+  phone.send_to(relay_rtp(a.legs[0]), rtp_packet(2, 320, 1, 0, 3000));
+  drops(DropReason::malformed, 4);
+  // A destination the kernel refuses to send to (port 0): the relay tried and failed.
+  RemoteMedia refused;
+  Endpoint::parse("127.0.0.1", 0, refused.rtp);
+  plane->set_remote(a.id, 1, refused);
+  query_now(*plane, a.id);
+  for (uint16_t i = 3; i < 8; ++i) phone.send_to(relay_rtp(a.legs[0]), rtp_packet(i, i * 160u, 1));
+  drops(DropReason::send_failed, 5);
+
+  const RelayTotals t = plane->totals();
+  EXPECT_EQ(t.drops(DropReason::no_destination), 2u);
+  EXPECT_EQ(t.drops(DropReason::wrong_source), 4u);
+  EXPECT_EQ(t.drops(DropReason::malformed), 4u);
+  EXPECT_EQ(t.drops(DropReason::send_failed), 5u);
+  for (Side from : {Side::lan, Side::wan}) {
+    for (Side to : {Side::lan, Side::wan}) expect_flow(t, from, to, 0, 0);
+  }
+  // The leg's own counters tell the same story.
+  const auto stats = query_now(*plane, a.id);
+  EXPECT_EQ(stats[0].dropped_source, 3u);
+  EXPECT_EQ(stats[1].dropped_source, 1u);
+  EXPECT_EQ(stats[0].dropped_invalid, 4u);
+  EXPECT_EQ(stats[0].packets, 2u + 5u);
+}
+
+TEST(LegStats, AddSumsCountersKeepsTheWorstJitterAndTheFirstLatchedPeer) {
+  Endpoint first, second;
+  Endpoint::parse("127.0.0.1", 4000, first);
+  Endpoint::parse("::1", 4002, second);
+  LegStats sum;  // nothing yet: not latched
+  LegStats audio{100, 17200, 98, 2, 1, 3, 4, 2.5, first};
+  LegStats video{50, 60000, 49, 1, 0, 0, 1, 7.25, second};
+  sum.add(audio);
+  sum.add(video);
+  EXPECT_EQ(sum.packets, 150u);
+  EXPECT_EQ(sum.bytes, 77200u);
+  EXPECT_EQ(sum.packets_sent, 147u);
+  EXPECT_EQ(sum.lost, 3u);
+  EXPECT_EQ(sum.out_of_order, 1u);
+  EXPECT_EQ(sum.dropped_source, 3u);
+  EXPECT_EQ(sum.dropped_invalid, 5u);
+  EXPECT_EQ(sum.jitter_ms, 7.25);
+  EXPECT_EQ(sum.latched, first);
+
+  LegStats unlatched;  // a stream whose peer never sent: the next one's peer fills in
+  unlatched.jitter_ms = 9;
+  unlatched.add(video);
+  EXPECT_EQ(unlatched.latched, second);
+  EXPECT_EQ(unlatched.jitter_ms, 9.0);
 }
 
 // Both directions of the channel under load: several "signalling" threads issue commands while

@@ -5,7 +5,11 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
+#include <vector>
 
+#include "b2bua/status/snapshot.h"
+#include "media/media_plane.h"
 #include "status_test_support.h"
 
 namespace b2bua::status {
@@ -34,6 +38,9 @@ TEST(Metrics, RendersEveryFamilyOfAFullSnapshot) {
   EXPECT_EQ(t["b2bua_trunk_registered"], "gauge");
   EXPECT_EQ(t["b2bua_calls_total"], "counter");
   EXPECT_EQ(t["b2bua_relay_packets_total"], "counter");
+  EXPECT_EQ(t["b2bua_relay_bytes_total"], "counter");
+  EXPECT_EQ(t["b2bua_relay_dropped_total"], "counter");
+  EXPECT_EQ(t["b2bua_relay_sessions"], "gauge");
   EXPECT_EQ(t["b2bua_auth_failures_total"], "counter");
   EXPECT_EQ(t["b2bua_trunk_keepalive_rtt_seconds"], "gauge");
 
@@ -52,8 +59,12 @@ TEST(Metrics, RendersEveryFamilyOfAFullSnapshot) {
   EXPECT_NE(m.find("b2bua_calls_total{code=\"200\"} 12\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_calls_total{code=\"486\"} 3\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_recent_call_records{code=\"487\"} 1\n"), std::string::npos);
-  EXPECT_NE(m.find("b2bua_relay_packets_total 99999\n"), std::string::npos);
-  EXPECT_NE(m.find("b2bua_relay_dropped_packets_total{reason=\"source\"} 4\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_relay_sessions 1\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_relay_packets_total{direction=\"lan_to_wan\"} 50000\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_relay_packets_total{direction=\"wan_to_lan\"} 49999\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_relay_bytes_total{direction=\"wan_to_lan\"} 8599828\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_relay_dropped_total{reason=\"wrong_source\"} 4\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_relay_dropped_total{reason=\"send_failed\"} 0\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_auth_blocks_total 1\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_auth_blocked_sources 1\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_wan_requests_rejected_total 17\n"), std::string::npos);
@@ -96,6 +107,54 @@ TEST(Metrics, LeavesOutWhatTheSnapshotDoesNotKnow) {
                              "b2bua_calls_total", "b2bua_relay_", "b2bua_auth_", "b2bua_recent_call_records{"}) {
     EXPECT_EQ(m.find(absent), std::string::npos) << absent << " rendered without data:\n" << m;
   }
+}
+
+// Every sample line of `family` in the text, in order.
+std::vector<std::string> samples_of(const std::string& text, const std::string& family) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(family, 0) == 0 && (line[family.size()] == '{' || line[family.size()] == ' ')) out.push_back(line);
+  }
+  return out;
+}
+
+TEST(Metrics, RelayTotalsFromTheMediaPlaneByDirectionAndReason) {
+  using media::DropReason;
+  using media::Side;
+  media::RelayTotals t;
+  t.flow(Side::lan, Side::wan) = {120, 20640};
+  t.flow(Side::wan, Side::lan) = {118, 20296};
+  t.flow(Side::lan, Side::lan) = {7, 1204};
+  t.drops(DropReason::wrong_source) = 3;
+  t.drops(DropReason::malformed) = 2;
+  t.drops(DropReason::no_destination) = 5;
+  t.drops(DropReason::send_failed) = 1;
+  t.sessions = 2;
+  nlohmann::json status = nlohmann::json::object();
+  add_relay_totals(status, t);
+  const std::string m = render_metrics(status);
+
+  EXPECT_EQ(samples_of(m, "b2bua_relay_sessions"), std::vector<std::string>{"b2bua_relay_sessions 2"});
+  // Directions in the snapshot's key order (sorted); a direction no call took is a reported 0.
+  EXPECT_EQ(samples_of(m, "b2bua_relay_packets_total"),
+            (std::vector<std::string>{"b2bua_relay_packets_total{direction=\"lan_to_lan\"} 7",
+                                      "b2bua_relay_packets_total{direction=\"lan_to_wan\"} 120",
+                                      "b2bua_relay_packets_total{direction=\"wan_to_lan\"} 118",
+                                      "b2bua_relay_packets_total{direction=\"wan_to_wan\"} 0"}));
+  EXPECT_EQ(samples_of(m, "b2bua_relay_bytes_total"),
+            (std::vector<std::string>{"b2bua_relay_bytes_total{direction=\"lan_to_lan\"} 1204",
+                                      "b2bua_relay_bytes_total{direction=\"lan_to_wan\"} 20640",
+                                      "b2bua_relay_bytes_total{direction=\"wan_to_lan\"} 20296",
+                                      "b2bua_relay_bytes_total{direction=\"wan_to_wan\"} 0"}));
+  EXPECT_EQ(samples_of(m, "b2bua_relay_dropped_total"),
+            (std::vector<std::string>{"b2bua_relay_dropped_total{reason=\"malformed\"} 2",
+                                      "b2bua_relay_dropped_total{reason=\"no_destination\"} 5",
+                                      "b2bua_relay_dropped_total{reason=\"send_failed\"} 1",
+                                      "b2bua_relay_dropped_total{reason=\"wrong_source\"} 3"}));
+  auto t_types = types(m);
+  EXPECT_EQ(t_types["b2bua_relay_dropped_total"], "counter");
 }
 
 TEST(Metrics, SurvivesMistypedParts) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "b2bua/config/config_loader.h"
+#include "media/media_plane.h"
 #include "secret_config.h"
 #include "storage/store.h"
 
@@ -69,6 +70,23 @@ TEST(Snapshot, ProcessFactsGiveUptime) {
   EXPECT_EQ(s["uptime_s"], 65);
   EXPECT_EQ(s["generated_at"], 1'065'500);
   EXPECT_FALSE(s["version"].get<std::string>().empty());
+}
+
+TEST(Snapshot, RelayTotalsByDirectionAndReasonWithEveryKeyPresent) {
+  media::RelayTotals t;
+  t.flow(media::Side::lan, media::Side::wan) = {10, 1720};
+  t.flow(media::Side::wan, media::Side::lan) = {8, 556};
+  t.drops(media::DropReason::wrong_source) = 4;
+  t.drops(media::DropReason::send_failed) = 5;
+  t.sessions = 3;
+  nlohmann::json s = {{"relay", {{"stale", 1}}}};
+  add_relay_totals(s, t);
+  const nlohmann::json expected = nlohmann::json::parse(R"({
+    "sessions": 3,
+    "packets": {"lan_to_wan": 10, "wan_to_lan": 8, "lan_to_lan": 0, "wan_to_wan": 0},
+    "bytes": {"lan_to_wan": 1720, "wan_to_lan": 556, "lan_to_lan": 0, "wan_to_wan": 0},
+    "dropped": {"wrong_source": 4, "malformed": 0, "no_destination": 0, "send_failed": 5}})");
+  EXPECT_EQ(s["relay"], expected) << s["relay"].dump();
 }
 
 TEST(Snapshot, RecentCallsNewestFirstWithMediaParsed) {

@@ -35,7 +35,10 @@ inline nlohmann::json full_snapshot() {
     ],
     "wan_requests_rejected": 17,
     "call_totals": {"active": 1, "by_final_code": {"200": 12, "486": 3}},
-    "relay": {"sessions": 1, "packets_total": 99999, "dropped_source_total": 4, "dropped_invalid_total": 1},
+    "relay": {"sessions": 1,
+              "packets": {"lan_to_wan": 50000, "wan_to_lan": 49999, "lan_to_lan": 0, "wan_to_wan": 0},
+              "bytes": {"lan_to_wan": 8600000, "wan_to_lan": 8599828, "lan_to_lan": 0, "wan_to_wan": 0},
+              "dropped": {"wrong_source": 4, "malformed": 1, "no_destination": 12, "send_failed": 0}},
     "recent_calls": [
       {"id": 2, "direction": "inbound", "extension": "11", "trunk": "provider", "remote_number": "+4930999",
        "start_ms": 1700003000000, "answer_ms": 0, "end_ms": 1700003030000, "final_code": 487, "hangup_by": "caller"},

@@ -1,0 +1,265 @@
+// Admission of a new INVITE, up to the Call with its legs: where it may come from (lan.networks,
+// blocked sources), who calls (digest as a proxy would ask, RFC 3261 22.3: 407), where it goes
+// (routing.h: an extension, a trunk, an inbound number), the call limits, and what crosses to
+// the other dialog: the numbers and display names we decide, the identity towards a provider
+// (From and P-Asserted-Identity, RFC 3325; Privacy: id for CLIR, RFC 3323), never a header of
+// the caller's. A refusal is a final answer, and a call record once the caller is known.
+#include <algorithm>
+
+#include "b2bua/calls/call_manager.h"
+#include "b2bua/calls/routing.h"
+#include "b2bua/config/host_port.h"
+#include "b2bua/common/clock.h"
+#include "b2bua/common/log.h"
+#include "b2bua/common/phone_number.h"
+
+namespace b2bua::calls {
+namespace {
+
+std::string url_user(const url_t* url) { return url && url->url_user ? url->url_user : ""; }
+
+// A display name safe to put between quotes: printable, no quotes or backslashes.
+std::string clean_display(const char* raw) {
+  std::string out;
+  for (const char* p = raw ? raw : ""; *p; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) out += static_cast<char>(c);
+  }
+  return out.size() > 64 ? out.substr(0, 64) : out;
+}
+
+}  // namespace
+
+void CallManager::reject(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
+                         const char* extra_header, CallRecord* attempt) {
+  std::string ip, transport;
+  uint16_t port = 0;
+  sip::request_source(ev.nua, ip, port, transport);
+  B2BUA_LOG(info, "calls", "rejected",
+            {{"agent", ev.agent.name()}, {"status", status}, {"reason", why}, {"source", ip},
+             {"to", url_user(ev.sip && ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr)}});
+  ++final_codes_[status];
+  if (attempt) {
+    attempt->start_ms = attempt->end_ms = clock::unix_ms();
+    attempt->final_code = status;
+    attempt->hangup_by = "system";
+    write_record(*attempt, next_id_++, true, nullptr);
+  }
+  nua_respond(ev.nh, status, phrase, TAG_IF(extra_header, SIPTAG_HEADER_STR(extra_header)), NUTAG_WITH_THIS(ev.nua),
+              TAG_END());
+  nua_handle_destroy(ev.nh);
+}
+
+bool CallManager::authenticate(const sip::NuaEvent& ev, const std::string& source_ip,
+                               const config::Extension*& caller) {
+  const config::Config& c = *config_;
+  int64_t now = clock::unix_s();
+  auto response = registrar::find_digest_response(ev.sip->sip_proxy_authorization, c.lan.realm);
+  registrar::DigestVerdict verdict = registrar::DigestVerdict::challenge;
+  if (response) {
+    caller = c.find_extension(response->username);
+    registrar::DigestSecret secret;
+    if (caller) secret = registrar::DigestSecret{caller->password, caller->ha1};
+    verdict = auth_.verify(*response, "INVITE", caller ? &secret : nullptr, now);
+  }
+  if (verdict == registrar::DigestVerdict::ok) {
+    phones_.auth_succeeded(source_ip);
+    return true;
+  }
+  if (verdict == registrar::DigestVerdict::failed) phones_.auth_failed(source_ip, response ? response->username : "", "INVITE");
+  // RFC 3261 22.3: INVITEs are challenged by the proxy role, 407 + Proxy-Authenticate. An
+  // unknown caller and a wrong password get the same answer.
+  std::string headers;
+  for (const auto& ch : auth_.challenges(now, verdict == registrar::DigestVerdict::stale)) {
+    headers += "Proxy-Authenticate: " + ch + "\r\n";
+  }
+  if (!headers.empty()) headers.resize(headers.size() - 2);
+  reject(ev, SIP_407_PROXY_AUTH_REQUIRED,
+         verdict == registrar::DigestVerdict::failed ? "bad credentials" : "challenge", headers.c_str());
+  return false;
+}
+
+size_t CallManager::active_calls() const {
+  size_t n = 0;
+  for (const auto& [id, call] : calls_) n += call->finished() ? 0 : 1;
+  return n;
+}
+
+size_t CallManager::active_calls_of(const std::string& extension) const {
+  size_t n = 0;
+  for (const auto& [id, call] : calls_) {
+    if (call->finished()) continue;
+    if (call->record.extension == extension) ++n;
+    for (const auto& leg : call->b) n += (leg->extension == extension && call->winner == leg.get()) ? 1 : 0;
+  }
+  return n;
+}
+
+bool CallManager::over_limit(const sip::NuaEvent& ev, const config::Extension* caller, CallRecord& attempt) {
+  const config::Config& c = *config_;
+  if (active_calls() >= static_cast<size_t>(c.calls.max_concurrent)) {
+    reject(ev, SIP_503_SERVICE_UNAVAILABLE, "global call limit", nullptr, &attempt);
+    return true;
+  }
+  if (caller && active_calls_of(caller->number) >= static_cast<size_t>(caller->max_calls)) {
+    reject(ev, SIP_486_BUSY_HERE, "extension call limit", nullptr, &attempt);
+    return true;
+  }
+  return false;
+}
+
+void CallManager::nobody_reachable(Call& call, const std::string& target) {
+  B2BUA_LOG(info, "calls", "nobody_registered", {{"call", call.id}, {"target", target}});
+  call.hang_up(480, "Temporarily Unavailable", "system");
+}
+
+bool CallManager::fork_to_phones(Call& call, const std::vector<std::string>& extensions, const std::string& from_number,
+                                 const std::string& from_display) {
+  const std::string& lan_ip = config_->lan.listen.front().host;
+  std::string host = config::uri_host(lan_ip);
+  std::string from = (from_display.empty() ? "" : "\"" + from_display + "\" ") + "<sip:" + from_number + "@" + host + ">";
+  for (const auto& ext : extensions) {
+    for (const auto& target : phones_.reachable(ext)) {
+      std::string to = "<sip:" + ext + "@" + host + ">";
+      nua_handle_t* nh = nua_handle(context_.lan->nua(), nullptr, NUTAG_URL(target.contact.c_str()),
+                                    SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
+      if (!nh) continue;
+      auto leg = std::make_unique<Leg>(call, false, *context_.lan, nh, lan_ip);
+      leg->extension = ext;
+      leg->request_uri = target.contact;
+      leg->proxy = target.flow_uri;  // reach the phone through the flow it registered on
+      call.b.push_back(std::move(leg));
+    }
+  }
+  return !call.b.empty();
+}
+
+void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
+  const config::Config& c = *config_;
+  std::string ip, transport;
+  uint16_t port = 0;
+  if (!sip::request_source(ev.nua, ip, port, transport) || !c.lan.contains(ip)) {
+    if (c.lan.outside == config::OutsidePolicy::drop) {
+      nua_handle_destroy(ev.nh);  // silence: nua's 100 Trying already went, nothing more
+      return;
+    }
+    return reject(ev, SIP_403_FORBIDDEN, "source outside lan.networks");
+  }
+  // A source blocked for guessing passwords (through REGISTER or INVITE) is refused before
+  // any digest work.
+  if (phones_.source_blocked(ip)) return reject(ev, SIP_403_FORBIDDEN, "source blocked after failed authentications");
+  const config::Extension* caller = nullptr;
+  if (!authenticate(ev, ip, caller)) return;
+  std::string dialled = url_user(ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr);
+  CallRecord attempt{.direction = Direction::outbound, .extension = caller->number, .remote_number = dialled};
+  if (dialled.empty()) return reject(ev, 484, "Address Incomplete", "no number in the Request-URI", nullptr, &attempt);
+
+  const config::Extension* callee = c.find_extension(dialled);
+  if (!callee) return call_out(ev, *caller, attempt);
+  attempt.direction = Direction::internal;
+  if (over_limit(ev, caller, attempt)) return;
+  Call& call = create(Direction::internal, ev, *context_.lan, c.lan.listen.front().host);
+  call.record.extension = caller->number;
+  call.record.remote_number = callee->number;
+  call.ring_timeout_s = 60;
+  if (!fork_to_phones(call, {callee->number}, caller->number, caller->name)) return nobody_reachable(call, callee->number);
+  // Phones that reach each other in the LAN may exchange media without the relay.
+  call.direct_media = c.calls.direct_media_internal && call.phones_reach_each_other(ip, ev.sip->sip_contact);
+  call.start(ev);
+}
+
+void CallManager::call_out(const sip::NuaEvent& ev, const config::Extension& caller, CallRecord& attempt) {
+  const config::Config& c = *config_;
+  if (!caller.outbound) {
+    return reject(ev, 403, "Outbound Calls Not Allowed", "extension may not call out", nullptr, &attempt);
+  }
+  OutboundRoute route = route_outbound(c, attempt.remote_number);
+  if (!route.trunk) return reject(ev, 404, "No Route To Destination", "no outbound route", nullptr, &attempt);
+  attempt.trunk = route.trunk->name;
+  attempt.remote_number = route.number;
+  if (!context_.wan) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "no WAN side configured", nullptr, &attempt);
+  if (!route.emergency && over_limit(ev, &caller, attempt)) return;  // emergency calls ignore limits
+  const config::Trunk& trunk = *route.trunk;
+  auto trunk_route = trunks_ ? trunks_->route(trunk) : std::nullopt;
+  if (!trunk_route) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", nullptr, &attempt);
+
+  Call& call = create(Direction::outbound, ev, *context_.lan, c.lan.listen.front().host);
+  call.record.extension = caller.number;
+  call.record.trunk = trunk.name;
+  call.record.remote_number = route.number;
+  call.emergency = route.emergency;
+  const std::string& domain = trunk_route->domain;
+  std::string identity = "<sip:" + presented_identity(call, caller, trunk) + "@" + domain + ">";
+  std::string ruri = "sip:" + route.number + "@" + domain;
+  std::string to = "<" + ruri + ">";
+  std::string from = caller.clir ? "\"Anonymous\" <sip:anonymous@anonymous.invalid>" : identity;
+  // Only what we decide crosses to the provider: our identity for the trunk, CLIR as
+  // RFC 3323/3325 ask; none of the phone's headers.
+  std::string headers = "P-Asserted-Identity: " + identity;
+  if (caller.clir) headers += "\r\nPrivacy: id";
+  nua_handle_t* nh = nua_handle(context_.wan->nua(), nullptr, NUTAG_URL(ruri.c_str()), SIPTAG_TO_STR(to.c_str()),
+                                SIPTAG_FROM_STR(from.c_str()), TAG_END());
+  auto leg = std::make_unique<Leg>(call, false, *context_.wan, nh, trunk_route->media_address);
+  leg->contact = trunk_route->contact;
+  leg->proxy = trunk_route->proxy;
+  leg->headers = headers;
+  leg->request_uri = ruri;
+  call.b.push_back(std::move(leg));
+  call.start(ev);
+}
+
+std::string CallManager::presented_identity(const Call& call, const config::Extension& caller,
+                                            const config::Trunk& trunk) const {
+  if (!caller.outgoing_number) return trunk.username;
+  const std::string& wanted = *caller.outgoing_number;
+  // A provider presents (or replaces) a number it did not assign to this account; only one of
+  // the trunk's own numbers is ours to present there.
+  if (std::any_of(trunk.numbers.begin(), trunk.numbers.end(),
+                  [&](const std::string& n) { return number::same_number(n, wanted); })) {
+    return wanted;
+  }
+  B2BUA_LOG(info, "calls", "outgoing_number_not_allowed",
+            {{"call", call.id}, {"extension", caller.number}, {"trunk", trunk.name}, {"number", wanted}});
+  return trunk.username;
+}
+
+void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& trunk) {
+  const config::Config& c = *config_;
+  const sip_t* sip = ev.sip;
+  // Who calls: P-Asserted-Identity from the trusted trunk, else From; privacy honoured.
+  const sip_from_t* from = sip->sip_from;
+  std::string number = from ? url_user(from->a_url) : "";
+  std::string display = from ? clean_display(from->a_display) : "";
+  bool anonymous = (sip->sip_privacy && sip->sip_privacy->priv_values &&
+                    msg_params_find(sip->sip_privacy->priv_values, "id") != nullptr) ||
+                   number.empty() || strcasecmp(number.c_str(), "anonymous") == 0;
+  number = anonymous ? "anonymous" : number::presentable(number);
+  if (anonymous) display = "Anonymous";
+  CallRecord attempt{.direction = Direction::inbound, .trunk = trunk.name, .remote_number = number};
+  auto trunk_route = trunks_ ? trunks_->route(trunk) : std::nullopt;
+  if (!trunk_route) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", nullptr, &attempt);
+  // The called number: Request-URI user first (unless it is our registration token), then To.
+  std::string called = url_user(sip->sip_request ? sip->sip_request->rq_url : nullptr);
+  const config::InboundRoute* route = route_inbound(c, called);
+  if (!route && sip->sip_to) {
+    called = url_user(sip->sip_to->a_url);
+    route = route_inbound(c, called);
+  }
+  if (!route) return reject(ev, 404, "Not Found", "number not routed", nullptr, &attempt);
+  if (over_limit(ev, nullptr, attempt)) return;
+
+  Call& call = create(Direction::inbound, ev, *context_.wan, trunk_route->media_address);
+  // Our answers carry the trunk's public Contact: the agent's own would name our bind address
+  // (private behind a NAT) and the provider's ACK and BYE would not find us.
+  call.a->contact = trunk_route->contact;
+  call.record.trunk = trunk.name;
+  call.record.remote_number = number;
+  call.ring_timeout_s = route->timeout;
+  call.fallback = route->fallback;
+  call.presented_number = number;
+  call.presented_display = display;
+  if (!fork_to_phones(call, route->ring, number, display)) return nobody_reachable(call, route->number);
+  call.start(ev);
+}
+
+}  // namespace b2bua::calls

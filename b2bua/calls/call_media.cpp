@@ -1,0 +1,121 @@
+// SDP between the legs: each offer or answer one leg sends is checked and rewritten for the
+// other leg so that it names the relay's sockets on that side (media/sdp_rewrite.h), with
+// relay sessions allocated by the first offer of each m-line (an answer never adds one, RFC
+// 3264 6). Between two LAN phones that reach each other (calls.direct_media_internal) the SDP
+// passes unchanged and the media flows phone to phone.
+#include <strings.h>
+
+#include "b2bua/calls/call.h"
+#include "b2bua/calls/call_manager.h"
+#include "b2bua/common/log.h"
+
+namespace b2bua::calls {
+namespace {
+
+// The IP address a SIP URI names as its host, in one spelling ("fd00::1" for "[fd00:0::1]");
+// empty for a domain name.
+std::string uri_ip(const url_t* url) {
+  if (!url || !url->url_host) return {};
+  std::string host = url->url_host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  media::Endpoint parsed;
+  return media::Endpoint::parse(host, 0, parsed) ? parsed.ip() : std::string{};
+}
+
+std::string uri_ip(const std::string& uri) {
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  std::string ip = uri_ip(url_make(home, uri.c_str()));
+  su_home_deinit(home);
+  return ip;
+}
+
+// A phone that sends from the address its Contact names has no NAT between it and us, so a
+// peer in the LAN can send to that address too.
+bool reachable_directly(const config::Lan& lan, const std::string& source_ip, const std::string& contact_ip) {
+  return !source_ip.empty() && source_ip == contact_ip && lan.contains(source_ip);
+}
+
+}  // namespace
+
+bool Call::phones_reach_each_other(const std::string& caller_source, const sip_contact_t* caller_contact) const {
+  const config::Lan& lan = config->lan;
+  media::Endpoint source;
+  if (!media::Endpoint::parse(caller_source, 0, source)) return false;
+  if (!caller_contact || !reachable_directly(lan, source.ip(), uri_ip(caller_contact->m_url))) return false;
+  for (const auto& leg : b) {
+    // A phone leg goes to the registered Contact through the flow the REGISTER came on.
+    if (!reachable_directly(lan, uri_ip(leg->proxy), uri_ip(leg->request_uri))) return false;
+  }
+  return !b.empty();
+}
+
+std::string Call::sdp_of(const sip_t* sip) const {
+  if (!sip || !sip->sip_payload || !sip->sip_payload->pl_data || sip->sip_payload->pl_len == 0) return {};
+  if (sip->sip_content_type && sip->sip_content_type->c_type &&
+      strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0) {
+    return {};
+  }
+  return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+}
+
+std::optional<std::string> Call::declining_answer(Leg& to, const std::string& offer) {
+  auto inspected = media::inspect_sdp(offer);
+  auto* streams_offered = std::get_if<std::vector<media::SdpStream>>(&inspected);
+  if (!streams_offered) return std::nullopt;
+  std::vector<std::optional<media::LegPorts>> none(streams_offered->size());
+  auto answer = media::rewrite_sdp(offer, none, to.origin);
+  if (auto* text = std::get_if<std::string>(&answer)) return *text;
+  return std::nullopt;
+}
+
+std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::string& sdp, bool is_offer) {
+  auto rejected = [this](const media::SdpError& err) {
+    B2BUA_LOG(warn, "calls", "sdp_rejected", {{"call", id}, {"reason", err.reason}});
+    return std::optional<std::string>{};
+  };
+  auto inspected = media::inspect_sdp(sdp);
+  if (auto* err = std::get_if<media::SdpError>(&inspected)) return rejected(*err);
+  if (direct_media) return sdp;
+  const auto& offered = std::get<std::vector<media::SdpStream>>(inspected);
+  media::MediaPlane* relay = manager.context().media;
+  int from_side = from.is_a ? 0 : 1;
+  size_t to_side = from.is_a ? 1 : 0;
+  std::vector<std::optional<media::LegPorts>> ports;
+  for (size_t i = 0; i < offered.size(); ++i) {
+    const auto& s = offered[i];
+    if (i >= streams.size()) {
+      // A stream we have no session for yet (the first offer, or one a re-offer adds). An
+      // answer never adds streams (RFC 3264 6), so only offers allocate.
+      std::optional<media::Allocation> allocation;
+      if (is_offer && !s.disabled && relay) {
+        // The network each session leg faces (the relay counts by direction): its SIP leg's agent.
+        auto side = [this](const Leg& l) { return &l.agent == manager.context().wan ? media::Side::wan : media::Side::lan; };
+        auto result = relay->allocate(media::LegSpec{a_bind_ip, side(*a)},
+                                      media::LegSpec{b_bind_ip, side(from.is_a ? to : from)});
+        if (auto* failure = std::get_if<media::AllocationError>(&result)) {
+          B2BUA_LOG(error, "calls", "relay_unavailable", {{"call", id}, {"reason", failure->reason}});
+          return std::nullopt;
+        }
+        allocation = std::get<media::Allocation>(result);
+        manager.session_allocated(allocation->id, *this);
+      }
+      streams.push_back(allocation);
+    }
+    const auto& allocation = streams[i];
+    if (!allocation || s.disabled) {
+      ports.emplace_back(std::nullopt);
+      continue;
+    }
+    relay->set_remote(allocation->id, from_side, s.remote);
+    if (remotes_.size() <= i) remotes_.resize(i + 1);
+    remotes_[i][static_cast<size_t>(from_side)] = s.remote;
+    media::LegPorts p = allocation->legs[to_side];
+    p.ip = to.sdp_address;  // e.g. our public address towards a trunk, not the bind address
+    ports.emplace_back(p);
+  }
+  auto rewritten = media::rewrite_sdp(sdp, ports, to.origin);
+  if (auto* err = std::get_if<media::SdpError>(&rewritten)) return rejected(*err);
+  return std::get<std::string>(rewritten);
+}
+
+}  // namespace b2bua::calls

@@ -1,0 +1,369 @@
+#include "b2bua/config/config_sections.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "b2bua/config/network.h"
+
+namespace b2bua::config {
+namespace {
+
+using json = nlohmann::json;
+
+bool is_wildcard(const std::string& s) { return s == "0.0.0.0" || s == "::" || s == "[::]"; }
+
+bool is_number_string(const std::string& s) {
+  if (s.empty()) return false;
+  size_t start = s[0] == '+' ? 1 : 0;
+  if (start == s.size()) return false;
+  return std::all_of(s.begin() + static_cast<long>(start), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || c == '*' || c == '#'; });
+}
+
+bool is_sip_uri(const std::string& s) { return s.rfind("sip:", 0) == 0 || s.rfind("sips:", 0) == 0; }
+
+void read_lan(Validator& v, const json& root, Config& c) {
+  const json* lan = v.member(root, "", "lan", true);
+  if (!lan || !v.object(*lan, "lan", {"listen", "networks", "realm", "outside"})) return;
+  v.str_array(*lan, "lan", "listen", true, [&](const std::string& p, const std::string& s) {
+    ListenAddress a;
+    std::string why;
+    if (!parse_listen_address(s, a, why)) return v.error(p, why);
+    if (is_wildcard(a.host)) return v.error(p, "bind an explicit LAN address, not the wildcard");
+    if (a.transport == "tls") return v.error(p, "TLS towards phones is not supported yet; use udp or tcp");
+    // One LAN agent binds one address:port (UDP and TCP on it); more would need a second agent.
+    if (!c.lan.listen.empty() && (a.host != c.lan.listen[0].host || a.port != c.lan.listen[0].port)) {
+      return v.error(p, "all lan.listen entries must share one address and port (" + c.lan.listen[0].host + ":" +
+                            std::to_string(c.lan.listen[0].port) + ")");
+    }
+    c.lan.listen.push_back(a);
+  });
+  if (c.lan.listen.empty() && lan->contains("listen") && lan->at("listen").is_array() && lan->at("listen").empty()) {
+    v.error("lan.listen", "needs at least one address");
+  }
+  v.str_array(*lan, "lan", "networks", true, [&](const std::string& p, const std::string& s) {
+    Network n;
+    if (!parse_network(s, n)) return v.error(p, "'" + s + "' is not a network like 192.168.1.0/24");
+    c.lan.networks.push_back(n);
+  });
+  v.str(*lan, "lan", "realm", c.lan.realm);
+  std::string outside;
+  if (v.choice(*lan, "lan", "outside", {"reject", "drop"}, outside)) {
+    c.lan.outside = outside == "drop" ? OutsidePolicy::drop : OutsidePolicy::reject;
+  }
+}
+
+void read_wan(Validator& v, const json& root, Config& c) {
+  const json* wan = v.member(root, "", "wan", false);
+  if (!wan || !v.object(*wan, "wan", {"address", "port", "public_address", "interface", "dscp_sip", "dscp_rtp",
+                                                 "tls_port", "tls_ca_dir", "resolv_conf"})) {
+    return;
+  }
+  if (v.str(*wan, "wan", "address", c.wan.address, true)) {
+    if (is_wildcard(c.wan.address)) {
+      v.error("wan.address", "bind an explicit WAN address, not the wildcard: on a router MASQUERADE would remap "
+                             "the source port of a wildcard-bound socket");
+    } else if (!is_ip_literal(c.wan.address)) {
+      v.error("wan.address", "'" + c.wan.address + "' is not an IP address");
+    }
+  }
+  v.integer(*wan, "wan", "port", c.wan.port, 1, 65535);
+  if (v.opt_str(*wan, "wan", "public_address", c.wan.public_address) && !is_ip_literal(*c.wan.public_address)) {
+    v.error("wan.public_address", "'" + *c.wan.public_address + "' is not an IP address");
+  }
+  v.opt_str(*wan, "wan", "interface", c.wan.interface);
+  v.integer(*wan, "wan", "dscp_sip", c.wan.dscp_sip, -1, 63);
+  v.integer(*wan, "wan", "dscp_rtp", c.wan.dscp_rtp, -1, 63);
+  v.integer(*wan, "wan", "tls_port", c.wan.tls_port, 1, 65535);
+  v.str(*wan, "wan", "tls_ca_dir", c.wan.tls_ca_dir);
+  v.str(*wan, "wan", "resolv_conf", c.wan.resolv_conf);
+}
+
+void read_registrar(Validator& v, const json& root, Config& c) {
+  const json* r = v.member(root, "", "registrar", false);
+  if (!r || !v.object(*r, "registrar", {"min_expires", "max_expires", "default_expires", "qualify_interval",
+                                        "nonce_lifetime", "block_after_failures", "block_window", "block_duration", "sha256"})) {
+    return;
+  }
+  auto& g = c.registrar;
+  v.integer(*r, "registrar", "min_expires", g.min_expires, 10, 86400);
+  v.integer(*r, "registrar", "max_expires", g.max_expires, 10, 604800);
+  v.integer(*r, "registrar", "default_expires", g.default_expires, 10, 604800);
+  v.integer(*r, "registrar", "qualify_interval", g.qualify_interval, 0, 3600);
+  v.integer(*r, "registrar", "nonce_lifetime", g.nonce_lifetime, 10, 86400);
+  v.integer(*r, "registrar", "block_after_failures", g.block_after_failures, 1, 1000);
+  v.integer(*r, "registrar", "block_window", g.block_window, 1, 86400);
+  v.integer(*r, "registrar", "block_duration", g.block_duration, 0, 604800);
+  v.boolean(*r, "registrar", "sha256", g.sha256);
+  if (g.min_expires > g.max_expires) v.error("registrar.min_expires", "is larger than registrar.max_expires");
+  if (g.default_expires < g.min_expires || g.default_expires > g.max_expires) {
+    v.error("registrar.default_expires", "must lie between min_expires and max_expires");
+  }
+}
+
+void read_extensions(Validator& v, const json& root, Config& c) {
+  std::map<std::string, std::string> seen;  // number -> path of first
+  v.obj_array(root, "", "extensions", [&](const std::string& p, const json& e) {
+    if (!v.object(e, p, {"number", "name", "password", "ha1", "outbound", "max_calls", "outgoing_number", "clir"})) {
+      return;
+    }
+    Extension x;
+    if (v.str(e, p, "number", x.number, true)) {
+      if (!std::all_of(x.number.begin(), x.number.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+        v.error(JsonPositions::member(p, "number"), "extension numbers are digits only");
+      } else if (auto [it, fresh] = seen.emplace(x.number, p); !fresh) {
+        v.error(JsonPositions::member(p, "number"), "duplicate extension number '" + x.number + "' (first at " +
+                                                        it->second + ")");
+      }
+    }
+    v.str(e, p, "name", x.name, false, true);
+    v.opt_str(e, p, "password", x.password);
+    v.opt_str(e, p, "ha1", x.ha1);
+    if (x.password && x.ha1) v.error(p, "give either 'password' or 'ha1', not both");
+    if (!x.password && !x.ha1) v.error(p, "needs a 'password' or an 'ha1'");
+    if (x.ha1 && (x.ha1->size() != 32 || !std::all_of(x.ha1->begin(), x.ha1->end(), [](char ch) {
+                    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+                  }))) {
+      v.error(JsonPositions::member(p, "ha1"), "must be 32 hex digits: MD5(number:realm:password)");
+    }
+    v.boolean(e, p, "outbound", x.outbound);
+    v.integer(e, p, "max_calls", x.max_calls, 0, 10000);
+    if (v.opt_str(e, p, "outgoing_number", x.outgoing_number) && !is_number_string(*x.outgoing_number)) {
+      v.error(JsonPositions::member(p, "outgoing_number"), "expected a phone number like +4930123456");
+    }
+    v.boolean(e, p, "clir", x.clir);
+    c.extensions.push_back(std::move(x));
+  });
+}
+
+void read_trunks(Validator& v, const json& root, Config& c) {
+  std::map<std::string, std::string> names, numbers;
+  v.obj_array(root, "", "trunks", [&](const std::string& p, const json& t) {
+    if (!v.object(t, p, {"name", "enabled", "registrar", "outbound_proxy", "domain", "transport", "username",
+                         "auth_username", "password", "expires", "register", "keepalive", "numbers",
+                         "allowed_sources", "retry", "backup_servers"})) {
+      return;
+    }
+    Trunk x;
+    if (v.str(t, p, "name", x.name, true)) {
+      bool plain = std::all_of(x.name.begin(), x.name.end(),
+                               [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_'; });
+      if (!plain) v.error(JsonPositions::member(p, "name"), "use letters, digits, '-' and '_' only");
+      if (auto [it, fresh] = names.emplace(x.name, p); !fresh) {
+        v.error(JsonPositions::member(p, "name"), "duplicate trunk name '" + x.name + "' (first at " + it->second + ")");
+      }
+    }
+    v.boolean(t, p, "enabled", x.enabled);
+    if (v.str(t, p, "registrar", x.registrar, true) && !is_sip_uri(x.registrar)) {
+      v.error(JsonPositions::member(p, "registrar"), "expected a SIP URI like sip:sip.example.net");
+    }
+    if (v.opt_str(t, p, "outbound_proxy", x.outbound_proxy) && !is_sip_uri(*x.outbound_proxy)) {
+      v.error(JsonPositions::member(p, "outbound_proxy"), "expected a SIP URI like sip:proxy.example.net:5060");
+    }
+    v.str_array(t, p, "backup_servers", false, [&](const std::string& ep, const std::string& s) {
+      if (!is_sip_uri(s)) return v.error(ep, "expected a SIP URI like sip:sip2.example.net:5060");
+      x.backup_servers.push_back(s);
+    });
+    v.opt_str(t, p, "domain", x.domain);
+    std::string transport;
+    if (v.choice(t, p, "transport", {"udp", "tcp", "tls"}, transport)) {
+      x.transport = transport == "tcp" ? Transport::tcp : transport == "tls" ? Transport::tls : Transport::udp;
+    }
+    v.str(t, p, "username", x.username, true);
+    v.opt_str(t, p, "auth_username", x.auth_username);
+    v.str(t, p, "password", x.password, false, true);
+    v.integer(t, p, "expires", x.expires, 60, 86400);
+    v.boolean(t, p, "register", x.register_enabled);
+    if (const json* k = v.member(t, p, "keepalive", false)) {
+      std::string kp = JsonPositions::member(p, "keepalive");
+      if (v.object(*k, kp, {"method", "interval"})) {
+        std::string method;
+        if (v.choice(*k, kp, "method", {"crlf", "options", "off"}, method)) {
+          x.keepalive.method = method == "options" ? KeepaliveMethod::options
+                               : method == "off"   ? KeepaliveMethod::off
+                                                   : KeepaliveMethod::crlf;
+        }
+        v.integer(*k, kp, "interval", x.keepalive.interval, 5, 3600);
+      }
+    }
+    v.str_array(t, p, "numbers", false, [&](const std::string& ep, const std::string& s) {
+      if (!is_number_string(s)) return v.error(ep, "expected a phone number like +4930123456");
+      if (auto [it, fresh] = numbers.emplace(s, ep); !fresh) {
+        return v.error(ep, "number '" + s + "' already belongs to " + it->second);
+      }
+      x.numbers.push_back(s);
+    });
+    v.str_array(t, p, "allowed_sources", false, [&](const std::string& ep, const std::string& s) {
+      Network n;
+      if (!parse_network(s, n)) return v.error(ep, "'" + s + "' is not a network like 198.51.100.0/24");
+      x.allowed_sources.push_back(n);
+    });
+    if (const json* r = v.member(t, p, "retry", false)) {
+      std::string rp = JsonPositions::member(p, "retry");
+      if (v.object(*r, rp, {"auth_failed", "max_backoff"})) {
+        v.integer(*r, rp, "auth_failed", x.retry_auth_failed, 30, 86400);
+        v.integer(*r, rp, "max_backoff", x.retry_max_backoff, 10, 86400);
+      }
+    }
+    c.trunks.push_back(std::move(x));
+  });
+}
+
+void read_routing(Validator& v, const json& root, Config& c) {
+  const json* r = v.member(root, "", "routing", false);
+  if (!r || !v.object(*r, "routing", {"inbound", "outbound", "emergency"})) return;
+  std::set<std::string> dids;
+  v.obj_array(*r, "routing", "inbound", [&](const std::string& p, const json& e) {
+    if (!v.object(e, p, {"number", "ring", "timeout", "fallback"})) return;
+    InboundRoute x;
+    if (v.str(e, p, "number", x.number, true) && !dids.insert(x.number).second) {
+      v.error(JsonPositions::member(p, "number"), "a route for '" + x.number + "' already exists");
+    }
+    v.str_array(e, p, "ring", true, [&](const std::string&, const std::string& s) { x.ring.push_back(s); });
+    v.integer(e, p, "timeout", x.timeout, 5, 600);
+    v.opt_str(e, p, "fallback", x.fallback);
+    c.routing.inbound.push_back(std::move(x));
+  });
+  v.obj_array(*r, "routing", "outbound", [&](const std::string& p, const json& e) {
+    if (!v.object(e, p, {"prefix", "trunk", "strip", "add"})) return;
+    OutboundRoute x;
+    v.str(e, p, "prefix", x.prefix, false, true);
+    v.str(e, p, "trunk", x.trunk, true);
+    v.integer(e, p, "strip", x.strip, 0, 32);
+    v.str(e, p, "add", x.add, false, true);
+    c.routing.outbound.push_back(std::move(x));
+  });
+  v.str_array(*r, "routing", "emergency", false, [&](const std::string& p, const std::string& s) {
+    if (!is_number_string(s)) return v.error(p, "expected a number like 112");
+    c.routing.emergency.push_back(s);
+  });
+}
+
+void read_media(Validator& v, const json& root, Config& c) {
+  const json* m = v.member(root, "", "media", false);
+  if (!m || !v.object(*m, "media", {"ports", "timeout", "hold_timeout", "workers"})) return;
+  if (const json* ports = v.member(*m, "media", "ports", false)) {
+    if (!ports->is_array() || ports->size() != 2 || !(*ports)[0].is_number_integer() ||
+        !(*ports)[1].is_number_integer()) {
+      v.error("media.ports", "expected [first, last], two port numbers");
+    } else {
+      long long lo = (*ports)[0].get<long long>(), hi = (*ports)[1].get<long long>();
+      if (lo < 1024 || hi > 65535 || lo >= hi) {
+        v.error("media.ports", "expected 1024 <= first < last <= 65535");
+      } else if (hi - lo + 1 < 4) {
+        v.error("media.ports", "the range holds fewer than two RTP/RTCP port pairs");
+      } else {
+        c.media.port_min = static_cast<uint16_t>(lo);
+        c.media.port_max = static_cast<uint16_t>(hi);
+      }
+    }
+  }
+  v.integer(*m, "media", "timeout", c.media.timeout, 5, 86400);
+  v.integer(*m, "media", "hold_timeout", c.media.hold_timeout, 5, 86400);
+  v.integer(*m, "media", "workers", c.media.workers, 0, 256);
+}
+
+void read_small_sections(Validator& v, const json& root, Config& c, const std::string& config_dir) {
+  if (const json* k = v.member(root, "", "calls", false); k && v.object(*k, "calls", {"max_concurrent", "direct_media_internal"})) {
+    v.integer(*k, "calls", "max_concurrent", c.calls.max_concurrent, 1, 100000);
+    v.boolean(*k, "calls", "direct_media_internal", c.calls.direct_media_internal);
+  }
+  c.storage.path = "/var/lib/b2bua/b2bua.db";
+  if (const json* s = v.member(root, "", "storage", false); s && v.object(*s, "storage", {"path"})) {
+    v.str(*s, "storage", "path", c.storage.path);
+  }
+  // Relative to the config file, so the shipped default runs from a checkout without root.
+  std::filesystem::path sp(c.storage.path);
+  if (sp.is_relative()) c.storage.path = (std::filesystem::path(config_dir) / sp).lexically_normal().string();
+
+  if (const json* s = v.member(root, "", "status", false); s && v.object(*s, "status", {"listen", "allow_remote", "token"})) {
+    v.str(*s, "status", "listen", c.status.listen);
+    v.boolean(*s, "status", "allow_remote", c.status.allow_remote);
+    v.opt_str(*s, "status", "token", c.status.token);
+  }
+  auto status_listen = parse_host_port(c.status.listen);
+  if (!status_listen || !is_ip_literal(status_listen->host)) {
+    v.error("status.listen", "expected address:port like 127.0.0.1:8088");
+  } else if (!is_loopback(status_listen->host)) {
+    if (!c.status.allow_remote) {
+      v.error("status.listen", "'" + status_listen->host + "' is not a loopback address; set status.allow_remote to true to expose "
+                                            "the status endpoint (then status.token is required)");
+    } else if (!c.status.token || c.status.token->size() < 16) {
+      v.error("status.token", "a status endpoint on a non-loopback address needs a token of at least 16 characters");
+    }
+  }
+  if (const json* l = v.member(root, "", "log", false); l && v.object(*l, "log", {"level"})) {
+    std::string level;
+    if (v.choice(*l, "log", "level", {"debug", "info", "warn", "error"}, level)) {
+      c.log.level = level == "debug" ? LogLevel::debug
+                    : level == "warn" ? LogLevel::warn
+                    : level == "error" ? LogLevel::error
+                                       : LogLevel::info;
+    }
+  }
+}
+
+// Relations between sections: every name a section refers to must exist.
+void cross_check(Validator& v, Config& c) {
+  for (size_t i = 0; i < c.routing.outbound.size(); ++i) {
+    const auto& r = c.routing.outbound[i];
+    if (!r.trunk.empty() && !c.find_trunk(r.trunk)) {
+      v.error("routing.outbound[" + std::to_string(i) + "].trunk", "route to unknown trunk '" + r.trunk + "'");
+    }
+  }
+  for (size_t i = 0; i < c.routing.inbound.size(); ++i) {
+    const auto& r = c.routing.inbound[i];
+    std::string p = "routing.inbound[" + std::to_string(i) + "]";
+    for (size_t j = 0; j < r.ring.size(); ++j) {
+      if (!c.find_extension(r.ring[j])) {
+        v.error(p + ".ring[" + std::to_string(j) + "]", "unknown extension '" + r.ring[j] + "'");
+      }
+    }
+    if (r.fallback && !c.find_extension(*r.fallback)) {
+      v.error(p + ".fallback", "unknown extension '" + *r.fallback + "'");
+    }
+  }
+  bool trunk_enabled = std::any_of(c.trunks.begin(), c.trunks.end(), [](const Trunk& t) { return t.enabled; });
+  if (trunk_enabled && c.wan.address.empty()) {
+    v.error("wan", "an enabled trunk needs wan.address (the address trunk sockets bind to)");
+  }
+  if (c.any_tls_trunk()) {
+    // Checked here rather than at the first handshake: sofia would start without a CA store
+    // and every TLS registration would then fail as "certificate not trusted".
+    std::error_code ec;
+    if (!std::filesystem::is_directory(c.wan.tls_ca_dir, ec)) {
+      v.error("wan.tls_ca_dir", "'" + c.wan.tls_ca_dir + "' is not a directory; TLS trunks verify the provider's "
+                                "certificate against the CAs there (install ca-certificates for /etc/ssl/certs)");
+    }
+  }
+  for (size_t i = 0; i < c.trunks.size(); ++i) {
+    if (c.trunks[i].enabled && c.trunks[i].register_enabled && c.trunks[i].password.empty()) {
+      v.error("trunks[" + std::to_string(i) + "].password", "a registering trunk needs a password");
+    }
+  }
+  for (const auto& l : c.lan.listen) {
+    if (!c.wan.address.empty() && l.host == c.wan.address && l.port == c.wan.port) {
+      v.error("wan.port", "the WAN agent would share " + HostPort{l.host, l.port}.str() +
+                              " with lan.listen; use another port or address");
+    }
+  }
+}
+
+}  // namespace
+
+void read_sections(Validator& v, const json& root, Config& c, const std::string& config_dir) {
+  read_lan(v, root, c);
+  read_wan(v, root, c);
+  read_registrar(v, root, c);
+  read_extensions(v, root, c);
+  read_trunks(v, root, c);
+  read_routing(v, root, c);
+  read_media(v, root, c);
+  read_small_sections(v, root, c, config_dir);
+  cross_check(v, c);
+}
+
+}  // namespace b2bua::config
