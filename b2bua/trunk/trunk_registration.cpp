@@ -1,3 +1,6 @@
+// The registration state machine (trunk_registration.h). Longer than our other files on
+// purpose: every transition is here so the machine reads top to bottom; what it uses lives
+// beside it (server_list, provider_auth, registration_contact, keepalive, retry_policy).
 #include "b2bua/trunk/trunk_registration.h"
 
 #include <algorithm>

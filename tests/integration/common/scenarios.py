@@ -1,6 +1,7 @@
 """sipp scenarios as templates: a phone on the LAN side and a provider on the WAN side, for the
 call, status, trunk and NAT lab tests. Each returns the XML text; the test writes it to its
-temp dir (Harness.write_scenario, or sipp_bg with the text)."""
+temp dir (Harness.write_scenario, or sipp_bg with the text). Mostly XML text, hence the
+length: every scenario a test uses is here, so sipp flows are found in one place."""
 
 SDP = """v=0
 o=peer 53655765 2353687637 IN IP[local_ip_type] [local_ip]

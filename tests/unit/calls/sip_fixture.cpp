@@ -1,3 +1,6 @@
+// The peers and the plane of sip_fixture.h. One file for all of them on purpose: they share
+// the callback plumbing and the digest helpers, and a test reads one place to see what its
+// peers do.
 #include "sip_fixture.h"
 
 #include <arpa/inet.h>

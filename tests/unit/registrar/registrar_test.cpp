@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "b2bua/sip/sip_agent.h"
+#include "sip_fixture.h"
 
 namespace b2bua::registrar {
 namespace {
@@ -37,8 +38,8 @@ class RegistrarTest : public ::testing::Test {
   void SetUp() override {
     su_init();
     root_ = su_root_create(nullptr);
-    agent_ = std::make_unique<sip::SipAgent>(
-        root_, sip::AgentOptions{"lan", "sip:127.0.0.1:15198;transport=udp", "test", "REGISTER", "", -1, "", ""});
+    const std::string url = "sip:127.0.0.1:" + std::to_string(b2bua::testing::free_port()) + ";transport=udp";
+    agent_ = std::make_unique<sip::SipAgent>(root_, sip::AgentOptions{"lan", url, "test", "REGISTER", "", -1, "", ""});
     config_.lan.realm = "home.arpa";
     config_.registrar.qualify_interval = 0;
     for (const char* n : {"10", "11"}) {
