@@ -29,8 +29,7 @@
 //   "registrar": { "auth_failures_total", "blocks_total", "blocked_now", "bindings" }
 //   "calls": [ { "id", "direction", "extension", "trunk", "remote_number",  calls feature;
 //                "state": "ringing" | "answered", "duration_s",             absent: not known,
-//                "relay_ports": [ { "a", "b" } ],                           []: none
-//                "legs": [ { "side", "packets", "lost", "jitter_ms" } ] } ]  (legs: optional)
+//                "relay_ports": [ { "a", "b" } ] } ]                        []: none
 //   "call_totals": { "active", "by_final_code": { "200": 12, "486": 1 } }   since start
 //   "relay": { "sessions": n,                                               media plane
 //              "packets": { "lan_to_wan", "wan_to_lan",                     (add_relay_totals);

@@ -146,22 +146,31 @@ std::string render_phones(const json& status, int64_t now_ms) {
 
 std::string render_calls(const json& status) {
   if (!status.contains("calls")) return "ACTIVE CALLS\n  (not reported by this version)\n";
-  Table t({"DIRECTION", "EXT", "TRUNK", "NUMBER", "STATE", "DURATION", "RELAY PORTS", "MEDIA"});
+  Table t({"DIRECTION", "EXT", "TRUNK", "NUMBER", "STATE", "DURATION", "RELAY PORTS"});
   for (const auto& c : list(status, "calls")) {
     std::string ports;
     for (const auto& p : list(c, "relay_ports")) {
       ports += (ports.empty() ? "" : ",") + text(p, "a") + "/" + text(p, "b");
     }
-    std::string media;
-    for (const auto& leg : list(c, "legs")) {
-      if (!media.empty()) media += "; ";
-      media += text(leg, "side") + " " + std::to_string(number(leg, "packets")) + " pkts " +
-               std::to_string(number(leg, "lost")) + " lost";
-    }
     t.add({text(c, "direction"), text(c, "extension"), text(c, "trunk"), text(c, "remote_number"), text(c, "state"),
-           c.contains("duration_s") ? duration(number(c, "duration_s")) : "", ports, media});
+           c.contains("duration_s") ? duration(number(c, "duration_s")) : "", ports});
   }
   return "ACTIVE CALLS\n" + t.render("(none)");
+}
+
+// The relay since the daemon started: what it carried each way and what it dropped, by reason.
+std::string render_relay(const json& status) {
+  if (!status.contains("relay") || !status["relay"].is_object()) return "RELAY\n  (not reported by this version)\n";
+  const json& relay = status["relay"];
+  auto counts = [&](const char* key) {
+    std::string line = std::string("\n  ") + key;
+    if (!relay.contains(key) || !relay[key].is_object()) return line + "  (not reported)";
+    for (auto it = relay[key].begin(); it != relay[key].end(); ++it) {
+      line += "  " + it.key() + " " + std::to_string(number(relay[key], it.key().c_str()));
+    }
+    return line;
+  };
+  return "RELAY\n  sessions " + text(relay, "sessions") + counts("packets") + counts("dropped") + "\n";
 }
 
 // The relay's counters of a finished call, one "received/lost/jitter" per leg: how it sounded.
@@ -202,6 +211,7 @@ std::string render_status_text(const json& status, int64_t now_ms) {
   out += render_trunks(status, now_ms) + "\n";
   out += render_phones(status, now_ms) + "\n";
   out += render_calls(status) + "\n";
+  out += render_relay(status) + "\n";
   out += render_recent(status);
   return out;
 }

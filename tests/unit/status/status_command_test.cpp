@@ -27,7 +27,10 @@ TEST(StatusTable, ShowsTrunksPhonesCallsAndRecentCalls) {
   EXPECT_NE(t.find("unreachable"), std::string::npos);
   EXPECT_NE(t.find("not registered"), std::string::npos);  // extension 11 reported, no bindings
   EXPECT_NE(t.find("+49301234567"), std::string::npos);
-  EXPECT_NE(t.find("lan 500 pkts 2 lost"), std::string::npos);
+  EXPECT_NE(t.find("sessions 1"), std::string::npos) << t;
+  EXPECT_NE(t.find("lan_to_wan 50000"), std::string::npos) << t;
+  EXPECT_NE(t.find("wan_to_lan 49999"), std::string::npos) << t;
+  EXPECT_NE(t.find("no_destination 12"), std::string::npos) << t;
   EXPECT_NE(t.find("20000/20002"), std::string::npos);
   EXPECT_NE(t.find("2m 5s"), std::string::npos);  // the call's duration
   EXPECT_NE(t.find("487"), std::string::npos);

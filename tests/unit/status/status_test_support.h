@@ -29,9 +29,7 @@ inline nlohmann::json full_snapshot() {
     "registrar": {"auth_failures_total": 7, "blocks_total": 1, "blocked_now": 1},
     "calls": [
       {"id": "c1", "direction": "outbound", "extension": "10", "trunk": "provider", "remote_number": "+49301234567",
-       "state": "answered", "duration_s": 125, "relay_ports": [{"a": 20000, "b": 20002}],
-       "legs": [{"side": "lan", "packets": 500, "lost": 2, "jitter_ms": 3.5},
-                {"side": "wan", "packets": 498, "lost": 0, "jitter_ms": 1.25}]}
+       "state": "answered", "duration_s": 125, "relay_ports": [{"a": 20000, "b": 20002}]}
     ],
     "wan_requests_rejected": 17,
     "call_totals": {"active": 1, "by_final_code": {"200": 12, "486": 3}},
