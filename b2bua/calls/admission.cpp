@@ -153,6 +153,12 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   std::string dialled = url_user(ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr);
   CallRecord attempt{.direction = Direction::outbound, .extension = caller->number, .remote_number = dialled};
   if (dialled.empty()) return reject(ev, 484, "Address Incomplete", "no number in the Request-URI", nullptr, &attempt);
+  if (!number::is_dialable(dialled)) {
+    // Letters, '@' or a string longer than any number: never routed (a catch-all outbound
+    // rule would otherwise send it to the provider). The record keeps only its dialable part.
+    attempt.remote_number = number::presentable(dialled.substr(0, number::kMaxDialledLength));
+    return reject(ev, 404, "Not Found", "not a phone number", nullptr, &attempt);
+  }
 
   const config::Extension* callee = c.find_extension(dialled);
   if (!callee) return call_out(ev, *caller, attempt);

@@ -26,6 +26,16 @@ bool same_number(const std::string& a, const std::string& b) {
          longer.compare(longer.size() - shorter.size(), shorter.size(), shorter) == 0;
 }
 
+bool is_dialable(const std::string& s) {
+  size_t start = !s.empty() && s[0] == '+' ? 1 : 0;
+  if (s.size() == start || s.size() - start > kMaxDialledLength) return false;
+  for (size_t i = start; i < s.size(); ++i) {
+    char c = s[i];
+    if (!((c >= '0' && c <= '9') || c == '*' || c == '#')) return false;
+  }
+  return true;
+}
+
 std::string presentable(const std::string& raw) {
   std::string out;
   for (char c : raw) {

@@ -13,6 +13,12 @@ namespace b2bua::number {
 
 bool same_number(const std::string& a, const std::string& b);
 
+// What a phone may dial and the config may name as a number: an optional leading '+', then 1 to
+// 32 of digits, '*' and '#' (E.164 numbers have at most 15 digits; service codes and prefixes
+// add a few). Anything else (letters, '@', a 40-digit string) is refused before routing.
+inline constexpr size_t kMaxDialledLength = 32;
+bool is_dialable(const std::string& s);
+
 // The user part of a number as presented to phones: digits, '*', '#' and a leading '+' only;
 // "anonymous" when nothing usable is left.
 std::string presentable(const std::string& raw);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "b2bua/common/phone_number.h"
 #include "b2bua/config/network.h"
 
 namespace b2bua::config {
@@ -15,13 +16,7 @@ using json = nlohmann::json;
 
 bool is_wildcard(const std::string& s) { return s == "0.0.0.0" || s == "::" || s == "[::]"; }
 
-bool is_number_string(const std::string& s) {
-  if (s.empty()) return false;
-  size_t start = s[0] == '+' ? 1 : 0;
-  if (start == s.size()) return false;
-  return std::all_of(s.begin() + static_cast<long>(start), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || c == '*' || c == '#'; });
-}
+bool is_number_string(const std::string& s) { return number::is_dialable(s); }
 
 bool is_sip_uri(const std::string& s) { return s.rfind("sip:", 0) == 0 || s.rfind("sips:", 0) == 0; }
 

@@ -185,6 +185,24 @@ TEST_F(CallFlow, RelayedInternalCallRewritesTheOffer) {
   EXPECT_NE(offer.find("m=audio 0 "), std::string::npos) << offer;
 }
 
+// A dialled string that is no phone number never reaches routing: with a catch-all route to the
+// provider ("0" prefix here), "0alice" and a 40-digit string would otherwise go out.
+TEST_F(CallFlow, NonNumbersAreRefusedBeforeRouting) {
+  const uint16_t wan_port = free_port();
+  provider_ = std::make_unique<Provider>(loop_, "4930123456", "trunk-secret");
+  nlohmann::json config = lan_config(lan_port_);
+  with_trunk(config, wan_port, provider_->port(), "4930123456", "trunk-secret");
+  start(config);
+  ASSERT_TRUE(run_until([&] { return plane_->trunk("provider")["state"] == "registered"; })) << traces();
+  Phone& a = phone("10");
+  for (const std::string& dialled : std::vector<std::string>{"0alice", "0" + std::string(40, '1')}) {
+    nua_handle_t* nh = a.call(dialled);
+    ASSERT_TRUE(run_until([&] { return a.final_status(nua_r_invite, nh) != 0; })) << traces();
+    EXPECT_EQ(a.final_status(nua_r_invite, nh), 404) << dialled;
+  }
+  EXPECT_EQ(provider_->count(nua_i_invite), 0u) << traces();
+}
+
 // Extension 10 may hold one call: while its first call rings, its next INVITE is refused with
 // 486 (12 is not even registered: without the limit that call would get 480). The refusal is a
 // call record of its own; the first call goes on.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace b2bua::number {
 namespace {
 
@@ -25,6 +28,17 @@ TEST(PhoneNumber, ShortSubscriberNumberMatchesOnlyItself) {
   EXPECT_FALSE(same_number("+4930123456", "123456")) << "a 6-digit tail is too ambiguous";
   EXPECT_TRUE(same_number("123456", "123456"));
   EXPECT_TRUE(same_number("112", "0112")) << "leading zeros are not significant";
+}
+
+TEST(PhoneNumber, DialableIsDigitsStarHashAndOneLeadingPlus) {
+  for (const std::string& ok : std::vector<std::string>{"10", "+4930123456", "0049301234567", "*21#", "**610", "112",
+                                                        std::string(32, '9')}) {
+    EXPECT_TRUE(is_dialable(ok)) << ok;
+  }
+  for (const std::string& bad :
+       std::vector<std::string>{"", "+", "alice", "10@evil", "49 30", "++49", "0900-1", std::string(33, '9')}) {
+    EXPECT_FALSE(is_dialable(bad)) << bad;
+  }
 }
 
 TEST(PhoneNumber, PresentableKeepsDialableCharacters) {
