@@ -1,5 +1,7 @@
 #include "b2bua/daemon/signalling_plane.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -13,6 +15,8 @@
 
 namespace b2bua::daemon {
 namespace {
+
+constexpr unsigned kMemoryReturnMs = 10000;
 
 // lan.listen entries share one address and port (validated); udp and tcp together bind both.
 std::string lan_url(const config::Lan& lan) {
@@ -44,7 +48,7 @@ std::string user_agent() { return std::string("b2bua/") + kVersion; }
 
 SignallingPlane::SignallingPlane(su_root_t* root, config::Snapshot config, storage::Store* store,
                                  media::MediaPlane* media)
-    : config_(std::move(config)), shutdown_bound_(root) {
+    : config_(std::move(config)), shutdown_bound_(root), memory_return_(root) {
   const auto& c = *config_;
   sofia_log_ = std::make_unique<sip::SofiaLog>();
   sofia_log_->set_quiet(true);  // creating the transports (see sofia_log.h)
@@ -64,6 +68,12 @@ SignallingPlane::SignallingPlane(su_root_t* root, config::Snapshot config, stora
     wan_ = std::make_unique<sip::SipAgent>(root, wan_options);
   }
   sofia_log_->set_quiet(false);
+  // Every request sofia handles allocates its message and transaction on the heap, and frees
+  // them when the transaction ends (32 s after a final answer on UDP, timer J). glibc keeps the
+  // freed pages: 20,000 OPTIONS in 10 s took the daemon from 10 MB to 183 MB for good, and
+  // malloc_trim(0) brought it back to 11 MB. A router has no memory to spare for that, so the
+  // free pages go back to the kernel every few seconds (microseconds on an idle heap).
+  memory_return_.every(kMemoryReturnMs, [] { malloc_trim(0); });
   context_ = plane::PlaneContext{root, lan_.get(), wan_.get(), store, media, sofia_log_.get()};
   registrar_ = std::make_unique<registrar::Registrar>(context_, config_);
   if (wan_) trunks_ = std::make_unique<trunk::TrunkManager>(context_, config_);

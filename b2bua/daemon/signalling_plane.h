@@ -64,6 +64,7 @@ class SignallingPlane {
   std::unique_ptr<trunk::TrunkManager> trunks_;  // null without wan.address
   std::unique_ptr<calls::CallManager> calls_;
   sip::Timer shutdown_bound_;
+  sip::Timer memory_return_;
   std::function<void()> shutdown_done_;
   size_t pending_ = 0;
   bool agents_stopping_ = false;
