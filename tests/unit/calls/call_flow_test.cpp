@@ -32,6 +32,17 @@ class CallFlow : public ::testing::Test {
 
   bool no_active_calls() const { return plane_->active_calls() == 0; }
 
+  // The plane with the LAN config and trunk "provider" (route prefix "0"), registered at an
+  // in-process provider.
+  void start_with_registered_trunk() {
+    provider_ = std::make_unique<Provider>(loop_, "4930123456", "trunk-secret");
+    nlohmann::json config = lan_config(lan_port_);
+    wan_port_ = free_port();
+    with_trunk(config, wan_port_, provider_->port(), "4930123456", "trunk-secret");
+    start(config);
+    ASSERT_TRUE(run_until([&] { return plane_->trunk("provider")["state"] == "registered"; })) << traces();
+  }
+
   // The plane with `config`, phones 10 and 11 registered, and 10's call to 11 ringing: a_, b_,
   // call_ (10's handle) and ringing_ (11's).
   void start_ringing(const nlohmann::json& config, const Phone::CallOptions& options = {}) {
@@ -77,6 +88,7 @@ class CallFlow : public ::testing::Test {
   // Declared first: everything below runs on it and goes before it.
   SipLoop loop_;
   const uint16_t lan_port_ = free_port();
+  uint16_t wan_port_ = 0;  // start_with_registered_trunk()
   std::vector<std::unique_ptr<Phone>> phones_;
   Phone* a_ = nullptr;
   Phone* b_ = nullptr;
@@ -188,12 +200,7 @@ TEST_F(CallFlow, RelayedInternalCallRewritesTheOffer) {
 // A dialled string that is no phone number never reaches routing: with a catch-all route to the
 // provider ("0" prefix here), "0alice" and a 40-digit string would otherwise go out.
 TEST_F(CallFlow, NonNumbersAreRefusedBeforeRouting) {
-  const uint16_t wan_port = free_port();
-  provider_ = std::make_unique<Provider>(loop_, "4930123456", "trunk-secret");
-  nlohmann::json config = lan_config(lan_port_);
-  with_trunk(config, wan_port, provider_->port(), "4930123456", "trunk-secret");
-  start(config);
-  ASSERT_TRUE(run_until([&] { return plane_->trunk("provider")["state"] == "registered"; })) << traces();
+  ASSERT_NO_FATAL_FAILURE(start_with_registered_trunk());
   Phone& a = phone("10");
   for (const std::string& dialled : std::vector<std::string>{"0alice", "0" + std::string(40, '1')}) {
     nua_handle_t* nh = a.call(dialled);
@@ -227,12 +234,7 @@ TEST_F(CallFlow, ExtensionLimitGives486) {
 // dialog of ours (our Call-ID, the trunk account as From, our Contact and User-Agent), none of
 // the phone's headers, addresses or identifiers.
 TEST_F(CallFlow, OutboundThroughTrunkHidesThePhone) {
-  const uint16_t wan_port = free_port();
-  provider_ = std::make_unique<Provider>(loop_, "4930123456", "trunk-secret");
-  nlohmann::json config = lan_config(lan_port_);
-  with_trunk(config, wan_port, provider_->port(), "4930123456", "trunk-secret");
-  start(config);
-  ASSERT_TRUE(run_until([&] { return plane_->trunk("provider")["state"] == "registered"; })) << traces();
+  ASSERT_NO_FATAL_FAILURE(start_with_registered_trunk());
   Phone& a = phone("10", "LeakyPhone/9.9");
 
   Phone::CallOptions revealing;
@@ -255,7 +257,7 @@ TEST_F(CallFlow, OutboundThroughTrunkHidesThePhone) {
   EXPECT_NE(text.find("\r\nFrom: <sip:4930123456@provider.test>;tag="), std::string::npos) << text;
   EXPECT_NE(text.find("\r\nUser-Agent: " + daemon::user_agent() + "\r\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\r\nContact: <sip:b2t"), std::string::npos) << text;
-  EXPECT_NE(text.find("@127.0.0.1:" + std::to_string(wan_port)), std::string::npos) << text;
+  EXPECT_NE(text.find("@127.0.0.1:" + std::to_string(wan_port_)), std::string::npos) << text;
   for (const std::string& secret : {phone_call_id, std::string("LeakyPhone"), std::string("X-Phone-Secret"),
                                     std::string("internal-42"), std::string("192.168.1.77"),
                                     std::string("phone10"), a.host_port()}) {
