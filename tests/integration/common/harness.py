@@ -173,6 +173,7 @@ class Process:
             except subprocess.TimeoutExpired:
                 os.kill(self.pid, signal.SIGKILL)
                 self.proc.wait(5)
+        self._end_group()
         self._log.close()
         return self.proc.returncode
 
@@ -180,7 +181,17 @@ class Process:
         if self.running():
             os.kill(self.pid, signal.SIGKILL)
             self.proc.wait(5)
+        self._end_group()
         self._log.close()
+
+    def _end_group(self):
+        """What the child started and left behind (kamailio's workers when their main process
+        had to be killed): the child leads a process group of its own (start_new_session), so
+        the group is exactly what this test started."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 class Result:
