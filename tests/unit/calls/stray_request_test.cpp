@@ -63,6 +63,12 @@ class StrayRequest : public ::testing::Test {
     plane_ = std::make_unique<PlaneUnderTest>(loop_, config);
   }
 
+  void SetUp() override {
+    // A victim socket that failed to bind would receive nothing and pass the test silently.
+    ASSERT_NE(stranger_.port(), 0);
+    ASSERT_NE(victim_.port(), 0);
+  }
+
   // `method` out of dialog to the agent on `port`, with the victim as Contact; returns the
   // status line of the final answer the stranger got ("" when none came).
   std::string send(uint16_t port, const std::string& method, const std::string& extra = "") {
