@@ -131,9 +131,12 @@ void TrunkRegistration::on_nua_event(const sip::NuaEvent& ev) {
 
 void TrunkRegistration::on_register_response(const sip::NuaEvent& ev) {
   if (ev.status < 200 || stopping_) return;
-  // nta gives an unanswered request up with a 408 of its own (no message) after 64*T1, which
-  // the WAN agent sets to our response bound: whichever of the two fires first, one timeout.
-  if (ev.status == 408 && !ev.sip) return on_response_timeout();
+  // nta gives an unanswered request up with a 408 of its own after 64*T1, which the WAN agent
+  // sets to our response bound: whichever of the two fires first, one timeout. nta's 408 comes
+  // with a message it built or without one, so it cannot be told from a server's own 408 --
+  // and needs no telling: RFC 3261 21.4.9, the request did not complete in time either way,
+  // and the answer is the same (log it, fail over to the next server).
+  if (ev.status == 408) return on_response_timeout();
   response_timer_.cancel();
   last_status_ = ev.status;
   last_phrase_ = ev.phrase ? ev.phrase : "";
