@@ -77,6 +77,10 @@ struct RemoteMedia {
   bool rtcp_mux = false; // both sides offered a=rtcp-mux
   Direction direction = Direction::sendrecv;
   uint32_t clock_rate = 8000; // RTP clock of the first payload type, for RFC 3550 jitter
+  // Whether the peer's packets can come from the address above: false for a private address
+  // on a WAN leg (a peer behind a NAT names its LAN address, its packets come from its NAT's).
+  // Only then is that address worth waiting for before latching (relay_session.h).
+  bool sdp_names_source = true;
 };
 
 // Per-leg counters (what the leg received from its peer unless said).
@@ -99,7 +103,8 @@ struct LegStats {
 // Why the relay did not pass a datagram on. Every datagram a relay socket reads is either
 // relayed or counted under exactly one reason.
 enum class DropReason : uint8_t {
-  wrong_source,    // not the leg's latched (or SDP-declared) peer, or the leg has no remote yet
+  wrong_source,    // not the leg's latched (or SDP-declared) peer, a stranger during the latch
+                   // hold-off, or the leg has no remote yet
   malformed,       // truncated, or neither RTP nor RTCP
   no_destination,  // accepted, but the other leg's peer is not known yet (no SDP from it)
   send_failed,     // the kernel refused the send: socket buffer full, destination unreachable
@@ -149,6 +154,9 @@ struct MediaSettings {
   // Re-latch rule (see relay_session.h): a new source replaces the latched peer only after the
   // peer was silent this long and the new source carries the peer's SSRC.
   int relatch_silence_ms = 2000;
+  // Latch hold-off (see relay_session.h): for this long after media is due, only a packet from
+  // the address the SDP named latches a leg; a stranger on a scanned WAN port cannot take it first.
+  int latch_holdoff_ms = 1000;
   // RFC 6263: a keep-alive goes to a leg's peer when nothing was sent to it for this long
   // (held calls), and at once when its address becomes known (our NAT opens for its media).
   int keepalive_ms = 15000;

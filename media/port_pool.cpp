@@ -14,11 +14,17 @@ bool PortPool::in_range(uint16_t rtp_port) const {
 
 std::optional<uint16_t> PortPool::allocate(TimeNs now) {
   std::lock_guard lock(mutex_);
-  // FIFO with one quarantine length: the front was released first, so if it is still in
-  // quarantine every other free pair is too.
-  if (free_.empty() || free_.front().available_at > now) return std::nullopt;
-  const uint16_t port = free_.front().rtp_port;
-  free_.pop_front();
+  // Oldest release first: once the front is still in quarantine, so is everything behind it.
+  while (!quarantined_.empty() && quarantined_.front().available_at <= now) {
+    free_.push_back(quarantined_.front().rtp_port);
+    quarantined_.pop_front();
+  }
+  if (free_.empty()) return std::nullopt;
+  // Any free pair, uniformly: swapped to the back and popped, so no order survives.
+  const size_t pick = std::uniform_int_distribution<size_t>(0, free_.size() - 1)(random_);
+  std::swap(free_[pick], free_.back());
+  const uint16_t port = free_.back();
+  free_.pop_back();
   in_use_.insert(port);
   return port;
 }
@@ -26,33 +32,25 @@ std::optional<uint16_t> PortPool::allocate(TimeNs now) {
 void PortPool::release(uint16_t rtp_port, TimeNs now) {
   std::lock_guard lock(mutex_);
   if (in_use_.erase(rtp_port) == 0) return;
-  if (in_range(rtp_port)) free_.push_back({rtp_port, now + quarantine_});
+  if (in_range(rtp_port)) quarantined_.push_back({rtp_port, now + quarantine_});
 }
 
 void PortPool::reconfigure(uint16_t port_min, uint16_t port_max, TimeNs quarantine) {
   std::lock_guard lock(mutex_);
-  if (port_min == min_ && port_max == max_) {
-    quarantine_ = quarantine;
-    return;
-  }
-  // Pairs still in quarantine keep it; new pairs are free at once.
-  std::deque<FreePair> old;
-  old.swap(free_);
+  quarantine_ = quarantine;
+  if (port_min == min_ && port_max == max_) return;
   min_ = port_min;
   max_ = port_max;
-  quarantine_ = quarantine;
-  for (const auto& f : old) {
-    if (in_range(f.rtp_port)) free_.push_back(f);
-  }
-  std::set<uint16_t> queued;
-  for (const auto& f : free_) queued.insert(f.rtp_port);
+  // Pairs still in quarantine keep it; every other pair of the new range not in use is free.
+  std::erase_if(quarantined_, [this](const Quarantined& q) { return !in_range(q.rtp_port); });
+  std::set<uint16_t> waiting;
+  for (const auto& q : quarantined_) waiting.insert(q.rtp_port);
+  free_.clear();
   const uint32_t first = min_ + (min_ % 2);
   for (uint32_t p = first; p + 1 <= max_; p += 2) {
     const auto port = static_cast<uint16_t>(p);
-    if (in_use_.count(port) == 0 && queued.count(port) == 0) free_.push_front({port, 0});
+    if (in_use_.count(port) == 0 && waiting.count(port) == 0) free_.push_back(port);
   }
-  std::stable_sort(free_.begin(), free_.end(),
-                   [](const FreePair& a, const FreePair& b) { return a.available_at < b.available_at; });
 }
 
 size_t PortPool::capacity() const {

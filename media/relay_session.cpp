@@ -13,6 +13,7 @@ RelayTuning RelayTuning::from(const MediaSettings& s) {
   t.hold_timeout = TimeNs{s.hold_timeout_s} * kNsPerSec;
   t.relatch_silence = TimeNs{s.relatch_silence_ms} * kNsPerMs;
   t.keepalive = TimeNs{s.keepalive_ms} * kNsPerMs;
+  t.latch_holdoff = TimeNs{s.latch_holdoff_ms} * kNsPerMs;
   return t;
 }
 
@@ -75,9 +76,13 @@ void RelaySession::set_remote(int index, const RemoteMedia& remote, TimeNs now) 
   if (!r.rtcp_mux && !r.rtcp.valid() && r.rtp.valid()) {
     Endpoint::parse(r.rtp.ip(), static_cast<uint16_t>(r.rtp.port() + 1), r.rtcp);  // RFC 3605 default
   }
-  if (!leg.remote_known || !(leg.remote.rtp == r.rtp)) leg.latch[kRtp] = {};
+  auto reopen = [&](RelayLeg::Latch& l) {
+    l = {};
+    l.opened_at = now;
+  };
+  if (!leg.remote_known || !(leg.remote.rtp == r.rtp)) reopen(leg.latch[kRtp]);
   if (!leg.remote_known || !(leg.remote.rtcp == r.rtcp) || leg.remote.rtcp_mux != r.rtcp_mux) {
-    leg.latch[kRtcp] = {};
+    reopen(leg.latch[kRtcp]);
   }
   leg.remote = r;
   leg.remote_known = true;
@@ -102,7 +107,12 @@ bool RelaySession::accept_source(RelayLeg& leg, Channel channel, PacketKind kind
     return true;
   }
   const Endpoint& declared = channel == kRtp ? leg.remote.rtp : leg.remote.rtcp;
-  const bool relatch = !l.latched || same_address(declared, source) ||
+  const bool from_declared = same_address(declared, source);
+  if (!l.latched && !from_declared && leg.remote.sdp_names_source && declared.valid() &&
+      in_holdoff(l, now, tuning)) {
+    return false;
+  }
+  const bool relatch = !l.latched || from_declared ||
                        (now - l.last_rx >= tuning.relatch_silence && defines_ssrc && ssrc == l.ssrc);
   if (!relatch) return false;
   l.peer = endpoint_of(source);
@@ -111,6 +121,12 @@ bool RelaySession::accept_source(RelayLeg& leg, Channel channel, PacketKind kind
   l.last_rx = now;
   latched = channel == kRtp;
   return true;
+}
+
+bool RelaySession::in_holdoff(const RelayLeg::Latch& latch, TimeNs now, const RelayTuning& tuning) const {
+  if (!armed_) return true;  // no media is due yet: nothing but the SDP address may latch
+  const TimeNs start = latch.opened_at > armed_at_ ? latch.opened_at : armed_at_;
+  return now - start < tuning.latch_holdoff;
 }
 
 Forward RelaySession::on_packet(int index, Channel channel, const sockaddr_storage& source,

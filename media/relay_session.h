@@ -7,8 +7,15 @@
 // what the SDP said (phones behind a second NAT, providers behind media proxies):
 //   - Before the signalling plane gave a leg its remote (set_remote) nobody is expected there:
 //     every packet is dropped and counted as wrong source (RTP bleed on idle ports).
-//   - The first valid packet on a socket latches its source; from then on the source is strict:
-//     packets from anywhere else are dropped and counted.
+//   - Hold-off: media is due once both legs know their remote (the session is armed). Until then
+//     and for latch_holdoff after it (or after a re-INVITE moved the leg's SDP address), only a
+//     packet from exactly the address the SDP named for this socket latches; others are dropped
+//     as wrong source. A peer that sends from its SDP address wins even against a stranger
+//     spraying the (WAN) port from the start. Without a usable SDP address (c=0.0.0.0, or a
+//     private one on a WAN leg: sdp_names_source) there is nothing to wait for.
+//   - After the hold-off the first valid packet latches its source, so a peer behind a NAT whose
+//     SDP names its private address still gets media (symmetric RTP). Once latched the source is
+//     strict: packets from anywhere else are dropped and counted.
 //   - Re-latch rule: another source replaces the latched peer only if
 //       (a) it is exactly the address the SDP named for this socket (the peer's own declaration
 //           wins over an early injector that latched first), or
@@ -42,6 +49,7 @@ struct RelayTuning {
   TimeNs hold_timeout = 3600 * kNsPerSec;
   TimeNs relatch_silence = 2 * kNsPerSec;
   TimeNs keepalive = 15 * kNsPerSec;
+  TimeNs latch_holdoff = 1 * kNsPerSec;
   static RelayTuning from(const MediaSettings& s);
 };
 
@@ -65,6 +73,7 @@ struct RelayLeg {
     Endpoint peer;
     uint32_t ssrc = 0;
     TimeNs last_rx = 0;
+    TimeNs opened_at = 0;  // when set_remote gave this socket a new SDP address: hold-off start
     bool latched = false;
   };
   std::array<Latch, 2> latch;
@@ -116,6 +125,7 @@ class RelaySession {
  private:
   bool accept_source(RelayLeg& leg, Channel channel, PacketKind kind, const sockaddr_storage& source,
                      uint32_t ssrc, TimeNs now, const RelayTuning& tuning, bool& latched);
+  bool in_holdoff(const RelayLeg::Latch& latch, TimeNs now, const RelayTuning& tuning) const;
   size_t build_keepalive(RelayLeg& leg, Channel channel, uint8_t* buf);
 
   SessionId id_;

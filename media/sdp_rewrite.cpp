@@ -1,6 +1,7 @@
 #include "media/sdp_rewrite.h"
 
 #include <sofia-sip/sdp.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <charconv>
@@ -217,6 +218,11 @@ std::variant<std::vector<SdpStream>, SdpError> inspect_sdp(std::string_view sdp)
     streams.push_back(std::move(st));
   }
   return streams;
+}
+
+bool relay_stream(const SdpStream& stream, size_t relayed) {
+  // "UDP/TLS/RTP/SAVP" (DTLS-SRTP) starts with a handshake the relay would drop as malformed.
+  return !stream.disabled && relayed < kMaxRelayedStreams && strncasecmp(stream.proto.c_str(), "RTP/", 4) == 0;
 }
 
 SdpOrigin::SdpOrigin(std::string username) : username_(std::move(username)) {

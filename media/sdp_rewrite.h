@@ -12,6 +12,7 @@
 // ports per m-line; an m-line without ports is disabled (port 0) in the rewritten SDP.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,6 +38,16 @@ struct SdpStream {
 
 // Every m-line of `sdp`, in order. Anything malformed is an SdpError naming what and where.
 std::variant<std::vector<SdpStream>, SdpError> inspect_sdp(std::string_view sdp);
+
+// How many m-lines of a call get relay sessions: audio and one more (video, or a second audio).
+// Each one costs two port pairs bound on the WAN and LAN, and whoever sends the offer decides
+// how many there are, so beyond this they are declined (port 0, RFC 3264 §6) instead.
+inline constexpr size_t kMaxRelayedStreams = 2;
+
+// Whether the relay takes on `stream` of an offer while `relayed` streams of the call already
+// have sessions: an enabled RTP stream (RTP/AVP, RTP/AVPF, RTP/SAVP, RTP/SAVPF; the relay passes
+// RTP and RTCP only, rtp_packet.h) within kMaxRelayedStreams.
+bool relay_stream(const SdpStream& stream, size_t relayed);
 
 // Our o= line on one leg (RFC 4566 §5.2): our username and session id, fixed for the call; the
 // version goes up by one each time the SDP we send on this leg changes (RFC 3264 §8), and stays

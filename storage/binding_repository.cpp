@@ -28,7 +28,7 @@ void SqliteBindingRepository::save(const BindingRow& row) {
       .bind(8, row.source)
       .bind(9, row.user_agent)
       .bind(10, row.instance)
-      .bind(11, int64_t{row.reachable ? 1 : 0})
+      .bind(11, int64_t{row.answering_options ? 1 : 0})
       .bind(12, row.updated_at)
       .run();
 }
@@ -58,7 +58,7 @@ std::vector<BindingRow> SqliteBindingRepository::load_unexpired(int64_t now) {
     row.source = select_all_.column_text(7);
     row.user_agent = select_all_.column_text(8);
     row.instance = select_all_.column_text(9);
-    row.reachable = select_all_.column_int64(10) != 0;
+    row.answering_options = select_all_.column_int64(10) != 0;
     row.updated_at = select_all_.column_int64(11);
     rows.push_back(std::move(row));
   }

@@ -37,7 +37,9 @@ struct BindingRow {
   std::string source;         // "ip:port" the REGISTER arrived from (RFC 3581 flow address)
   std::string user_agent;
   std::string instance;       // +sip.instance, empty if none
-  bool reachable = true;      // last qualify result
+  // The last qualify OPTIONS was answered (column `reachable`). Only what the status shows:
+  // a binding is rung whatever this says.
+  bool answering_options = true;
   int64_t updated_at = 0;     // unix seconds
 };
 

@@ -12,6 +12,7 @@
 #include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 #include "b2bua/common/phone_number.h"
+#include "b2bua/registrar/binding_table.h"
 
 namespace b2bua::calls {
 namespace {
@@ -108,22 +109,35 @@ bool CallManager::over_limit(const sip::NuaEvent& ev, const config::Extension* c
   return false;
 }
 
-void CallManager::nobody_reachable(Call& call, const std::string& target) {
-  B2BUA_LOG(info, "calls", "nobody_registered", {{"call", call.id}, {"target", target}});
-  call.hang_up(480, "Temporarily Unavailable", "system");
-}
+void CallManager::nobody_to_ring(Call& call) { call.hang_up(480, "Temporarily Unavailable", "system"); }
 
 bool CallManager::fork_to_phones(Call& call, const std::vector<std::string>& extensions, const std::string& from_number,
                                  const std::string& from_display) {
   const std::string& lan_ip = config_->lan.listen.front().host;
   std::string host = config::uri_host(lan_ip);
   std::string from = (from_display.empty() ? "" : "\"" + from_display + "\" ") + "<sip:" + from_number + "@" + host + ">";
+  size_t bindings = 0;
+  size_t skipped = 0;
+  auto skip = [&](const std::string& ext, const std::string& contact, const char* reason) {
+    ++skipped;
+    B2BUA_LOG(info, "calls", "binding_skipped", {{"call", call.id}, {"ext", ext},
+                                                 {"contact", registrar::contact_host_port(contact)}, {"reason", reason}});
+  };
   for (const auto& ext : extensions) {
-    for (const auto& target : phones_.reachable(ext)) {
+    registrar::RingTargets targets = phones_.ring_targets(ext);
+    bindings += targets.ring.size() + targets.skipped.size();
+    for (const auto& s : targets.skipped) skip(ext, s.contact, s.reason);
+    for (const auto& target : targets.ring) {
       std::string to = "<sip:" + ext + "@" + host + ">";
       nua_handle_t* nh = nua_handle(context_.lan->nua(), nullptr, NUTAG_URL(target.contact.c_str()),
                                     SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()), TAG_END());
-      if (!nh) continue;
+      if (!nh) {
+        skip(ext, target.contact, "no_handle");
+        continue;
+      }
+      B2BUA_LOG(debug, "calls", "ringing_binding",
+                {{"call", call.id}, {"ext", ext}, {"contact", registrar::contact_host_port(target.contact)},
+                 {"answering_options", target.answering_options ? "yes" : "no"}});
       auto leg = std::make_unique<Leg>(call, false, *context_.lan, nh, lan_ip);
       leg->extension = ext;
       leg->request_uri = target.contact;
@@ -131,7 +145,17 @@ bool CallManager::fork_to_phones(Call& call, const std::vector<std::string>& ext
       call.b.push_back(std::move(leg));
     }
   }
-  return !call.b.empty();
+  if (!call.b.empty()) return true;
+  std::string names;
+  for (const auto& ext : extensions) names += (names.empty() ? "" : ",") + ext;
+  // "nobody_registered" only when it is true; otherwise the binding_skipped lines above say why.
+  if (bindings == 0) {
+    B2BUA_LOG(info, "calls", "nobody_registered", {{"call", call.id}, {"extensions", names}});
+  } else {
+    B2BUA_LOG(info, "calls", "no_binding_to_ring",
+              {{"call", call.id}, {"extensions", names}, {"bindings", bindings}, {"skipped", skipped}});
+  }
+  return false;
 }
 
 void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
@@ -168,7 +192,7 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   call.record.extension = caller->number;
   call.record.remote_number = callee->number;
   call.ring_timeout_s = 60;
-  if (!fork_to_phones(call, {callee->number}, caller->number, caller->name)) return nobody_reachable(call, callee->number);
+  if (!fork_to_phones(call, {callee->number}, caller->number, caller->name)) return nobody_to_ring(call);
   // Phones that reach each other in the LAN may exchange media without the relay.
   call.direct_media = c.calls.direct_media_internal && call.phones_reach_each_other(ip, ev.sip->sip_contact);
   call.start(ev);
@@ -264,7 +288,7 @@ void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& 
   call.fallback = route->fallback;
   call.presented_number = number;
   call.presented_display = display;
-  if (!fork_to_phones(call, route->ring, number, display)) return nobody_reachable(call, route->number);
+  if (!fork_to_phones(call, route->ring, number, display)) return nobody_to_ring(call);
   call.start(ev);
 }
 

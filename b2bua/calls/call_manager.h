@@ -37,7 +37,8 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   void on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& trunk);
 
   // For Call.
-  // Opens one B leg per reachable contact of `extensions` on the LAN agent; false if none.
+  // Opens one B leg per binding of `extensions` that Phones says to ring, on the LAN agent, and
+  // logs the bindings it could not ring; false (and a log line saying why) if none.
   bool fork_to_phones(Call& call, const std::vector<std::string>& extensions, const std::string& from_number,
                       const std::string& from_display);
   const plane::PlaneContext& context() const { return context_; }
@@ -54,8 +55,8 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   bool authenticate(const sip::NuaEvent& ev, const std::string& source_ip, const config::Extension*& caller);
   // Rejects (503 global, 486 per extension) and returns true when the call would exceed a limit.
   bool over_limit(const sip::NuaEvent& ev, const config::Extension* caller, CallRecord& attempt);
-  // No binding to ring: 480 to the caller and the call ends.
-  void nobody_reachable(Call& call, const std::string& target);
+  // No binding to ring (fork_to_phones logged why): 480 to the caller and the call ends.
+  void nobody_to_ring(Call& call);
   // Refuses an INVITE with a final answer. An `attempt` past authentication or the trunk gate
   // still gets a call record (failed calls are records too); one before it does not, so a
   // scanner cannot fill the disk.

@@ -1,13 +1,15 @@
 // SDP between the legs: each offer or answer one leg sends is checked and rewritten for the
 // other leg so that it names the relay's sockets on that side (media/sdp_rewrite.h), with
 // relay sessions allocated by the first offer of each m-line (an answer never adds one, RFC
-// 3264 6). Between two LAN phones that reach each other (calls.direct_media_internal) the SDP
-// passes unchanged and the media flows phone to phone.
+// 3264 6), for at most media::kMaxRelayedStreams RTP m-lines; the others are declined. Between
+// two LAN phones that reach each other (calls.direct_media_internal) the SDP passes unchanged
+// and the media flows phone to phone.
 #include <strings.h>
 
 #include "b2bua/calls/call.h"
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/log.h"
+#include "b2bua/trunk/host_port.h"
 
 namespace b2bua::calls {
 namespace {
@@ -80,16 +82,23 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
   media::MediaPlane* relay = manager.context().media;
   int from_side = from.is_a ? 0 : 1;
   size_t to_side = from.is_a ? 1 : 0;
+  // The network each session leg faces (the relay counts by direction): its SIP leg's agent.
+  auto side = [this](const Leg& l) { return &l.agent == manager.context().wan ? media::Side::wan : media::Side::lan; };
+  size_t relayed = 0;
+  for (const auto& allocation : streams) relayed += allocation.has_value();
+  std::string declined;  // m-lines this offer adds that the relay does not take
   std::vector<std::optional<media::LegPorts>> ports;
   for (size_t i = 0; i < offered.size(); ++i) {
     const auto& s = offered[i];
     if (i >= streams.size()) {
       // A stream we have no session for yet (the first offer, or one a re-offer adds). An
-      // answer never adds streams (RFC 3264 6), so only offers allocate.
+      // answer never adds streams (RFC 3264 6), so only offers allocate, and a declined m-line
+      // keeps its empty slot: the same offer again neither allocates nor logs.
       std::optional<media::Allocation> allocation;
-      if (is_offer && !s.disabled && relay) {
-        // The network each session leg faces (the relay counts by direction): its SIP leg's agent.
-        auto side = [this](const Leg& l) { return &l.agent == manager.context().wan ? media::Side::wan : media::Side::lan; };
+      const bool wanted = is_offer && !s.disabled && relay;
+      if (wanted && !media::relay_stream(s, relayed)) {
+        declined += (declined.empty() ? "" : ",") + std::to_string(i + 1) + ":" + s.media + "/" + s.proto;
+      } else if (wanted) {
         auto result = relay->allocate(media::LegSpec{a_bind_ip, side(*a)},
                                       media::LegSpec{b_bind_ip, side(from.is_a ? to : from)});
         if (auto* failure = std::get_if<media::AllocationError>(&result)) {
@@ -98,6 +107,7 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
         }
         allocation = std::get<media::Allocation>(result);
         manager.session_allocated(allocation->id, *this);
+        ++relayed;
       }
       streams.push_back(allocation);
     }
@@ -106,12 +116,20 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
       ports.emplace_back(std::nullopt);
       continue;
     }
-    relay->set_remote(allocation->id, from_side, s.remote);
+    media::RemoteMedia remote = s.remote;
+    // A private address in SDP from the WAN is a peer behind a NAT: its packets come from the
+    // NAT's public address, so the relay has no address to wait for before latching.
+    remote.sdp_names_source = !(side(from) == media::Side::wan && trunk::is_private_ip(remote.rtp.ip()));
+    relay->set_remote(allocation->id, from_side, remote);
     if (remotes_.size() <= i) remotes_.resize(i + 1);
-    remotes_[i][static_cast<size_t>(from_side)] = s.remote;
+    remotes_[i][static_cast<size_t>(from_side)] = remote;
     media::LegPorts p = allocation->legs[to_side];
     p.ip = to.sdp_address;  // e.g. our public address towards a trunk, not the bind address
     ports.emplace_back(p);
+  }
+  if (!declined.empty()) {
+    B2BUA_LOG(info, "calls", "streams_declined",
+              {{"call", id}, {"m_lines", declined}, {"max_relayed", media::kMaxRelayedStreams}});
   }
   auto rewritten = media::rewrite_sdp(sdp, ports, to.origin);
   if (auto* err = std::get_if<media::SdpError>(&rewritten)) return rejected(*err);

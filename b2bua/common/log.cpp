@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -36,8 +37,16 @@ int syslog_priority(Level level) {
   return 6;
 }
 
+bool is_control(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+
+// Values come from the network (User-Agent, display names, phrases): a control character must
+// never reach the terminal or the journal raw (escape sequences, a forged second log line).
 void append_value(std::string& out, std::string_view v) {
-  bool plain = !v.empty() && v.find_first_of(" \t\"=\\\r\n") == std::string_view::npos;
+  bool plain = !v.empty() && v.find_first_of(" \"=\\") == std::string_view::npos &&
+               std::none_of(v.begin(), v.end(), is_control);
   if (plain) {
     out += v;
     return;
@@ -50,7 +59,16 @@ void append_value(std::string& out, std::string_view v) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default: out += c;
+      default:
+        if (is_control(c)) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          auto u = static_cast<unsigned char>(c);
+          out += "\\x";
+          out += kHex[u >> 4];
+          out += kHex[u & 0xf];
+        } else {
+          out += c;
+        }
     }
   }
   out += '"';

@@ -105,6 +105,7 @@ struct Trunk {
   int expires = 600;
   bool register_enabled = true;              // "register": false for IP-authenticated trunks
   Keepalive keepalive;
+  int binding_check = 30;                    // seconds between queries of our binding; 0: off
   std::vector<std::string> numbers;          // DIDs
   std::vector<Network> allowed_sources;      // extra provider ranges accepted on the WAN side
   int retry_auth_failed = 300;               // seconds between retries after 403/404
@@ -160,6 +161,7 @@ struct Status {
   std::string listen = "127.0.0.1:8088";
   bool allow_remote = false;       // a non-loopback listen address needs this ...
   std::optional<std::string> token;// ... and a token (secret: never logged)
+  std::vector<std::string> allowed_hosts;  // names the page may be opened by, besides IPs and localhost
   bool operator==(const Status&) const = default;
 };
 
@@ -186,8 +188,9 @@ struct Config {
 
   const Extension* find_extension(const std::string& number) const;
   const Trunk* find_trunk(const std::string& name) const;
-  // True when an enabled trunk uses TLS: only then is the WAN TLS transport bound.
-  bool any_tls_trunk() const;
+  // True when an enabled trunk uses `transport`: only then is that WAN transport bound (UDP
+  // always is: keep-alives, STUN-less NAT learning and most providers need it).
+  bool any_trunk_on(Transport transport) const;
   bool operator==(const Config&) const = default;
 };
 

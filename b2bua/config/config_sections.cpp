@@ -1,6 +1,7 @@
 #include "b2bua/config/config_sections.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -17,6 +18,8 @@ using json = nlohmann::json;
 bool is_wildcard(const std::string& s) { return s == "0.0.0.0" || s == "::" || s == "[::]"; }
 
 bool is_number_string(const std::string& s) { return number::is_dialable(s); }
+
+constexpr size_t kMinSecretLength = 10;
 
 bool is_sip_uri(const std::string& s) { return s.rfind("sip:", 0) == 0 || s.rfind("sips:", 0) == 0; }
 
@@ -138,7 +141,7 @@ void read_trunks(Validator& v, const json& root, Config& c) {
   std::map<std::string, std::string> names, numbers;
   v.obj_array(root, "", "trunks", [&](const std::string& p, const json& t) {
     if (!v.object(t, p, {"name", "enabled", "registrar", "outbound_proxy", "domain", "transport", "username",
-                         "auth_username", "password", "expires", "register", "keepalive", "numbers",
+                         "auth_username", "password", "expires", "register", "keepalive", "binding_check", "numbers",
                          "allowed_sources", "retry", "backup_servers"})) {
       return;
     }
@@ -183,6 +186,9 @@ void read_trunks(Validator& v, const json& root, Config& c) {
         }
         v.integer(*k, kp, "interval", x.keepalive.interval, 5, 3600);
       }
+    }
+    if (v.integer(t, p, "binding_check", x.binding_check, 0, 3600) && x.binding_check > 0 && x.binding_check < 10) {
+      v.error(JsonPositions::member(p, "binding_check"), "use 0 (off) or at least 10 seconds");
     }
     v.str_array(t, p, "numbers", false, [&](const std::string& ep, const std::string& s) {
       if (!is_number_string(s)) return v.error(ep, "expected a phone number like +4930123456");
@@ -274,10 +280,15 @@ void read_small_sections(Validator& v, const json& root, Config& c, const std::s
   std::filesystem::path sp(c.storage.path);
   if (sp.is_relative()) c.storage.path = (std::filesystem::path(config_dir) / sp).lexically_normal().string();
 
-  if (const json* s = v.member(root, "", "status", false); s && v.object(*s, "status", {"listen", "allow_remote", "token"})) {
+  if (const json* s = v.member(root, "", "status", false); s && v.object(*s, "status", {"listen", "allow_remote", "token", "allowed_hosts"})) {
     v.str(*s, "status", "listen", c.status.listen);
     v.boolean(*s, "status", "allow_remote", c.status.allow_remote);
     v.opt_str(*s, "status", "token", c.status.token);
+    v.str_array(*s, "status", "allowed_hosts", false, [&](const std::string& ep, const std::string& name) {
+      auto hp = parse_host_port(name, 0);
+      if (!hp || hp->port != 0 || name.empty()) return v.error(ep, "expected a host name like router.lan (no port)");
+      c.status.allowed_hosts.push_back(name);
+    });
   }
   auto status_listen = parse_host_port(c.status.listen);
   if (!status_listen || !is_ip_literal(status_listen->host)) {
@@ -302,6 +313,42 @@ void read_small_sections(Validator& v, const json& root, Config& c, const std::s
 }
 
 // Relations between sections: every name a section refers to must exist.
+// Why `secret` would be guessed first, or "" when it would not. What a guesser tries before
+// anything else: the shipped placeholder, the number itself, and anything short.
+std::string weak_secret(const std::string& secret, const std::string& number) {
+  std::string lower(secret);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  if (lower.rfind("change-me", 0) == 0) return "is still the shipped placeholder 'change-me...'";
+  if (!number.empty() && secret == number) return "is the extension's own number";
+  if (secret.size() < kMinSecretLength) return "is shorter than " + std::to_string(kMinSecretLength) + " characters";
+  return "";
+}
+
+// A password guard slows guessing down, it cannot stop a guess that comes first. Whenever
+// anything but this host can reach the LAN side, weak secrets keep the daemon from starting
+// (check-config says the same); on loopback only (the shipped default, the tests) they are fine.
+void check_secrets(Validator& v, const Config& c) {
+  bool exposed = std::any_of(c.lan.listen.begin(), c.lan.listen.end(),
+                             [](const ListenAddress& l) { return !is_loopback(l.host); });
+  if (!exposed) return;
+  const std::string why_it_matters =
+      " while lan.listen is reachable from the LAN; set a password of at least " + std::to_string(kMinSecretLength) +
+      " characters that is not the number (or an ha1)";
+  for (size_t i = 0; i < c.extensions.size(); ++i) {
+    const Extension& e = c.extensions[i];
+    if (!e.password) continue;
+    if (std::string why = weak_secret(*e.password, e.number); !why.empty()) {
+      v.error("extensions[" + std::to_string(i) + "].password",
+              "the password of extension " + e.number + " " + why + why_it_matters);
+    }
+  }
+  if (c.status.token) {
+    if (std::string why = weak_secret(*c.status.token, ""); !why.empty()) {
+      v.error("status.token", "the status token " + why + " while lan.listen is reachable from the LAN");
+    }
+  }
+}
+
 void cross_check(Validator& v, Config& c) {
   for (size_t i = 0; i < c.routing.outbound.size(); ++i) {
     const auto& r = c.routing.outbound[i];
@@ -325,7 +372,7 @@ void cross_check(Validator& v, Config& c) {
   if (trunk_enabled && c.wan.address.empty()) {
     v.error("wan", "an enabled trunk needs wan.address (the address trunk sockets bind to)");
   }
-  if (c.any_tls_trunk()) {
+  if (c.any_trunk_on(Transport::tls)) {
     // Checked here rather than at the first handshake: sofia would start without a CA store
     // and every TLS registration would then fail as "certificate not trusted".
     std::error_code ec;
@@ -339,6 +386,7 @@ void cross_check(Validator& v, Config& c) {
       v.error("trunks[" + std::to_string(i) + "].password", "a registering trunk needs a password");
     }
   }
+  check_secrets(v, c);
   for (const auto& l : c.lan.listen) {
     if (!c.wan.address.empty() && l.host == c.wan.address && l.port == c.wan.port) {
       v.error("wan.port", "the WAN agent would share " + HostPort{l.host, l.port}.str() +

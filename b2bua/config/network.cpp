@@ -99,11 +99,9 @@ const Extension* Config::find_extension(const std::string& number) const {
   return it == extensions.end() ? nullptr : &*it;
 }
 
-bool Config::any_tls_trunk() const {
-  for (const auto& t : trunks) {
-    if (t.enabled && t.transport == Transport::tls) return true;
-  }
-  return false;
+bool Config::any_trunk_on(Transport transport) const {
+  return std::any_of(trunks.begin(), trunks.end(),
+                     [transport](const Trunk& t) { return t.enabled && t.transport == transport; });
 }
 
 const Trunk* Config::find_trunk(const std::string& name) const {

@@ -59,9 +59,12 @@ void warn_restart_keys(const config::Config& a, const config::Config& b) {
   if (listen(a) != listen(b)) warn("lan.listen");
   if (a.wan.address != b.wan.address || a.wan.port != b.wan.port) warn("wan.address/wan.port");
   auto tls = [](const config::Config& c) {
-    return c.any_tls_trunk() ? std::to_string(c.wan.tls_port) + c.wan.tls_ca_dir : std::string();
+    return c.any_trunk_on(config::Transport::tls) ? std::to_string(c.wan.tls_port) + c.wan.tls_ca_dir : std::string();
   };
   if (tls(a) != tls(b)) warn("wan.tls_port/wan.tls_ca_dir (the TLS transport, bound when a trunk uses TLS)");
+  if (a.any_trunk_on(config::Transport::tcp) != b.any_trunk_on(config::Transport::tcp)) {
+    warn("trunks[].transport (the WAN TCP transport, bound when a trunk uses TCP)");
+  }
   if (a.wan.resolv_conf != b.wan.resolv_conf) warn("wan.resolv_conf");
   if (a.storage.path != b.storage.path) warn("storage.path");
   if (a.status.listen != b.status.listen) warn("status.listen");
@@ -169,19 +172,38 @@ int run_daemon(const std::string& config_path) {
       }
     });
   };
+  // The interface's address family is the configured address's (the running config's address
+  // is empty while b2bua waits for the interface to get one).
+  int wan_family = config->wan.address.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  // The WAN address in force: the interface's own. While it has none (an ISP reconnect between
+  // losing the old address and getting the new one) the running address stays.
   auto follow_interface = [&](const std::shared_ptr<const config::Config>& c) -> std::shared_ptr<const config::Config> {
     if (!watch) return c;
-    int family = c->wan.address.find(':') != std::string::npos ? AF_INET6 : AF_INET;
-    auto now = watch->current(family);
-    if (!now || *now == c->wan.address) return c;
+    auto now = watch->current(wan_family);
+    std::string address = now ? *now : config->wan.address;
+    if (address == c->wan.address) return c;
     auto copy = std::make_shared<config::Config>(*c);
-    copy->wan.address = *now;
+    copy->wan.address = address;
     return copy;
   };
-  if (auto followed = follow_interface(config); followed != config) {
+  if (watch && !watch->current(wan_family)) {
+    // A router may start us before its WAN link has an address (DHCP, PPP). The LAN side runs
+    // now; the WAN side and the trunks come up the moment the address does.
+    B2BUA_LOG(warn, "daemon", "wan_waiting",
+              {{"interface", watch->interface()}, {"reason", "the interface has no address yet"},
+               {"action", "phones are served now; trunks register once it has one"}});
+    auto copy = std::make_shared<config::Config>(*config);
+    copy->wan.address.clear();
+    config = copy;
+  } else if (auto followed = follow_interface(config); followed != config) {
     B2BUA_LOG(info, "daemon", "wan_address_from_interface",
               {{"interface", *config->wan.interface}, {"configured", config->wan.address}, {"using", followed->wan.address}});
     config = followed;
+  }
+  if (watch && !watch->running()) {
+    B2BUA_LOG(warn, "daemon", "wan_waiting",
+              {{"interface", watch->interface()}, {"reason", "the link is down"},
+               {"action", "trunks register the moment it comes up"}});
   }
 
   try {
@@ -235,7 +257,15 @@ int run_daemon(const std::string& config_path) {
       continue;
     }
     if (fds[1].revents & POLLIN) {
-      if (watch->drain()) address_settling = true;
+      auto changes = watch->drain();
+      if (changes.address) address_settling = true;
+      if (changes.usable && !changes.address) {
+        // The way out is back (link up, default route): trunks waiting in their backoff try now.
+        B2BUA_LOG(info, "daemon", "wan_usable", {{"interface", watch->interface()}, {"action", "registering trunks now"}});
+        sip.post([&plane] {
+          if (plane) plane->network_usable();
+        });
+      }
     }
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info{};

@@ -29,17 +29,21 @@ std::string lan_url(const config::Lan& lan) {
   return url;
 }
 
-// `scheme` "sip" binds UDP and TCP on wan.port, "sips" TLS on wan.tls_port.
-std::string wan_url(const config::Wan& wan, const std::string& scheme = "sip") {
+// `scheme` "sip" binds UDP (and TCP with `tcp`) on wan.port, "sips" TLS on wan.tls_port. A WAN
+// transport no trunk uses is a listening socket a scanner can hold connections on for nothing.
+std::string wan_url(const config::Wan& wan, const std::string& scheme = "sip", bool tcp = true) {
   auto host = [](const std::string& h) { return config::uri_host(h); };
   std::string port = ":" + std::to_string(scheme == "sips" ? wan.tls_port : wan.port);
   // The URL's host is what every Via we send names (sent-by); maddr is what the sockets bind.
   // Behind a NAT the bind address is private and must never reach the provider: name the
   // configured public address, or, until it is known, a name that reveals nothing.
   std::string head = scheme + ":";
-  if (wan.public_address) return head + host(*wan.public_address) + port + ";maddr=" + host(wan.address);
-  if (trunk::is_private_ip(wan.address)) return head + trunk::kUnknownPublicHost + port + ";maddr=" + host(wan.address);
-  return head + host(wan.address) + port;
+  std::string only_udp = scheme == "sip" && !tcp ? ";transport=udp" : "";
+  if (wan.public_address) return head + host(*wan.public_address) + port + only_udp + ";maddr=" + host(wan.address);
+  if (trunk::is_private_ip(wan.address)) {
+    return head + trunk::kUnknownPublicHost + port + only_udp + ";maddr=" + host(wan.address);
+  }
+  return head + host(wan.address) + port + only_udp;
 }
 
 }  // namespace
@@ -56,12 +60,13 @@ SignallingPlane::SignallingPlane(su_root_t* root, config::Snapshot config, stora
   lan_ = std::make_unique<sip::SipAgent>(root, lan_options);
   if (!c.wan.address.empty()) {
     // OPTIONS is ours on the WAN side: only a trunk's servers get an answer (trunk_manager.h).
-    sip::AgentOptions wan_options{"wan", wan_url(c.wan), user_agent(), "", "OPTIONS", c.wan.dscp_sip, "", ""};
+    sip::AgentOptions wan_options{"wan", wan_url(c.wan, "sip", c.any_trunk_on(config::Transport::tcp)), user_agent(),
+                                  "", "OPTIONS", c.wan.dscp_sip, "", ""};
     // A request the provider leaves unanswered for 8 s is given up (trunk_registration.cpp
     // fails over then); sofia's 32 s would keep resending it to a server we have left.
     wan_options.transaction_timeout_ms = 8000;
     // The TLS transport (and its port) exists only when a trunk needs it.
-    if (c.any_tls_trunk()) {
+    if (c.any_trunk_on(config::Transport::tls)) {
       wan_options.sips_url = wan_url(c.wan, "sips");
       wan_options.tls_ca_dir = c.wan.tls_ca_dir;
     }
@@ -108,6 +113,10 @@ void SignallingPlane::apply_config(config::Snapshot now) {
   config_ = std::move(now);
   for (plane::Feature* f : features()) f->apply_config(*before, config_);
   B2BUA_LOG(info, "daemon", "config_applied", {{"path", config_->source_path}});
+}
+
+void SignallingPlane::network_usable() {
+  if (trunks_) trunks_->network_usable();
 }
 
 void SignallingPlane::describe(nlohmann::json& status) const {

@@ -38,6 +38,9 @@ class SignallingPlane {
   // SIP thread: a validated config replaces the running one.
   void apply_config(config::Snapshot now);
 
+  // SIP thread: the WAN link came up or a default route appeared (the trunks retry now).
+  void network_usable();
+
   // SIP thread: stop features (bounded by `bound_ms`), then both agents; then `done`.
   void shutdown(unsigned bound_ms, std::function<void()> done);
 

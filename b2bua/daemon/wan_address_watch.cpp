@@ -19,13 +19,14 @@ WanAddressWatch::WanAddressWatch(std::string interface) : interface_(std::move(i
   if (fd_ < 0) throw std::runtime_error(std::string("netlink socket: ") + std::strerror(errno));
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
-  local.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  local.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
   if (::bind(fd_, static_cast<sockaddr*>(static_cast<void*>(&local)), sizeof local) != 0) {
     int err = errno;
     ::close(fd_);
     throw std::runtime_error(std::string("netlink bind: ") + std::strerror(err));
   }
   index_ = if_nametoindex(interface_.c_str());  // 0 until the interface exists (PPP comes later)
+  was_running_ = running();
 }
 
 WanAddressWatch::~WanAddressWatch() {
@@ -36,8 +37,8 @@ WanAddressWatch::~WanAddressWatch() {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wold-style-cast"
 #pragma GCC diagnostic ignored "-Wcast-align"
-bool WanAddressWatch::drain() {
-  bool ours = false;
+WanAddressWatch::Changes WanAddressWatch::drain() {
+  Changes changes;
   alignas(nlmsghdr) char buf[8192];
   for (;;) {
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
@@ -45,19 +46,49 @@ bool WanAddressWatch::drain() {
     if (index_ == 0) index_ = if_nametoindex(interface_.c_str());
     auto len = static_cast<unsigned>(n);
     for (auto* h = static_cast<nlmsghdr*>(static_cast<void*>(buf)); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_type != RTM_NEWADDR && h->nlmsg_type != RTM_DELADDR) continue;
-      const auto* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(h));
-      // A PPP interface that comes back gets a new index: compare by name too.
-      char name[IF_NAMESIZE] = "";
-      if (ifa->ifa_index == index_ || (if_indextoname(ifa->ifa_index, name) && interface_ == name)) {
-        index_ = ifa->ifa_index;
-        ours = true;
+      switch (h->nlmsg_type) {
+        case RTM_NEWADDR:
+        case RTM_DELADDR:
+          if (ours(static_cast<const ifaddrmsg*>(NLMSG_DATA(h))->ifa_index)) changes.address = true;
+          break;
+        case RTM_NEWLINK:
+          if (ours(static_cast<unsigned>(static_cast<const ifinfomsg*>(NLMSG_DATA(h))->ifi_index))) {
+            bool now = running();
+            if (now && !was_running_) changes.usable = true;
+            was_running_ = now;
+          }
+          break;
+        case RTM_NEWROUTE:
+          // A default route (any interface: a PPP link brings its own) is the way out appearing.
+          if (static_cast<const rtmsg*>(NLMSG_DATA(h))->rtm_dst_len == 0) changes.usable = true;
+          break;
+        default:
+          break;
       }
     }
   }
-  return ours;
+  return changes;
 }
 #pragma GCC diagnostic pop
+
+bool WanAddressWatch::ours(unsigned index) {
+  // A PPP interface that comes back gets a new index: compare by name too.
+  char name[IF_NAMESIZE] = "";
+  if (index != index_ && !(if_indextoname(index, name) && interface_ == name)) return false;
+  index_ = index;
+  return true;
+}
+
+bool WanAddressWatch::running() const {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return false;
+  bool up = false;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (interface_ == i->ifa_name && (i->ifa_flags & IFF_UP) && (i->ifa_flags & IFF_RUNNING)) up = true;
+  }
+  freeifaddrs(list);
+  return up;
+}
 
 std::optional<std::string> WanAddressWatch::current(int family) const {
   ifaddrs* list = nullptr;

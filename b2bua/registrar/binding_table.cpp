@@ -103,7 +103,7 @@ bool BindingTable::apply(const RegisterUpdate& u, int64_t now, std::vector<Bindi
     b.source = u.source;
     b.user_agent = u.user_agent;
     b.instance = c.instance;
-    b.reachable = true;  // it just reached us over this flow
+    b.answering_options = true;  // it just reached us over this flow: no reason to doubt it yet
     b.updated_at = now;
     repository_.save(b);
     changes.push_back({fresh ? BindingChange::Kind::added : BindingChange::Kind::refreshed, b});
@@ -135,13 +135,13 @@ std::vector<BindingChange> BindingTable::remove_aor(const std::string& aor) {
   return changes;
 }
 
-bool BindingTable::set_reachable(const std::string& aor, const std::string& contact, bool reachable) {
+bool BindingTable::set_answering_options(const std::string& aor, const std::string& contact, bool answering) {
   auto it = by_aor_.find(aor);
   if (it == by_aor_.end()) return false;
   for (auto& b : it->second) {
     if (b.contact != contact) continue;
-    if (b.reachable == reachable) return false;
-    b.reachable = reachable;
+    if (b.answering_options == answering) return false;
+    b.answering_options = answering;
     repository_.save(b);
     return true;
   }

@@ -61,8 +61,8 @@ class BindingTable {
 
   std::vector<BindingChange> expire(int64_t now);
   std::vector<BindingChange> remove_aor(const std::string& aor);
-  // False if the binding is unknown or already in that state.
-  bool set_reachable(const std::string& aor, const std::string& contact, bool reachable);
+  // The qualify result. False if the binding is unknown or already in that state.
+  bool set_answering_options(const std::string& aor, const std::string& contact, bool answering);
 
   std::vector<Binding> of(const std::string& aor) const;
   std::vector<std::string> aors() const;

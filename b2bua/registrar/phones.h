@@ -1,5 +1,5 @@
 // What the calls feature needs from the registrar, as one small interface: where an
-// extension's phones can be reached, and the LAN side's one brute-force guard. The calls flow
+// extension's phones can be rung, and the LAN side's one brute-force guard. The calls flow
 // reads without reaching into the binding table, and tests can stand in for it. Registrar
 // implements it.
 //
@@ -11,19 +11,34 @@
 
 namespace b2bua::registrar {
 
-// One registered, reachable contact of an extension.
+// One registered contact of an extension that a call rings.
 struct PhoneTarget {
   std::string extension;
   std::string contact;   // Request-URI: the Contact the phone registered
   std::string flow_uri;  // where to send it: "sip:ip:port;transport=udp" (the REGISTER's source)
   double q = 1.0;
+  // The last qualify OPTIONS went unanswered. Rung all the same: plenty of phones ignore OPTIONS,
+  // a firewall may drop them, a sleeping softphone wakes for an INVITE (push, keep-alive).
+  bool answering_options = true;
+};
+
+// A binding of the extension that a call does not ring, and why ("expired": its time ran out
+// and the registrar has not removed it yet).
+struct SkippedBinding {
+  std::string contact;
+  const char* reason = "";
+};
+
+struct RingTargets {
+  std::vector<PhoneTarget> ring;       // every one in parallel; highest q first
+  std::vector<SkippedBinding> skipped;
 };
 
 class Phones {
  public:
   virtual ~Phones() = default;
-  // Reachable contacts of `extension`, highest q first.
-  virtual std::vector<PhoneTarget> reachable(const std::string& extension) const = 0;
+  // What a call to `extension` rings: every unexpired binding, answering OPTIONS or not.
+  virtual RingTargets ring_targets(const std::string& extension) const = 0;
   // Shared by REGISTER and INVITE: a password guessed through INVITEs blocks the source like
   // one guessed through REGISTERs.
   virtual bool source_blocked(const std::string& ip) const = 0;

@@ -18,7 +18,7 @@ void Qualifier::stop() {
 }
 
 // UDP retransmits at 0.5, 1.5 and 3.5 s: a live phone has answered well within 5 s. Waiting for
-// sofia's timer F (32 s) would leave a dead phone "reachable" for far longer than the interval.
+// sofia's timer F (32 s) would leave a silent phone "answering" for far longer than the interval.
 int Qualifier::timeout_s() const { return std::clamp(interval_s_ / 2, 2, 5); }
 
 void Qualifier::finish(State& s) {
@@ -50,7 +50,7 @@ void Qualifier::tick(const BindingTable& table, int64_t now) {
       if (fresh) s.next_at = now + interval_s_;  // it has just registered: it is alive
       if (s.pending && now - s.sent_at >= timeout_s()) {
         finish(s);
-        if (b.reachable) report_(b.aor, b.contact, false);
+        if (b.answering_options) report_(b.aor, b.contact, false);
       }
       if (!s.pending && now >= s.next_at) {
         s.next_at = now + interval_s_;

@@ -1,8 +1,10 @@
 // Qualify: an OPTIONS to every binding every `interval` seconds, sent through the binding's
 // flow (NUTAG_PROXY = source ip:port;transport), so a phone behind a NAT is reached on the
-// mapping its REGISTER opened, and that mapping is kept fresh. Any response means reachable;
-// no response within the timeout means unreachable (not rung). The result is reported only
-// on a transition.
+// mapping its REGISTER opened, and that mapping is kept fresh. Any response means the phone
+// answers OPTIONS; no response within the timeout means it does not. That is for the status
+// and the log only, never a reason to leave a binding out of a call: some phones ignore
+// OPTIONS, a firewall may drop them, a sleeping softphone may miss them, and all of those
+// still take an INVITE. The result is reported only on a transition.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +20,7 @@ namespace b2bua::registrar {
 
 class Qualifier final : public sip::HandleOwner {
  public:
-  using Report = std::function<void(const std::string& aor, const std::string& contact, bool reachable)>;
+  using Report = std::function<void(const std::string& aor, const std::string& contact, bool answered)>;
 
   Qualifier(sip::SipAgent& agent, std::string from_domain, Report report);
   ~Qualifier();

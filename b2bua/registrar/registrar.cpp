@@ -56,8 +56,8 @@ Registrar::Registrar(const plane::PlaneContext& context, config::Snapshot config
       guard_(guard_settings(config_->registrar)),
       table_(context.store->bindings()),
       qualifier_(*context.lan, config_->lan.realm,
-                 [this](const std::string& aor, const std::string& contact, bool reachable) {
-                   on_qualify_result(aor, contact, reachable);
+                 [this](const std::string& aor, const std::string& contact, bool answered) {
+                   on_qualify_result(aor, contact, answered);
                  }),
       ticker_(context.root) {
   qualifier_.set_interval(config_->registrar.qualify_interval);
@@ -172,9 +172,10 @@ void Registrar::tick() {
   dropped_.expire(now);
 }
 
-void Registrar::on_qualify_result(const std::string& aor, const std::string& contact, bool reachable) {
-  if (!table_.set_reachable(aor, contact, reachable)) return;
-  B2BUA_LOG(info, "registrar", reachable ? "binding_reachable" : "binding_unreachable",
+void Registrar::on_qualify_result(const std::string& aor, const std::string& contact, bool answered) {
+  if (!table_.set_answering_options(aor, contact, answered)) return;
+  // Not "unreachable": the binding stays and calls still ring it.
+  B2BUA_LOG(info, "registrar", answered ? "binding_answering_options" : "binding_not_answering_options",
             {{"ext", aor}, {"contact", contact_host_port(contact)}});
 }
 
@@ -200,11 +201,24 @@ void Registrar::shutdown(std::function<void()> done) {
   done();
 }
 
-std::vector<Binding> Registrar::reachable_bindings(const std::string& extension) const {
-  std::vector<Binding> out = table_.of(extension);
+RingTargets Registrar::ring_targets(const std::string& extension) const {
+  std::vector<Binding> bindings = table_.of(extension);
+  std::stable_sort(bindings.begin(), bindings.end(), [](const Binding& a, const Binding& b) { return a.q > b.q; });
   const int64_t now = clock::unix_s();
-  std::erase_if(out, [now](const Binding& b) { return !b.reachable || b.expires_at <= now; });
-  std::stable_sort(out.begin(), out.end(), [](const Binding& a, const Binding& b) { return a.q > b.q; });
+  RingTargets out;
+  for (const auto& b : bindings) {
+    // Expired in the second before the tick removes it: the phone was told it is gone.
+    if (b.expires_at <= now) {
+      out.skipped.push_back({b.contact, "expired"});
+      continue;
+    }
+    // All the others ring in parallel, silent to qualify or not, the rule an admin expects from
+    // "registered": an INVITE to a phone that is really gone costs a retransmission and a
+    // CANCEL, leaving out one that ignores OPTIONS loses a call it would have answered. Ringing
+    // the silent ones only after the others had failed would hold the caller for a ring timeout
+    // first, for a phone that may well be the only one there.
+    out.ring.push_back({extension, b.contact, flow_uri(b), b.q, b.answering_options});
+  }
   return out;
 }
 
@@ -215,7 +229,7 @@ void Registrar::describe(nlohmann::json& status) const {
   table_.for_each([&](const Binding& b) {
     by_aor[b.aor].push_back({{"contact", b.contact}, {"source", b.source}, {"transport", b.transport},
                              {"user_agent", b.user_agent}, {"expires_at", b.expires_at}, {"q", b.q},
-                             {"reachable", b.reachable}});
+                             {"answering_options", b.answering_options}});
   });
   for (const auto& ext : config_->extensions) {
     auto entry = std::find_if(extensions.begin(), extensions.end(), [&](const nlohmann::json& e) {
@@ -232,12 +246,6 @@ void Registrar::describe(nlohmann::json& status) const {
                          {"blocks_total", blocks_total_},
                          {"blocked_now", guard_.blocked_count(clock::unix_s())},
                          {"bindings", table_.size()}};
-}
-
-std::vector<PhoneTarget> Registrar::reachable(const std::string& extension) const {
-  std::vector<PhoneTarget> targets;
-  for (const auto& b : reachable_bindings(extension)) targets.push_back({extension, b.contact, flow_uri(b), b.q});
-  return targets;
 }
 
 std::vector<Binding> Registrar::snapshot() const {

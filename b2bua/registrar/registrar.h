@@ -32,10 +32,10 @@ class Registrar final : public plane::Feature, public Phones {
   // "bindings" on each entry of status["extensions"], and status["registrar"] counters.
   void describe(nlohmann::json& status) const override;
 
-  // The bindings a call to `extension` should fork to: reachable ones, highest q first. Send
-  // the request to b.contact through flow_uri(b) (NUTAG_PROXY), never to the Contact's host.
-  std::vector<Binding> reachable_bindings(const std::string& extension) const;
-  std::vector<PhoneTarget> reachable(const std::string& extension) const override;
+  // Every unexpired binding of `extension`, highest q first, whether it answers qualify or not
+  // (qualify.h says why). Send the INVITE to the contact through flow_uri (NUTAG_PROXY), never
+  // to the Contact's host.
+  RingTargets ring_targets(const std::string& extension) const override;
   // Every binding, for the status page.
   std::vector<Binding> snapshot() const;
 
@@ -47,7 +47,7 @@ class Registrar final : public plane::Feature, public Phones {
   void on_register(const sip::NuaEvent& ev);
   void tick();
   void log_change(const BindingChange& change, const char* reason) const;
-  void on_qualify_result(const std::string& aor, const std::string& contact, bool reachable);
+  void on_qualify_result(const std::string& aor, const std::string& contact, bool answered);
 
   plane::PlaneContext context_;
   config::Snapshot config_;

@@ -130,7 +130,8 @@ void add_trunks(const json& status, std::vector<Family>& out) {
 void add_extensions(const json& status, std::vector<Family>& out) {
   Family configured("b2bua_extensions_configured", "gauge", "Extensions in the config.");
   Family bindings("b2bua_bindings", "gauge", "Registered contacts (bindings) of the extension.");
-  Family reachable("b2bua_bindings_reachable", "gauge", "Bindings of the extension that answered the last qualify.");
+  Family answering("b2bua_bindings_answering_options", "gauge",
+                   "Bindings of the extension that answered the last qualify OPTIONS (the others are rung too).");
   const json& extensions = array_at(status, "extensions");
   if (member(status, "extensions")) configured.add(static_cast<double>(extensions.size()));
   for (const auto& e : extensions) {
@@ -138,14 +139,14 @@ void add_extensions(const json& status, std::vector<Family>& out) {
     if (!b || !b->is_array()) continue;
     std::string l = label("extension", text_at(e, "number"));
     bindings.add(static_cast<double>(b->size()), l);
-    double up = 0;
+    double answered = 0;
     for (const auto& binding : *b) {
-      const json* r = member(binding, "reachable");
-      if (!r || (r->is_boolean() && r->get<bool>())) up += 1;
+      const json* r = member(binding, "answering_options");
+      if (!r || (r->is_boolean() && r->get<bool>())) answered += 1;
     }
-    reachable.add(up, l);
+    answering.add(answered, l);
   }
-  for (auto* f : {&configured, &bindings, &reachable}) out.push_back(std::move(*f));
+  for (auto* f : {&configured, &bindings, &answering}) out.push_back(std::move(*f));
 }
 
 void add_calls(const json& status, std::vector<Family>& out) {

@@ -24,7 +24,8 @@
 //   "extensions": [                               registrar, one per extension; the configured
 //     { "number", "bindings": [                   view adds "name", "outbound", "max_calls"
 //         { "contact", "source": "ip:port", "transport", "user_agent",
-//           "expires_at": unix s, "q", "reachable": bool } ] }
+//           "expires_at": unix s, "q", "answering_options": bool } ] }   false: the last
+//                                                 qualify OPTIONS went unanswered; still rung
 //   ],
 //   "registrar": { "auth_failures_total", "blocks_total", "blocked_now", "bindings" }
 //   "calls": [ { "id", "direction", "extension", "trunk", "remote_number",  calls feature;

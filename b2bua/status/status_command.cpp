@@ -127,6 +127,11 @@ std::string render_trunks(const json& status, int64_t now_ms) {
   return "TRUNKS\n" + t.render("(none configured)");
 }
 
+// A binding that ignores qualify is still registered and still rung: said so, not "unreachable".
+const char* binding_state(const json& b) {
+  return text(b, "answering_options") == "false" ? "not answering OPTIONS" : "registered";
+}
+
 std::string render_phones(const json& status, int64_t now_ms) {
   Table t({"EXT", "NAME", "STATE", "CONTACT", "FROM", "PHONE", "EXPIRES"});
   for (const auto& ext : list(status, "extensions")) {
@@ -137,7 +142,7 @@ std::string render_phones(const json& status, int64_t now_ms) {
     for (const auto& b : bindings) {
       std::string from = text(b, "transport");
       if (!text(b, "source").empty()) from += (from.empty() ? "" : " ") + text(b, "source");
-      t.add({text(ext, "number"), text(ext, "name"), text(b, "reachable") == "false" ? "unreachable" : "registered",
+      t.add({text(ext, "number"), text(ext, "name"), binding_state(b),
              text(b, "contact"), from, text(b, "user_agent"), until(number(b, "expires_at"), now_ms)});
     }
   }

@@ -14,6 +14,7 @@ std::unique_ptr<StatusServer> start_status_endpoint(const config::Config& config
   StatusSettings settings;
   settings.listen = config.status.listen;
   settings.token = config.status.token;
+  settings.allowed_hosts = config.status.allowed_hosts;
   StatusSources sources;
   sources.post_to_sip = [&sip](std::function<void()> fn) { sip.post(std::move(fn)); };
   sources.describe = std::move(describe_live);

@@ -19,6 +19,7 @@
 #include "b2bua/common/log.h"
 #include "b2bua/config/host_port.h"
 #include "b2bua/status/bearer_token.h"
+#include "b2bua/status/host_check.h"
 #include "b2bua/status/metrics.h"
 #include "b2bua/status/snapshot.h"
 #include "b2bua/status/status_page.h"
@@ -178,6 +179,13 @@ void StatusServer::on_request(evhttp_request* request, void* self) { static_cast
 void StatusServer::handle(evhttp_request* request) {
   const char* raw_path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(request));
   std::string path = raw_path && *raw_path ? raw_path : "/";
+  const char* host = evhttp_find_header(evhttp_request_get_input_headers(request), "Host");
+  if (!host_allowed(host, settings_.allowed_hosts)) {
+    B2BUA_LOG(warn, "status", "unknown_host", {{"peer", peer_of(request)}, {"host", host}, {"path", path}});
+    return reply_text(request, 403, "Forbidden",
+                      "unknown Host: open this page by its address or localhost, or add the name to "
+                      "status.allowed_hosts");
+  }
 
   if (path == "/" || path == "/index.html") {
     evkeyvalq* headers = evhttp_request_get_output_headers(request);

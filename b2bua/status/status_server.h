@@ -9,7 +9,8 @@
 //   GET /metrics  the same snapshot in Prometheus text format (metrics.h)
 //
 // With status.token set, /status and /metrics need `Authorization: Bearer <token>`; anything
-// else gets 401. The listen address itself is validated by the config loader (non-loopback
+// else gets 401. Every path answers only a Host header that is an IP literal, localhost or a
+// name in status.allowed_hosts (host_check.h: DNS rebinding); any other gets 403. The listen address itself is validated by the config loader (non-loopback
 // needs allow_remote and a token).
 //
 // Snapshots are built on request, not published periodically: an idle router then does no
@@ -41,6 +42,7 @@ namespace b2bua::status {
 struct StatusSettings {
   std::string listen = "127.0.0.1:8088";  // "ip:port", IPv6 as "[::1]:8088"; port 0 picks one
   std::optional<std::string> token;
+  std::vector<std::string> allowed_hosts;  // Host header names accepted besides IP literals and localhost
   std::chrono::milliseconds snapshot_bound{2000};
 };
 

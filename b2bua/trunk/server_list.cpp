@@ -38,6 +38,7 @@ void ServerList::resolve() {
   }
   resolving_ = Resolution{};
   resolving_names_.clear();
+  unanswered_.clear();
   resolve_next(0);
 }
 
@@ -52,6 +53,7 @@ void ServerList::resolve_next(size_t index) {
     }
     if (r.ttl_s && (!resolving_.ttl_s || r.ttl_s < resolving_.ttl_s)) resolving_.ttl_s = r.ttl_s;
     if (!r.error.empty()) resolving_.error += (resolving_.error.empty() ? "" : "; ") + r.error;
+    if (r.unanswered) unanswered_.push_back({targets_[index].host, r.dns_servers});
     resolve_next(index + 1);
   });
 }
@@ -60,8 +62,11 @@ void ServerList::finish() {
   Resolution r = std::move(resolving_);
   if (r.ttl_s) ttl_timer_.start(r.ttl_s * 1000u, [this] { resolve(); });
   if (r.servers.empty()) {
-    B2BUA_LOG(error, "trunk", "dns_failed",
-              {{"trunk", trunk_.name}, {"error", r.error.empty() ? "no usable server URI" : r.error}});
+    // Names whose DNS servers never answered are the owner's dns_timeout, not a failed lookup.
+    if (targets_.empty() || unanswered_.size() < targets_.size()) {
+      B2BUA_LOG(error, "trunk", "dns_failed",
+                {{"trunk", trunk_.name}, {"error", r.error.empty() ? "no usable server URI" : r.error}});
+    }
     return resolved_(Outcome::failed, r.error);
   }
   std::optional<HostPort> in_use = current();

@@ -44,6 +44,14 @@ class ServerList {
   // Drops pending lookups and the TTL timer: `resolved` does not run again until resolve().
   void stop();
 
+  // The names of the last lookup whose DNS servers never answered (not a missing name), and
+  // those servers: the owner logs them with what it does about it.
+  struct Unanswered {
+    std::string name;
+    std::string dns_servers;
+  };
+  const std::vector<Unanswered>& unanswered() const { return unanswered_; }
+
   const std::vector<HostPort>& servers() const { return servers_; }
   std::optional<HostPort> current() const;
   // The first (preferred) server is the one in use, or none is known yet.
@@ -72,6 +80,7 @@ class ServerList {
   std::vector<SipTarget> targets_;  // outbound proxy or registrar, then backup_servers
   Resolution resolving_;            // what the lookups so far found
   std::vector<std::string> resolving_names_;
+  std::vector<Unanswered> unanswered_;
   std::vector<HostPort> servers_;
   std::vector<std::string> names_;  // the URI host each server was resolved from
   size_t index_ = 0;

@@ -178,6 +178,10 @@ void TrunkManager::shutdown(std::function<void()> done) {
   }
 }
 
+void TrunkManager::network_usable() {
+  for (auto& [name, reg] : trunks_) reg->retry_now("network usable");
+}
+
 const TrunkRegistration* TrunkManager::find(const std::string& name) const {
   auto it = trunks_.find(name);
   return it == trunks_.end() ? nullptr : it->second.get();

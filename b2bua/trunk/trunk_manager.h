@@ -72,6 +72,9 @@ class TrunkManager final : public plane::Feature, public TrunkRoutes {
   std::vector<TrunkSnapshot> snapshots() const;
   uint64_t rejected_requests() const { return rejected_; }
 
+  // The WAN link came up or a default route appeared: trunks waiting to retry try now.
+  void network_usable();
+
   // Requests of `event` that passed the gate go to `handler` (replacing the previous one).
   // Without a handler, OPTIONS is answered 200 and anything else 480.
   void on_inbound(nua_event_t event, InboundHandler handler);

@@ -53,6 +53,7 @@ TrunkRegistration::TrunkRegistration(sip::SipAgent& wan, config::Snapshot runnin
                                    [this] { on_flow_dead(); }}),
       failback_(wan, trunk.name, failback_probe(trunk.keepalive), local_address(config_->wan, config::Transport::udp),
                 Keepalive::Events{[this](const sip_t*) { fail_back(); }, {}}, "failback_probe"),
+      binding_check_(wan, trunk, [this] { on_binding_lost(); }),
       retry_timer_(wan.root()),
       response_timer_(wan.root()),
       refresh_watchdog_(wan.root()),
@@ -67,6 +68,7 @@ TrunkRegistration::~TrunkRegistration() {
   servers_.stop();
   keepalive_.stop();
   failback_.stop();
+  binding_check_.stop();
   destroy_handle();
 }
 
@@ -79,9 +81,18 @@ void TrunkRegistration::start() {
 }
 
 void TrunkRegistration::on_resolved(ServerList::Outcome outcome, const std::string& error) {
+  // A DNS server that never answered is not a name that does not exist: the admin looks at the
+  // network or resolv.conf, not at the trunk's config. Retried with the backoff like any failure.
+  for (const auto& u : servers_.unanswered()) {
+    B2BUA_LOG(warn, "trunk", "dns_timeout", {{"trunk", trunk_.name}, {"name", u.name}, {"servers", u.dns_servers}});
+  }
   switch (outcome) {
     case ServerList::Outcome::failed:
-      if (trunk_.register_enabled) on_failed(0, "DNS: " + error, nullptr, false);
+      if (!trunk_.register_enabled) return;
+      // No SIP response to show: the status's last response is why no request could be sent.
+      last_status_ = 0;
+      last_phrase_ = "DNS: " + error;
+      on_failed(0, last_phrase_, nullptr, false);
       return;
     case ServerList::Outcome::kept:
       // Re-resolution kept the working flow; probe the preferred server if it is another.
@@ -104,7 +115,10 @@ void TrunkRegistration::send_register() {
     nh_ = nua_handle(wan_.nua(), this, SIPTAG_TO_STR(aor_.c_str()), SIPTAG_FROM_STR(aor_.c_str()), TAG_END());
     challenges_answered_ = 0;
   }
-  if (!nh_) return on_failed(0, "cannot create a SIP handle", nullptr, false);
+  if (!nh_) {
+    on_failed(0, "cannot create a SIP handle", nullptr, false);
+    return;
+  }
   std::string contacts = contact_.next_register();
   std::string route_uri = route();
   std::string expires = std::to_string(expires_);
@@ -130,7 +144,12 @@ void TrunkRegistration::on_nua_event(const sip::NuaEvent& ev) {
 }
 
 void TrunkRegistration::on_register_response(const sip::NuaEvent& ev) {
-  if (ev.status < 200 || stopping_) return;
+  if (stopping_) return;
+  if (ev.status == 100 && ev.sip && ev.sip->sip_status && ev.sip->sip_status->st_status >= 300 &&
+      ev.sip->sip_retry_after) {
+    return on_retry_after(ev);
+  }
+  if (ev.status < 200) return;
   // nta gives an unanswered request up with a 408 of its own after 64*T1, which the WAN agent
   // sets to our response bound: whichever of the two fires first, one timeout. nta's 408 comes
   // with a message it built or without one, so it cannot be told from a server's own 408 --
@@ -191,7 +210,10 @@ bool TrunkRegistration::answer_challenge(const sip::NuaEvent& ev, bool unregiste
 
 void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
   unsigned granted = granted_expiry(ev.sip, token_, contact_.sent(), static_cast<unsigned>(expires_));
-  if (granted == 0) return on_failed(ev.status, "binding not kept by the registrar", ev.sip, false);
+  if (granted == 0) {
+    on_failed(ev.status, "binding not kept by the registrar", ev.sip, false);
+    return;
+  }
   challenges_answered_ = 0;
   too_brief_ = 0;
   auth_.clear();
@@ -224,6 +246,7 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
   KeepaliveTarget kt{*current_server(), route(), trunk_.transport, aor_, registrar_uri_, contact()};
   keepalive_.use_handle(nh_);
   keepalive_.start(kt);
+  binding_check_.start(BindingCheckTarget{route(), aor_, registrar_uri_, token_});
   update_failback();
   persist();
   if (contact_.moved()) {
@@ -260,6 +283,7 @@ void TrunkRegistration::fail_back() {
   failback_.stop();
   if (stopping_ || servers_.on_first() || response_timer_.armed()) return;
   B2BUA_LOG(info, "trunk", "failback", {{"trunk", trunk_.name}, {"from", route()}, {"to", servers_.route_to(0)}});
+  binding_check_.stop();
   servers_.fail_back();
   destroy_handle();
   // Until the preferred server answers, this is a new registration (logged as one).
@@ -270,14 +294,60 @@ void TrunkRegistration::fail_back() {
 }
 
 void TrunkRegistration::on_flow_dead() {
-  if (stopping_ || !trunk_.register_enabled) return;
+  // A wait (our backoff, or the provider's Retry-After, which the response bound covers) is
+  // not cut short: an overloaded server that does not answer our probe is doing what it said.
+  if (stopping_ || !trunk_.register_enabled || retry_timer_.armed()) return;
   // A dead flow means a new mapping (perhaps a new public address) or a dead server: register
   // at once; if the server stays silent the response bound moves us to the next one.
   keepalive_.stop();
+  binding_check_.stop();
   if (!response_timer_.armed()) {
     destroy_handle();
     send_register();
   }
+}
+
+void TrunkRegistration::on_binding_lost() {
+  if (stopping_ || response_timer_.armed() || retry_timer_.armed()) return;
+  // The provider no longer knows our Contact (it restarted or failed over): until it answers
+  // this REGISTER we are not reachable, and the state says so. The same handle keeps our
+  // Call-ID, so to the provider this is the next REGISTER of the registration it lost.
+  set_state(TrunkState::registering);
+  refresh_watchdog_.cancel();
+  send_register();
+}
+
+void TrunkRegistration::on_retry_after(const sip::NuaEvent& ev) {
+  // nua restarts a request refused with Retry-After by itself on the same handle (so the
+  // registration keeps its Call-ID), and reports only a 100 "Retry After N". Nothing of ours
+  // would know a wait runs: a keep-alive probe that the overloaded provider leaves unanswered
+  // would register at once, and the refusal would go unlogged. So the refusal takes our one
+  // failure path (logged, in the status, the state backoff); when our policy agrees with the
+  // provider's delay nua's own re-send is the retry and our bound covers it, otherwise the
+  // handle goes (and nua's restart with it) and our retry timer decides.
+  int status = ev.sip->sip_status->st_status;
+  std::string phrase = ev.sip->sip_status->st_phrase ? ev.sip->sip_status->st_phrase : "";
+  unsigned asked_ms = static_cast<unsigned>(ev.sip->sip_retry_after->af_delta) * 1000u;
+  response_timer_.cancel();
+  last_status_ = status;
+  last_phrase_ = phrase;
+  RetryDecision d = on_failed(status, phrase, ev.sip, false);
+  if (nh_ && retry_timer_.armed() && d.delay_ms == asked_ms) {
+    retry_timer_.cancel();
+    response_timer_.start(asked_ms + kRegisterBoundMs, [this] { on_response_timeout(); });
+  } else {
+    destroy_handle();
+  }
+}
+
+void TrunkRegistration::retry_now(const char* why) {
+  if (stopping_ || !trunk_.register_enabled || response_timer_.armed()) return;
+  if (state_ != TrunkState::backoff && state_ != TrunkState::registering) return;
+  B2BUA_LOG(info, "trunk", "retry_now", {{"trunk", trunk_.name}, {"reason", why}});
+  retry_timer_.cancel();
+  // What failed before was the way out, not the server: the next failure backs off from the start.
+  retry_.on_success();
+  send_register();
 }
 
 void TrunkRegistration::on_tls_failure() {
@@ -298,10 +368,11 @@ void TrunkRegistration::give_up_attempt(int status, const char* phrase) {
   on_failed(status, last_phrase_, nullptr, false);
 }
 
-void TrunkRegistration::on_failed(int status, const std::string& given_phrase, const sip_t* sip,
-                                  bool bad_credentials) {
+RetryDecision TrunkRegistration::on_failed(int status, const std::string& given_phrase, const sip_t* sip,
+                                           bool bad_credentials) {
   keepalive_.stop();
   failback_.stop();
+  binding_check_.stop();
   std::string phrase = given_phrase;
   if (!sip && trunk_.transport == config::Transport::tls && sofia_log_) {
     // The stack only says the request failed; the transport log knows it was TLS (within our
@@ -334,6 +405,7 @@ void TrunkRegistration::on_failed(int status, const std::string& given_phrase, c
   set_state(d.delay_ms == 0 && d.state == TrunkState::backoff ? TrunkState::registering : d.state);
   persist();
   retry_timer_.start(d.delay_ms, [this] { send_register(); });
+  return d;
 }
 
 void TrunkRegistration::set_state(TrunkState state) {
@@ -370,6 +442,7 @@ void TrunkRegistration::stop(std::function<void()> done) {
   servers_.stop();
   keepalive_.stop();
   failback_.stop();
+  binding_check_.stop();
   response_timer_.cancel();
   bool may_be_bound = nh_ && (registered_until_ > clock::unix_s() || state_ == TrunkState::registering ||
                               state_ == TrunkState::registered);

@@ -24,6 +24,7 @@
 #include "b2bua/sip/timer.h"
 #include "b2bua/sip/sofia_log.h"
 #include "b2bua/trunk/alg_detector.h"
+#include "b2bua/trunk/binding_check.h"
 #include "b2bua/trunk/keepalive.h"
 #include "b2bua/trunk/nat_address.h"
 #include "b2bua/trunk/provider_auth.h"
@@ -65,6 +66,10 @@ class TrunkRegistration final : public sip::HandleOwner {
   // Where requests to this provider go (NUTAG_PROXY; see ServerList::route()).
   std::string route() const { return servers_.route(); }
 
+  // A trunk waiting to retry (backoff, a failed lookup) registers now; `why` goes in the log.
+  // Registered trunks, a REGISTER in flight and rejected credentials are left as they are.
+  void retry_now(const char* why);
+
   void on_nua_event(const sip::NuaEvent& ev) override;
   // A TLS connection of the WAN agent failed (sofia_log.h): a TLS trunk waiting for its
   // REGISTER's answer gives up on it at once instead of at the response bound.
@@ -78,10 +83,12 @@ class TrunkRegistration final : public sip::HandleOwner {
   void on_unregister_response(const sip::NuaEvent& ev);
   bool answer_challenge(const sip::NuaEvent& ev, bool unregister);
   void on_registered(const sip::NuaEvent& ev);
-  void on_failed(int status, const std::string& phrase, const sip_t* sip, bool bad_credentials);
+  RetryDecision on_failed(int status, const std::string& phrase, const sip_t* sip, bool bad_credentials);
   void on_response_timeout();
   void give_up_attempt(int status, const char* phrase);
   void on_flow_dead();
+  void on_binding_lost();
+  void on_retry_after(const sip::NuaEvent& ev);
   void update_failback();
   void fail_back();
   void on_public_address_seen(const sip_t* sip);
@@ -108,6 +115,7 @@ class TrunkRegistration final : public sip::HandleOwner {
   // While registered through a backup server: probes the preferred one (the first) every
   // keep-alive interval and moves the registration back when it answers.
   Keepalive failback_;
+  BindingCheck binding_check_;
 
   sip::Timer retry_timer_;
   sip::Timer response_timer_;

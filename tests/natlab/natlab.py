@@ -37,11 +37,19 @@ REREGISTER_AFTER_IP_CHANGE_S = 30
 # one REGISTER transaction.
 REREGISTER_AFTER_OUTAGE_S = 30
 BASELINE_IDLE_S = NAT_TIMEOUT_S + 5
+# Check 9: the provider restarts and forgets every registration. The lab queries its binding
+# every 10 s (two keep-alive intervals); re-registered within that plus one REGISTER round with
+# its challenge. The issue's bound for a real provider is 60 s.
+BINDING_CHECK_S = 10
+REREGISTER_AFTER_RESTART_S = BINDING_CHECK_S + 5
+# Check 10: b2bua starts on the router while its WAN link is down; the link comes up later.
+LINK_DOWN_S = 20
+REGISTER_AFTER_LINK_UP_S = 3
 DEADLINE_S = 840                    # the whole lab, under ctest's 900 s
 
 PHONE_PORT, PHONE_OUT_PORT, BASELINE_PHONE_PORT = 5070, 5072, 5074
 FAR_UAS_PORT, FAR_UAC_PORT = 5090, 5092
-PHASES = ("router", "lan", "alg", "tcp", "baseline")
+PHASES = ("router", "lan", "alg", "tcp", "baseline", "restart", "boot")
 
 
 class Interrupted(Exception):
@@ -282,6 +290,122 @@ class Lab:
         if self.t.wan_address != topo.RTR_WAN:
             self.t.change_public_address(topo.RTR_WAN)
 
+    def check_provider_restart(self, d, placement):
+        """Check 9: the provider restarts and loses its location table (kamailio's usrloc is in
+        memory), back within seconds, and tells nobody. b2bua's binding query finds our Contact
+        gone and registers again; the next inbound call rings."""
+        off = d.log_size()
+        self.kamailio.stop()
+        self.kamailio = self.peers.start_kamailio(f"kamailio-restarted-{placement}")
+        t_up = time.monotonic()
+        # UDP: only the binding check can tell (the lab's refresh is 10 minutes away), and the
+        # state goes registering -> registered. TCP: the restart closed our connection, and a
+        # REGISTER on a new one (a refresh to nua) re-creates the binding at once.
+        again = r"event=registered" if placement == "lan" else r"event=(registered|refreshed)"
+        back = d.find_log(again + r" trunk=provider", REREGISTER_AFTER_RESTART_S, off)
+        took = time.monotonic() - t_up
+        name = f"provider_restart[{placement}]"
+        noticed = log_lines(d, r"event=(binding_lost|keepalive_lost|registration_failed|register_timeout) "
+                               r"trunk=provider", off)
+        if noticed:
+            how = re.search(r"event=(\w+)", noticed[0]).group(1)
+        else:
+            how = "the closed connection" if placement != "lan" else "nothing"
+        if not back:
+            self.results.add("FAIL", name, f"not registered again within {REREGISTER_AFTER_RESTART_S}s of the "
+                                           f"provider's return (noticed by: {how}); log: "
+                                           + " | ".join(log_lines(d, r"level=(warn|error)|event=state", off)[-5:]))
+            return False
+        ok_call, call = self.call_in(d, f"{placement}_restart")
+        self.results.add("PASS" if ok_call else "FAIL", name,
+                         f"provider restarted with an empty location table; noticed by {how}, registered again "
+                         f"{took:.1f}s after it returned (binding check every {BINDING_CHECK_S}s, bound "
+                         f"{REREGISTER_AFTER_RESTART_S}s); inbound call: {call}")
+        return ok_call
+
+    def binding_check_cost(self, d, placement, since):
+        """The price of noticing: our binding queries and the challenges answered for them, per hour."""
+        elapsed = time.monotonic() - since
+        queries = len(log_lines(d, r"event=binding_check_sent trunk=provider"))
+        challenged = len(log_lines(d, r"event=binding_check_challenged trunk=provider"))
+        per_hour = (queries + challenged) * 3600 / elapsed
+        self.results.add("PASS", f"binding_check_cost[{placement}]",
+                         f"{queries} queries and {challenged} answered challenges in {elapsed:.0f}s: "
+                         f"{per_hour:.0f} REGISTER requests an hour at a {BINDING_CHECK_S}s period "
+                         f"({per_hour * BINDING_CHECK_S / 30:.0f} at the default 30s)")
+
+    def run_restart(self, transport):
+        """Checks 9 for one transport: b2bua in the LAN, the provider restarted."""
+        start = time.time()
+        placement = "lan" if transport == "udp" else f"lan-{transport}"
+        config = self.peers.b2bua_config(topo.SRV_LAN, topo.SRV_LAN, 5080, None, transport)
+        # A refresh every 5 minutes, so that only the binding check can notice the loss in time.
+        config["trunks"][0].update(binding_check=BINDING_CHECK_S, expires=600)
+        self.lan_target = f"{topo.SRV_LAN}:5060"
+        d = self.peers.start_b2bua(self.binary, "srv", config, f"b2bua-restart-{placement}")
+        try:
+            if not d.find_log(r"event=registered trunk=provider", 25):
+                self.results.add("FAIL", f"provider_restart[{placement}]", "trunk never registered: "
+                                 + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
+                return
+            registered_at = time.monotonic()
+            self.register_phone(f"restart_{placement}")
+            # Registered and quiet for a while first, so the check has answered at least once.
+            d.find_log(r"event=binding_check_ok trunk=provider", BINDING_CHECK_S + 5)
+            self.check_provider_restart(d, placement)
+            self.binding_check_cost(d, placement, registered_at)
+        finally:
+            d.stop(timeout=10)
+            self.windows[f"restart-{placement}"] = (start, time.time())
+
+    def run_boot(self, without_address=False):
+        """Check 10: b2bua starts on the router while its WAN side is not ready: the link down
+        (the DSL line not synced yet) for 20 s, or (10b) no address yet (DHCP or PPP not done)
+        for 10 s. The log says why it waits, phones are served meanwhile, and the trunk registers
+        within 3 s of the link or the address coming."""
+        start = time.time()
+        label = "boot_no_address" if without_address else "boot_link_down"
+        wan_if = ["dev", topo.WAN_IF]
+        if without_address:
+            self.t.ip("rtr", "addr", "del", f"{topo.RTR_WAN}/24", *wan_if)
+            reason, down_s = "the interface has no address yet", LINK_DOWN_S / 2
+        else:
+            self.t.ip("rtr", "link", "set", topo.WAN_IF, "down")
+            reason, down_s = "the link is down", LINK_DOWN_S
+        self.lan_target = f"{topo.RTR_LAN}:5060"
+        config = self.peers.b2bua_config(topo.RTR_LAN, topo.RTR_WAN, 5060, topo.WAN_IF)
+        d = self.peers.start_b2bua(self.binary, "rtr", config, f"b2bua-{label}")
+        try:
+            waiting = d.find_log(rf"event=wan_waiting interface=wan0 reason=\"{reason}\"[^\n]*", 5)
+            self.register_phone(label)  # served while the WAN side waits
+            time.sleep(down_s)
+            failures = log_lines(d, r"event=registration_failed trunk=provider")
+            off = d.log_size()
+            if without_address:
+                self.t.ip("rtr", "addr", "add", f"{topo.RTR_WAN}/24", *wan_if)
+            else:
+                self.t.ip("rtr", "link", "set", topo.WAN_IF, "up")
+            t_up = time.monotonic()
+            self.t.ip("rtr", "route", "replace", "default", "via", topo.ISP_GW)
+            back = d.find_log(r"event=registered trunk=provider", REGISTER_AFTER_LINK_UP_S, off)
+            took = time.monotonic() - t_up
+            name = f"{label}[router]"
+            if not back or not waiting:
+                self.results.add("FAIL", name, f"log explains the wait: {bool(waiting)}; registered within "
+                                               f"{REGISTER_AFTER_LINK_UP_S}s: {bool(back)}; log: "
+                                               + " | ".join(log_lines(d, r"level=(warn|error)|event=(state|wan_)")[-6:]))
+                return
+            ok_call, call = self.call_in(d, label)
+            events = ", ".join(m.group(0) for w in log_lines(d, r"event=(wan_usable|retry_now|wan_rebuilt)", off)[:2]
+                               for m in [re.search(r"event=\w+", w)] if m)
+            self.results.add("PASS" if ok_call else "FAIL", name,
+                             f"WAN not ready for {down_s:.0f}s at start ({len(failures)} failed attempts; log: "
+                             f"{waiting.group(0)[:120]}); the phone registered meanwhile; registered {took:.1f}s "
+                             f"after it came (bound {REGISTER_AFTER_LINK_UP_S}s; {events}); inbound call: {call}")
+        finally:
+            d.stop(timeout=10)
+            self.windows[label] = (start, time.time())
+
     def run_alg(self):
         """Check 6: the kernel's SIP ALG on the router, b2bua in the LAN."""
         name = "sip_alg[lan]"
@@ -398,6 +522,12 @@ class Lab:
             self.run_placement("lan", transport="tcp")
         if "baseline" in phases:
             self.run_baseline()
+        if "restart" in phases:
+            self.run_restart("udp")
+            self.run_restart("tcp")
+        if "boot" in phases:
+            self.run_boot()
+            self.run_boot(without_address=True)
         self.report_capture()
 
     def close(self):

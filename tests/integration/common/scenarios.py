@@ -361,15 +361,25 @@ def provider_uas(challenge=None, early_media_ms=0, ring_ms=300, during="", hangu
     return _wrap("provider_uas", body)
 
 
-def phone_uas(during="", ring_ms=300):
-    """A registered phone takes a call, answers, and waits for the BYE."""
-    body = ('<recv request="INVITE" crlf="true"/>\n'
+def phone_uas(during="", ring_ms=300, silent_to_options=False):
+    """A registered phone takes a call, answers, and waits for the BYE. silent_to_options: a
+    phone that takes the registrar's qualify OPTIONS and never answers them (each is a sipp call
+    of its own, new Call-ID, that ends in silence); run it with a high -m: it stops itself once
+    the INVITE's call is over."""
+    first = '<recv request="INVITE" crlf="true"/>\n'
+    if silent_to_options:
+        first = ('<recv request="INVITE|OPTIONS" regexp_match="true" crlf="true">\n'
+                 '  <action><ereg regexp="^OPTIONS " search_in="msg" assign_to="options"/></action>\n</recv>\n'
+                 '<nop test="options" next="silent"/>\n')
+    body = (first +
             f'<send><![CDATA[\n{_reply("180 Ringing", to_tag=";tag=[pid]uas")}]]></send>\n'
             f'<pause milliseconds="{ring_ms}"/>\n'
             f'<send retrans="500"><![CDATA[\n{_reply("200 OK", _sdp_body(), ";tag=[pid]uas")}]]></send>\n'
             '<recv request="ACK" crlf="true"/>\n'
             f'<nop><action><exec play_pcap_audio="{PCAP}"/></action></nop>\n' + during +
             '<recv request="BYE"/>\n' f'<send><![CDATA[\n{_reply("200 OK")}]]></send>\n')
+    if silent_to_options:
+        body += '<nop><action><exec int_cmd="stop_gracefully"/></action></nop>\n<label id="silent"/>\n'
     return _wrap("phone_uas", body)
 
 

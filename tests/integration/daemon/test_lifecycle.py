@@ -4,12 +4,13 @@ database, orderly SIGTERM. One flow per ctest entry (run_flows)."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from harness import Harness, check, run_flows  # noqa: E402
+from harness import Harness, check, run_flows, udp_bound  # noqa: E402
 from sip_client import status_of  # noqa: E402
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
@@ -53,6 +54,31 @@ def check_config(binary):
               "unknown key reported with line and suggestion")
         check(f"{bad}:3:" in r.stdout and "media.timeout" in r.stdout and "2 errors" in r.stdout,
               "every error reported at once")
+
+
+def tcp_listening(port):
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wan_transports(binary):
+    """The WAN side listens on what the trunks use and nothing more: UDP always, TCP only with a
+    TCP trunk (a socket nobody needs is one a scanner can hold connections on)."""
+    with Harness("daemon-wan-transports", binary) as h:
+        lan, wan, registrar = h.port(3)
+        trunk = {"name": "prov", "registrar": f"sip:127.0.0.1:{registrar}", "username": "u", "password": "pw-0123456",
+                 "keepalive": {"method": "off"}}
+        cfg = config(lan, wan)
+        cfg["trunks"] = [trunk]
+        d = h.start_daemon(cfg)
+        check(udp_bound(wan), "UDP on the WAN port")
+        check(not tcp_listening(wan), "no TCP on the WAN port while every trunk uses UDP")
+        h.stop_daemon(d)
+        cfg["trunks"] = [dict(trunk, transport="tcp")]
+        d = h.start_daemon(cfg, name="tcp")
+        check(tcp_listening(wan), "TCP on the WAN port with a TCP trunk")
+        h.stop_daemon(d)
 
 
 def reload_and_stop(binary):
@@ -105,4 +131,4 @@ def corrupt_database(binary):
 
 
 if __name__ == "__main__":
-    run_flows({f.__name__: f for f in (check_config, reload_and_stop, corrupt_database)})
+    run_flows({f.__name__: f for f in (check_config, wan_transports, reload_and_stop, corrupt_database)})

@@ -51,7 +51,7 @@ def main():
         info = run(["dpkg-deb", "--info", deb]).stdout
         check(re.search(r"^ Package: b2bua$", info, re.M), "package name b2bua")
         depends = re.search(r"^ Depends: (.*)$", info, re.M).group(1)
-        for dep in ("adduser", "libsofia-sip-ua0", "libevent-2.1-7", "libsqlite3-0"):
+        for dep in ("adduser", "libsofia-sip-ua0", "libevent-2.1-7", "libsqlite3-0", "libc-ares2"):
             check(dep in depends, f"Depends names {dep}")
         recommends = re.search(r"^ Recommends: (.*)$", info, re.M)
         check(recommends and "ca-certificates" in recommends.group(1), "Recommends ca-certificates (TLS trunks)")

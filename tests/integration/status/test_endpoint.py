@@ -107,6 +107,12 @@ def endpoint(binary):
         check("default-src 'none'" in headers.get("content-security-policy", ""),
               "the page is served with a CSP that forbids external assets")
         check(get(s.status, "/nope")[0] == 404, "unknown paths get 404")
+        # DNS rebinding: a page of attacker.example whose name now points at 127.0.0.1.
+        for path in ("/", "/status", "/metrics"):
+            code, _, body = get(s.status, path, host_header=f"attacker.example:{s.status}")
+            check(code == 403 and "status.allowed_hosts" in body, f"{path} with a foreign Host: 403 ({code})")
+        d.wait_log(r"level=warn component=status event=unknown_host .*host=attacker\.example:\d+")
+        check(get(s.status, "/status", host_header=f"localhost:{s.status}")[0] == 200, "Host localhost: 200")
 
         r = run([binary, "status", "--config", cfg])
         check(r.returncode == 0, f"b2bua status exits 0 ({r.stderr.strip()})")

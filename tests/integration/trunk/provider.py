@@ -92,7 +92,7 @@ def wait_exit(process, timeout):
 def trunk_config(ports, registrar, **trunk):
     """A daemon config with one trunk; `ports` = (lan_port, wan_port)."""
     t = {"name": "prov", "registrar": registrar, "username": USER, "password": PASSWORD, "expires": 60,
-         "keepalive": {"method": "off", "interval": 20}}
+         "keepalive": {"method": "off", "interval": 20}, "binding_check": 0}
     t.update(trunk)
     return {
         "lan": {"listen": [f"udp:127.0.0.1:{ports[0]}"], "networks": ["127.0.0.0/8"]},

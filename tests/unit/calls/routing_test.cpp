@@ -16,7 +16,7 @@ std::shared_ptr<const config::Config> load(const char* text) {
 const char* kConfig = R"({
   "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
   "wan": { "address": "203.0.113.2" },
-  "extensions": [ { "number": "10", "password": "x" }, { "number": "11", "password": "y" } ],
+  "extensions": [ { "number": "10", "password": "pw-ten-Kx82q" }, { "number": "11", "password": "pw-eleven-Jr4" } ],
   "trunks": [
     { "name": "cheap", "registrar": "sip:a.example", "username": "u", "password": "p" },
     { "name": "main", "registrar": "sip:b.example", "username": "u", "password": "p", "numbers": ["+4930123456"] },

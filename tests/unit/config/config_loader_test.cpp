@@ -45,6 +45,7 @@ TEST(ConfigLoader, ShippedFilesAreValid) {
   auto full = load_config_file(std::string(B2BUA_SOURCE_DIR) + "/etc/example-full.jsonc");
   ASSERT_TRUE(full.ok());
   EXPECT_EQ(full.config->trunks.at(0).keepalive.interval, 20);
+  EXPECT_EQ(full.config->trunks.at(0).binding_check, 30);
   EXPECT_EQ(full.config->extensions.at(1).ha1.value(), "5f4dcc3b5aa765d61d8327deb882cf99");
 }
 
@@ -141,6 +142,53 @@ TEST(ConfigLoader, EnabledTrunkNeedsWanAddressAndPassword) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(error_at(r, "wan").message.find("wan.address"), std::string::npos);
   EXPECT_NE(error_at(r, "trunks[0].password").message.find("needs a password"), std::string::npos);
+}
+
+TEST(ConfigLoader, BindingCheckIsOffOrAtLeastTenSeconds) {
+  auto trunk = [](const std::string& check) {
+    return load(R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "wan": { "address": "203.0.113.5" },
+  "trunks": [ { "name": "p", "registrar": "sip:sip.example.net", "username": "u", "password": "pw-4930a",
+                "binding_check": )" + check + R"( } ]
+})");
+  };
+  auto off = trunk("0");
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off.config->trunks.at(0).binding_check, 0);
+  auto every_minute = trunk("60");
+  ASSERT_TRUE(every_minute.ok());
+  EXPECT_EQ(every_minute.config->trunks.at(0).binding_check, 60);
+  EXPECT_NE(error_at(trunk("5"), "trunks[0].binding_check").message.find("at least 10 seconds"), std::string::npos);
+  EXPECT_NE(error_at(trunk("-1"), "trunks[0].binding_check").message.find("out of range"), std::string::npos);
+}
+
+LoadResult with_lan(const std::string& listen, const std::string& password, const std::string& token = "") {
+  return load(R"({
+  "lan": { "listen": [")" + listen + R"("], "networks": ["192.168.1.0/24", "127.0.0.0/8"] },
+  "extensions": [ { "number": "10", "password": ")" + password + R"(" },
+                  { "number": "11", "ha1": "5f4dcc3b5aa765d61d8327deb882cf99" } ])" +
+              (token.empty() ? "" : R"(, "status": { "token": ")" + token + R"(" })") + "}");
+}
+
+TEST(ConfigLoader, WeakSecretsStopALanFacingDaemon) {
+  const std::string lan = "udp:192.168.1.1:5060";
+  EXPECT_NE(error_at(with_lan(lan, "change-me-10"), "extensions[0].password").message.find("placeholder"),
+            std::string::npos);
+  EXPECT_NE(error_at(with_lan(lan, "CHANGE-ME-please-123"), "extensions[0].password").message.find("placeholder"),
+            std::string::npos);
+  EXPECT_NE(error_at(with_lan(lan, "10"), "extensions[0].password").message.find("own number"), std::string::npos);
+  EXPECT_NE(error_at(with_lan(lan, "Xy7-short"), "extensions[0].password").message.find("shorter than 10"),
+            std::string::npos);
+  EXPECT_NE(error_at(with_lan(lan, "kitchen-7Fq2-Wx", "change-me-token-0123"), "status.token").message.find("placeholder"),
+            std::string::npos);
+  EXPECT_TRUE(with_lan(lan, "kitchen-7Fq2-Wx").ok()) << "a real password; the ha1 extension cannot be judged";
+}
+
+TEST(ConfigLoader, WeakSecretsAreFineOnLoopback) {
+  // The shipped default and every test listen on loopback: nobody else can guess.
+  EXPECT_TRUE(with_lan("udp:127.0.0.1:5060", "change-me-10").ok());
+  EXPECT_TRUE(with_lan("udp:127.0.0.1:5060", "10").ok());
 }
 
 TEST(ConfigLoader, WanRejectsWildcardAndNames) {

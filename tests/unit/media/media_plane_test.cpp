@@ -275,6 +275,43 @@ TEST(MediaPlane, TotalsCountDropsByReason) {
   EXPECT_EQ(stats[0].packets, 2u + 5u);
 }
 
+// The hold-off end to end: a stranger first on the provider's (WAN) port gets nothing and does
+// not latch; a phone whose SDP address is not where it sends from latches once it is over.
+TEST(MediaPlane, LatchHoldOffKeepsStrangersOutAndLetsANatedPhoneIn) {
+  QueuedEvents events;
+  MediaSettings settings = settings_for(30160, 30179);
+  settings.latch_holdoff_ms = 500;
+  auto plane = start_media_plane(settings, events);
+  auto r = plane->allocate(LegSpec{"127.0.0.1", Side::lan}, LegSpec{"127.0.0.1", Side::wan});
+  ASSERT_TRUE(std::holds_alternative<Allocation>(r));
+  const Allocation a = std::get<Allocation>(r);
+  Peer phone_sdp, phone_nat, provider, stranger;  // phone_sdp never sends: a NAT is in between
+  plane->set_remote(a.id, 0, remote_of(phone_sdp));
+  plane->set_remote(a.id, 1, remote_of(provider));
+  query_now(*plane, a.id);
+
+  for (uint16_t i = 0; i < 3; ++i) stranger.send_to(relay_rtp(a.legs[1]), rtp_packet(i, i * 160u, 66));
+  phone_nat.send_to(relay_rtp(a.legs[0]), rtp_packet(0, 0, 1));
+  totals_once(*plane, [](const RelayTotals& t) { return t.drops(DropReason::wrong_source) >= 4; });
+  provider.send_to(relay_rtp(a.legs[1]), rtp_packet(0, 0, 2));
+  ASSERT_TRUE(events.wait_for([&](const MediaEvent& e) { return e.kind == MediaEvent::latched && e.leg == 1; }, 2s));
+  EXPECT_EQ(stranger.count_media(100), 0u);
+
+  std::this_thread::sleep_for(600ms);  // the hold-off is over: the first source now latches
+  phone_nat.send_to(relay_rtp(a.legs[0]), rtp_packet(1, 160, 1));
+  ASSERT_TRUE(events.wait_for([&](const MediaEvent& e) { return e.kind == MediaEvent::latched && e.leg == 0; }, 2s));
+  EXPECT_EQ(provider.count_media(500, 1), 1u);
+  for (uint16_t i = 3; i < 6; ++i) stranger.send_to(relay_rtp(a.legs[1]), rtp_packet(i, i * 160u, 66));
+  totals_once(*plane, [](const RelayTotals& t) { return t.drops(DropReason::wrong_source) >= 7; });
+
+  const auto stats = query_now(*plane, a.id);
+  EXPECT_EQ(stats[0].latched, phone_nat.address());
+  EXPECT_EQ(stats[1].latched, provider.address());
+  EXPECT_EQ(stats[1].dropped_source, 6u);
+  EXPECT_EQ(stats[0].dropped_source, 1u);
+  EXPECT_EQ(plane->totals().drops(DropReason::wrong_source), 7u);
+}
+
 TEST(LegStats, AddSumsCountersKeepsTheWorstJitterAndTheFirstLatchedPeer) {
   Endpoint first, second;
   Endpoint::parse("127.0.0.1", 4000, first);

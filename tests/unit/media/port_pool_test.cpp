@@ -2,21 +2,32 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
+#include <vector>
 
 namespace b2bua::media {
 namespace {
 
-TEST(PortPool, HandsOutEvenRtpPortsInsideTheRange) {
-  PortPool pool(30001, 30010, 0);  // odd lower bound: first pair is 30002/30003
-  std::set<uint16_t> seen;
+// Allocates until the pool runs dry, checking each pair on the way: an even RTP port, both ports
+// inside [lo, hi], none handed out twice while held. The RTP ports in the order they came.
+std::vector<uint16_t> drain(PortPool& pool, uint16_t lo, uint16_t hi) {
+  std::vector<uint16_t> order;
+  std::set<uint16_t> held;
   while (auto p = pool.allocate(0)) {
     EXPECT_EQ(*p % 2, 0);
-    EXPECT_GE(*p, 30002);
-    EXPECT_LE(*p + 1, 30010);
-    EXPECT_TRUE(seen.insert(*p).second) << "port handed out twice: " << *p;
+    EXPECT_GE(*p, lo);
+    EXPECT_LE(*p + 1, hi);
+    EXPECT_TRUE(held.insert(*p).second) << "port handed out twice while held: " << *p;
+    order.push_back(*p);
   }
-  EXPECT_EQ(seen, (std::set<uint16_t>{30002, 30004, 30006, 30008}));
+  return order;
+}
+
+TEST(PortPool, HandsOutEvenRtpPortsInsideTheRange) {
+  PortPool pool(30001, 30010, 0);  // odd lower bound: first pair is 30002/30003
+  const std::vector<uint16_t> order = drain(pool, 30001, 30010);
+  EXPECT_EQ(std::set<uint16_t>(order.begin(), order.end()), (std::set<uint16_t>{30002, 30004, 30006, 30008}));
   EXPECT_EQ(pool.capacity(), 4u);
 }
 
@@ -39,16 +50,42 @@ TEST(PortPool, ReleasedPairWaitsForItsQuarantine) {
   EXPECT_EQ(*again, *p);
 }
 
-TEST(PortPool, ReusesTheLongestReleasedPairFirst) {
-  PortPool pool(30000, 30005, 0);
+TEST(PortPool, ReleasedPairsComeBackAfterTheirQuarantineOnly) {
+  PortPool pool(30000, 30005, 10);
   auto a = pool.allocate(0);
   auto b = pool.allocate(0);
   auto c = pool.allocate(0);
   ASSERT_TRUE(a && b && c);
   pool.release(*b, 1);
-  pool.release(*a, 2);
-  EXPECT_EQ(pool.allocate(3), *b);
-  EXPECT_EQ(pool.allocate(3), *a);
+  pool.release(*a, 5);
+  EXPECT_EQ(pool.allocate(11), *b) << "b's quarantine is over, a's is not";
+  EXPECT_FALSE(pool.allocate(14));
+  EXPECT_EQ(pool.allocate(15), *a);
+}
+
+// The WAN side is scanned all the time: the next call's ports must not follow from the last.
+TEST(PortPool, PairsComeInRandomOrderWithinTheRangeAndNeverTwiceWhileHeld) {
+  constexpr size_t kPairs = 500;  // 30000-30999
+  PortPool pool(30000, 30999, 0);
+  const std::vector<uint16_t> order = drain(pool, 30000, 30999);
+  EXPECT_EQ(order.size(), kPairs) << "every pair is handed out before the pool runs dry";
+  // A random order has about one step of +2 in 500; counting up from the bottom has 499.
+  size_t sequential = 0;
+  for (size_t i = 1; i < order.size(); ++i) sequential += order[i] == order[i - 1] + 2;
+  EXPECT_LT(sequential, 20u) << "ports are handed out in sequence";
+  EXPECT_GT(std::count_if(order.begin(), order.begin() + 10, [](uint16_t p) { return p >= 30100; }), 0)
+      << "the first calls all got ports from the bottom of the range";
+
+  // Another pool (another start of the daemon) does not repeat the sequence.
+  PortPool other(30000, 30999, 0);
+  std::vector<uint16_t> other_order;
+  for (size_t i = 0; i < 20; ++i) other_order.push_back(*other.allocate(0));
+  EXPECT_FALSE(std::equal(other_order.begin(), other_order.end(), order.begin()));
+
+  // A pair given back is handed out again, and only the one given back.
+  pool.release(order[7], 0);
+  EXPECT_EQ(pool.allocate(0), order[7]);
+  EXPECT_FALSE(pool.allocate(0));
 }
 
 TEST(PortPool, DoubleReleaseIsIgnored) {

@@ -31,6 +31,7 @@ class RelaySessionTest : public ::testing::Test {
     tuning_.hold_timeout = 50 * kNsPerSec;
     tuning_.relatch_silence = 1 * kNsPerSec;
     tuning_.keepalive = 10 * kNsPerSec;
+    tuning_.latch_holdoff = 1 * kNsPerSec;
   }
 
   static std::array<RelayLeg, 2> make_legs() {
@@ -50,8 +51,16 @@ class RelaySessionTest : public ::testing::Test {
     return session_.on_packet(leg, ch, from.addr, data.data(), data.size(), now, tuning_, latched_);
   }
 
+  // A phone behind a NAT that reaches us over the WAN: its SDP names its private address, which
+  // the signalling plane marks as not the source to wait for.
+  static RemoteMedia nat_phone(uint16_t port) {
+    RemoteMedia r = remote_at("10.0.0.5", port);
+    r.sdp_names_source = false;
+    return r;
+  }
+
   void both_remotes_known(TimeNs now = 0) {
-    session_.set_remote(0, remote_at("10.0.0.5", 4000), now);  // phone behind a NAT
+    session_.set_remote(0, nat_phone(4000), now);
     session_.set_remote(1, remote_at("198.51.100.7", 30000), now);  // provider
   }
 
@@ -121,22 +130,88 @@ TEST_F(RelaySessionTest, RtcpCannotDefineTheRtpSsrcForRelatch) {
 TEST_F(RelaySessionTest, TheSdpAddressAlwaysWinsOverAnEarlyInjector) {
   session_.set_remote(0, remote_at("192.0.2.20", 5000), 0);
   session_.set_remote(1, remote_at("198.51.100.7", 30000), 0);
-  packet(0, attacker_, rtp_packet(1, 160, 666), 0);  // got there first
+  packet(0, attacker_, rtp_packet(1, 160, 666), 2 * kNsPerSec);  // after the hold-off, first
   EXPECT_EQ(session_.leg(0).latch[kRtp].peer, attacker_);
-  packet(0, ep("192.0.2.20", 5000), rtp_packet(1, 160, 7), kNsPerMs);
+  packet(0, ep("192.0.2.20", 5000), rtp_packet(1, 160, 7), 2 * kNsPerSec + kNsPerMs);
   EXPECT_TRUE(latched_);
   EXPECT_EQ(session_.leg(0).latch[kRtp].peer, ep("192.0.2.20", 5000));
+}
+
+// A scanner spraying the provider leg's (WAN) port as the call starts: within the hold-off only
+// the address the provider's SDP named may latch, so the stranger never gets the call's media.
+TEST_F(RelaySessionTest, StrangerBeforeThePeerDuringTheHoldOffDoesNotStealTheLatch) {
+  both_remotes_known();
+  for (int i = 0; i < 10; ++i) {
+    const Forward f = packet(1, attacker_, rtp_packet(static_cast<uint16_t>(i), 160, 666), i * 50 * kNsPerMs);
+    EXPECT_LT(f.fd, 0);
+    EXPECT_EQ(f.drop, DropReason::wrong_source);
+  }
+  EXPECT_FALSE(session_.leg(1).latch[kRtp].latched);
+  EXPECT_EQ(session_.leg(1).dropped_source, 10u);
+  // The phone's media meanwhile goes to the provider's SDP address, not to the stranger.
+  const Forward to_provider = packet(0, phone_nat_, rtp_packet(1, 160, 7), 600 * kNsPerMs);
+  ASSERT_GE(to_provider.fd, 0);
+  EXPECT_EQ(*to_provider.to, provider_);
+
+  EXPECT_GE(packet(1, provider_, rtp_packet(1, 160, 9), 700 * kNsPerMs).fd, 0);
+  EXPECT_TRUE(latched_);
+  EXPECT_EQ(session_.leg(1).latch[kRtp].peer, provider_);
+  // Latched: past the hold-off the stranger is still only counted.
+  EXPECT_LT(packet(1, attacker_, rtp_packet(20, 160, 666), 5 * kNsPerSec).fd, 0);
+  EXPECT_EQ(session_.leg(1).latch[kRtp].peer, provider_);
+  EXPECT_EQ(session_.leg(1).dropped_source, 11u);
+}
+
+// Symmetric RTP must keep working for a phone whose SDP names an address it never sends from.
+TEST_F(RelaySessionTest, NatedPhoneWithAPrivateSdpAddressLatchesAfterTheHoldOff) {
+  // Seen on a leg where that address could be a source (a LAN leg; a second NAT in the LAN):
+  // its packets wait out the hold-off, then the first one latches.
+  session_.set_remote(0, remote_at("10.0.0.5", 4000), 0);
+  session_.set_remote(1, remote_at("198.51.100.7", 30000), 0);
+  EXPECT_LT(packet(0, phone_nat_, rtp_packet(1, 160, 7), 500 * kNsPerMs).fd, 0);
+  EXPECT_FALSE(latched_);
+  const Forward f = packet(0, phone_nat_, rtp_packet(2, 320, 7), 1000 * kNsPerMs);
+  EXPECT_GE(f.fd, 0);
+  EXPECT_TRUE(latched_);
+  EXPECT_EQ(session_.leg(0).latch[kRtp].peer, phone_nat_);
+  EXPECT_GE(packet(1, provider_, rtp_packet(1, 160, 9), 1010 * kNsPerMs).fd, 0);
+  const Forward back = packet(1, provider_, rtp_packet(2, 320, 9), 1020 * kNsPerMs);
+  ASSERT_GE(back.fd, 0);
+  EXPECT_EQ(*back.to, phone_nat_);
+}
+
+TEST_F(RelaySessionTest, NatedPhoneOverTheWanLatchesAtOnce) {
+  // A private address from the WAN can never be the source: nothing to wait for.
+  both_remotes_known();
+  EXPECT_GE(packet(0, phone_nat_, rtp_packet(1, 160, 7), kNsPerMs).fd, 0);
+  EXPECT_TRUE(latched_);
+}
+
+TEST_F(RelaySessionTest, HoldOffCountsFromWhenMediaIsDue) {
+  // The caller's address is known at the INVITE; media is due only once the answer came.
+  session_.set_remote(0, remote_at("192.0.2.20", 5000), 0);
+  EXPECT_LT(packet(0, attacker_, rtp_packet(1, 160, 666), 5 * kNsPerSec).fd, 0) << "ringing";
+  session_.set_remote(1, remote_at("198.51.100.7", 30000), 10 * kNsPerSec);
+  EXPECT_LT(packet(0, attacker_, rtp_packet(2, 320, 666), 10500 * kNsPerMs).fd, 0) << "just answered";
+  EXPECT_FALSE(session_.leg(0).latch[kRtp].latched);
+  EXPECT_GE(packet(0, phone_nat_, rtp_packet(1, 160, 7), 11 * kNsPerSec).fd, 0) << "hold-off over";
+  EXPECT_EQ(session_.leg(0).latch[kRtp].peer, phone_nat_);
+  // A re-INVITE that moves the SDP address starts another hold-off for that leg.
+  session_.set_remote(0, remote_at("192.0.2.20", 5002), 20 * kNsPerSec);
+  EXPECT_LT(packet(0, attacker_, rtp_packet(3, 480, 666), 20500 * kNsPerMs).fd, 0);
+  EXPECT_GE(packet(0, ep("192.0.2.20", 5002), rtp_packet(2, 320, 7), 20600 * kNsPerMs).fd, 0);
+  EXPECT_EQ(session_.leg(0).latch[kRtp].peer, ep("192.0.2.20", 5002));
 }
 
 TEST_F(RelaySessionTest, ReInviteWithANewAddressForgetsTheLatch) {
   both_remotes_known();
   packet(0, phone_nat_, rtp_packet(1, 160, 7), 0);
-  session_.set_remote(0, remote_at("10.0.0.5", 4002), kNsPerMs);
+  session_.set_remote(0, nat_phone(4002), kNsPerMs);
   EXPECT_FALSE(session_.leg(0).latch[kRtp].latched);
   packet(0, ep("192.0.2.10", 62000), rtp_packet(1, 160, 99), 2 * kNsPerMs);
   EXPECT_TRUE(latched_);
   // Same address again (a re-INVITE that only changes direction) keeps the latch.
-  RemoteMedia same = remote_at("10.0.0.5", 4002);
+  RemoteMedia same = nat_phone(4002);
   same.direction = Direction::sendonly;
   session_.set_remote(0, same, 3 * kNsPerMs);
   EXPECT_TRUE(session_.leg(0).latch[kRtp].latched);
@@ -208,7 +283,7 @@ TEST_F(RelaySessionTest, CountersPerLeg) {
 }
 
 TEST_F(RelaySessionTest, TimeoutStartsWhenBothRemotesAreKnownAndFiresOnce) {
-  session_.set_remote(0, remote_at("10.0.0.5", 4000), 0);
+  session_.set_remote(0, nat_phone(4000), 0);
   EXPECT_FALSE(session_.timed_out(100 * kNsPerSec, tuning_)) << "a ringing call has no media yet";
   session_.set_remote(1, remote_at("198.51.100.7", 30000), 100 * kNsPerSec);
   packet(0, phone_nat_, rtp_packet(1, 160, 7), 101 * kNsPerSec);
@@ -219,7 +294,7 @@ TEST_F(RelaySessionTest, TimeoutStartsWhenBothRemotesAreKnownAndFiresOnce) {
 
 TEST_F(RelaySessionTest, HeldCallUsesTheHoldTimeout) {
   both_remotes_known();
-  RemoteMedia held = remote_at("10.0.0.5", 4000);
+  RemoteMedia held = nat_phone(4000);
   held.direction = Direction::sendonly;
   session_.set_remote(0, held, 0);
   EXPECT_FALSE(session_.timed_out(10 * kNsPerSec, tuning_));

@@ -208,6 +208,74 @@ TEST(SdpRewrite, SippOfferRoundTrips) {
   EXPECT_EQ(out.find("127.0.0.1"), std::string::npos) << out;
 }
 
+// What the signalling plane does with an offer: a relay session (here: made-up ports) for each
+// m-line relay_stream() takes, in order, and no ports for the rest.
+std::vector<std::optional<LegPorts>> relay_plan(const std::vector<SdpStream>& offered) {
+  std::vector<std::optional<LegPorts>> ports;
+  size_t relayed = 0;
+  for (const auto& s : offered) {
+    if (relay_stream(s, relayed)) {
+      const auto rtp = static_cast<uint16_t>(20000 + 2 * relayed++);
+      ports.emplace_back(LegPorts{"198.51.100.1", rtp, static_cast<uint16_t>(rtp + 1)});
+    } else {
+      ports.emplace_back(std::nullopt);
+    }
+  }
+  return ports;
+}
+
+// `offer` as forwarded with relay_plan()'s ports, which land in `ports`.
+std::string forward_offer(const std::string& offer, std::vector<std::optional<LegPorts>>& ports) {
+  ports = relay_plan(inspect_ok(offer));
+  SdpOrigin origin;
+  return rewrite_ok(offer, ports, origin);
+}
+
+constexpr const char* kOfferSession = "v=0\no=- 1 1 IN IP4 192.0.2.5\ns=-\nc=IN IP4 192.0.2.5\nt=0 0\n";
+
+// Every m-line costs two bound port pairs, and the offerer picks how many there are.
+TEST(SdpRelay, ThirdStreamOfAnOfferIsDeclinedWithPortZero) {
+  const std::string offer = crlf(std::string(kOfferSession) +
+      "m=audio 4000 RTP/AVP 0 8\na=sendrecv\n"
+      "m=video 4002 RTP/AVP 96\na=rtpmap:96 VP8/90000\n"
+      "m=audio 4004 RTP/AVP 0\n");
+  std::vector<std::optional<LegPorts>> ports;
+  const std::string out = forward_offer(offer, ports);
+  ASSERT_EQ(ports.size(), 3u);
+  EXPECT_TRUE(ports[0] && ports[1]);
+  EXPECT_FALSE(ports[2]) << "no relay ports for a stream beyond the cap of " << kMaxRelayedStreams;
+  EXPECT_TRUE(has_line(out, "m=audio 20000 RTP/AVP 0 8")) << out;
+  EXPECT_TRUE(has_line(out, "m=video 20002 RTP/AVP 96")) << out;
+  EXPECT_TRUE(has_line(out, "m=audio 0 RTP/AVP 0")) << "RFC 3264 6: the m-line stays, with port 0\n" << out;
+  EXPECT_EQ(out.find("4004"), std::string::npos) << out;
+  const auto forwarded = inspect_ok(out);
+  ASSERT_EQ(forwarded.size(), 3u);
+  EXPECT_TRUE(forwarded[2].disabled);
+}
+
+TEST(SdpRelay, OnlyRtpStreamsAreRelayedAndDeclinedOnesDoNotCount) {
+  const std::string offer = crlf(std::string(kOfferSession) +
+      "m=audio 0 RTP/AVP 0\n"                     // declined by the offerer itself
+      "m=image 4002 udptl t38\n"                  // not RTP: the relay would drop every packet
+      "m=audio 4004 UDP/TLS/RTP/SAVPF 111\n"      // DTLS first: not for this relay either
+      "m=audio 4006 RTP/SAVP 0\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+      "d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj\n"
+      "m=video 4008 RTP/AVPF 96\na=rtpmap:96 VP8/90000\n"
+      "m=text 4010 RTP/AVP 98\na=rtpmap:98 t140/1000\n");
+  std::vector<std::optional<LegPorts>> ports;
+  const std::string out = forward_offer(offer, ports);
+  ASSERT_EQ(ports.size(), 6u);
+  EXPECT_FALSE(ports[0] || ports[1] || ports[2] || ports[5]);
+  EXPECT_TRUE(ports[3] && ports[4]);
+  EXPECT_TRUE(has_line(out, "m=image 0 udptl t38")) << out;
+  EXPECT_TRUE(has_line(out, "m=audio 0 UDP/TLS/RTP/SAVPF 111")) << out;
+  EXPECT_TRUE(has_line(out, "m=audio 20000 RTP/SAVP 0")) << out;
+  EXPECT_TRUE(has_line(out, "m=video 20002 RTP/AVPF 96")) << out;
+  EXPECT_TRUE(has_line(out, "m=text 0 RTP/AVP 98")) << out;
+  // A re-offer that adds a stream once the call has its two: declined as well.
+  EXPECT_FALSE(relay_stream(inspect_ok(offer)[3], kMaxRelayedStreams));
+}
+
 // Malformed input: an error that says what is wrong, never a crash.
 TEST(SdpMalformed, EveryBrokenBodyIsAClearError) {
   const std::vector<std::pair<std::string, std::string>> cases = {

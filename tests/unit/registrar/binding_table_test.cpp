@@ -114,15 +114,15 @@ TEST_F(BindingTableTest, PerAorBindingsAreBounded) {
   EXPECT_EQ(table.size(), BindingTable::kMaxPerAor);
 }
 
-TEST_F(BindingTableTest, ReachabilityChangesAreReportedOnce) {
+TEST_F(BindingTableTest, QualifyChangesAreReportedOnce) {
   ASSERT_TRUE(table.apply(update("a", 1, {contact("sip:10@10.0.0.5", 60)}), kNow, changes));
-  EXPECT_FALSE(table.set_reachable("10", "sip:10@10.0.0.5", true));
-  EXPECT_TRUE(table.set_reachable("10", "sip:10@10.0.0.5", false));
-  EXPECT_FALSE(table.set_reachable("10", "sip:10@10.0.0.5", false));
-  EXPECT_FALSE(store->bindings().load_unexpired(kNow)[0].reachable);
+  EXPECT_FALSE(table.set_answering_options("10", "sip:10@10.0.0.5", true));
+  EXPECT_TRUE(table.set_answering_options("10", "sip:10@10.0.0.5", false));
+  EXPECT_FALSE(table.set_answering_options("10", "sip:10@10.0.0.5", false));
+  EXPECT_FALSE(store->bindings().load_unexpired(kNow)[0].answering_options);
   // A new REGISTER over a flow proves it works again.
   ASSERT_TRUE(table.apply(update("a", 2, {contact("sip:10@10.0.0.5", 60)}), kNow, changes));
-  EXPECT_TRUE(table.of("10")[0].reachable);
+  EXPECT_TRUE(table.of("10")[0].answering_options);
 }
 
 TEST(FlowUri, BuildsFromSourceAndTransport) {

@@ -1,10 +1,11 @@
 // The registrar as other features see it: what it restores at start, which bindings a call
-// may fork to, and what it adds to the status snapshot.
+// rings, and what it adds to the status snapshot.
 #include "b2bua/registrar/registrar.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "b2bua/sip/sip_agent.h"
@@ -17,7 +18,7 @@ int64_t now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-Binding row(const std::string& aor, const std::string& contact, double q, bool reachable, int64_t expires_at) {
+Binding row(const std::string& aor, const std::string& contact, double q, bool answering_options, int64_t expires_at) {
   Binding b;
   b.aor = aor;
   b.contact = contact;
@@ -28,7 +29,7 @@ Binding row(const std::string& aor, const std::string& contact, double q, bool r
   b.transport = "udp";
   b.source = "192.0.2.7:40000";
   b.user_agent = "phone";
-  b.reachable = reachable;
+  b.answering_options = answering_options;
   b.updated_at = expires_at - 600;
   return b;
 }
@@ -71,23 +72,41 @@ class RegistrarTest : public ::testing::Test {
   std::unique_ptr<Registrar> registrar_;
 };
 
-TEST_F(RegistrarTest, ForksToReachableBindingsHighestQFirst) {
+TEST_F(RegistrarTest, RingsEveryUnexpiredBindingHighestQFirst) {
   const int64_t later = now_s() + 600;
   store_->bindings().save(row("10", "sip:10@10.0.0.5", 0.5, true, later));
   store_->bindings().save(row("10", "sip:10@10.0.0.6", 1.0, true, later));
-  store_->bindings().save(row("10", "sip:10@10.0.0.7", 1.0, false, later));  // did not answer qualify
+  store_->bindings().save(row("10", "sip:10@10.0.0.7", 0.8, false, later));  // did not answer qualify
   store_->bindings().save(row("99", "sip:99@10.0.0.9", 1.0, true, later));   // extension since removed
   registrar_ = std::make_unique<Registrar>(context_, std::make_shared<const config::Config>(config_));
 
-  auto targets = registrar_->reachable_bindings("10");
-  ASSERT_EQ(targets.size(), 2u);
-  EXPECT_EQ(targets[0].contact, "sip:10@10.0.0.6");
-  EXPECT_EQ(targets[1].contact, "sip:10@10.0.0.5");
-  EXPECT_EQ(flow_uri(targets[0]), "sip:192.0.2.7:40000;transport=udp");
-  EXPECT_TRUE(registrar_->reachable_bindings("11").empty());
+  auto targets = registrar_->ring_targets("10");
+  ASSERT_EQ(targets.ring.size(), 3u);
+  EXPECT_TRUE(targets.skipped.empty());
+  EXPECT_EQ(targets.ring[0].contact, "sip:10@10.0.0.6");
+  EXPECT_EQ(targets.ring[1].contact, "sip:10@10.0.0.7") << "a binding silent to qualify is rung all the same";
+  EXPECT_FALSE(targets.ring[1].answering_options);
+  EXPECT_EQ(targets.ring[2].contact, "sip:10@10.0.0.5");
+  EXPECT_TRUE(targets.ring[2].answering_options);
+  EXPECT_EQ(targets.ring[0].flow_uri, "sip:192.0.2.7:40000;transport=udp");
+  EXPECT_EQ(targets.ring[0].extension, "10");
+  EXPECT_TRUE(registrar_->ring_targets("11").ring.empty());
+  EXPECT_TRUE(registrar_->ring_targets("11").skipped.empty());
   EXPECT_EQ(registrar_->snapshot().size(), 3u);
   store_->flush();
   EXPECT_EQ(store_->bindings().load_unexpired(now_s()).size(), 3u) << "the removed extension's binding is deleted";
+}
+
+TEST_F(RegistrarTest, AnExpiredBindingIsSkippedWithItsReason) {
+  // Restored before its last second ran out; the tick that removes it has not come yet.
+  store_->bindings().save(row("10", "sip:10@10.0.0.5", 1.0, true, now_s() + 1));
+  registrar_ = std::make_unique<Registrar>(context_, std::make_shared<const config::Config>(config_));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto targets = registrar_->ring_targets("10");
+  EXPECT_TRUE(targets.ring.empty());
+  ASSERT_EQ(targets.skipped.size(), 1u);
+  EXPECT_EQ(targets.skipped[0].contact, "sip:10@10.0.0.5");
+  EXPECT_STREQ(targets.skipped[0].reason, "expired");
 }
 
 TEST_F(RegistrarTest, DescribeAddsBindingsAndCounters) {
@@ -102,7 +121,7 @@ TEST_F(RegistrarTest, DescribeAddsBindingsAndCounters) {
   ASSERT_EQ(ten["bindings"].size(), 1u);
   EXPECT_EQ(ten["bindings"][0]["contact"], "sip:10@10.0.0.5");
   EXPECT_EQ(ten["bindings"][0]["source"], "192.0.2.7:40000");
-  EXPECT_EQ(ten["bindings"][0]["reachable"], true);
+  EXPECT_EQ(ten["bindings"][0]["answering_options"], true);
   EXPECT_EQ(status["extensions"][1]["number"], "11");
   EXPECT_TRUE(status["extensions"][1]["bindings"].empty());
   EXPECT_EQ(status["registrar"]["auth_failures_total"], 0);

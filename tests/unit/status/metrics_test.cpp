@@ -54,7 +54,7 @@ TEST(Metrics, RendersEveryFamilyOfAFullSnapshot) {
   EXPECT_NE(m.find("b2bua_trunk_keepalive_rtt_seconds{trunk=\"provider\"} 0.0125\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_bindings{extension=\"10\"} 2\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_bindings{extension=\"11\"} 0\n"), std::string::npos);
-  EXPECT_NE(m.find("b2bua_bindings_reachable{extension=\"10\"} 1\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_bindings_answering_options{extension=\"10\"} 1\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_active_calls 1\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_calls_total{code=\"200\"} 12\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_calls_total{code=\"486\"} 3\n"), std::string::npos);

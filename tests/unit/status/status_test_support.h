@@ -21,9 +21,9 @@ inline nlohmann::json full_snapshot() {
     "extensions": [
       {"number": "10", "name": "Kitchen", "bindings": [
         {"contact": "sip:10@192.168.1.20:5060", "source": "192.168.1.20:5060", "transport": "udp",
-         "user_agent": "Yealink SIP-T46U", "expires_at": 1700003900, "reachable": true},
+         "user_agent": "Yealink SIP-T46U", "expires_at": 1700003900, "answering_options": true},
         {"contact": "sip:10@192.168.1.21:5062", "source": "192.168.1.21:5062", "transport": "tcp",
-         "user_agent": "baresip\u001b[31m", "expires_at": 1700003800, "reachable": false}]},
+         "user_agent": "baresip\u001b[31m", "expires_at": 1700003800, "answering_options": false}]},
       {"number": "11", "name": "Office", "bindings": []}
     ],
     "registrar": {"auth_failures_total": 7, "blocks_total": 1, "blocked_now": 1},

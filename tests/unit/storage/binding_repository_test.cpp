@@ -27,7 +27,7 @@ TEST_P(BindingRepositoryTest, SaveThenLoadReturnsEveryField) {
   EXPECT_EQ(row.source, saved.source);
   EXPECT_EQ(row.user_agent, saved.user_agent);
   EXPECT_EQ(row.instance, saved.instance);
-  EXPECT_EQ(row.reachable, saved.reachable);
+  EXPECT_EQ(row.answering_options, saved.answering_options);
   EXPECT_EQ(row.updated_at, saved.updated_at);
 }
 
@@ -36,13 +36,13 @@ TEST_P(BindingRepositoryTest, SaveSameAorAndContactReplacesTheRow) {
   store_->bindings().save(row);
   row.cseq = 8;
   row.expires_at = 3000;
-  row.reachable = true;
+  row.answering_options = true;
   store_->bindings().save(row);
   const auto rows = store_->bindings().load_unexpired(1000);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].cseq, 8u);
   EXPECT_EQ(rows[0].expires_at, 3000);
-  EXPECT_TRUE(rows[0].reachable);
+  EXPECT_TRUE(rows[0].answering_options);
 }
 
 TEST_P(BindingRepositoryTest, CseqKeepsItsFullUnsigned32BitRange) {

@@ -63,7 +63,7 @@ TEST(MigrationsTest, Version1DatabaseMigratesWithItsRowsIntact) {
     // Columns version 2 added take their defaults for old rows.
     EXPECT_EQ(bindings[0].transport, "udp");
     EXPECT_EQ(bindings[0].source, "");
-    EXPECT_TRUE(bindings[0].reachable);
+    EXPECT_TRUE(bindings[0].answering_options);
 
     const auto trunk = store->trunk_states().load("provider");
     ASSERT_TRUE(trunk.has_value());

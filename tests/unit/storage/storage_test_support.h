@@ -58,7 +58,7 @@ inline BindingRow make_binding(const std::string& aor, const std::string& contac
   row.source = "10.0.0.2:40312";
   row.user_agent = "baresip 2.9";
   row.instance = "<urn:uuid:00000000-0000-1000-8000-0002a5d5c51b>";
-  row.reachable = false;
+  row.answering_options = false;
   row.updated_at = 1700000000;
   return row;
 }

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "b2bua/trunk/binding_check.h"
 #include "b2bua/trunk/provider_auth.h"
 #include "sip_message.h"
 
@@ -27,6 +28,21 @@ TEST(GrantedExpiry, OurContactsParameterWins) {
   EXPECT_EQ(granted("<sip:tok@203.0.113.7:40000>;expires=0", sent), 0u) << "a binding the registrar did not keep";
   EXPECT_EQ(granted("<sip:tok@203.0.113.7>;expires=45", HostPort{"203.0.113.7", 5060}), 45u)
       << "a URI without a port means 5060";
+}
+
+// The answer to our binding query: does the registrar still hold a binding of ours?
+bool listed(const std::string& contacts) {
+  auto m = test::parse_message(test::register_response(200, kVia, contacts));
+  return lists_binding(test::sip_of(m), "tok");
+}
+
+TEST(ListsBinding, OursByTokenWhateverAddressTheRegistrarRecorded) {
+  EXPECT_TRUE(listed("<sip:tok@203.0.113.7:40000>;expires=120"));
+  EXPECT_TRUE(listed("<sip:other@198.51.100.1>;expires=30, <sip:tok@198.51.100.9:5060;transport=tcp>;expires=90"))
+      << "a registrar that rewrote our Contact to the address it saw still holds it";
+  EXPECT_FALSE(listed("")) << "no Contact at all: the registrar forgot us";
+  EXPECT_FALSE(listed("<sip:other@198.51.100.1>;expires=30")) << "someone else's binding only";
+  EXPECT_FALSE(listed("<sip:tok@203.0.113.7:40000>;expires=0")) << "a binding on its way out";
 }
 
 TEST(RegistrationContact, RemovesTheBindingItLeaves) {
