@@ -1,6 +1,7 @@
 // Admission of a new INVITE, up to the Call with its legs: where it may come from (lan.networks,
 // blocked sources), who calls (digest as a proxy would ask, RFC 3261 22.3: 407), where it goes
-// (routing.h: an extension, a trunk, an inbound number), the call limits, and what crosses to
+// (routing.h: an extension, a trunk, an inbound number), what the caller may call (its allow
+// list of destination classes, deny rules), the call limits, and what crosses to
 // the other dialog: the numbers and display names we decide, the identity towards a provider
 // (From and P-Asserted-Identity, RFC 3325; Privacy: id for CLIR, RFC 3323), never a header of
 // the caller's. A refusal is a final answer, and a call record once the caller is known.
@@ -53,6 +54,12 @@ void CallManager::reject(const sip::NuaEvent& ev, int status, const char* phrase
 
 bool CallManager::authenticate(const sip::NuaEvent& ev, const std::string& source_ip,
                                const config::Extension*& caller) {
+  // A source blocked for guessing passwords (through REGISTER or INVITE) gets no answer at
+  // all, before any digest work: silence tells it nothing and costs us a lookup.
+  if (phones_.source_blocked(source_ip)) {
+    phones_.drop_silently(ev.nh);
+    return false;
+  }
   const config::Config& c = *config_;
   int64_t now = clock::unix_s();
   auto response = registrar::find_digest_response(ev.sip->sip_proxy_authorization, c.lan.realm);
@@ -64,12 +71,14 @@ bool CallManager::authenticate(const sip::NuaEvent& ev, const std::string& sourc
     verdict = auth_.verify(*response, "INVITE", caller ? &secret : nullptr, now);
   }
   if (verdict == registrar::DigestVerdict::ok) {
-    phones_.auth_succeeded(source_ip);
-    return true;
+    if (phones_.auth_succeeded(source_ip, response->username)) return true;
+    // The extension is locked and this phone is not registered from here (phones.h).
+    verdict = registrar::DigestVerdict::failed;
+  } else if (verdict == registrar::DigestVerdict::failed) {
+    phones_.auth_failed(source_ip, response ? response->username : "", "INVITE");
   }
-  if (verdict == registrar::DigestVerdict::failed) phones_.auth_failed(source_ip, response ? response->username : "", "INVITE");
   // RFC 3261 22.3: INVITEs are challenged by the proxy role, 407 + Proxy-Authenticate. An
-  // unknown caller and a wrong password get the same answer.
+  // unknown caller, a wrong password and a locked extension get the same answer.
   std::string headers;
   for (const auto& ch : auth_.challenges(now, verdict == registrar::DigestVerdict::stale)) {
     headers += "Proxy-Authenticate: " + ch + "\r\n";
@@ -94,6 +103,39 @@ size_t CallManager::active_calls_of(const std::string& extension) const {
     for (const auto& leg : call->b) n += (leg->extension == extension && call->winner == leg.get()) ? 1 : 0;
   }
   return n;
+}
+
+size_t CallManager::active_calls_out(const std::string& extension) const {
+  size_t n = 0;
+  for (const auto& [id, call] : calls_) {
+    if (call->finished() || call->direction() != Direction::outbound || call->emergency) continue;
+    n += call->record.extension == extension ? 1 : 0;
+  }
+  return n;
+}
+
+void CallManager::refuse_destination(const sip::NuaEvent& ev, int status, const char* phrase, const char* reason,
+                                     const char* destination, CallRecord& attempt) {
+  B2BUA_LOG(warn, "calls", "destination_refused",
+            {{"call", next_refusal_serial()}, {"ext", attempt.extension}, {"class", destination},
+             {"number", attempt.remote_number}, {"reason", reason}, {"status", status}});
+  reject(ev, status, phrase, reason, nullptr, &attempt);
+}
+
+bool CallManager::outbound_blocked(const sip::NuaEvent& ev, const config::Extension& caller, CallRecord& attempt) {
+  int cooldown_s = config_->limits.cooldown_s;
+  auto verdict = outbound_limits_.admit(caller, active_calls_out(caller.number), cooldown_s, clock::unix_s());
+  if (verdict.kind == OutboundLimits::Verdict::ok) return false;
+  if (verdict.kind == OutboundLimits::Verdict::crossed) {
+    // Once per block: the refusals that follow are only the info line of reject().
+    B2BUA_LOG(warn, "calls", "extension_limit_reached",
+              {{"call", next_refusal_serial()}, {"ext", caller.number}, {"limit", verdict.limit},
+               {"value", verdict.value}, {"number", attempt.remote_number},
+               {"blocked_for_s", cooldown_s > 0 ? std::to_string(cooldown_s) : "until_reload"}});
+  }
+  std::string why = std::string("calls out blocked: ") + verdict.limit;
+  reject(ev, 403, "Outbound Calls Blocked", why.c_str(), nullptr, &attempt);
+  return true;
 }
 
 bool CallManager::over_limit(const sip::NuaEvent& ev, const config::Extension* caller, CallRecord& attempt) {
@@ -164,14 +206,12 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   uint16_t port = 0;
   if (!sip::request_source(ev.nua, ip, port, transport) || !c.lan.contains(ip)) {
     if (c.lan.outside == config::OutsidePolicy::drop) {
-      nua_handle_destroy(ev.nh);  // silence: nua's 100 Trying already went, nothing more
+      // Held unanswered: destroying the handle would make the stack send a 500.
+      phones_.drop_silently(ev.nh);
       return;
     }
     return reject(ev, SIP_403_FORBIDDEN, "source outside lan.networks");
   }
-  // A source blocked for guessing passwords (through REGISTER or INVITE) is refused before
-  // any digest work.
-  if (phones_.source_blocked(ip)) return reject(ev, SIP_403_FORBIDDEN, "source blocked after failed authentications");
   const config::Extension* caller = nullptr;
   if (!authenticate(ev, ip, caller)) return;
   std::string dialled = url_user(ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr);
@@ -181,12 +221,15 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
     // Letters, '@' or a string longer than any number: never routed (a catch-all outbound
     // rule would otherwise send it to the provider). The record keeps only its dialable part.
     attempt.remote_number = number::presentable(dialled.substr(0, number::kMaxDialledLength));
-    return reject(ev, 404, "Not Found", "not a phone number", nullptr, &attempt);
+    return refuse_destination(ev, 404, "Not Found", "not_a_number", "none", attempt);
   }
 
   const config::Extension* callee = c.find_extension(dialled);
   if (!callee) return call_out(ev, *caller, attempt);
   attempt.direction = Direction::internal;
+  if (!caller->allows(number::DestinationClass::internal)) {
+    return refuse_destination(ev, 403, "Destination Not Allowed", "class_not_allowed", "internal", attempt);
+  }
   if (over_limit(ev, caller, attempt)) return;
   Call& call = create(Direction::internal, ev, *context_.lan, c.lan.listen.front().host);
   call.record.extension = caller->number;
@@ -200,24 +243,33 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
 
 void CallManager::call_out(const sip::NuaEvent& ev, const config::Extension& caller, CallRecord& attempt) {
   const config::Config& c = *config_;
-  if (!caller.outbound) {
+  OutboundRoute route = route_outbound(c, attempt.remote_number);
+  const char* destination = number::class_name(route.destination);
+  // Emergency calls pass every refusal and limit below: no rule of ours may stop a 112.
+  if (!caller.outbound && !route.emergency) {
     return reject(ev, 403, "Outbound Calls Not Allowed", "extension may not call out", nullptr, &attempt);
   }
-  OutboundRoute route = route_outbound(c, attempt.remote_number);
+  if (route.denied) return refuse_destination(ev, 403, "Destination Not Allowed", "deny_rule", destination, attempt);
   if (!route.trunk) return reject(ev, 404, "No Route To Destination", "no outbound route", nullptr, &attempt);
   attempt.trunk = route.trunk->name;
   attempt.remote_number = route.number;
+  if (!caller.allows(route.destination)) {
+    return refuse_destination(ev, 403, "Destination Not Allowed", "class_not_allowed", destination, attempt);
+  }
   if (!context_.wan) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "no WAN side configured", nullptr, &attempt);
-  if (!route.emergency && over_limit(ev, &caller, attempt)) return;  // emergency calls ignore limits
-  const config::Trunk& trunk = *route.trunk;
-  auto trunk_route = trunks_ ? trunks_->route(trunk) : std::nullopt;
+  if (!route.emergency && over_limit(ev, &caller, attempt)) return;
+  auto trunk_route = trunks_ ? trunks_->route(*route.trunk) : std::nullopt;
   if (!trunk_route) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", nullptr, &attempt);
+  // Last: a call the limits admit is counted as placed.
+  if (!route.emergency && outbound_blocked(ev, caller, attempt)) return;
+  const config::Trunk& trunk = *route.trunk;
 
   Call& call = create(Direction::outbound, ev, *context_.lan, c.lan.listen.front().host);
   call.record.extension = caller.number;
   call.record.trunk = trunk.name;
   call.record.remote_number = route.number;
   call.emergency = route.emergency;
+  call.max_duration_s = route.emergency ? 0 : caller.limits.max_duration_s;
   const std::string& domain = trunk_route->domain;
   std::string identity = "<sip:" + presented_identity(call, caller, trunk) + "@" + domain + ">";
   std::string ruri = "sip:" + route.number + "@" + domain;

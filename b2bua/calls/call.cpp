@@ -122,6 +122,7 @@ void Call::check_finished() {
   finished_ = true;
   if (ring_timer_) ring_timer_->cancel();
   if (end_bound_) end_bound_->cancel();
+  if (duration_limit_) duration_limit_->cancel();
   record.end_ms = clock::unix_ms();
   manager.call_finished(*this);
 }

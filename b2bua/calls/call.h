@@ -74,6 +74,7 @@ class Call {
   bool direct_media = false;
 
   bool emergency = false;
+  int max_duration_s = 0;         // an answered call is hung up after this (0: no limit)
   int ring_timeout_s = 0;         // unanswered forks give up after this (0: no limit of ours)
   std::optional<std::string> fallback;  // extension rung when the forks give up (inbound)
   std::string presented_number, presented_display;  // who the phones are told is calling
@@ -116,6 +117,8 @@ class Call {
 
   // call_close.cpp
   void on_cancel();
+  // The answered call reached max_duration_s: both legs get BYE.
+  void on_max_duration();
   void on_bye(Leg& leg);
   void b_failed(Leg& leg, int status, const char* phrase);
   void end_leg(Leg& leg, const char* reason_header);
@@ -145,6 +148,7 @@ class Call {
   Remotes remotes_before_reinvite_; // to go back to when a bridged re-INVITE fails
   std::unique_ptr<sip::Timer> ring_timer_;
   std::unique_ptr<sip::Timer> end_bound_;
+  std::unique_ptr<sip::Timer> duration_limit_;
 };
 
 }  // namespace b2bua::calls

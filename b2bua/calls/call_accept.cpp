@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "b2bua/calls/call.h"
+#include "b2bua/calls/call_manager.h"
 #include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 
@@ -28,6 +29,11 @@ void Call::on_b_answered(Leg& leg, const sip::NuaEvent& ev) {
   }
   if (direction() == Direction::inbound && !leg.extension.empty()) record.extension = leg.extension;
   answer_a(200, "OK", ev.sip, leg);
+  if (a->answered && max_duration_s > 0) {
+    // Talk time, as the provider bills it.
+    duration_limit_ = std::make_unique<sip::Timer>(manager.context().root);
+    duration_limit_->start(static_cast<unsigned>(max_duration_s) * 1000, [this] { on_max_duration(); });
+  }
 }
 
 void Call::answer_a(int status, const char* phrase, const sip_t* sip_with_sdp, Leg& from) {

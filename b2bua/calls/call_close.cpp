@@ -1,7 +1,8 @@
 // Ending a call, however it ends: the caller's CANCEL (nua answers it 200 and the INVITE 487,
 // RFC 3261 9.2), a BYE from either side (RFC 3261 15), every B leg failing (the caller then
 // hears one final answer, mapped from RFC 3261 21.4-21.6 to codes a phone handles well), a
-// hang-up of ours (shutdown, ring timeout, unusable SDP), and the relay's media timeout.
+// hang-up of ours (shutdown, ring timeout, unusable SDP, extensions[].limits.max_duration_s),
+// and the relay's media timeout.
 // Unanswered B legs are cancelled, answered ones get BYE; the call is over when every dialog is
 // (call.cpp, check_finished).
 #include "b2bua/calls/call.h"
@@ -104,6 +105,13 @@ void Call::hang_up(int code, const char* phrase, const char* by) {
     });
   }
   check_finished();
+}
+
+void Call::on_max_duration() {
+  B2BUA_LOG(warn, "calls", "max_duration_reached",
+            {{"call", id}, {"ext", record.extension}, {"trunk", record.trunk}, {"number", record.remote_number},
+             {"max_duration_s", max_duration_s}});
+  hang_up(0, nullptr, "system");
 }
 
 void Call::on_media_timeout() {

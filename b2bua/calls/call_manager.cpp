@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 
 namespace b2bua::calls {
@@ -40,6 +41,10 @@ void CallManager::apply_config(const config::Config&, config::Snapshot now) {
   // Calls in progress keep the config they started with; new calls use the new one.
   config_ = std::move(now);
   auth_.update(registrar::digest_settings(*config_));
+  // Reloading is how the admin lifts a block at once (after changing a password, say).
+  if (size_t lifted = outbound_limits_.reset(clock::unix_s())) {
+    B2BUA_LOG(info, "calls", "extension_blocks_lifted", {{"extensions", lifted}, {"by", "reload"}});
+  }
 }
 
 Call& CallManager::create(Direction direction, const sip::NuaEvent& ev, sip::SipAgent& a_agent,

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "b2bua/calls/call.h"
+#include "b2bua/calls/outbound_limits.h"
 #include "b2bua/plane/feature.h"
 #include "b2bua/registrar/digest_auth.h"
 #include "b2bua/registrar/phones.h"
@@ -46,6 +47,8 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   void call_finished(Call& call);
   size_t active_calls() const;
   size_t active_calls_of(const std::string& extension) const;
+  // Calls out through trunks `extension` placed that are in progress (emergency calls aside).
+  size_t active_calls_out(const std::string& extension) const;
 
  private:
   // admission.cpp
@@ -55,6 +58,13 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   bool authenticate(const sip::NuaEvent& ev, const std::string& source_ip, const config::Extension*& caller);
   // Rejects (503 global, 486 per extension) and returns true when the call would exceed a limit.
   bool over_limit(const sip::NuaEvent& ev, const config::Extension* caller, CallRecord& attempt);
+  // What the caller may not dial (a class outside its allow list, a deny rule, not a number):
+  // 403 or 404 with one warning per attempt, naming the class and the number.
+  void refuse_destination(const sip::NuaEvent& ev, int status, const char* phrase, const char* reason,
+                          const char* destination, CallRecord& attempt);
+  // Rejects (403) and returns true when the caller's limits on calls out (OutboundLimits) refuse
+  // this one; crossing a limit is warned about once.
+  bool outbound_blocked(const sip::NuaEvent& ev, const config::Extension& caller, CallRecord& attempt);
   // No binding to ring (fork_to_phones logged why): 480 to the caller and the call ends.
   void nobody_to_ring(Call& call);
   // Refuses an INVITE with a final answer. An `attempt` past authentication or the trunk gate
@@ -98,6 +108,10 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   sip::Timer stats_bound_;
   std::function<void()> shutdown_done_;
   std::map<int, uint64_t> final_codes_;  // for metrics
+  OutboundLimits outbound_limits_;
+  // The serial reject() gives the next refused attempt's record, so that a warning logged
+  // before the refusal names the same attempt.
+  uint64_t next_refusal_serial() const { return next_id_; }
 };
 
 }  // namespace b2bua::calls

@@ -27,6 +27,7 @@ void CallManager::describe(nlohmann::json& status) const {
   nlohmann::json codes = nlohmann::json::object();
   for (const auto& [code, n] : final_codes_) codes[std::to_string(code)] = n;
   status["call_totals"] = {{"active", active.size()}, {"by_final_code", codes}};
+  outbound_limits_.describe(status, *config_, now_ms / 1000);
 }
 
 }  // namespace b2bua::calls

@@ -5,20 +5,41 @@
 #include "b2bua/common/phone_number.h"
 
 namespace b2bua::calls {
+namespace {
+
+bool is_emergency(const config::Config& config, const std::string& number) {
+  return std::find(config.routing.emergency.begin(), config.routing.emergency.end(), number) !=
+         config.routing.emergency.end();
+}
+
+}  // namespace
+
+number::DestinationClass destination_class(const config::Config& config, const std::string& number) {
+  if (is_emergency(config, number)) return number::DestinationClass::emergency;
+  return number::classify(config.routing.classes, number);
+}
+
 OutboundRoute route_outbound(const config::Config& config, const std::string& dialled) {
   OutboundRoute route;
-  route.emergency = std::find(config.routing.emergency.begin(), config.routing.emergency.end(), dialled) !=
-                    config.routing.emergency.end();
+  route.emergency = is_emergency(config, dialled);
   for (const auto& rule : config.routing.outbound) {
     if (dialled.compare(0, rule.prefix.size(), rule.prefix) != 0) continue;
-    const config::Trunk* trunk = config.find_trunk(rule.trunk);
+    if (!rule.trunk) {
+      if (route.emergency) continue;  // a catch-all deny must not silence 112
+      route.denied = true;
+      route.number = dialled;
+      break;
+    }
+    const config::Trunk* trunk = config.find_trunk(*rule.trunk);
     if (!trunk || !trunk->enabled) continue;
     size_t strip = std::min<size_t>(static_cast<size_t>(rule.strip), dialled.size());
     route.trunk = trunk;
     // Emergency numbers go out exactly as dialled: no prefix games with 112.
     route.number = route.emergency ? dialled : rule.add + dialled.substr(strip);
-    return route;
+    break;
   }
+  route.destination = route.emergency ? number::DestinationClass::emergency
+                                      : destination_class(config, route.number.empty() ? dialled : route.number);
   return route;
 }
 

@@ -3,18 +3,27 @@
 
 #include <string>
 
+#include "b2bua/common/destination_class.h"
 #include "b2bua/config/config.h"
 
 namespace b2bua::calls {
 
 struct OutboundRoute {
-  const config::Trunk* trunk = nullptr;  // null: no route
-  std::string number;                    // what the trunk is asked to call
-  bool emergency = false;                // exempt from call limits
+  const config::Trunk* trunk = nullptr;  // null: no route (or a deny rule)
+  bool denied = false;                   // a rule with "trunk": null matched: refuse
+  std::string number;                    // what the trunk is asked to call (as dialled when denied)
+  bool emergency = false;                // exempt from every limit and refusal
+  // destination_class() of `number`; the class the extension's allow list is checked against.
+  number::DestinationClass destination = number::DestinationClass::national;
 };
 
+// The class of an external number as it reaches the trunk: emergency when it is one of
+// routing.emergency, else what the country's table (routing.country, routing.classes) says.
+// Classed after the rule's strip/add, since that is the number the provider bills.
+number::DestinationClass destination_class(const config::Config& config, const std::string& number);
+
 // The first outbound rule whose prefix matches `dialled` (emergency numbers take the rule that
-// matches them too, and are flagged). Disabled trunks never match.
+// matches them too, are flagged and pass deny rules by). Disabled trunks never match.
 OutboundRoute route_outbound(const config::Config& config, const std::string& dialled);
 
 // The inbound rule for a called number as a provider sent it: an exact match first, then the

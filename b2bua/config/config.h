@@ -9,8 +9,11 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
+
+#include "b2bua/common/destination_class.h"
 
 namespace b2bua::config {
 
@@ -33,7 +36,9 @@ struct Network {
   bool operator==(const Network&) const = default;
 };
 
-enum class OutsidePolicy { reject, drop };  // requests from outside lan.networks: 403 or silence
+// Requests from outside lan.networks, or on the WAN from sources that are no trunk's server:
+// 403 or silence.
+enum class OutsidePolicy { reject, drop };
 
 struct Lan {
   std::vector<ListenAddress> listen;
@@ -54,6 +59,7 @@ struct Wan {
   uint16_t tls_port = 5061;                  // local TLS port, bound only when a trunk uses TLS
   std::string tls_ca_dir = "/etc/ssl/certs"; // trusted CAs for TLS trunks (hashed dir or cafile.pem)
   std::string resolv_conf = "/etc/resolv.conf"; // DNS servers for trunk lookups
+  OutsidePolicy strangers = OutsidePolicy::drop; // requests from no trunk's servers: silence by default
   bool operator==(const Wan&) const = default;
 };
 
@@ -66,9 +72,34 @@ struct Registrar {
   int block_after_failures = 5;// failed authentications from one address before a block
   int block_window = 60;       // ... counted within this many seconds
   int block_duration = 600;    // seconds the address is then ignored
+  int lock_after_failures = 20;// failed authentications for one extension ...
+  int lock_min_sources = 3;    // ... from at least this many addresses ...
+  int lock_window = 600;       // ... within this many seconds lock it
+  int lock_duration = 900;     // seconds new logins of the extension are then refused; 0 = never
   bool sha256 = false;         // also challenge with SHA-256 digest (RFC 8760), offered first
   bool operator==(const Registrar&) const = default;
 };
+
+// What one extension may spend on external calls before it is stopped: a family never gets
+// near these, a fraudster with guessed credentials reaches them within minutes. 0: no limit.
+struct ExtensionLimits {
+  int calls_per_hour = 30;        // calls out through trunks admitted in the last hour
+  int concurrent_external = 2;    // calls out through trunks at once
+  int max_duration_s = 14400;     // an answered call out is hung up after this (4 h)
+  bool operator==(const ExtensionLimits&) const = default;
+};
+
+// limits: the defaults of every extension's limits, and how long crossing one blocks.
+struct Limits {
+  ExtensionLimits defaults;
+  int cooldown_s = 3600;          // calls out stay refused this long (0: until a reload)
+  bool operator==(const Limits&) const = default;
+};
+
+// What an extension may call when its "allow" is absent: neither abroad nor premium rate.
+inline const std::set<number::DestinationClass> kDefaultAllow = {
+    number::DestinationClass::internal, number::DestinationClass::national, number::DestinationClass::mobile,
+    number::DestinationClass::emergency};
 
 struct Extension {
   std::string number;
@@ -79,6 +110,12 @@ struct Extension {
   int max_calls = 2;
   std::optional<std::string> outgoing_number;  // From/PAI only on trunks whose numbers list it
   bool clir = false;                    // withhold the number (Privacy: id)
+  std::set<number::DestinationClass> allow = kDefaultAllow;
+  ExtensionLimits limits;               // limits.* with this extension's own values applied
+  // Emergency calls are allowed whatever the list says.
+  bool allows(number::DestinationClass c) const {
+    return c == number::DestinationClass::emergency || allow.count(c) > 0;
+  }
   bool operator==(const Extension&) const = default;
 };
 
@@ -124,7 +161,7 @@ struct InboundRoute {
 
 struct OutboundRoute {
   std::string prefix;     // matched against the dialled number; "" matches all
-  std::string trunk;
+  std::optional<std::string> trunk;  // "trunk": null: a deny rule, calls it matches are refused
   int strip = 0;          // digits removed from the front after matching
   std::string add;        // then prepended
   bool operator==(const OutboundRoute&) const = default;
@@ -134,6 +171,9 @@ struct Routing {
   std::vector<InboundRoute> inbound;
   std::vector<OutboundRoute> outbound;
   std::vector<std::string> emergency;
+  std::string country = "DE";  // whose built-in class table
+  // That table with routing.classes applied.
+  number::ClassTable classes = number::builtin_class_table("DE").value_or(number::ClassTable{});
   bool operator==(const Routing&) const = default;
 };
 
@@ -182,6 +222,7 @@ struct Config {
   Routing routing;
   Media media;
   Calls calls;
+  Limits limits;
   Storage storage;
   Status status;
   Log log;

@@ -62,8 +62,8 @@ LoadResult load_config_text(const std::string& text, const std::string& path) {
 
   auto config = std::make_shared<Config>();
   config->source_path = path;
-  if (v.object(root, "", {"lan", "wan", "registrar", "extensions", "trunks", "routing", "media", "calls", "storage",
-                          "status", "log"})) {
+  if (v.object(root, "", {"lan", "wan", "registrar", "limits", "extensions", "trunks", "routing", "media", "calls",
+                          "storage", "status", "log"})) {
     std::string dir = std::filesystem::path(path).parent_path().string();
     if (dir.empty()) dir = ".";
     read_sections(v, root, *config, dir);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "b2bua/common/destination_class.h"
 #include "b2bua/common/phone_number.h"
 #include "b2bua/config/network.h"
 
@@ -57,7 +58,7 @@ void read_lan(Validator& v, const json& root, Config& c) {
 void read_wan(Validator& v, const json& root, Config& c) {
   const json* wan = v.member(root, "", "wan", false);
   if (!wan || !v.object(*wan, "wan", {"address", "port", "public_address", "interface", "dscp_sip", "dscp_rtp",
-                                                 "tls_port", "tls_ca_dir", "resolv_conf"})) {
+                                                 "tls_port", "tls_ca_dir", "resolv_conf", "strangers"})) {
     return;
   }
   if (v.str(*wan, "wan", "address", c.wan.address, true)) {
@@ -78,12 +79,18 @@ void read_wan(Validator& v, const json& root, Config& c) {
   v.integer(*wan, "wan", "tls_port", c.wan.tls_port, 1, 65535);
   v.str(*wan, "wan", "tls_ca_dir", c.wan.tls_ca_dir);
   v.str(*wan, "wan", "resolv_conf", c.wan.resolv_conf);
+  std::string strangers;
+  if (v.choice(*wan, "wan", "strangers", {"drop", "reject"}, strangers)) {
+    c.wan.strangers = strangers == "reject" ? OutsidePolicy::reject : OutsidePolicy::drop;
+  }
 }
 
 void read_registrar(Validator& v, const json& root, Config& c) {
   const json* r = v.member(root, "", "registrar", false);
   if (!r || !v.object(*r, "registrar", {"min_expires", "max_expires", "default_expires", "qualify_interval",
-                                        "nonce_lifetime", "block_after_failures", "block_window", "block_duration", "sha256"})) {
+                                        "nonce_lifetime", "block_after_failures", "block_window", "block_duration",
+                                        "lock_after_failures", "lock_min_sources", "lock_window", "lock_duration",
+                                        "sha256"})) {
     return;
   }
   auto& g = c.registrar;
@@ -95,20 +102,56 @@ void read_registrar(Validator& v, const json& root, Config& c) {
   v.integer(*r, "registrar", "block_after_failures", g.block_after_failures, 1, 1000);
   v.integer(*r, "registrar", "block_window", g.block_window, 1, 86400);
   v.integer(*r, "registrar", "block_duration", g.block_duration, 0, 604800);
+  v.integer(*r, "registrar", "lock_after_failures", g.lock_after_failures, 1, 1000);
+  v.integer(*r, "registrar", "lock_min_sources", g.lock_min_sources, 1, 1000);
+  v.integer(*r, "registrar", "lock_window", g.lock_window, 1, 86400);
+  v.integer(*r, "registrar", "lock_duration", g.lock_duration, 0, 604800);
   v.boolean(*r, "registrar", "sha256", g.sha256);
   if (g.min_expires > g.max_expires) v.error("registrar.min_expires", "is larger than registrar.max_expires");
   if (g.default_expires < g.min_expires || g.default_expires > g.max_expires) {
     v.error("registrar.default_expires", "must lie between min_expires and max_expires");
   }
+  // Each failure comes from one address: more addresses than failures could never lock.
+  if (g.lock_min_sources > g.lock_after_failures) {
+    v.error("registrar.lock_min_sources", "is larger than registrar.lock_after_failures");
+  }
+}
+
+// The keys limits and extensions[].limits share; whatever is absent keeps `out`'s value.
+void read_extension_limits(Validator& v, const json& obj, const std::string& path, ExtensionLimits& out) {
+  v.integer(obj, path, "calls_per_hour", out.calls_per_hour, 0, 100000);
+  v.integer(obj, path, "concurrent_external", out.concurrent_external, 0, 10000);
+  v.integer(obj, path, "max_duration_s", out.max_duration_s, 0, 604800);
+}
+
+// Read before the extensions: its values are every extension's defaults.
+void read_limits(Validator& v, const json& root, Config& c) {
+  const json* l = v.member(root, "", "limits", false);
+  if (!l || !v.object(*l, "limits", {"calls_per_hour", "concurrent_external", "max_duration_s", "cooldown_s"})) return;
+  read_extension_limits(v, *l, "limits", c.limits.defaults);
+  v.integer(*l, "limits", "cooldown_s", c.limits.cooldown_s, 0, 604800);
+}
+
+// extensions[].allow: class names; absent keeps the default list.
+void read_allow(Validator& v, const json& e, const std::string& p, Extension& x) {
+  if (!e.contains("allow")) return;
+  x.allow.clear();
+  v.str_array(e, p, "allow", false, [&](const std::string& ep, const std::string& name) {
+    auto cls = number::parse_class(name);
+    if (!cls) return v.error(ep, "unknown class '" + name + "'; one of: " + number::class_names());
+    x.allow.insert(*cls);
+  });
 }
 
 void read_extensions(Validator& v, const json& root, Config& c) {
   std::map<std::string, std::string> seen;  // number -> path of first
   v.obj_array(root, "", "extensions", [&](const std::string& p, const json& e) {
-    if (!v.object(e, p, {"number", "name", "password", "ha1", "outbound", "max_calls", "outgoing_number", "clir"})) {
+    if (!v.object(e, p, {"number", "name", "password", "ha1", "outbound", "max_calls", "outgoing_number", "clir",
+                         "allow", "limits"})) {
       return;
     }
     Extension x;
+    x.limits = c.limits.defaults;
     if (v.str(e, p, "number", x.number, true)) {
       if (!std::all_of(x.number.begin(), x.number.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
         v.error(JsonPositions::member(p, "number"), "extension numbers are digits only");
@@ -133,6 +176,13 @@ void read_extensions(Validator& v, const json& root, Config& c) {
       v.error(JsonPositions::member(p, "outgoing_number"), "expected a phone number like +4930123456");
     }
     v.boolean(e, p, "clir", x.clir);
+    read_allow(v, e, p, x);
+    if (const json* l = v.member(e, p, "limits", false)) {
+      std::string lp = JsonPositions::member(p, "limits");
+      if (v.object(*l, lp, {"calls_per_hour", "concurrent_external", "max_duration_s"})) {
+        read_extension_limits(v, *l, lp, x.limits);
+      }
+    }
     c.extensions.push_back(std::move(x));
   });
 }
@@ -213,9 +263,60 @@ void read_trunks(Validator& v, const json& root, Config& c) {
   });
 }
 
+// routing.country picks the built-in table; routing.classes replaces a class's prefixes. A
+// prefix an override names leaves every other class of the table, so the admin's word wins.
+void read_classes(Validator& v, const json& r, Config& c) {
+  std::string country;
+  std::string countries;
+  for (std::string_view k : number::kBuiltinCountries) countries += (countries.empty() ? "" : ", ") + std::string(k);
+  if (v.str(r, "routing", "country", country)) {
+    if (auto table = number::builtin_class_table(country)) {
+      c.routing.country = country;
+      c.routing.classes = *table;
+    } else {
+      v.error("routing.country", "no class table for '" + country + "'; one of: " + countries);
+    }
+  }
+  const json* classes = v.member(r, "routing", "classes", false);
+  if (!classes) return;
+  if (!classes->is_object()) return v.error("routing.classes", "expected an object of class -> [prefixes]");
+  std::map<std::string, std::string> owner;  // prefix -> class overriding it
+  std::map<number::DestinationClass, std::vector<std::string>> overrides;
+  for (const auto& [name, list] : classes->items()) {
+    std::string p = JsonPositions::member("routing.classes", name);
+    auto cls = number::parse_class(name);
+    if (!cls || !number::is_prefix_class(*cls)) {
+      v.error(p, "'" + name + "' is not a class defined by prefixes; one of: " + number::class_names(true) +
+                     std::string(cls ? " (emergency numbers are routing.emergency, internal ones the extensions)" : ""),
+              true);
+      continue;
+    }
+    auto& prefixes = overrides[*cls];
+    v.str_array(*classes, "routing.classes", name.c_str(), true, [&](const std::string& ep, const std::string& prefix) {
+      if (!is_number_string(prefix) && prefix != "+") return v.error(ep, "expected a prefix like 0900 or +44");
+      // Own-country numbers are classed in national form: such a prefix would never match.
+      const std::string& cc = c.routing.classes.country_code;
+      if (!cc.empty() && (prefix.rfind("+" + cc, 0) == 0 || prefix.rfind("00" + cc, 0) == 0)) {
+        return v.error(ep, "numbers of country code " + cc + " are classed in national form; write 0" +
+                               prefix.substr(prefix[0] == '+' ? 1 + cc.size() : 2 + cc.size()));
+      }
+      if (auto [it, fresh] = owner.emplace(prefix, name); !fresh) {
+        return v.error(ep, "prefix '" + prefix + "' is already in routing.classes." + it->second);
+      }
+      prefixes.push_back(prefix);
+    });
+  }
+  auto& table = c.routing.classes.prefixes;
+  for (auto& [cls, list] : table) {
+    std::erase_if(list, [&](const std::string& prefix) { return owner.count(prefix) > 0; });
+  }
+  for (auto& [cls, prefixes] : overrides) table[cls] = std::move(prefixes);
+}
+
 void read_routing(Validator& v, const json& root, Config& c) {
   const json* r = v.member(root, "", "routing", false);
-  if (!r || !v.object(*r, "routing", {"inbound", "outbound", "emergency"})) return;
+  if (!r || !v.object(*r, "routing", {"inbound", "outbound", "emergency", "country", "classes"})) return;
+  read_classes(v, *r, c);
   std::set<std::string> dids;
   v.obj_array(*r, "routing", "inbound", [&](const std::string& p, const json& e) {
     if (!v.object(e, p, {"number", "ring", "timeout", "fallback"})) return;
@@ -232,7 +333,11 @@ void read_routing(Validator& v, const json& root, Config& c) {
     if (!v.object(e, p, {"prefix", "trunk", "strip", "add"})) return;
     OutboundRoute x;
     v.str(e, p, "prefix", x.prefix, false, true);
-    v.str(e, p, "trunk", x.trunk, true);
+    // "trunk": null is a deny rule; a missing trunk is still a mistake.
+    if (const json* t = v.member(e, p, "trunk", true); t && !t->is_null()) {
+      std::string name;
+      if (v.str(e, p, "trunk", name)) x.trunk = name;
+    }
     v.integer(e, p, "strip", x.strip, 0, 32);
     v.str(e, p, "add", x.add, false, true);
     c.routing.outbound.push_back(std::move(x));
@@ -352,8 +457,8 @@ void check_secrets(Validator& v, const Config& c) {
 void cross_check(Validator& v, Config& c) {
   for (size_t i = 0; i < c.routing.outbound.size(); ++i) {
     const auto& r = c.routing.outbound[i];
-    if (!r.trunk.empty() && !c.find_trunk(r.trunk)) {
-      v.error("routing.outbound[" + std::to_string(i) + "].trunk", "route to unknown trunk '" + r.trunk + "'");
+    if (r.trunk && !c.find_trunk(*r.trunk)) {
+      v.error("routing.outbound[" + std::to_string(i) + "].trunk", "route to unknown trunk '" + *r.trunk + "'");
     }
   }
   for (size_t i = 0; i < c.routing.inbound.size(); ++i) {
@@ -401,6 +506,7 @@ void read_sections(Validator& v, const json& root, Config& c, const std::string&
   read_lan(v, root, c);
   read_wan(v, root, c);
   read_registrar(v, root, c);
+  read_limits(v, root, c);
   read_extensions(v, root, c);
   read_trunks(v, root, c);
   read_routing(v, root, c);

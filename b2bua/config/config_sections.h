@@ -1,5 +1,5 @@
-// The sections of the config document (lan, wan, registrar, extensions, trunks, routing,
-// media, calls, storage, status, log) read into a Config, and the checks between them (a
+// The sections of the config document (lan, wan, registrar, limits, extensions, trunks,
+// routing, media, calls, storage, status, log) read into a Config, and the checks between them (a
 // route names a trunk that exists, ...). Every problem goes to the Validator's error list.
 //
 // Threads: whichever thread loads a config.

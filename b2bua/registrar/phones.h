@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "b2bua/sip/sofia.h"
+
 namespace b2bua::registrar {
 
 // One registered contact of an extension that a call rings.
@@ -39,11 +41,16 @@ class Phones {
   virtual ~Phones() = default;
   // What a call to `extension` rings: every unexpired binding, answering OPTIONS or not.
   virtual RingTargets ring_targets(const std::string& extension) const = 0;
-  // Shared by REGISTER and INVITE: a password guessed through INVITEs blocks the source like
-  // one guessed through REGISTERs.
+  // Shared by REGISTER and INVITE (auth_guard.h): a password guessed through INVITEs blocks
+  // the source, or locks the extension, like one guessed through REGISTERs.
   virtual bool source_blocked(const std::string& ip) const = 0;
+  // A blocked source's request: held unanswered until its sender gives up (sip/silent_drop.h),
+  // so a guesser learns nothing, not even that it is blocked. Takes the handle.
+  virtual void drop_silently(nua_handle_t* nh) = 0;
   virtual void auth_failed(const std::string& ip, const std::string& user, const char* method) = 0;
-  virtual void auth_succeeded(const std::string& ip) = 0;
+  // Right credentials for `user` from `ip`. False while `user` is locked and `ip` holds none of
+  // its current bindings: the caller then answers exactly as to a wrong password.
+  [[nodiscard]] virtual bool auth_succeeded(const std::string& ip, const std::string& user) = 0;
 };
 
 }  // namespace b2bua::registrar

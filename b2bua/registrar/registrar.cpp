@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <map>
+#include <string_view>
 #include <nlohmann/json.hpp>
 
 #include "b2bua/common/clock.h"
@@ -18,7 +20,27 @@ GuardSettings guard_settings(const config::Registrar& r) {
   s.failures = r.block_after_failures;
   s.window_s = r.block_window;
   s.duration_s = r.block_duration;
+  s.lock_failures = r.lock_after_failures;
+  s.lock_sources = r.lock_min_sources;
+  s.lock_window_s = r.lock_window;
+  s.lock_duration_s = r.lock_duration;
   return s;
+}
+
+// "2026-12-06T09:40:00Z": when a lock ends, readable in the log without a converter.
+std::string utc_text(int64_t unix_s) {
+  time_t t = static_cast<time_t>(unix_s);
+  tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+// The address of a binding's source "ip:port" (the port follows the last colon, IPv6 too).
+std::string_view source_ip(const std::string& source) {
+  size_t colon = source.rfind(':');
+  return std::string_view(source).substr(0, colon == std::string::npos ? source.size() : colon);
 }
 
 const char* kind_name(BindingChange::Kind kind) {
@@ -145,7 +167,8 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
       return respond(SIP_403_FORBIDDEN);
     case DigestVerdict::ok: break;
   }
-  auth_succeeded(ip);
+  // A locked extension and a phone not registered from here: the answer to a wrong password.
+  if (!auth_succeeded(ip, credentials->username)) return respond(SIP_403_FORBIDDEN);
   if (credentials->username != aor) {
     // An extension may only register itself (sofia's auth module does not check this).
     B2BUA_LOG(info, "registrar", "aor_mismatch", {{"source", source}, {"user", credentials->username}, {"aor", aor}});
@@ -242,9 +265,18 @@ void Registrar::describe(nlohmann::json& status) const {
     auto found = by_aor.find(ext.number);
     (*entry)["bindings"] = found == by_aor.end() ? nlohmann::json::array() : found->second;
   }
+  const int64_t now = clock::unix_s();
+  nlohmann::json locked = nlohmann::json::array();
+  for (const auto& l : guard_.locks(now)) {
+    locked.push_back({{"ext", l.extension}, {"since", l.since}, {"until", l.until}, {"sources", l.sources},
+                      {"failures", l.failures}});
+  }
   status["registrar"] = {{"auth_failures_total", auth_failures_total_},
                          {"blocks_total", blocks_total_},
-                         {"blocked_now", guard_.blocked_count(clock::unix_s())},
+                         {"blocked_now", guard_.blocked_count(now)},
+                         {"locks_total", locks_total_},
+                         {"locked_now", locked.size()},
+                         {"locked_extensions", std::move(locked)},
                          {"bindings", table_.size()}};
 }
 
@@ -257,16 +289,41 @@ std::vector<Binding> Registrar::snapshot() const {
 
 bool Registrar::source_blocked(const std::string& ip) const { return guard_.blocked(ip, clock::unix_s()); }
 
+void Registrar::drop_silently(nua_handle_t* nh) { dropped_.hold(nh, clock::unix_s()); }
+
 void Registrar::auth_failed(const std::string& ip, const std::string& user, const char* method) {
   B2BUA_LOG(info, "registrar", "auth_failed", {{"source", ip}, {"user", user}, {"method", method}});
   ++auth_failures_total_;
-  if (guard_.record_failure(ip, clock::unix_s())) {
+  AuthGuard::Outcome outcome = guard_.record_failure(ip, user, config_->find_extension(user) != nullptr, clock::unix_s());
+  if (outcome.source_blocked) {
     ++blocks_total_;
     B2BUA_LOG(warn, "registrar", "source_blocked", {{"source", ip}, {"seconds", config_->registrar.block_duration},
                                                     {"failures", config_->registrar.block_after_failures}});
   }
+  if (const auto& lock = outcome.extension_locked) {
+    ++locks_total_;
+    B2BUA_LOG(warn, "registrar", "extension_locked", {{"ext", lock->extension}, {"sources", lock->sources},
+                                                      {"failures", lock->failures}, {"until", utc_text(lock->until)}});
+  }
 }
 
-void Registrar::auth_succeeded(const std::string& ip) { guard_.record_success(ip); }
+bool Registrar::holds_binding(const std::string& extension, const std::string& ip, int64_t now) const {
+  for (const auto& b : table_.of(extension)) {
+    if (b.expires_at > now && source_ip(b.source) == ip) return true;
+  }
+  return false;
+}
+
+bool Registrar::auth_succeeded(const std::string& ip, const std::string& user) {
+  const int64_t now = clock::unix_s();
+  // While locked, a phone that is registered keeps working from where it registered; anyone
+  // else, right password or not, is refused (the admin sees why; the sender cannot tell).
+  if (guard_.locked(user, now) && !holds_binding(user, ip, now)) {
+    B2BUA_LOG(info, "registrar", "auth_refused_locked", {{"source", ip}, {"ext", user}});
+    return false;
+  }
+  guard_.record_success(ip, user, now);
+  return true;
+}
 
 }  // namespace b2bua::registrar

@@ -16,7 +16,7 @@
 #include "b2bua/registrar/digest_auth.h"
 #include "b2bua/registrar/phones.h"
 #include "b2bua/registrar/qualify.h"
-#include "b2bua/registrar/silent_drop.h"
+#include "b2bua/sip/silent_drop.h"
 #include "b2bua/sip/timer.h"
 
 namespace b2bua::registrar {
@@ -40,14 +40,17 @@ class Registrar final : public plane::Feature, public Phones {
   std::vector<Binding> snapshot() const;
 
   bool source_blocked(const std::string& ip) const override;
+  void drop_silently(nua_handle_t* nh) override;
   void auth_failed(const std::string& ip, const std::string& user, const char* method) override;
-  void auth_succeeded(const std::string& ip) override;
+  [[nodiscard]] bool auth_succeeded(const std::string& ip, const std::string& user) override;
 
  private:
   void on_register(const sip::NuaEvent& ev);
   void tick();
   void log_change(const BindingChange& change, const char* reason) const;
   void on_qualify_result(const std::string& aor, const std::string& contact, bool answered);
+  // `ip` is the source of a current binding of `extension`: a phone already registered there.
+  bool holds_binding(const std::string& extension, const std::string& ip, int64_t now) const;
 
   plane::PlaneContext context_;
   config::Snapshot config_;
@@ -55,10 +58,11 @@ class Registrar final : public plane::Feature, public Phones {
   AuthGuard guard_;
   BindingTable table_;
   Qualifier qualifier_;
-  SilentDrop dropped_;
+  sip::SilentDrop dropped_;
   sip::Timer ticker_;
   uint64_t auth_failures_total_ = 0;
   uint64_t blocks_total_ = 0;
+  uint64_t locks_total_ = 0;
 };
 
 }  // namespace b2bua::registrar

@@ -61,9 +61,15 @@ std::string escape_label(const std::string& v) {
   return out;
 }
 
-std::string label(const char* key, const std::string& value) {
-  return std::string("{") + key + "=\"" + escape_label(value) + "\"}";
+std::string labels(std::initializer_list<std::pair<const char*, std::string>> pairs) {
+  std::string out;
+  for (const auto& [key, value] : pairs) {
+    out += (out.empty() ? "{" : ",") + std::string(key) + "=\"" + escape_label(value) + "\"";
+  }
+  return out.empty() ? out : out + "}";
 }
+
+std::string label(const char* key, const std::string& value) { return labels({{key, value}}); }
 
 const json* member(const json& j, const char* key) {
   if (!j.is_object()) return nullptr;
@@ -132,9 +138,22 @@ void add_extensions(const json& status, std::vector<Family>& out) {
   Family bindings("b2bua_bindings", "gauge", "Registered contacts (bindings) of the extension.");
   Family answering("b2bua_bindings_answering_options", "gauge",
                    "Bindings of the extension that answered the last qualify OPTIONS (the others are rung too).");
+  Family blocked("b2bua_extension_blocked", "gauge", "1 while a crossed limit blocks the extension's calls out.");
+  Family hits("b2bua_extension_limit_hits_total", "counter",
+              "Times the extension crossed a limit on calls out (each time blocking them), since start.");
   const json& extensions = array_at(status, "extensions");
   if (member(status, "extensions")) configured.add(static_cast<double>(extensions.size()));
   for (const auto& e : extensions) {
+    if (const json* limits = member(e, "limits")) {
+      const json* b = member(*limits, "blocked");
+      if (b && b->is_boolean()) blocked.add(b->get<bool>() ? 1 : 0, label("extension", text_at(e, "number")));
+      const json* by = member(*limits, "hits");
+      if (by && by->is_object()) {
+        for (const auto& [limit, n] : by->items()) {
+          if (n.is_number()) hits.add(n.get<double>(), labels({{"extension", text_at(e, "number")}, {"limit", limit}}));
+        }
+      }
+    }
     const json* b = member(e, "bindings");
     if (!b || !b->is_array()) continue;
     std::string l = label("extension", text_at(e, "number"));
@@ -146,7 +165,7 @@ void add_extensions(const json& status, std::vector<Family>& out) {
     }
     answering.add(answered, l);
   }
-  for (auto* f : {&configured, &bindings, &answering}) out.push_back(std::move(*f));
+  for (auto* f : {&configured, &bindings, &answering, &blocked, &hits}) out.push_back(std::move(*f));
 }
 
 void add_calls(const json& status, std::vector<Family>& out) {
@@ -189,6 +208,10 @@ constexpr PlainSample kPlainSamples[] = {
     {"registrar", "blocks_total", "b2bua_auth_blocks_total", "counter",
      "Source addresses blocked after repeated failures, since start."},
     {"registrar", "blocked_now", "b2bua_auth_blocked_sources", "gauge", "Source addresses blocked right now."},
+    {"registrar", "locks_total", "b2bua_auth_extension_locks_total", "counter",
+     "Extensions locked after failures from many addresses, since start."},
+    {"registrar", "locked_now", "b2bua_auth_locked_extensions", "gauge",
+     "Extensions locked right now (new logins refused, registered phones go on)."},
 };
 
 void add_plain_samples(const json& status, std::vector<Family>& out) {

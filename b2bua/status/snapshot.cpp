@@ -3,6 +3,7 @@
 #include <cstring>
 #include <exception>
 
+#include "b2bua/common/destination_class.h"
 #include "b2bua/common/version.h"
 #include "media/media_plane.h"
 #include "storage/store.h"
@@ -57,7 +58,10 @@ void add_configured_view(nlohmann::json& status, const config::Config& config) {
                                            {"numbers", t.numbers}});
   }
   for (const auto& e : config.extensions) {
-    fill(entry(status, "extensions", e.number), {{"name", e.name}, {"outbound", e.outbound}, {"max_calls", e.max_calls}});
+    nlohmann::json allow = nlohmann::json::array();
+    for (auto c : e.allow) allow.push_back(number::class_name(c));
+    fill(entry(status, "extensions", e.number),
+         {{"name", e.name}, {"outbound", e.outbound}, {"max_calls", e.max_calls}, {"allow", allow}});
   }
   if (!status.contains("trunks")) status["trunks"] = nlohmann::json::array();
   if (!status.contains("extensions")) status["extensions"] = nlohmann::json::array();

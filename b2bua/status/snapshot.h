@@ -22,12 +22,21 @@
 //   ],
 //   "wan_requests_rejected": n                    trunk feature: WAN requests from no trunk
 //   "extensions": [                               registrar, one per extension; the configured
-//     { "number", "bindings": [                   view adds "name", "outbound", "max_calls"
-//         { "contact", "source": "ip:port", "transport", "user_agent",
-//           "expires_at": unix s, "q", "answering_options": bool } ] }   false: the last
+//     { "number", "bindings": [                   view adds "name", "outbound", "max_calls",
+//         { "contact", "source": "ip:port",       "allow" (destination classes)
+//           "transport", "user_agent",
+//           "expires_at": unix s, "q", "answering_options": bool } ],   false: the last
 //                                                 qualify OPTIONS went unanswered; still rung
+//       "limits": { "blocked": bool,              calls feature: calls out through trunks;
+//                   "blocked_by": "calls_per_hour" | "concurrent_external",  while blocked;
+//                   "blocked_until": unix s | null (until a reload),         hits: times each
+//                   "calls_last_hour": n,                                    limit was crossed
+//                   "hits": { "calls_per_hour": n, "concurrent_external": n } } }  since start
 //   ],
-//   "registrar": { "auth_failures_total", "blocks_total", "blocked_now", "bindings" }
+//   "registrar": { "auth_failures_total", "blocks_total", "blocked_now", "bindings",
+//                  "locks_total", "locked_now",    password guard (registrar/auth_guard.h):
+//                  "locked_extensions": [          extensions whose new logins are refused
+//                    { "ext", "since": unix s, "until": unix s, "sources", "failures" } ] }
 //   "calls": [ { "id", "direction", "extension", "trunk", "remote_number",  calls feature;
 //                "state": "ringing" | "answered", "duration_s",             absent: not known,
 //                "relay_ports": [ { "a", "b" } ] } ]                        []: none

@@ -149,6 +149,42 @@ std::string render_phones(const json& status, int64_t now_ms) {
   return "PHONES\n" + t.render("(no extensions configured)");
 }
 
+// Password guessing: addresses ignored now, and extensions whose new logins are refused (their
+// registered phones go on working).
+std::string render_guard(const json& status, int64_t now_ms) {
+  auto r = status.find("registrar");
+  if (r == status.end() || !r->is_object()) return "PASSWORD GUARD\n  (not reported by this version)\n";
+  Table t({"LOCKED EXT", "UNTIL", "SOURCES", "FAILURES"});
+  for (const auto& l : list(*r, "locked_extensions")) {
+    t.add({text(l, "ext"), until(number(l, "until"), now_ms), text(l, "sources"), text(l, "failures")});
+  }
+  return "PASSWORD GUARD\n  blocked sources " + std::to_string(number(*r, "blocked_now")) + "  failed logins " +
+         std::to_string(number(*r, "auth_failures_total")) + "\n" + t.render("(no extension locked)");
+}
+
+// Extensions whose calls out a crossed limit blocks, or that crossed one since start: the first
+// sign of guessed credentials at work.
+std::string render_limits(const json& status, int64_t now_ms) {
+  Table t({"EXT", "NAME", "BLOCKED BY", "UNTIL", "CALLS LAST HOUR", "HITS"});
+  for (const auto& ext : list(status, "extensions")) {
+    if (!ext.is_object() || !ext.contains("limits") || !ext["limits"].is_object()) continue;
+    const json& l = ext["limits"];
+    std::string hits;  // "calls_per_hour 2,concurrent_external 1": the limits crossed since start
+    if (l.contains("hits") && l["hits"].is_object()) {
+      for (const auto& [limit, n] : l["hits"].items()) {
+        if (n.is_number() && n.get<int64_t>() > 0) hits += (hits.empty() ? "" : ",") + limit + " " + n.dump();
+      }
+    }
+    bool blocked = text(l, "blocked") == "true";
+    if (!blocked && hits.empty()) continue;
+    std::string ends;
+    if (blocked) ends = number(l, "blocked_until") ? until(number(l, "blocked_until"), now_ms) : "reload";
+    t.add({text(ext, "number"), text(ext, "name"), blocked ? text(l, "blocked_by") : "", ends,
+           text(l, "calls_last_hour"), hits});
+  }
+  return "CALL LIMITS\n" + t.render("(no extension blocked or over a limit)");
+}
+
 std::string render_calls(const json& status) {
   if (!status.contains("calls")) return "ACTIVE CALLS\n  (not reported by this version)\n";
   Table t({"DIRECTION", "EXT", "TRUNK", "NUMBER", "STATE", "DURATION", "RELAY PORTS"});
@@ -215,6 +251,8 @@ std::string render_status_text(const json& status, int64_t now_ms) {
                     duration(number(status, "uptime_s")) + "\n\n";
   out += render_trunks(status, now_ms) + "\n";
   out += render_phones(status, now_ms) + "\n";
+  out += render_limits(status, now_ms) + "\n";
+  out += render_guard(status, now_ms) + "\n";
   out += render_calls(status) + "\n";
   out += render_relay(status) + "\n";
   out += render_recent(status);

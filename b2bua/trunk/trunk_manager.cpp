@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 #include "b2bua/common/phone_number.h"
 #include "storage/store.h"
@@ -59,7 +60,7 @@ int match_inbound(const std::vector<TrunkAddresses>& trunks, const std::string& 
 
 TrunkManager::TrunkManager(const plane::PlaneContext& context, config::Snapshot config)
     : context_(context), config_(std::move(config)), resolver_(context.root, config_->wan.resolv_conf),
-      tls_failure_(context.root) {
+      tls_failure_(context.root), drop_expiry_(context.root) {
   if (!context_.wan) return;
   for (nua_event_t e : kGatedEvents) {
     context_.wan->on_request(e, [this](const sip::NuaEvent& ev) { gate(ev); });
@@ -255,6 +256,18 @@ void TrunkManager::describe(nlohmann::json& status) const {
 
 void TrunkManager::on_inbound(nua_event_t event, InboundHandler handler) { inbound_[event] = std::move(handler); }
 
+void TrunkManager::drop(nua_handle_t* nh) {
+  // A scanner on the WAN port learns nothing, not even that something listens; the handle is
+  // held unanswered until the sender gave up (sip/silent_drop.h), bounded in number.
+  dropped_.hold(nh, clock::unix_s());
+  if (!drop_expiry_.armed()) {
+    drop_expiry_.every(1000, [this] {
+      dropped_.expire(clock::unix_s());
+      if (dropped_.held() == 0) drop_expiry_.cancel();
+    });
+  }
+}
+
 void TrunkManager::gate(const sip::NuaEvent& ev) {
   auto match = identify(ev);
   const char* method = ev.sip && ev.sip->sip_request ? ev.sip->sip_request->rq_method_name : "?";
@@ -272,6 +285,7 @@ void TrunkManager::gate(const sip::NuaEvent& ev) {
       B2BUA_LOG(debug, "trunk", "wan_request_rejected",
                 {{"method", method}, {"source", ip + ":" + std::to_string(port)}, {"rejected_total", rejected_}});
     }
+    if (config_->wan.strangers == config::OutsidePolicy::drop) return drop(ev.nh);
     nua_respond(ev.nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(ev.nua), TAG_END());
     nua_handle_destroy(ev.nh);
     return;

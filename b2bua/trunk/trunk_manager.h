@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "b2bua/plane/feature.h"
+#include "b2bua/sip/silent_drop.h"
+#include "b2bua/sip/timer.h"
 #include "b2bua/trunk/server_resolver.h"
 #include "b2bua/trunk/trunk_registration.h"
 #include "b2bua/trunk/trunk_routes.h"
@@ -85,12 +87,15 @@ class TrunkManager final : public plane::Feature, public TrunkRoutes {
   void set_stream_keepalive(const config::Config& config);
   void stop_trunk(const std::string& name, std::function<void()> done);
   void gate(const sip::NuaEvent& ev);
+  void drop(nua_handle_t* nh);
   void purge_finished();
 
   plane::PlaneContext context_;
   config::Snapshot config_;
   ServerResolver resolver_;
   sip::Timer tls_failure_;  // hands a TLS failure from inside the transport to the trunks
+  sip::SilentDrop dropped_;  // strangers' requests, unanswered (wan.strangers "drop")
+  sip::Timer drop_expiry_;   // runs only while some are held
   std::map<std::string, std::unique_ptr<TrunkRegistration>> trunks_;
   std::vector<std::unique_ptr<TrunkRegistration>> retiring_;  // unregistering after a reload
   std::vector<TrunkRegistration*> finished_;                  // of those, the ones done

@@ -166,7 +166,9 @@ class Stack:
                 "lan": {"listen": [f"udp:127.0.0.1:{lan}"], "networks": ["127.0.0.0/8"]},
                 "wan": {"address": "127.0.0.1", "port": wan},
                 "registrar": {"qualify_interval": 0},
-                "extensions": [{"number": "10", "password": "pw-ten", "max_calls": 10000}],
+                # A load generator is one extension placing thousands of calls: no limits on calls out.
+                "extensions": [{"number": "10", "password": "pw-ten", "max_calls": 10000,
+                                "limits": {"calls_per_hour": 0, "concurrent_external": 0}}],
                 "trunks": [{"name": "p", "registrar": f"sip:127.0.0.1:{ports.uas}", "username": "4930123456",
                             "register": False, "keepalive": {"method": "off"}}],
                 "routing": {"outbound": [{"prefix": "", "trunk": "p"}]},

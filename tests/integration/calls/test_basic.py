@@ -17,8 +17,8 @@ DID = "+4930123456"
 
 
 class Setup:
-    """The daemon with extensions 10, 11 (ring group of DID) and 12 (no outbound calls), and a
-    provider trunk without registration; sipp plays both sides."""
+    """The daemon with extensions 10, 11 (ring group of DID), 12 (no outbound calls) and 13 (two
+    calls out an hour), and a provider trunk without registration; sipp plays both sides."""
 
     def __init__(self, h):
         self.h = h
@@ -32,6 +32,7 @@ class Setup:
                 {"number": "10", "password": "pw-ten"},
                 {"number": "11", "password": "pw-eleven"},
                 {"number": "12", "password": "pw-twelve", "outbound": False},
+                {"number": "13", "password": "pw-thirteen", "limits": {"calls_per_hour": 2}},
             ],
             "trunks": [{"name": "provider", "registrar": f"sip:127.0.0.1:{self.provider_port}",
                         "username": "4930123456", "register": False, "numbers": [DID],
@@ -129,11 +130,54 @@ def password_guessing_blocked(binary):
                              f"wrong password {attempt}: challenged again")
         s.daemon.wait_log(r"event=source_blocked source=127.0.0.1", timeout=5)
         r = status_of(s.lan_port, "INVITE", user="10", to_user="0301", timeout=3)
-        check(r is not None and r.status == 403, "a blocked source gets 403 at once, even before any digest")
+        check(r is None, "a blocked source gets no final answer at all, not even a challenge" + (f": {r.raw}" if r else ""))
         check(len(re.findall(r"event=source_blocked", s.daemon.output())) == 1, "the block is logged once")
 
 
-FLOWS = {f.__name__: f for f in (outbound_basic, inbound_ring_group, refused, password_guessing_blocked)}
+def fraud_run(binary):
+    """What guessed credentials are used for: extension 13 dials abroad, a premium number and a
+    string too long to be a number (each refused, one warning each), then more calls than its
+    hourly limit (the third is refused and blocks the extension with one warning, the fourth is
+    refused without one). The provider gets the two allowed calls and none of the others."""
+    with running("calls-fraud", binary, Setup) as s:
+        h = s.h
+        provider = h.sipp_bg(scenarios.provider_answer(), s.wan, s.provider_port, name="provider", calls=2, timeout=60)
+        time.sleep(0.3)
+        too_long = "0" + "9" * 40
+        s.expect_refusal("international", "13", "pw-thirteen", "00441234567", "403", "international -> 403")
+        s.expect_refusal("premium", "13", "pw-thirteen", "09001234567", "403", "premium rate -> 403")
+        s.expect_refusal("too_long", "13", "pw-thirteen", too_long, "404", "no phone number -> 404")
+        for n in (1, 2):
+            r = s.phone(f"allowed{n}", scenarios.phone_call_out("13", "pw-thirteen", f"030100{n}", hold_ms=300))
+            check_sipp(r, f"call {n} of the hour goes out")
+        h.finish(provider, "the provider took the two allowed calls")
+        s.expect_refusal("third", "13", "pw-thirteen", "0301003", "403", "the third call of the hour -> 403")
+        s.expect_refusal("fourth", "13", "pw-thirteen", "0301004", "403", "blocked: the fourth call -> 403")
+
+        log = s.daemon.output()
+        refusals = re.findall(r"level=warn component=calls event=destination_refused call=\d+ ext=13 class=(\w+) "
+                              r"number=(\S+)", log)
+        check(sorted(refusals) == sorted([("international", "00441234567"), ("premium", "09001234567"),
+                                          ("none", too_long[:32])]),
+              f"one warning per refused destination {refusals}")
+        limits = re.findall(r"level=warn component=calls event=extension_limit_reached .*ext=13 "
+                            r"limit=calls_per_hour", log)
+        check(len(limits) == 1, f"crossing the hourly limit is warned about once ({len(limits)})")
+        invites = h.messages("provider", method="INVITE")
+        check(len(invites) == 2 and all(n in "".join(invites) for n in ("0301001", "0301002")),
+              f"the provider got the two allowed INVITEs and no other ({len(invites)})")
+        # The provider's sipp ends after those two: the daemon's own word covers the last two refusals.
+        started = re.findall(r"event=call_started \S+ direction=outbound extension=13 ", log)
+        check(len(started) == 2, f"only the two allowed calls of 13 went to a trunk ({len(started)})")
+        rows = wait_until(lambda: [r for r in h.call_records(7) if r[1] == "13"], 8)
+        refused_rows = sorted((r[3], r[4], r[5]) for r in rows if r[4] != 200)
+        check(refused_rows == sorted([("00441234567", 403, "system"), ("09001234567", 403, "system"),
+                                      (too_long[:32], 404, "system"), ("0301003", 403, "system"),
+                                      ("0301004", 403, "system")]),
+              f"every refused attempt is recorded {refused_rows}")
+
+
+FLOWS = {f.__name__: f for f in (outbound_basic, inbound_ring_group, refused, password_guessing_blocked, fraud_run)}
 
 if __name__ == "__main__":
     run_flows(FLOWS)

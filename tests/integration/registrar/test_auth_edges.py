@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Digest edge cases and access control, with a scripted client (common/sip_client.py) where
 sipp cannot do it: nonce-count replay, stale nonce, brute-force block (silence, one log line),
-requests from outside lan.networks (403, or silence), and reloads (password change, removed
-extension, SHA-256 challenges). One flow per ctest entry (run_flows)."""
+an extension locked by a guess spread over many addresses, requests from outside
+lan.networks (403, or silence), and reloads (password change, removed extension, SHA-256
+challenges). One flow per ctest entry (run_flows)."""
+import json
+import re
 import signal
+import subprocess
 import time
 
 from registrar_common import bindings, config
@@ -68,24 +72,84 @@ def stale_nonce(binary):
 
 
 def brute_force_block(binary):
-    """Three failures from one source, then silence for it; other sources go on."""
-    with running("registrar-block", binary, Registrar, block_after_failures=3, block_window=60,
-                 block_duration=600) as r:
+    """Five wrong passwords from one source (the default limit), then silence for it; a known
+    password for another extension between the guesses does not reset the count. Phones on
+    other sources go on, and a new one registers."""
+    with running("registrar-block", binary, Registrar) as r:
         phone = r.client("10")
         res, ch = phone.login("secret10")
         check(res is not None and res.status == 200, "a phone on 127.0.0.1 logged in")
         attacker = r.client("10", bind_host="127.0.0.3")
+        own = r.client("12", bind_host="127.0.0.3")  # the attacker's own phone: 12's password is known
         first = attacker.register()
-        codes = [attacker.register(attacker.digest(first.challenge(), f"guess{i}", i + 1)).status for i in range(3)]
-        check(codes == [403, 403, 403], f"wrong passwords get 403: {codes}")
+        codes = []
+        for i in range(5):
+            codes.append(attacker.register(attacker.digest(first.challenge(), f"guess{i}", i + 1)).status)
+            if i in (1, 3):
+                res, _ = own.login("secret12")
+                check(res is not None and res.status == 200, "the known password of 12 still works from there")
+        check(codes == [403] * 5, f"wrong passwords get 403: {codes}")
         silent = attacker.register(attacker.digest(first.challenge(), "secret10", 9), timeout=1.5)
         check(silent is None,
               "a blocked source gets no answer, even with the right password" + (f": {silent.raw}" if silent else ""))
         check(attacker.register(timeout=1.0) is None, "not even a challenge")
-        r.daemon.wait_log(r"event=source_blocked source=127.0.0.3 seconds=600 failures=3")
+        r.daemon.wait_log(r"event=source_blocked source=127.0.0.3 seconds=600 failures=5")
         check(r.daemon.output().count("event=source_blocked") == 1, "the block is logged once, not per packet")
         res = phone.register(phone.digest(ch, "secret10", 2))
         check(res is not None and res.status == 200, "other sources are not affected by the block")
+        res, _ = r.client("11", bind_host="127.0.0.4").login("secret11")
+        check(res is not None and res.status == 200, "a phone registering for the first time elsewhere is fine")
+
+
+def distributed_guess_locks_extension(binary):
+    """Four wrong passwords for 10 from each of five addresses: each stays under the per-address
+    limit, together they lock 10 (default 20 failures from 3 or more addresses). The lock is
+    logged once and shown by `b2bua status`; the phone registered before keeps refreshing, a
+    new phone of 10 gets the answer a wrong password gets, other extensions go on."""
+    with running("registrar-lock", binary, Registrar) as r:
+        phone = r.client("10")
+        res, ch = phone.login("secret10")
+        check(res is not None and res.status == 200, "the phone of 10 on 127.0.0.1 logged in")
+        codes = []
+        for n in range(2, 7):
+            attacker = r.client("10", bind_host=f"127.0.0.{n}")
+            first = attacker.register()
+            for i in range(4):
+                res = attacker.register(attacker.digest(first.challenge(), f"guess{n}{i}", i + 1))
+                codes.append(res.status if res else None)
+        check(codes == [403] * 20, f"every guess gets 403: {codes}")
+        line = r.daemon.wait_log(r"level=warn component=registrar event=extension_locked ext=10 sources=5 "
+                                 r"failures=20 until=\S+")
+        check("event=source_blocked" not in r.daemon.output(), "no single address reached its limit")
+
+        res = phone.register(phone.digest(ch, "secret10", 2))
+        check(res is not None and res.status == 200,
+              "the registered phone's refresh from its address is accepted while 10 is locked")
+        newcomer = r.client("10", bind_host="127.0.0.9")
+        ch9 = newcomer.register().challenge()
+        wrong = newcomer.register(newcomer.digest(ch9, "not-it", 1))
+        right = newcomer.register(newcomer.digest(ch9, "secret10", 2))
+        shape = lambda res: res and (res.status_line, sorted(n for n, _ in res.headers))  # noqa: E731
+        check(right is not None and right.status == 403 and shape(right) == shape(wrong),
+              "a new phone of 10 with the right password gets exactly what a wrong password gets",
+              f"{wrong and wrong.raw}\n{right and right.raw}")
+        r.daemon.wait_log(r"event=auth_refused_locked source=127.0.0.9 ext=10")
+        res, _ = r.client("12", bind_host="127.0.0.9").login("secret12")
+        check(res is not None and res.status == 200, "other extensions are not locked")
+        late = r.client("10", bind_host="127.0.0.8")
+        first = late.register()
+        late.register(late.digest(first.challenge(), "guess-late", 1))
+        check(r.daemon.output().count("event=extension_locked") == 1, "the lock is logged once", line.group(0))
+
+        config_path = r.h.path("b2bua.jsonc")
+        status = json.loads(subprocess.run([r.h.binary, "status", "--json", "--config", config_path],
+                                           capture_output=True, text=True, timeout=10).stdout)
+        locked = status["registrar"]["locked_extensions"]
+        check(len(locked) == 1 and locked[0]["ext"] == "10" and locked[0]["sources"] == 5 and
+              status["registrar"]["locked_now"] == 1, f"/status lists the lock: {status['registrar']}")
+        table = subprocess.run([r.h.binary, "status", "--config", config_path], capture_output=True, text=True,
+                               timeout=10).stdout
+        check(re.search(r"^  10 +in 1[45]m", table, re.M) is not None, "b2bua status shows 10 locked", table)
 
 
 def outside_networks(binary):
@@ -128,8 +192,8 @@ def reload_credentials(binary):
         check(res is not None and res.status == 200, "but still registers with MD5")
 
 
-FLOWS = {f.__name__: f for f in (nonce_count_replay, stale_nonce, brute_force_block, outside_networks,
-                                 reload_credentials)}
+FLOWS = {f.__name__: f for f in (nonce_count_replay, stale_nonce, brute_force_block,
+                                 distributed_guess_locks_extension, outside_networks, reload_credentials)}
 
 if __name__ == "__main__":
     run_flows(FLOWS)

@@ -3,12 +3,43 @@
 responses say received=203.0.113.7;rport=40000. We must re-register with that address in the
 Contact, keep it in storage, and name our private address in no Contact once it is known
 (sofia writes the bound address into Via: RFC 3581 received/rport exists for exactly that).
-Also the WAN gate: an OPTIONS from a foreign source (127.0.0.5) gets 403, one from the
-provider's address gets 200."""
+Also the WAN gate: an OPTIONS from a foreign source (127.0.0.5) gets no answer (403 with
+wan.strangers "reject"), one from the provider's address gets 200."""
+import re
+import socket
+import time
+
 from provider import probe, recv, respond, start_provider, trunk_config, wait_exit
 from harness import Harness, check, run_flows, wait_until
 
 NAT = ("203.0.113.7", 40000)
+
+
+def answers_to(wan_port, source, method="OPTIONS", wait_s=3.0):
+    """Sends one `method` from `source` (ip, port) to our WAN port, resent like a client
+    would; the first lines of everything that comes back within `wait_s`."""
+    got = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(source)
+        sock.settimeout(0.2)
+        request = (f"{method} sip:probe@127.0.0.1:{wan_port} SIP/2.0\r\n"
+                   f"Via: SIP/2.0/UDP {source[0]}:{source[1]};branch=z9hG4bK-stranger-{method}\r\n"
+                   f"From: <sip:scan@{source[0]}>;tag=s1\r\nTo: <sip:probe@127.0.0.1>\r\n"
+                   f"Call-ID: stranger-{method}-{source[1]}\r\nCSeq: 1 {method}\r\n"
+                   f"Contact: <sip:scan@{source[0]}:{source[1]}>\r\nMax-Forwards: 70\r\n"
+                   "Content-Length: 0\r\n\r\n").encode()
+        deadline = time.monotonic() + wait_s
+        sends = 0
+        while time.monotonic() < deadline:
+            if sends < 3:  # a client retransmits; silence must hold for those too
+                sock.sendto(request, ("127.0.0.1", wan_port))
+                sends += 1
+            try:
+                data, _ = sock.recvfrom(65535)
+                got.append(data.decode(errors="replace").split("\r\n")[0])
+            except socket.timeout:
+                continue
+    return got
 
 
 def nat_public_address(binary):
@@ -25,8 +56,8 @@ def nat_public_address(binary):
         d.wait_log(r"event=contact_updated trunk=prov from=127.0.0.1:%d to=203.0.113.7:40000" % wan, timeout=10)
         d.wait_log(r"event=refreshed trunk=prov|event=registered trunk=prov.*203\.0\.113\.7", timeout=5)
 
-        rc = probe(h, "foreign", f"127.0.0.1:{wan}", "127.0.0.5", foreign, 403)
-        check(rc == 0, f"OPTIONS from a foreign source (127.0.0.5) answered 403: rc={rc}")
+        answers = answers_to(wan, ("127.0.0.5", foreign))
+        check(not answers, f"OPTIONS from a foreign source (127.0.0.5): no answer at all ({answers})")
         d.wait_log(r"event=wan_request_rejected method=OPTIONS source=127\.0\.0\.5:%d rejected_total=1" % foreign,
                    timeout=3)
         rc = probe(h, "from_provider", f"127.0.0.1:{wan}", "127.0.0.1", local, 200)
@@ -47,5 +78,28 @@ def nat_public_address(binary):
         h.stop_daemon(d)
 
 
+def wan_strangers(binary):
+    """Scanners on the WAN port: OPTIONS and INVITE (the methods the WAN side serves) from a
+    source that is no trunk's server get no answer by default (an INVITE only the stack's own
+    100 Trying), counted and logged once; "reject" answers them 403."""
+    with Harness("trunk-wan-strangers", binary) as h:
+        lan, wan, provider_port, stranger, probe_port = h.port(5)
+        cfg = trunk_config((lan, wan), f"sip:127.0.0.1:{provider_port}")
+        d = h.start_daemon(cfg)
+        answers = answers_to(wan, ("127.0.0.5", stranger), "OPTIONS")
+        check(not answers, f"OPTIONS from a stranger: no answer ({answers})")
+        # The SIP stack sends 100 Trying for every INVITE before we see it; no final answer follows.
+        answers = answers_to(wan, ("127.0.0.5", stranger), "INVITE")
+        check(all(a == "SIP/2.0 100 Trying" for a in answers), f"INVITE from a stranger: no final answer ({answers})")
+        check(len(re.findall(r"level=warn component=trunk event=wan_request_rejected", d.output())) == 1,
+              "one warning for the first stranger, the rest counted")
+        h.stop_daemon(d)
+        cfg["wan"]["strangers"] = "reject"
+        d = h.start_daemon(cfg, name="reject")
+        rc = probe(h, "foreign", f"127.0.0.1:{wan}", "127.0.0.5", probe_port, 403)
+        check(rc == 0, f"with wan.strangers reject: 403 ({rc})")
+        h.stop_daemon(d)
+
+
 if __name__ == "__main__":
-    run_flows({"nat_public_address": nat_public_address})
+    run_flows({f.__name__: f for f in (nat_public_address, wan_strangers)})

@@ -3,6 +3,8 @@
 // status snapshot and the call record.
 #include <gtest/gtest.h>
 
+#include "b2bua/status/metrics.h"
+#include "b2bua/status/status_command.h"
 #include "sip_fixture.h"
 
 namespace b2bua::testing {
@@ -33,12 +35,13 @@ class CallFlow : public ::testing::Test {
   bool no_active_calls() const { return plane_->active_calls() == 0; }
 
   // The plane with the LAN config and trunk "provider" (route prefix "0"), registered at an
-  // in-process provider.
-  void start_with_registered_trunk() {
+  // in-process provider; `adjust` changes the config first.
+  void start_with_registered_trunk(const std::function<void(nlohmann::json&)>& adjust = {}) {
     provider_ = std::make_unique<Provider>(loop_, "4930123456", "trunk-secret");
     nlohmann::json config = lan_config(lan_port_);
     wan_port_ = free_port();
     with_trunk(config, wan_port_, provider_->port(), "4930123456", "trunk-secret");
+    if (adjust) adjust(config);
     start(config);
     ASSERT_TRUE(run_until([&] { return plane_->trunk("provider")["state"] == "registered"; })) << traces();
   }
@@ -53,6 +56,31 @@ class CallFlow : public ::testing::Test {
     ASSERT_TRUE(run_until([&] { return a_->count(nua_r_invite, call_, 180) > 0; })) << traces();
     ringing_ = b_->latest_incoming(nua_i_invite);
     ASSERT_NE(ringing_, nullptr);
+  }
+
+  // `phone` calls `number` and the call ends with a final answer; returns its status.
+  int refused(Phone& phone, const std::string& number) {
+    nua_handle_t* nh = phone.call(number);
+    EXPECT_TRUE(run_until([&] { return phone.final_status(nua_r_invite, nh) != 0; })) << traces();
+    return phone.final_status(nua_r_invite, nh);
+  }
+
+  // `phone` calls each of `numbers` in turn, each call ending with a final answer; returns those
+  // answers, and what was logged meanwhile in `log`.
+  std::vector<int> refusals(Phone& phone, const std::vector<std::string>& numbers, std::string& log) {
+    std::vector<int> statuses;
+    ::testing::internal::CaptureStderr();
+    for (const auto& number : numbers) statuses.push_back(refused(phone, number));
+    log = ::testing::internal::GetCapturedStderr();
+    return statuses;
+  }
+
+  // `phone` calls `number`, the provider answers, `phone` hangs up; true when all went so.
+  bool talked_and_hung_up(Phone& phone, const std::string& number) {
+    nua_handle_t* nh = phone.call(number);
+    if (!run_until([&] { return phone.reached(nh, nua_callstate_ready); })) return false;
+    phone.hang_up(nh);
+    return run_until([&] { return phone.final_status(nua_r_bye, nh) != 0 && no_active_calls(); });
   }
 
   // The one call record there should be (an empty one, after a failure, when there is none).
@@ -271,6 +299,167 @@ TEST_F(CallFlow, OutboundThroughTrunkHidesThePhone) {
   EXPECT_EQ(row.remote_number, "0301234567");
   EXPECT_EQ(row.final_code, 200);
   EXPECT_EQ(row.hangup_by, "caller");
+}
+
+// ---- What an extension may call (extensions[].allow, deny rules) and its limits on calls out.
+
+// How many log lines of `event` the captured stderr holds.
+size_t log_lines(const std::string& captured, const std::string& event) {
+  size_t n = 0;
+  for (size_t at = captured.find("event=" + event + " "); at != std::string::npos;
+       at = captured.find("event=" + event + " ", at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// By default an extension calls neither abroad nor premium rate: 0 0044... and 0 0900... (the
+// route strips the outside-line 0) get 403 with one warning each and a record each; the
+// provider sees neither. A national number goes out.
+TEST_F(CallFlow, DestinationOutsideTheAllowListIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(start_with_registered_trunk());
+  Phone& a = phone("10");
+  std::string log;
+  EXPECT_EQ(refusals(a, {"000441234567", "009001234567"}, log), (std::vector<int>{403, 403}));
+  EXPECT_EQ(provider_->count(nua_i_invite), 0u) << traces();
+  EXPECT_EQ(log_lines(log, "destination_refused"), 2u) << log;
+  EXPECT_NE(log.find("event=destination_refused call="), std::string::npos) << log;
+  EXPECT_NE(log.find("ext=10 class=international number=00441234567"), std::string::npos) << log;
+  EXPECT_NE(log.find("ext=10 class=premium number=09001234567"), std::string::npos) << log;
+  auto rows = plane_->records();
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row.final_code, 403);
+    EXPECT_EQ(row.extension, "10");
+    EXPECT_EQ(row.hangup_by, "system");
+    EXPECT_NE(row.call_id.find("-r"), std::string::npos) << row.call_id;
+  }
+  EXPECT_EQ(rows[0].remote_number, "00441234567");
+  EXPECT_TRUE(talked_and_hung_up(a, "0301234567")) << traces();
+  EXPECT_EQ(provider_->count(nua_i_invite), 1u);
+}
+
+// An allow list is the whole list: 11 may call abroad, 10 not even 11.
+TEST_F(CallFlow, AllowListIsTheExtensionsOwn) {
+  ASSERT_NO_FATAL_FAILURE(start_with_registered_trunk([](nlohmann::json& c) {
+    c["extensions"][0]["allow"] = {"national"};
+    c["extensions"][1]["allow"] = {"national", "international"};
+  }));
+  Phone& ten = phone("10");
+  Phone& eleven = phone("11");
+  EXPECT_EQ(refused(ten, "11"), 403);
+  EXPECT_EQ(eleven.count(nua_i_invite), 0u);
+  EXPECT_TRUE(talked_and_hung_up(eleven, "000441234567")) << traces();
+  EXPECT_EQ(provider_->count(nua_i_invite), 1u);
+}
+
+// "trunk": null refuses what its prefix matches even where the class is allowed, and a
+// catch-all deny refuses the rest instead of sending it to a provider.
+TEST_F(CallFlow, DenyRuleRefuses) {
+  ASSERT_NO_FATAL_FAILURE(start_with_registered_trunk([](nlohmann::json& c) {
+    c["extensions"][0]["allow"] = {"national", "premium"};
+    c["routing"]["outbound"] = {{{"prefix", "0118"}, {"trunk", nullptr}},
+                                {{"prefix", "0"}, {"trunk", "provider"}, {"strip", 1}},
+                                {{"prefix", ""}, {"trunk", nullptr}}};
+  }));
+  Phone& a = phone("10");
+  EXPECT_EQ(refused(a, "011833"), 403);
+  EXPECT_EQ(refused(a, "5551234"), 403);
+  EXPECT_EQ(provider_->count(nua_i_invite), 0u) << traces();
+  EXPECT_TRUE(talked_and_hung_up(a, "009001234567")) << traces();  // premium, allowed, routed
+}
+
+// Two calls out are the hour's limit: the third is refused and blocks the extension, which a
+// single warning reports; the fourth is refused without one. The block shows in the status and
+// the metrics, an emergency call still goes out, and a reload lifts it.
+TEST_F(CallFlow, CallsPerHourBlocksWithOneWarning) {
+  ASSERT_NO_FATAL_FAILURE(start_with_registered_trunk([](nlohmann::json& c) {
+    c["limits"] = {{"calls_per_hour", 2}};
+    c["routing"]["emergency"] = {"112"};
+    c["routing"]["outbound"].insert(c["routing"]["outbound"].begin(),
+                                    nlohmann::json::object({{"prefix", "112"}, {"trunk", "provider"}}));
+  }));
+  Phone& a = phone("10");
+  ASSERT_TRUE(talked_and_hung_up(a, "0301234567")) << traces();
+  ASSERT_TRUE(talked_and_hung_up(a, "0301234568")) << traces();
+  std::string log;
+  EXPECT_EQ(refusals(a, {"0301234569", "0301234560"}, log), (std::vector<int>{403, 403}));
+  EXPECT_EQ(log_lines(log, "extension_limit_reached"), 1u) << log;
+  EXPECT_NE(log.find("ext=10 limit=calls_per_hour value=2"), std::string::npos) << log;
+  EXPECT_EQ(provider_->count(nua_i_invite), 2u);
+
+  auto limits = plane_->status()["extensions"][0]["limits"];
+  EXPECT_EQ(limits["blocked"], true) << limits;
+  EXPECT_EQ(limits["blocked_by"], "calls_per_hour");
+  EXPECT_GT(limits["blocked_until"].get<int64_t>(), 0);
+  EXPECT_EQ(limits["hits"]["calls_per_hour"], 1);
+  std::string metrics = status::render_metrics(plane_->status());
+  EXPECT_NE(metrics.find("b2bua_extension_limit_hits_total{extension=\"10\",limit=\"calls_per_hour\"} 1"),
+            std::string::npos) << metrics;
+  std::string table = status::render_status_text(plane_->status(), 0);
+  EXPECT_NE(table.find("calls_per_hour"), std::string::npos) << table;
+
+  EXPECT_TRUE(talked_and_hung_up(a, "112")) << traces();  // never blocked
+  EXPECT_EQ(provider_->count(nua_i_invite), 3u);
+
+  plane_->plane().apply_config(std::make_shared<config::Config>(plane_->config()));
+  EXPECT_EQ(plane_->status()["extensions"][0]["limits"]["blocked"], false);
+  EXPECT_TRUE(talked_and_hung_up(a, "0301234561")) << traces();
+  EXPECT_EQ(plane_->status()["extensions"][0]["limits"]["hits"]["calls_per_hour"], 1);
+}
+
+// One call out at a time (max_calls allows more): the second, while the first rings, crosses
+// the limit and blocks; the third is refused too, and only one warning says so.
+TEST_F(CallFlow, ConcurrentExternalBlocksWithOneWarning) {
+  ASSERT_NO_FATAL_FAILURE(start_with_registered_trunk([](nlohmann::json& c) {
+    c["extensions"][0]["max_calls"] = 5;
+    c["extensions"][0]["limits"] = {{"concurrent_external", 1}};
+  }));
+  provider_->answer_invites = false;
+  Phone& a = phone("10");
+  nua_handle_t* first = a.call("0301234567");
+  ASSERT_TRUE(run_until([&] { return provider_->count(nua_i_invite) == 1; })) << traces();
+  std::string log;
+  EXPECT_EQ(refusals(a, {"0301234568", "0301234569"}, log), (std::vector<int>{403, 403}));
+  EXPECT_EQ(log_lines(log, "extension_limit_reached"), 1u) << log;
+  EXPECT_NE(log.find("limit=concurrent_external value=1"), std::string::npos) << log;
+  EXPECT_EQ(provider_->count(nua_i_invite), 1u);
+  EXPECT_EQ(plane_->status()["extensions"][0]["limits"]["blocked_by"], "concurrent_external");
+  a.cancel(first);
+  ASSERT_TRUE(run_until([&] { return no_active_calls(); })) << traces();
+}
+
+// An answered call out longer than max_duration_s is ended by us: BYE to both sides, a warning,
+// and a record that says the system hung up. An emergency call is never cut.
+TEST_F(CallFlow, MaxDurationHangsUpBothLegsButNeverAnEmergencyCall) {
+  ASSERT_NO_FATAL_FAILURE(start_with_registered_trunk([](nlohmann::json& c) {
+    c["extensions"][0]["limits"] = {{"max_duration_s", 1}};
+    c["routing"]["emergency"] = {"112"};
+    c["routing"]["outbound"].push_back({{"prefix", "112"}, {"trunk", "provider"}});
+  }));
+  Phone& a = phone("10");
+  nua_handle_t* call = a.call("0301234567");
+  ASSERT_TRUE(run_until([&] { return a.reached(call, nua_callstate_ready); })) << traces();
+  int64_t answered = steady_ms();
+  ::testing::internal::CaptureStderr();
+  bool ended = run_until([&] { return a.count(nua_i_bye, call) > 0 && provider_->count(nua_i_bye) > 0 &&
+                                      no_active_calls(); }, 4000);
+  std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(ended) << traces();
+  EXPECT_GE(steady_ms() - answered, 900);
+  EXPECT_EQ(log_lines(log, "max_duration_reached"), 1u) << log;
+  auto row = only_record();
+  EXPECT_EQ(row.final_code, 200);
+  EXPECT_EQ(row.hangup_by, "system");
+  EXPECT_GT(row.answer_ms, 0);
+
+  nua_handle_t* emergency = a.call("112");
+  ASSERT_TRUE(run_until([&] { return a.reached(emergency, nua_callstate_ready); })) << traces();
+  loop_.run_for(1500);
+  EXPECT_EQ(a.count(nua_i_bye, emergency), 0u) << traces();
+  EXPECT_EQ(plane_->active_calls(), 1u);
+  a.hang_up(emergency);
+  ASSERT_TRUE(run_until([&] { return no_active_calls(); })) << traces();
 }
 
 }  // namespace

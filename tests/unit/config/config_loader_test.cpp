@@ -134,6 +134,30 @@ TEST(ConfigLoader, DuplicateKeyIsAnError) {
   EXPECT_NE(error_at(r, "lan.realm").message.find("given twice"), std::string::npos);
 }
 
+TEST(ConfigLoader, PasswordGuardKeys) {
+  auto defaults = load(kMinimal);
+  ASSERT_TRUE(defaults.ok());
+  const Registrar& d = defaults.config->registrar;
+  EXPECT_EQ(d.block_after_failures, 5);
+  EXPECT_EQ(d.block_window, 60);
+  EXPECT_EQ(d.block_duration, 600);
+  EXPECT_EQ(d.lock_after_failures, 20);
+  EXPECT_EQ(d.lock_min_sources, 3);
+  EXPECT_EQ(d.lock_window, 600);
+  EXPECT_EQ(d.lock_duration, 900);
+
+  auto r = load(R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "registrar": { "lock_after_failures": 4, "lock_min_sources": 5, "lock_window": 0, "lock_duration": -1 }
+})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(error_at(r, "registrar.lock_min_sources").message.find("larger than registrar.lock_after_failures"),
+            std::string::npos);
+  EXPECT_NE(error_at(r, "registrar.lock_window").message.find("out of range"), std::string::npos);
+  EXPECT_NE(error_at(r, "registrar.lock_duration").message.find("out of range"), std::string::npos);
+  EXPECT_EQ(error_at(r, "registrar.lock_window").line, 3);
+}
+
 TEST(ConfigLoader, EnabledTrunkNeedsWanAddressAndPassword) {
   auto r = load(R"({
   "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
@@ -229,6 +253,72 @@ TEST(ConfigLoader, UnreadableFileIsAnError) {
   auto r = load_config_file("/nonexistent/b2bua.jsonc");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.errors.at(0).message.find("cannot read"), std::string::npos);
+}
+
+// What an extension may call and spend: the defaults keep premium and international out and
+// stop a runaway extension within minutes; limits sets them for all, an extension for itself.
+TEST(ConfigLoader, AllowListAndLimitsDefaultsAndOverrides) {
+  auto r = load(R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "limits": { "calls_per_hour": 10, "cooldown_s": 600 },
+  "extensions": [ { "number": "10", "password": "pw-ten-Kx82q" },
+                  { "number": "11", "password": "pw-eleven-Jr4", "allow": ["national", "international"],
+                    "limits": { "concurrent_external": 1, "max_duration_s": 60 } } ]
+})");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string("config"));
+  using number::DestinationClass;
+  const Extension& ten = r.config->extensions.at(0);
+  EXPECT_EQ(ten.allow, kDefaultAllow);
+  EXPECT_FALSE(ten.allows(DestinationClass::international));
+  EXPECT_FALSE(ten.allows(DestinationClass::premium));
+  EXPECT_TRUE(ten.allows(DestinationClass::mobile));
+  EXPECT_EQ(ten.limits.calls_per_hour, 10);
+  EXPECT_EQ(ten.limits.concurrent_external, 2);
+  EXPECT_EQ(ten.limits.max_duration_s, 14400);
+  const Extension& eleven = r.config->extensions.at(1);
+  EXPECT_TRUE(eleven.allows(DestinationClass::international));
+  EXPECT_FALSE(eleven.allows(DestinationClass::mobile));
+  EXPECT_TRUE(eleven.allows(DestinationClass::emergency)) << "emergency is never refused";
+  EXPECT_EQ(eleven.limits.calls_per_hour, 10);
+  EXPECT_EQ(eleven.limits.concurrent_external, 1);
+  EXPECT_EQ(eleven.limits.max_duration_s, 60);
+  EXPECT_EQ(r.config->limits.cooldown_s, 600);
+  auto defaults = load(kMinimal);
+  EXPECT_EQ(defaults.config->limits.cooldown_s, 3600);
+  EXPECT_EQ(defaults.config->limits.defaults.calls_per_hour, 30);
+}
+
+TEST(ConfigLoader, ClassesAndDenyRulesAreValidated) {
+  auto r = load(R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "limits": { "calls_per_hour": -1 },
+  "extensions": [ { "number": "10", "password": "pw-ten-Kx82q", "allow": ["national", "expensive"],
+                    "limits": { "max_duration": 5 } } ],
+  "routing": {
+    "country": "FR",
+    "classes": { "mobile": ["0900"], "premium": ["0900", "09x", "+49137"], "emergency": ["112"], "cheap": [] },
+    "outbound": [ { "prefix": "0900", "trunk": null }, { "prefix": "0" } ]
+  }
+})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(error_at(r, "limits.calls_per_hour").message.find("out of range"), std::string::npos);
+  const auto& allow = error_at(r, "extensions[0].allow[1]");
+  EXPECT_EQ(allow.line, 4);
+  EXPECT_NE(allow.message.find("unknown class 'expensive'; one of: emergency, internal, national, mobile, "
+                               "international, premium"), std::string::npos) << allow.message;
+  EXPECT_NE(error_at(r, "extensions[0].limits.max_duration").message.find("did you mean 'max_duration_s'"),
+            std::string::npos);
+  EXPECT_NE(error_at(r, "routing.country").message.find("one of: DE, generic"), std::string::npos);
+  EXPECT_NE(error_at(r, "routing.classes.premium[1]").message.find("prefix"), std::string::npos);
+  EXPECT_NE(error_at(r, "routing.classes.premium[0]").message.find("already in routing.classes.mobile"),
+            std::string::npos);
+  EXPECT_NE(error_at(r, "routing.classes.emergency").message.find("routing.emergency"), std::string::npos);
+  EXPECT_NE(error_at(r, "routing.classes.premium[2]").message.find("write 0137"), std::string::npos);
+  const auto& cheap = error_at(r, "routing.classes.cheap");
+  EXPECT_NE(cheap.message.find("one of: national, mobile, international, premium"), std::string::npos) << cheap.message;
+  EXPECT_EQ(cheap.line, 8);
+  EXPECT_NE(error_at(r, "routing.outbound[1]").message.find("missing required key 'trunk'"), std::string::npos);
+  for (const auto& e : r.errors) EXPECT_NE(e.path, "routing.outbound[0].trunk") << "null is a deny rule";
 }
 
 }  // namespace

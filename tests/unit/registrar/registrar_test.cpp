@@ -129,6 +129,50 @@ TEST_F(RegistrarTest, DescribeAddsBindingsAndCounters) {
   EXPECT_EQ(status.dump().find("pw"), std::string::npos) << "no secret in the snapshot";
 }
 
+// The lock as REGISTER and INVITE both meet it (Phones): a phone registered from an address
+// goes on authenticating from there; any other address, right password or not, is refused. The
+// admin sees the lock in the snapshot.
+TEST_F(RegistrarTest, LockedExtensionKeepsItsRegisteredPhoneAndRefusesNewOnes) {
+  config_.registrar.lock_after_failures = 4;
+  config_.registrar.lock_min_sources = 2;
+  store_->bindings().save(row("10", "sip:10@10.0.0.5", 1.0, true, now_s() + 600));  // source 192.0.2.7
+  registrar_ = std::make_unique<Registrar>(context_, std::make_shared<const config::Config>(config_));
+  for (const char* ip : {"198.51.100.1", "198.51.100.2", "198.51.100.1", "198.51.100.2"}) {
+    registrar_->auth_failed(ip, "10", "REGISTER");
+  }
+  EXPECT_TRUE(registrar_->auth_succeeded("192.0.2.7", "10")) << "the registered phone refreshes and calls";
+  EXPECT_FALSE(registrar_->auth_succeeded("198.51.100.9", "10")) << "a new phone of 10 waits for the lock to end";
+  EXPECT_FALSE(registrar_->auth_succeeded("198.51.100.1", "10"));
+  EXPECT_TRUE(registrar_->auth_succeeded("198.51.100.9", "11")) << "other extensions are not affected";
+  EXPECT_FALSE(registrar_->source_blocked("198.51.100.1")) << "two failures each: under the per-address limit";
+
+  nlohmann::json status;
+  registrar_->describe(status);
+  const auto& r = status["registrar"];
+  EXPECT_EQ(r["locked_now"], 1);
+  EXPECT_EQ(r["locks_total"], 1);
+  ASSERT_EQ(r["locked_extensions"].size(), 1u);
+  EXPECT_EQ(r["locked_extensions"][0]["ext"], "10");
+  EXPECT_EQ(r["locked_extensions"][0]["sources"], 2);
+  EXPECT_EQ(r["locked_extensions"][0]["failures"], 4);
+  EXPECT_EQ(r["locked_extensions"][0]["until"].get<int64_t>() - r["locked_extensions"][0]["since"].get<int64_t>(),
+            config_.registrar.lock_duration);
+}
+
+// Guesses for a name that is no extension count against the address, never as a lock.
+TEST_F(RegistrarTest, UnknownNamesBlockTheAddressButLockNothing) {
+  config_.registrar.block_after_failures = 3;
+  config_.registrar.lock_after_failures = 3;
+  config_.registrar.lock_min_sources = 1;
+  registrar_ = std::make_unique<Registrar>(context_, std::make_shared<const config::Config>(config_));
+  for (int i = 0; i < 3; ++i) registrar_->auth_failed("198.51.100.1", "99", "INVITE");
+  EXPECT_TRUE(registrar_->source_blocked("198.51.100.1"));
+  nlohmann::json status;
+  registrar_->describe(status);
+  EXPECT_EQ(status["registrar"]["locked_now"], 0);
+  EXPECT_EQ(status["registrar"]["blocked_now"], 1);
+}
+
 TEST_F(RegistrarTest, ReloadRemovesBindingsOfRemovedExtensions) {
   const int64_t later = now_s() + 600;
   store_->bindings().save(row("11", "sip:11@10.0.0.5", 1.0, true, later));

@@ -67,6 +67,8 @@ TEST(Metrics, RendersEveryFamilyOfAFullSnapshot) {
   EXPECT_NE(m.find("b2bua_relay_dropped_total{reason=\"send_failed\"} 0\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_auth_blocks_total 1\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_auth_blocked_sources 1\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_auth_locked_extensions 1\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_auth_extension_locks_total 1\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_wan_requests_rejected_total 17\n"), std::string::npos);
 }
 

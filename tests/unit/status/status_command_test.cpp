@@ -39,6 +39,17 @@ TEST(StatusTable, ShowsTrunksPhonesCallsAndRecentCalls) {
   EXPECT_NE(t.find("6000/5990 pkts, 3/0 lost, 2.2/0.5 ms jitter"), std::string::npos) << t;
 }
 
+TEST(StatusTable, ShowsBlockedSourcesAndLockedExtensions) {
+  std::string t = render_status_text(test::full_snapshot(), kNow);
+  EXPECT_NE(t.find("PASSWORD GUARD\n  blocked sources 1  failed logins 7\n"), std::string::npos) << t;
+  auto row = t.find("  11 ", t.find("LOCKED EXT"));
+  ASSERT_NE(row, std::string::npos) << t;
+  std::string line = t.substr(row, t.find('\n', row) - row);
+  EXPECT_NE(line.find("in 12m 55s"), std::string::npos) << line;  // until 775 s ahead
+  EXPECT_NE(line.find(" 4 "), std::string::npos) << line;
+  EXPECT_NE(line.find("20"), std::string::npos) << line;
+}
+
 TEST(StatusTable, ColumnsLineUp) {
   std::string t = render_status_text(test::full_snapshot(), kNow);
   auto header = t.find("  NAME");

@@ -26,7 +26,9 @@ inline nlohmann::json full_snapshot() {
          "user_agent": "baresip\u001b[31m", "expires_at": 1700003800, "answering_options": false}]},
       {"number": "11", "name": "Office", "bindings": []}
     ],
-    "registrar": {"auth_failures_total": 7, "blocks_total": 1, "blocked_now": 1},
+    "registrar": {"auth_failures_total": 7, "blocks_total": 1, "blocked_now": 1, "locks_total": 1, "locked_now": 1,
+                  "locked_extensions": [{"ext": "11", "since": 1700003600, "until": 1700004500, "sources": 4,
+                                         "failures": 20}]},
     "calls": [
       {"id": "c1", "direction": "outbound", "extension": "10", "trunk": "provider", "remote_number": "+49301234567",
        "state": "answered", "duration_s": 125, "relay_ports": [{"a": 20000, "b": 20002}]}

@@ -1,6 +1,6 @@
-#include "b2bua/registrar/silent_drop.h"
+#include "b2bua/sip/silent_drop.h"
 
-namespace b2bua::registrar {
+namespace b2bua::sip {
 
 void SilentDrop::hold(nua_handle_t* nh, int64_t now) {
   if (held_.size() >= kMaxHeld) {
@@ -22,4 +22,4 @@ void SilentDrop::release_all() {
   held_.clear();
 }
 
-}  // namespace b2bua::registrar
+}  // namespace b2bua::sip

@@ -1,4 +1,5 @@
-// Dropping a request without any answer (lan.outside "drop", blocked sources).
+// Dropping a request without any answer (lan.outside "drop", blocked sources on the LAN;
+// wan.strangers "drop" on the WAN): a scanner learns nothing and gets no amplification.
 //
 // sofia cannot discard a server transaction silently: destroying an unanswered handle makes
 // nta send "500 Internal Server Error". So the handle is held, unanswered, until the client
@@ -14,7 +15,7 @@
 
 #include "b2bua/sip/sofia.h"
 
-namespace b2bua::registrar {
+namespace b2bua::sip {
 
 class SilentDrop {
  public:
@@ -35,4 +36,4 @@ class SilentDrop {
   std::deque<std::pair<int64_t, nua_handle_t*>> held_;
 };
 
-}  // namespace b2bua::registrar
+}  // namespace b2bua::sip
