@@ -16,7 +16,11 @@ SqliteCallRecordRepository::SqliteCallRecordRepository(Connection& connection)
       select_recent_(connection,
                      "SELECT id, call_id, direction, extension, trunk, remote_number, start_ms,"
                      " answer_ms, end_ms, final_code, hangup_by, media_stats_json"
-                     " FROM call_records ORDER BY id DESC LIMIT ?1") {}
+                     " FROM call_records ORDER BY id DESC LIMIT ?1"),
+      delete_beyond_(connection,
+                     "DELETE FROM call_records WHERE id <= "
+                     "(SELECT id FROM call_records ORDER BY id DESC LIMIT 1 OFFSET ?1)"),
+      delete_ended_before_(connection, "DELETE FROM call_records WHERE end_ms < ?1") {}
 
 void SqliteCallRecordRepository::insert(const CallRecordRow& row) {
   insert_.bind(1, row.call_id)
@@ -57,6 +61,12 @@ std::vector<CallRecordRow> SqliteCallRecordRepository::recent(size_t limit) {
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+void SqliteCallRecordRepository::prune(size_t keep_newest, int64_t ended_before_ms) {
+  const auto keep = static_cast<int64_t>(std::min<size_t>(keep_newest, std::numeric_limits<int64_t>::max()));
+  delete_beyond_.bind(1, keep).run();
+  if (ended_before_ms > 0) delete_ended_before_.bind(1, ended_before_ms).run();
 }
 
 }  // namespace b2bua::storage

@@ -38,4 +38,8 @@ std::vector<CallRecordRow> QueuedCallRecordRepository::recent(size_t limit) {
   return thread_.read([&] { return sql_.recent(limit); });
 }
 
+void QueuedCallRecordRepository::prune(size_t keep_newest, int64_t ended_before_ms) {
+  thread_.write([&sql = sql_, keep_newest, ended_before_ms] { sql.prune(keep_newest, ended_before_ms); });
+}
+
 }  // namespace b2bua::storage

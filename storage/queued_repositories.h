@@ -38,6 +38,7 @@ class QueuedCallRecordRepository final : public CallRecordRepository {
   QueuedCallRecordRepository(StorageThread& thread, CallRecordRepository& sql) : thread_(thread), sql_(sql) {}
   void insert(const CallRecordRow& row) override;
   std::vector<CallRecordRow> recent(size_t limit) override;
+  void prune(size_t keep_newest, int64_t ended_before_ms) override;
 
  private:
   StorageThread& thread_;

@@ -93,6 +93,9 @@ class CallRecordRepository {
   virtual void insert(const CallRecordRow& row) = 0;
   // Newest first.
   virtual std::vector<CallRecordRow> recent(size_t limit) = 0;
+  // Deletes every row but the newest `keep_newest`, and rows that ended before
+  // `ended_before_ms` (0: no age limit). Queued like insert().
+  virtual void prune(size_t keep_newest, int64_t ended_before_ms) = 0;
 };
 
 class Store {

@@ -29,6 +29,8 @@ CallManager::CallManager(const plane::PlaneContext& context, config::Snapshot co
   for (sip::SipAgent* agent : {context_.lan, context_.wan}) {
     if (agent) nua_set_params(agent->nua(), NUTAG_ALLOW("INFO"), NUTAG_APPL_METHOD("INFO"), TAG_END());
   }
+  // Records past the configured count or age go at start, then every hundred records.
+  if (context_.store) prune_records();
 }
 
 CallManager::~CallManager() {

@@ -10,6 +10,7 @@
 
 #include "b2bua/calls/call.h"
 #include "b2bua/calls/outbound_limits.h"
+#include "b2bua/calls/record_budget.h"
 #include "b2bua/plane/feature.h"
 #include "b2bua/registrar/digest_auth.h"
 #include "b2bua/registrar/phones.h"
@@ -108,6 +109,12 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   sip::Timer stats_bound_;
   std::function<void()> shutdown_done_;
   std::map<int, uint64_t> final_codes_;  // for metrics
+  // call_record.cpp: the table is pruned every so many records, and records of refused attempts
+  // are rate-limited, so neither time nor a flood fills a router's RAM-backed /var.
+  bool refused_record_allowed(int64_t now_ms);
+  void prune_records();
+  unsigned records_since_prune_ = 0;
+  RecordBudget refused_records_{60, 1};
   OutboundLimits outbound_limits_;
   // The serial reject() gives the next refused attempt's record, so that a warning logged
   // before the refusal names the same attempt.

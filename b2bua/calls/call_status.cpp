@@ -26,7 +26,8 @@ void CallManager::describe(nlohmann::json& status) const {
   status["calls"] = active;
   nlohmann::json codes = nlohmann::json::object();
   for (const auto& [code, n] : final_codes_) codes[std::to_string(code)] = n;
-  status["call_totals"] = {{"active", active.size()}, {"by_final_code", codes}};
+  status["call_totals"] = {{"active", active.size()}, {"by_final_code", codes},
+                           {"records_suppressed", refused_records_.suppressed_total()}};
   outbound_limits_.describe(status, *config_, now_ms / 1000);
 }
 

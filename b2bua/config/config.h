@@ -194,6 +194,10 @@ struct Calls {
 
 struct Storage {
   std::string path;  // absolute after loading (relative paths are relative to the config file)
+  // Call records kept: the newest this many, none older than this many days (0: no age limit).
+  // Sized for a router whose /var is RAM: a row is a few hundred bytes.
+  int call_records_max = 10000;
+  int call_records_days = 90;
   bool operator==(const Storage&) const = default;
 };
 

@@ -378,8 +378,11 @@ void read_small_sections(Validator& v, const json& root, Config& c, const std::s
     v.boolean(*k, "calls", "direct_media_internal", c.calls.direct_media_internal);
   }
   c.storage.path = "/var/lib/b2bua/b2bua.db";
-  if (const json* s = v.member(root, "", "storage", false); s && v.object(*s, "storage", {"path"})) {
+  if (const json* s = v.member(root, "", "storage", false);
+      s && v.object(*s, "storage", {"path", "call_records_max", "call_records_days"})) {
     v.str(*s, "storage", "path", c.storage.path);
+    v.integer(*s, "storage", "call_records_max", c.storage.call_records_max, 100, 10000000);
+    v.integer(*s, "storage", "call_records_days", c.storage.call_records_days, 0, 36500);
   }
   // Relative to the config file, so the shipped default runs from a checkout without root.
   std::filesystem::path sp(c.storage.path);

@@ -177,6 +177,15 @@ void add_calls(const json& status, std::vector<Family>& out) {
   add_labelled(total, member(status, "call_totals"), "by_final_code", "code");
   out.push_back(std::move(total));
 
+  Family suppressed("b2bua_call_records_suppressed_total", "counter",
+                    "Refused attempts left without a call record (more than one a second).");
+  double suppressed_n = 0;
+  if (const json* totals = member(status, "call_totals");
+      totals && number_at(*totals, "records_suppressed", suppressed_n)) {
+    suppressed.add(suppressed_n);
+  }
+  out.push_back(std::move(suppressed));
+
   // Until a call counter exists this is what storage knows; a gauge, since records roll off.
   Family recent("b2bua_recent_call_records", "gauge", "Call records among the newest kept for /status, by final SIP response code.");
   if (const json* records = member(status, "recent_calls"); records && records->is_array()) {

@@ -46,6 +46,8 @@ TEST(ConfigLoader, ShippedFilesAreValid) {
   ASSERT_TRUE(full.ok());
   EXPECT_EQ(full.config->trunks.at(0).keepalive.interval, 20);
   EXPECT_EQ(full.config->trunks.at(0).binding_check, 30);
+  EXPECT_EQ(full.config->storage.call_records_max, 10000);
+  EXPECT_EQ(full.config->storage.call_records_days, 90);
   EXPECT_EQ(full.config->extensions.at(1).ha1.value(), "5f4dcc3b5aa765d61d8327deb882cf99");
 }
 

@@ -50,6 +50,29 @@ TEST_P(CallRecordRepositoryTest, RecentWithALargerLimitReturnsAll) {
   EXPECT_EQ(store_->call_records().recent(SIZE_MAX).size(), 4u);
 }
 
+TEST_P(CallRecordRepositoryTest, PruneKeepsTheNewestRows) {
+  for (int i = 0; i < 6; ++i) store_->call_records().insert(make_call_record("c" + std::to_string(i)));
+  store_->call_records().prune(4, 0);
+  const auto rows = store_->call_records().recent(100);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows.front().call_id, "c5");
+  EXPECT_EQ(rows.back().call_id, "c2");
+  store_->call_records().prune(10, 0);
+  EXPECT_EQ(store_->call_records().recent(100).size(), 4u) << "fewer rows than the bound: nothing goes";
+}
+
+TEST_P(CallRecordRepositoryTest, PruneDropsRowsThatEndedBeforeTheCutoff) {
+  for (int64_t end : {1000, 2000, 3000}) {
+    CallRecordRow row = make_call_record("ended-" + std::to_string(end));
+    row.end_ms = end;
+    store_->call_records().insert(row);
+  }
+  store_->call_records().prune(100, 2000);
+  const auto rows = store_->call_records().recent(100);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows.back().call_id, "ended-2000") << "a row that ended at the cutoff stays";
+}
+
 TEST_P(CallRecordRepositoryTest, RecentWithZeroLimitIsEmpty) {
   store_->call_records().insert(make_call_record("c1"));
   EXPECT_TRUE(store_->call_records().recent(0).empty());
