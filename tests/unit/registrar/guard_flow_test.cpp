@@ -4,6 +4,8 @@
 // 1); the integration test (test_auth_edges.py) spreads them over 127.0.0.x.
 #include <gtest/gtest.h>
 
+#include <sofia-sip/nta_tag.h>
+
 #include "sip_fixture.h"
 
 namespace b2bua::testing {
@@ -19,6 +21,10 @@ class GuardFlow : public ::testing::Test {
 
   Phone& phone(const std::string& extension, const std::string& password) {
     phones_.push_back(std::make_unique<Phone>(loop_, extension, password, lan_port_));
+    // An INVITE the plane never answers (that is the point here) cannot be cancelled before a
+    // provisional answer (RFC 3261 9.1): the phone's stack ends it only at timer B, 64*T1. A
+    // short T1 lets that happen within the fixture's shutdown bound instead of leaking the peer.
+    nua_set_params(phones_.back()->nua(), NTATAG_SIP_T1(40), TAG_END());
     return *phones_.back();
   }
 
