@@ -60,12 +60,16 @@ void BindingCheck::send() {
   challenges_answered_ = 0;
   pending_ = true;
   ++sent_;
+  query();
+  B2BUA_LOG(debug, "trunk", "binding_check_sent", {{"trunk", trunk_.name}, {"server", target_.route}});
+}
+
+void BindingCheck::query() {
   // SIPTAG_CONTACT(NULL) is nua's way to send a REGISTER without Contact: a query, which
   // creates no registration usage (nothing for nua to refresh or remove later).
   nua_register(nh_, NUTAG_REGISTRAR(target_.registrar_uri.c_str()), NUTAG_PROXY(target_.route.c_str()),
                SIPTAG_CONTACT(nullptr), NUTAG_OUTBOUND("no-natify no-options-keepalive no-validate"),
                NUTAG_KEEPALIVE(0), TAG_NEXT(auth_.tags()));
-  B2BUA_LOG(debug, "trunk", "binding_check_sent", {{"trunk", trunk_.name}, {"server", target_.route}});
 }
 
 void BindingCheck::on_nua_event(const sip::NuaEvent& ev) {
@@ -76,16 +80,14 @@ void BindingCheck::on_nua_event(const sip::NuaEvent& ev) {
 void BindingCheck::answered(const sip::NuaEvent& ev) {
   if (ev.status == 401 || ev.status == 407) {
     auto challenges = digest_challenges(ev.sip);
-    bool stale = !challenges.empty() && challenges.front().stale;
-    if (!challenges.empty() && (challenges_answered_ == 0 || stale) && challenges_answered_ < 3) {
+    if (worth_answering(challenges, challenges_answered_)) {
       ++challenges_answered_;
-      B2BUA_LOG(debug, "trunk", "binding_check_challenged", {{"trunk", trunk_.name}, {"stale", stale}});
+      B2BUA_LOG(debug, "trunk", "binding_check_challenged", {{"trunk", trunk_.name}, {"answers", challenges_answered_}});
       switch (auth_.answer(nh_, challenges, ev.sip, trunk_.auth_user(), trunk_.password, "REGISTER",
                            target_.registrar_uri)) {
         case ProviderAuth::Answered::by_sofia: return;
         case ProviderAuth::Answered::by_us:
-          nua_register(nh_, NUTAG_REGISTRAR(target_.registrar_uri.c_str()), NUTAG_PROXY(target_.route.c_str()),
-                       SIPTAG_CONTACT(nullptr), TAG_NEXT(auth_.tags()));
+          query();
           return;
         case ProviderAuth::Answered::no: break;
       }

@@ -58,6 +58,7 @@ class BindingCheck final : public sip::HandleOwner {
 
  private:
   void send();
+  void query();  // the REGISTER without Contact, with our digest answer when we made one
   void answered(const sip::NuaEvent& ev);
   void give_up(const char* reason);
   void drop_handle();

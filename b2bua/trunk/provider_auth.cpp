@@ -1,6 +1,14 @@
 #include "b2bua/trunk/provider_auth.h"
 
+#include <algorithm>
+
 namespace b2bua::trunk {
+
+bool worth_answering(const std::vector<DigestChallenge>& challenges, int answered_before) {
+  constexpr int kMaxAnswersPerAttempt = 3;
+  bool stale = std::any_of(challenges.begin(), challenges.end(), [](const DigestChallenge& c) { return c.stale; });
+  return !challenges.empty() && (answered_before == 0 || stale) && answered_before < kMaxAnswersPerAttempt;
+}
 
 ProviderAuth::Answered ProviderAuth::answer(nua_handle_t* nh, const std::vector<DigestChallenge>& challenges,
                                             const sip_t* response, const std::string& user,

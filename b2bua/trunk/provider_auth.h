@@ -20,6 +20,11 @@
 
 namespace b2bua::trunk {
 
+// Whether a 401/407 to one of our requests deserves an answer, after `answered_before` answers
+// in this attempt: the first challenge does; a second one means wrong credentials, unless the
+// nonce merely expired (stale=true, RFC 2617 3.2.1); and never more than three in a row.
+bool worth_answering(const std::vector<DigestChallenge>& challenges, int answered_before);
+
 class ProviderAuth {
  public:
   enum class Answered {

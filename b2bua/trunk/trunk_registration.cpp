@@ -17,7 +17,6 @@ namespace {
 constexpr unsigned kRegisterBoundMs = 8000;
 constexpr unsigned kUnregisterBoundMs = 3000;
 constexpr int kMaxTooBrief = 3;
-constexpr int kMaxChallengesPerAttempt = 3;
 
 // Where requests to this trunk leave from; TLS has its own port, which Via and Contact name.
 HostPort local_address(const config::Wan& wan, config::Transport transport) {
@@ -180,12 +179,7 @@ void TrunkRegistration::on_register_response(const sip::NuaEvent& ev) {
 
 bool TrunkRegistration::answer_challenge(const sip::NuaEvent& ev, bool unregister) {
   auto challenges = digest_challenges(ev.sip);
-  bool stale = std::any_of(challenges.begin(), challenges.end(), [](const DigestChallenge& c) { return c.stale; });
-  // A second challenge after our answer means wrong credentials, unless the nonce merely
-  // expired (stale=true, RFC 2617 3.2.1): that one is answered again and is no failure.
-  if (challenges.empty() || (challenges_answered_ > 0 && !stale) || challenges_answered_ >= kMaxChallengesPerAttempt) {
-    return false;
-  }
+  if (!worth_answering(challenges, challenges_answered_)) return false;
   ++challenges_answered_;
   switch (auth_.answer(nh_, challenges, ev.sip, trunk_.auth_user(), trunk_.password, "REGISTER", registrar_uri_)) {
     case ProviderAuth::Answered::no:

@@ -113,5 +113,16 @@ TEST(ProviderAuth, OwnAnswerGoesWithTheChallengedCallId) {
   EXPECT_EQ(auth.answer(nullptr, {unknown}, nullptr, "u", "pw", "REGISTER", "sip:p.test"), ProviderAuth::Answered::no);
 }
 
+TEST(ProviderAuth, AChallengeAfterOurAnswerIsAnsweredOnlyWhenStale) {
+  DigestChallenge fresh{"p.test", "n1", "", "MD5", "auth", false, false};
+  DigestChallenge stale = fresh;
+  stale.stale = true;
+  EXPECT_TRUE(worth_answering({fresh}, 0)) << "the first challenge";
+  EXPECT_FALSE(worth_answering({fresh}, 1)) << "again after our answer: wrong credentials";
+  EXPECT_TRUE(worth_answering({fresh, stale}, 1)) << "the nonce merely expired (RFC 2617 3.2.1)";
+  EXPECT_FALSE(worth_answering({stale}, 3)) << "never more than three in a row";
+  EXPECT_FALSE(worth_answering({}, 0)) << "nothing to answer";
+}
+
 }  // namespace
 }  // namespace b2bua::trunk
