@@ -292,6 +292,9 @@ std::variant<std::string, SdpError> rewrite_sdp(std::string_view sdp, const std:
       continue;
     }
     m->m_port = relay->rtp_port;
+    // The relay gives each stream one port pair: a sender's "port/count" (RFC 4566 5.14,
+    // layered coding) must not promise the other side ports we never bound.
+    m->m_number_of_ports = 0;
     m->m_connections = nullptr;
     if (relay->ip != session_ip) {
       media_conns.push_back(session_conn);

@@ -17,6 +17,8 @@ test_pkgs=(
   sofia-sip-bin procps psmisc curl python3 rtpengine-daemon clang libclang-rt-14-dev
   # the status page in a real browser; the .deb check (lintian, dpkg-shlibdeps, systemd-analyze)
   chromium lintian systemd dpkg-dev fakeroot
+  # the SIP scanner attacks start with (svmap, svwar, svcrack)
+  sipvicious
 )
 
 want=("${build_pkgs[@]}")

@@ -65,6 +65,14 @@ bool CallManager::authenticate(const sip::NuaEvent& ev, const std::string& sourc
   auto response = registrar::find_digest_response(ev.sip->sip_proxy_authorization, c.lan.realm);
   registrar::DigestVerdict verdict = registrar::DigestVerdict::challenge;
   if (response) {
+    // RFC 2617 3.2.2.5: an answer computed for another Request-URI (another number) is no
+    // answer for this one; refused before any password work, and counted as a wrong guess.
+    const url_t* ruri = ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr;
+    if (!registrar::digest_uri_matches(*response, ruri, source_ip, "INVITE")) {
+      phones_.auth_failed(source_ip, response->username, "INVITE");
+      reject(ev, 400, registrar::kDigestUriMismatchPhrase, "digest uri mismatch");
+      return false;
+    }
     caller = c.find_extension(response->username);
     registrar::DigestSecret secret;
     if (caller) secret = registrar::DigestSecret{caller->password, caller->ha1};
@@ -212,6 +220,7 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
     }
     return reject(ev, SIP_403_FORBIDDEN, "source outside lan.networks");
   }
+  if (const char* defect = sip::request_defect(ev.sip)) return reject(ev, 400, defect, defect);
   const config::Extension* caller = nullptr;
   if (!authenticate(ev, ip, caller)) return;
   std::string dialled = url_user(ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr);
@@ -306,6 +315,7 @@ std::string CallManager::presented_identity(const Call& call, const config::Exte
 }
 
 void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& trunk) {
+  if (const char* defect = sip::request_defect(ev.sip)) return reject(ev, 400, defect, defect);
   const config::Config& c = *config_;
   const sip_t* sip = ev.sip;
   // Who calls: P-Asserted-Identity from the trusted trunk, else From; privacy honoured.

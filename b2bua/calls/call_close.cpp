@@ -72,6 +72,12 @@ void Call::b_failed(Leg& leg, int status, const char* phrase) {
 
 void Call::end_leg(Leg& leg, const char* reason) {
   if (leg.terminated) return;
+  // A leg whose INVITE never went out (the caller's offer was refused first) has no dialog for
+  // the stack to end or report on: it is over now, or the call would wait for the end bound.
+  if (!leg.is_a && !leg.invited) {
+    leg.terminated = true;
+    return;
+  }
   if (leg.answered) {
     // A BYE must not overtake the ACK (RFC 3261 15: the caller ACKs a 2xx, then BYEs); sofia's
     // nua_bye() does not send a pending ACK first.

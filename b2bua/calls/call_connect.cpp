@@ -46,6 +46,7 @@ bool Call::invite_legs(size_t first) {
 }
 
 void Call::send_invite(Leg& leg, const std::optional<std::string>& offer) {
+  leg.invited = true;
   nua_invite(leg.nh, TAG_IF(!leg.contact.empty(), SIPTAG_CONTACT_STR(leg.contact.c_str())),
              TAG_IF(!leg.proxy.empty(), NUTAG_PROXY(leg.proxy.c_str())),
              TAG_IF(!leg.headers.empty(), SIPTAG_HEADER_STR(leg.headers.c_str())),

@@ -42,6 +42,7 @@ class Leg final : public sip::HandleOwner {
   media::SdpOrigin origin;        // our o= on this leg (RFC 3264 version per sender)
   int state = 0;                  // nua_callstate_*
   bool terminated = false;
+  bool invited = false;           // B: our INVITE went out (a refused offer ends a call before)
   bool answered = false;          // a 2xx was sent (A) or received (B)
   bool cancelled = false;         // we sent CANCEL (B)
   int final_status = 0;           // final response received on a B leg

@@ -45,6 +45,10 @@ struct Lan {
   std::vector<Network> networks;
   std::string realm = "home.arpa";
   OutsidePolicy outside = OutsidePolicy::reject;
+  // Requests a second (sip/flood_guard.h): from one address (beyond: dropped for a minute), and
+  // from all together (beyond: only registered phones get in until it calms); 0 = no limit.
+  int flood_per_source = 50;
+  int flood_total = 300;
   bool contains(const std::string& ip) const;
   bool operator==(const Lan&) const = default;
 };

@@ -26,7 +26,7 @@ bool is_sip_uri(const std::string& s) { return s.rfind("sip:", 0) == 0 || s.rfin
 
 void read_lan(Validator& v, const json& root, Config& c) {
   const json* lan = v.member(root, "", "lan", true);
-  if (!lan || !v.object(*lan, "lan", {"listen", "networks", "realm", "outside"})) return;
+  if (!lan || !v.object(*lan, "lan", {"listen", "networks", "realm", "outside", "flood_per_source", "flood_total"})) return;
   v.str_array(*lan, "lan", "listen", true, [&](const std::string& p, const std::string& s) {
     ListenAddress a;
     std::string why;
@@ -53,6 +53,8 @@ void read_lan(Validator& v, const json& root, Config& c) {
   if (v.choice(*lan, "lan", "outside", {"reject", "drop"}, outside)) {
     c.lan.outside = outside == "drop" ? OutsidePolicy::drop : OutsidePolicy::reject;
   }
+  v.integer(*lan, "lan", "flood_per_source", c.lan.flood_per_source, 0, 100000);
+  v.integer(*lan, "lan", "flood_total", c.lan.flood_total, 0, 1000000);
 }
 
 void read_wan(Validator& v, const json& root, Config& c) {

@@ -46,6 +46,38 @@ std::string wan_url(const config::Wan& wan, const std::string& scheme = "sip", b
   return head + host(wan.address) + port + only_udp;
 }
 
+// Phones on the LAN: one or two connections each, kept while they are registered (a phone
+// refreshes within registrar.max_expires; we qualify it more often than that).
+sip::StreamLimits lan_stream_limits(const config::Config& c) {
+  sip::StreamLimits l;
+  l.per_source = 8;
+  l.total = 256;
+  l.idle_ms = static_cast<uint32_t>(c.registrar.max_expires + 60) * 1000;
+  return l;
+}
+
+// lan.outside "drop": sources outside lan.networks never reach the stack, so they get no
+// answer at all (an unanswered request held by the stack would get its 500 in the end).
+std::optional<std::vector<config::Network>> lan_outside_drop(const config::Config& c) {
+  if (c.lan.outside != config::OutsidePolicy::drop) return std::nullopt;
+  return c.lan.networks;
+}
+
+sip::FloodLimits lan_flood_limits(const config::Config& c) {
+  return {static_cast<unsigned>(c.lan.flood_per_source), static_cast<unsigned>(c.lan.flood_total)};
+}
+
+// The WAN listens on TCP/TLS only for a trunk, and our trunk connections are ones we open
+// (never listed). A provider that connects to us sends its request at once; anything else
+// connecting is a stranger and holds little for short.
+sip::StreamLimits wan_stream_limits() {
+  sip::StreamLimits l;
+  l.per_source = 4;
+  l.total = 64;
+  l.idle_ms = 120000;
+  return l;
+}
+
 }  // namespace
 
 std::string user_agent() { return std::string("b2bua/") + kVersion; }
@@ -56,8 +88,13 @@ SignallingPlane::SignallingPlane(su_root_t* root, config::Snapshot config, stora
   const auto& c = *config_;
   sofia_log_ = std::make_unique<sip::SofiaLog>();
   sofia_log_->set_quiet(true);  // creating the transports (see sofia_log.h)
-  sip::AgentOptions lan_options{"lan", lan_url(c.lan), user_agent(), "REGISTER", "", c.wan.dscp_sip, "", ""};
+  // No User-Agent towards the LAN: phones need none, and a scan of the LAN (svmap) would learn
+  // our product and version from every answer. Providers see ours (their support asks for it).
+  sip::AgentOptions lan_options{"lan", lan_url(c.lan), "", "REGISTER", "", c.wan.dscp_sip, "", ""};
+  lan_options.stream_limits = lan_stream_limits(c);
+  lan_options.flood = lan_flood_limits(c);
   lan_ = std::make_unique<sip::SipAgent>(root, lan_options);
+  lan_->flood_guard()->let_in_only(lan_outside_drop(c));
   if (!c.wan.address.empty()) {
     // OPTIONS is ours on the WAN side: only a trunk's servers get an answer (trunk_manager.h).
     sip::AgentOptions wan_options{"wan", wan_url(c.wan, "sip", c.any_trunk_on(config::Transport::tcp)), user_agent(),
@@ -65,6 +102,7 @@ SignallingPlane::SignallingPlane(su_root_t* root, config::Snapshot config, stora
     // A request the provider leaves unanswered for 8 s is given up (trunk_registration.cpp
     // fails over then); sofia's 32 s would keep resending it to a server we have left.
     wan_options.transaction_timeout_ms = 8000;
+    wan_options.stream_limits = wan_stream_limits();
     // The TLS transport (and its port) exists only when a trunk needs it.
     if (c.any_trunk_on(config::Transport::tls)) {
       wan_options.sips_url = wan_url(c.wan, "sips");
@@ -111,6 +149,11 @@ media::MediaEvents* SignallingPlane::media_events() const { return calls_.get();
 void SignallingPlane::apply_config(config::Snapshot now) {
   auto before = config_;
   config_ = std::move(now);
+  if (auto* w = lan_->connections()) w->set_limits(lan_stream_limits(*config_));
+  if (auto* g = lan_->flood_guard()) {
+    g->set_limits(lan_flood_limits(*config_));
+    g->let_in_only(lan_outside_drop(*config_));
+  }
   for (plane::Feature* f : features()) f->apply_config(*before, config_);
   B2BUA_LOG(info, "daemon", "config_applied", {{"path", config_->source_path}});
 }
@@ -121,6 +164,20 @@ void SignallingPlane::network_usable() {
 
 void SignallingPlane::describe(nlohmann::json& status) const {
   for (const plane::Feature* f : features()) f->describe(status);
+  nlohmann::json connections = nlohmann::json::object();
+  for (const sip::SipAgent* agent : {lan_.get(), wan_.get()}) {
+    const sip::ConnectionWarden* w = agent ? agent->connections() : nullptr;
+    if (!w) continue;
+    connections[agent->name()] = {{"open", w->counts().open}, {"closed", w->counts().closed}};
+  }
+  status["sip_connections"] = std::move(connections);
+  if (const sip::FloodGuard* g = lan_->flood_guard()) {
+    auto n = g->counts();
+    status["lan_flood"] = {{"sources_blocked_total", n.sources_blocked_total},
+                           {"sources_blocked_now", n.sources_blocked_now},
+                           {"shields_total", n.shields_total},
+                           {"shield_on", n.shield_on}};
+  }
 }
 
 void SignallingPlane::shutdown(unsigned bound_ms, std::function<void()> done) {

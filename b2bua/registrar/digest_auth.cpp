@@ -1,10 +1,14 @@
 #include "b2bua/registrar/digest_auth.h"
 
 
+#include <sofia-sip/hostdomain.h>
+
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <random>
 
+#include "b2bua/common/log.h"
 #include "b2bua/sip/sha256.h"
 
 namespace b2bua::registrar {
@@ -73,9 +77,89 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+// The port a SIP URI names, its scheme's default when absent or empty; -1 if not a number.
+long port_of(const url_t& u) {
+  const char* port = u.url_port && *u.url_port ? u.url_port : url_port_default(static_cast<url_type_e>(u.url_type));
+  if (!port || !*port) return -1;
+  long value = 0;
+  for (const char* p = port; *p; ++p) {
+    if (*p < '0' || *p > '9' || value > 65535) return -1;
+    value = value * 10 + (*p - '0');
+  }
+  return value;
+}
+
+// name (lower case) -> value of a ';'-separated parameter list or a '&'-separated header list;
+// the first of a repeated name counts. An absent value is the empty string.
+std::map<std::string, std::string> split_params(const char* text, char separator) {
+  std::map<std::string, std::string> out;
+  std::string_view rest = text ? text : "";
+  while (!rest.empty()) {
+    size_t end = rest.find(separator);
+    std::string_view item = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    std::string name = lowercase(std::string(item.substr(0, eq)));
+    std::string value = eq == std::string_view::npos ? std::string() : std::string(item.substr(eq + 1));
+    out.emplace(std::move(name), std::move(value));
+  }
+  return out;
+}
+
+bool same_text(const char* a, const char* b) { return (!a && !b) || (a && b && std::strcmp(a, b) == 0); }
+
+// RFC 3261 19.1.4 on uri-parameters: one present in both must match (case-insensitively);
+// user, ttl, method and maddr must not be present in only one; any other present in only one
+// is ignored.
+bool same_params(const char* a_text, const char* b_text) {
+  auto a = split_params(a_text, ';');
+  auto b = split_params(b_text, ';');
+  for (const char* strict : {"user", "ttl", "method", "maddr"}) {
+    if (a.count(strict) != b.count(strict)) return false;
+  }
+  for (const auto& [name, value] : a) {
+    auto other = b.find(name);
+    if (other != b.end() && !iequals(value, other->second)) return false;
+  }
+  return true;
+}
+
+// RFC 3261 19.1.4: URI headers are never ignored; each present must be present in both and match.
+bool same_headers(const char* a_text, const char* b_text) {
+  auto a = split_params(a_text, '&');
+  auto b = split_params(b_text, '&');
+  return a == b;
+}
 
 }  // namespace
 
+bool same_resource(std::string_view digest_uri, const url_t* request_uri) {
+  if (!request_uri || digest_uri.empty()) return false;
+  // url_d parses in place and unescapes what needs no escaping, as the request's own parse did.
+  std::string copy(digest_uri);
+  url_t parsed;
+  if (url_d(&parsed, copy.data()) < 0) return false;
+  const url_t& a = parsed;
+  const url_t& b = *request_uri;
+  if (a.url_type != b.url_type) return false;
+  if (a.url_type != url_sip && a.url_type != url_sips) {
+    // Not a SIP URI (tel:, or a scheme sofia does not know): every component must be the same.
+    return a.url_type != url_invalid && url_cmp_all(&a, &b) == 0;
+  }
+  if (!a.url_host || !b.url_host || host_cmp(a.url_host, b.url_host) != 0) return false;
+  long port = port_of(a);
+  if (port < 0 || port != port_of(b)) return false;
+  return same_text(a.url_user, b.url_user) && same_text(a.url_password, b.url_password) &&
+         same_params(a.url_params, b.url_params) && same_headers(a.url_headers, b.url_headers);
+}
+
+bool digest_uri_matches(const DigestResponse& r, const url_t* request_uri, std::string_view source,
+                        std::string_view method) {
+  if (same_resource(r.uri, request_uri)) return true;
+  B2BUA_LOG(info, "registrar", "digest_uri_mismatch", {{"source", source}, {"user", r.username}, {"method", method}});
+  return false;
+}
 
 static std::string hash_hex(bool sha, std::string_view text) { return sha ? sha256_hex(text) : md5_hex(text); }
 

@@ -91,6 +91,27 @@ class DigestAuth {
 // The digest response for our realm among the request's Authorization headers, if any.
 std::optional<DigestResponse> find_digest_response(const sip_authorization_t* headers, const std::string& realm);
 
+// RFC 2617 section 3.2.2.5, RFC 3261 section 22.4: the digest `uri` must name the resource of
+// the Request-URI, or an answer computed for one request (an INVITE to one number) could be
+// replayed on another (a premium number) while its nonce lives. Compared as RFC 3261 19.1.4
+// compares URIs: scheme, user and password exactly (after %-unescaping), host case-insensitively
+// (IP addresses by value), an absent port as the scheme's default (5060, 5061 for sips), a
+// parameter present in both with the same value in any order and any case, user, ttl, method and
+// maddr present in both or neither, URI headers alike. False for a `digest_uri` that does not
+// parse and for a missing Request-URI.
+bool same_resource(std::string_view digest_uri, const url_t* request_uri);
+
+// Reason phrase of the 400 that answers a digest `uri` naming another resource.
+inline constexpr const char* kDigestUriMismatchPhrase = "Authorization URI Mismatch";
+
+// The check REGISTER and INVITE make alike, before the password: true when `r.uri` names the
+// Request-URI. Otherwise one log line event=digest_uri_mismatch (who, from where, which method;
+// none of the digest's values) and false: the caller answers 400 kDigestUriMismatchPhrase, the
+// same for a known and an unknown user, and counts an authentication failure for the password
+// guard as for a wrong password, so the check cannot be used to probe.
+bool digest_uri_matches(const DigestResponse& r, const url_t* request_uri, std::string_view source,
+                        std::string_view method);
+
 // RFC 2617 section 3.2.2.1 with qop=auth (RFC 8760 with SHA-256): the request-digest from HA1.
 std::string digest_response(bool sha256, const std::string& ha1, const DigestResponse& r, std::string_view method);
 

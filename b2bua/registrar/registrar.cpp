@@ -9,6 +9,7 @@
 
 #include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
+#include "b2bua/config/host_port.h"
 #include "b2bua/registrar/register_request.h"
 #include "b2bua/sip/sip_agent.h"
 
@@ -91,12 +92,21 @@ Registrar::Registrar(const plane::PlaneContext& context, config::Snapshot config
     }
   }
   context_.lan->on_request(nua_i_register, [this](const sip::NuaEvent& ev) { on_register(ev); });
+  // During a flood only our phones get through the LAN agent's shield (sip/flood_guard.h).
+  context_.lan->set_known_sources([this] {
+    std::vector<std::string> sources;
+    table_.for_each([&](const Binding& b) {
+      if (auto hp = config::parse_host_port(b.source, 0)) sources.push_back(hp->host);
+    });
+    return sources;
+  });
   ticker_.every(1000, [this] { tick(); });
   B2BUA_LOG(info, "registrar", "started", {{"bindings_restored", restored}, {"realm", config_->lan.realm},
                                            {"qualify_interval", config_->registrar.qualify_interval}});
 }
 
 Registrar::~Registrar() {
+  context_.lan->set_known_sources(nullptr);
   ticker_.cancel();
   qualifier_.stop();
   dropped_.release_all();
@@ -148,6 +158,7 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
     return respond(SIP_403_FORBIDDEN);
   }
   if (guard_.blocked(ip, now)) return drop();
+  if (const char* defect = sip::request_defect(sip)) return respond(400, defect);
 
   const char* to_user = sip->sip_to ? sip->sip_to->a_url->url_user : nullptr;
   if (!to_user || !*to_user) return respond(400, "Missing AoR User");
@@ -155,6 +166,12 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
 
   auto credentials = find_digest_response(sip->sip_authorization, config_->lan.realm);
   if (!credentials) return respond(SIP_401_UNAUTHORIZED, digest_.challenges(now, false));
+  // RFC 2617 3.2.2.5: an answer computed for another Request-URI is none for this one
+  // (digest_auth.h); counted as a wrong guess.
+  if (!digest_uri_matches(*credentials, sip->sip_request ? sip->sip_request->rq_url : nullptr, ip, "REGISTER")) {
+    auth_failed(ip, credentials->username, "REGISTER");
+    return respond(400, kDigestUriMismatchPhrase);
+  }
   const config::Extension* ext = config_->find_extension(credentials->username);
   DigestSecret secret;
   if (ext) secret = DigestSecret{ext->password, ext->ha1};
@@ -299,6 +316,9 @@ void Registrar::auth_failed(const std::string& ip, const std::string& user, cons
     ++blocks_total_;
     B2BUA_LOG(warn, "registrar", "source_blocked", {{"source", ip}, {"seconds", config_->registrar.block_duration},
                                                     {"failures", config_->registrar.block_after_failures}});
+    // From now on its packets are dropped in the kernel: no answer, no transaction, no 500
+    // from the stack for a request held unanswered.
+    if (auto* guard = context_.lan->flood_guard()) guard->deny_for(ip, config_->registrar.block_duration);
   }
   if (const auto& lock = outcome.extension_locked) {
     ++locks_total_;

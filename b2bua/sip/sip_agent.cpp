@@ -3,14 +3,46 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "b2bua/common/log.h"
+#include "b2bua/sip/source_filter.h"
 
 namespace b2bua::sip {
+namespace {
+
+// The port a sip: or sips: URL binds (5060 / 5061 when it names none).
+uint16_t url_port_number(const std::string& text) {
+  std::string copy = text;
+  url_t url;
+  if (url_d(&url, copy.data()) < 0) return 0;
+  const char* port = url_port(&url);
+  return port ? static_cast<uint16_t>(std::strtoul(port, nullptr, 10)) : 0;
+}
+
+// Requests that reach the application (nua answers some itself: 405 for a method not in Allow,
+// 481 for an unknown dialog; those the guard does not see).
+bool is_request(nua_event_t event) {
+  switch (event) {
+    case nua_i_invite: case nua_i_register: case nua_i_options: case nua_i_bye: case nua_i_cancel:
+    case nua_i_ack: case nua_i_info: case nua_i_update: case nua_i_prack: case nua_i_message:
+    case nua_i_subscribe: case nua_i_notify: case nua_i_refer: case nua_i_publish: case nua_i_method:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
 
 SipAgent::SipAgent(su_root_t* root, const AgentOptions& options) : root_(root), options_(options) {
+  // The sockets on the agent's ports that appear while the stack binds are its own (own_sockets.h).
+  auto before = receiving_sockets();
   nua_ = nua_create(root, &SipAgent::callback, this, NUTAG_URL(options_.url.c_str()),
                     // The application owns SDP: media goes through our relay, not sofia's SOA.
                     NUTAG_MEDIA_ENABLE(0),
@@ -21,6 +53,7 @@ SipAgent::SipAgent(su_root_t* root, const AgentOptions& options) : root_(root), 
                     NTATAG_TCP_RPORT(1), NTATAG_TLS_RPORT(1),
                     // Answer a peer's CRLF ping with a pong (RFC 5626 4.4.1).
                     TPTAG_PONG2PING(1),
+                    NTATAG_MAXSIZE(kMaxMessageBytes), TPTAG_TIMEOUT(kMessageCompleteMs),
                     TAG_IF(!options_.sips_url.empty(), NUTAG_SIPS_URL(options_.sips_url.c_str())),
                     // Outgoing TLS: the peer's chain must verify against our CA store and its
                     // certificate must name the host we connect to (the canonical name of the
@@ -30,8 +63,34 @@ SipAgent::SipAgent(su_root_t* root, const AgentOptions& options) : root_(root), 
                     TAG_IF(options_.transaction_timeout_ms, NTATAG_SIP_T1X64(options_.transaction_timeout_ms)),
                     TAG_IF(options_.dscp >= 0, TPTAG_TOS(options_.dscp << 2)), TAG_END());
   if (!nua_) throw std::runtime_error("cannot bind SIP agent '" + options_.name + "' to " + options_.url);
+  std::vector<uint16_t> ports{url_port_number(options_.url)};
+  if (!options_.sips_url.empty()) ports.push_back(url_port_number(options_.sips_url));
+  std::vector<LocalAddress> listeners;
+  for (const auto& s : receiving_sockets()) {
+    if (std::find(before.begin(), before.end(), s) != before.end()) continue;
+    if (std::find(ports.begin(), ports.end(), port_of(s.local)) == ports.end()) continue;
+    sockets_.push_back(s);
+    if (s.type == SOCK_STREAM) listeners.push_back(s.local);
+  }
+  if (!listeners.empty()) {
+    warden_ = std::make_unique<ConnectionWarden>(root, options_.name, std::move(listeners), options_.stream_limits);
+  }
+  if (options_.flood) {
+    FloodGuard::Hooks hooks;
+    hooks.apply = [this](const SourceRules& rules) {
+      bool open = rules.deny.empty() && !rules.allow_only;
+      filter_sources(open ? nullptr : &rules);
+    };
+    hooks.known = [this] { return known_sources_ ? known_sources_() : std::vector<std::string>{}; };
+    hooks.dropped = [this] { return datagrams_dropped(); };
+    flood_guard_ = std::make_unique<FloodGuard>(root, options_.name, *options_.flood, std::move(hooks));
+  }
   nua_set_params(nua_, NUTAG_AUTOACK(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
-                 SIPTAG_USER_AGENT_STR(options_.user_agent.c_str()),
+                 // Without one of ours, sofia names itself ("sofia-sip/1.12...") in every
+                 // answer, its own 100 Trying and 405 included; a product and version tell a
+                 // scanner which holes to try (RFC 3261 20.35, 20.41). Empty: no User-Agent.
+                 TAG_IF(options_.user_agent.empty(), SIPTAG_USER_AGENT(static_cast<const sip_user_agent_t*>(SIP_NONE))),
+                 TAG_IF(!options_.user_agent.empty(), SIPTAG_USER_AGENT_STR(options_.user_agent.c_str())),
                  // Replaces sofia's default list (which has MESSAGE, SUBSCRIBE, NOTIFY, REFER).
                  SIPTAG_ALLOW_STR(kServedMethods),
                  TAG_IF(!options_.allow_methods.empty(), NUTAG_ALLOW(options_.allow_methods.c_str())),
@@ -58,6 +117,28 @@ SipAgent::~SipAgent() {
   nua_destroy(nua_);
 }
 
+void SipAgent::filter_sources(const SourceRules* rules, int socket_type) {
+  for (const auto& s : sockets_) {
+    if (socket_type && s.type != socket_type) continue;
+    if (!rules) {
+      detach_source_filter(s.fd);
+      continue;
+    }
+    std::string why;
+    if (!attach_source_filter(s.fd, *rules, why)) {
+      B2BUA_LOG(error, "sip", "source_filter_failed", {{"agent", options_.name}, {"error", why}});
+    }
+  }
+}
+
+uint64_t SipAgent::datagrams_dropped() const {
+  uint64_t n = 0;
+  for (const auto& s : sockets_) {
+    if (s.type == SOCK_DGRAM) n += dropped_packets(s.fd);
+  }
+  return n;
+}
+
 void SipAgent::shutdown(std::function<void()> done) {
   if (shut_down_) {
     if (done) done();
@@ -76,9 +157,17 @@ void SipAgent::callback(nua_event_t event, int status, const char* phrase, nua_t
   if (event == nua_r_shutdown) {
     if (status < 200) return;
     self->shut_down_ = true;
+    self->warden_.reset();  // its sockets are gone with the stack
+    self->flood_guard_.reset();
+    self->sockets_.clear();
     B2BUA_LOG(info, "sip", "agent_stopped", {{"agent", self->options_.name}, {"status", status}});
     if (auto done = std::move(self->shutdown_done_)) done();
     return;
+  }
+  if (self->flood_guard_ && is_request(event)) {
+    std::string ip, transport;
+    uint16_t port = 0;
+    if (request_source(nua, ip, port, transport)) self->flood_guard_->on_request(ip);
   }
   if (owner) {
     owner->on_nua_event(ev);
@@ -119,6 +208,15 @@ void SipAgent::unhandled(const NuaEvent& ev) {
     default:
       break;
   }
+}
+
+const char* request_defect(const sip_t* sip) {
+  if (!sip) return "Bad Request";
+  if (!sip->sip_separator) return "Incomplete Message";
+  size_t body = sip->sip_payload ? sip->sip_payload->pl_len : 0;
+  if (sip->sip_content_length && sip->sip_content_length->l_length != body) return "Bad Content-Length";
+  if (!sip->sip_call_id || !sip->sip_call_id->i_id || !*sip->sip_call_id->i_id) return "Missing Call-ID";
+  return nullptr;
 }
 
 bool request_source(nua_t* nua, std::string& ip, uint16_t& port, std::string& transport) {

@@ -73,8 +73,11 @@ std::string label(const char* key, const std::string& value) { return labels({{k
 
 const json* member(const json& j, const char* key) {
   if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() || it->is_null() ? nullptr : &*it;
+  // The object itself, not json::find: GCC's -Wnull-dereference cannot see through the
+  // latter's iterator once this is inlined.
+  const auto& object = j.get_ref<const json::object_t&>();
+  auto it = object.find(key);
+  return it == object.end() || it->second.is_null() ? nullptr : &it->second;
 }
 
 bool number_at(const json& j, const char* key, double& out) {
@@ -97,11 +100,14 @@ const json& array_at(const json& j, const char* key) {
 }
 
 // One sample per numeric member of status[part][key] (an object), labelled `label_key`=member.
-void add_labelled(Family& f, const json* part, const char* key, const char* label_key) {
+// One sample per member of part[key], labelled with the member's name (and `also`, if named).
+void add_labelled(Family& f, const json* part, const char* key, const char* label_key,
+                  std::pair<const char*, std::string> also = {}) {
   const json* by = part ? member(*part, key) : nullptr;
   if (!by || !by->is_object()) return;
   for (const auto& [name, n] : by->items()) {
-    if (n.is_number()) f.add(n.get<double>(), label(label_key, name));
+    if (!n.is_number()) continue;
+    f.add(n.get<double>(), also.first ? labels({also, {label_key, name}}) : label(label_key, name));
   }
 }
 
@@ -210,8 +216,15 @@ struct PlainSample {
 
 constexpr PlainSample kPlainSamples[] = {
     {"", "wan_requests_rejected", "b2bua_wan_requests_rejected_total", "counter",
-     "Requests on the WAN side from no configured trunk, since start."},
+     "Requests on the WAN side from no configured trunk that reached the SIP stack, since start."},
+    {"", "wan_packets_dropped", "b2bua_wan_packets_dropped_total", "counter",
+     "Datagrams to the WAN SIP port the kernel dropped (not from a trunk's server, or a full queue), since start."},
     {"relay", "sessions", "b2bua_relay_sessions", "gauge", "Relay sessions open (media of calls through b2bua)."},
+    {"lan_flood", "sources_blocked_total", "b2bua_lan_flood_sources_blocked_total", "counter",
+     "LAN addresses dropped for a minute for sending more than lan.flood_per_source requests a second."},
+    {"lan_flood", "sources_blocked_now", "b2bua_lan_flood_sources_blocked", "gauge", "LAN addresses dropped right now."},
+    {"lan_flood", "shields_total", "b2bua_lan_flood_shields_total", "counter",
+     "Times more than lan.flood_total requests a second came in and only registered phones were let in."},
     {"registrar", "auth_failures_total", "b2bua_auth_failures_total", "counter",
      "Failed digest authentications since start."},
     {"registrar", "blocks_total", "b2bua_auth_blocks_total", "counter",
@@ -245,6 +258,23 @@ void add_relay(const json& status, std::vector<Family>& out) {
   for (auto* f : {&packets, &bytes, &dropped}) out.push_back(std::move(*f));
 }
 
+// Connections peers hold to our TCP/TLS ports, per side, and the ones the daemon ended
+// (sip/connection_warden.h: silent, idle, per_source, total).
+void add_connections(const json& status, std::vector<Family>& out) {
+  Family open("b2bua_sip_connections", "gauge", "TCP/TLS connections peers hold to our SIP ports, by side.");
+  Family closed("b2bua_sip_connections_closed_total", "counter",
+                "Connections the daemon ended since start, by side and reason.");
+  const json* sides = member(status, "sip_connections");
+  for (const char* side : {"lan", "wan"}) {
+    const json* c = sides ? member(*sides, side) : nullptr;
+    if (!c) continue;
+    if (double n = 0; number_at(*c, "open", n)) open.add(n, label("side", side));
+    add_labelled(closed, c, "closed", "reason", {"side", side});
+  }
+  out.push_back(std::move(open));
+  out.push_back(std::move(closed));
+}
+
 }  // namespace
 
 std::string render_metrics(const json& status) {
@@ -262,6 +292,7 @@ std::string render_metrics(const json& status) {
   add_extensions(status, families);
   add_calls(status, families);
   add_relay(status, families);
+  add_connections(status, families);
   add_plain_samples(status, families);
 
   std::string out;

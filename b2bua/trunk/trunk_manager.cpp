@@ -1,5 +1,7 @@
 #include "b2bua/trunk/trunk_manager.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -7,10 +9,14 @@
 #include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 #include "b2bua/common/phone_number.h"
+#include "b2bua/config/network.h"
 #include "storage/store.h"
 
 namespace b2bua::trunk {
 namespace {
+
+constexpr unsigned kFilterWatchMs = 10000;
+constexpr int64_t kFilterLogEverySeconds = 3600;
 
 // Requests a trunk may send us on a fresh handle; everything else never reaches a feature.
 constexpr nua_event_t kGatedEvents[] = {nua_i_invite, nua_i_options,   nua_i_message, nua_i_notify,
@@ -60,7 +66,7 @@ int match_inbound(const std::vector<TrunkAddresses>& trunks, const std::string& 
 
 TrunkManager::TrunkManager(const plane::PlaneContext& context, config::Snapshot config)
     : context_(context), config_(std::move(config)), resolver_(context.root, config_->wan.resolv_conf),
-      tls_failure_(context.root), drop_expiry_(context.root) {
+      tls_failure_(context.root), drop_expiry_(context.root), filter_watch_(context.root) {
   if (!context_.wan) return;
   for (nua_event_t e : kGatedEvents) {
     context_.wan->on_request(e, [this](const sip::NuaEvent& ev) { gate(ev); });
@@ -74,7 +80,67 @@ TrunkManager::TrunkManager(const plane::PlaneContext& context, config::Snapshot 
       });
     });
   }
+  refresh_source_filter();
+  filter_watch_.every(kFilterWatchMs, [this] { watch_filtered(); });
   for (const auto& t : config_->trunks) start_trunk(t);
+}
+
+void TrunkManager::refresh_source_filter() {
+  if (config_->wan.strangers == config::OutsidePolicy::reject) {
+    // The admin wants strangers answered (403): they must reach the gate.
+    if (filtered_) context_.wan->filter_sources(nullptr);
+    filtered_.reset();
+    return;
+  }
+  // Over UDP only the servers of UDP trunks: a TCP or TLS provider sends its requests over the
+  // connection (identify() says why). Over TCP/TLS the servers of every trunk, since a UDP
+  // provider may move a large request to TCP (RFC 3261 18.1.1).
+  std::vector<config::Network> datagram, stream;
+  auto add = [&](const TrunkRegistration& reg) {
+    if (!reg.config().enabled) return;
+    std::vector<config::Network> nets = reg.config().allowed_sources;
+    for (const auto& server : reg.servers()) {
+      config::Network n;
+      if (config::parse_network(server.host, n)) nets.push_back(n);
+    }
+    if (reg.config().transport == config::Transport::udp) datagram.insert(datagram.end(), nets.begin(), nets.end());
+    stream.insert(stream.end(), nets.begin(), nets.end());
+  };
+  for (const auto& [name, reg] : trunks_) add(*reg);
+  for (const auto& reg : retiring_) add(*reg);  // their un-REGISTER's answers must come in
+  for (auto* list : {&datagram, &stream}) {
+    std::sort(list->begin(), list->end(), [](const config::Network& a, const config::Network& b) { return a.text < b.text; });
+    list->erase(std::unique(list->begin(), list->end()), list->end());
+  }
+  FilteredSources now{datagram, stream};
+  if (filtered_ && *filtered_ == now) return;
+  sip::SourceRules udp_rules{{}, datagram}, stream_rules{{}, stream};
+  context_.wan->filter_sources(&udp_rules, SOCK_DGRAM);
+  context_.wan->filter_sources(&stream_rules, SOCK_STREAM);
+  auto text = [](const std::vector<config::Network>& list) {
+    std::string out;
+    for (const auto& n : list) out += (out.empty() ? "" : ",") + n.text;
+    return out.empty() ? std::string("none") : out;
+  };
+  B2BUA_LOG(info, "trunk", "wan_source_filter", {{"udp", text(datagram)}, {"tcp", text(stream)}});
+  filtered_ = std::move(now);
+}
+
+void TrunkManager::watch_filtered() {
+  // The kernel drops strangers without telling anyone; its counter says how many. The first
+  // ones are worth a warning (something is scanning us), later a line an hour at most.
+  uint64_t dropped = context_.wan->datagrams_dropped();
+  if (dropped == filter_dropped_logged_) return;
+  int64_t now = clock::unix_s();
+  bool first = filter_dropped_logged_ == 0;
+  if (!first && now - filter_logged_at_ < kFilterLogEverySeconds) return;
+  auto level = first ? log::Level::warn : log::Level::info;
+  if (log::enabled(level)) {
+    log::write(level, "trunk", "wan_packets_dropped",
+               {{"dropped_total", dropped}, {"why", "not from a trunk's server, or the receive queue was full"}});
+  }
+  filter_dropped_logged_ = dropped;
+  filter_logged_at_ = now;
 }
 
 void TrunkManager::set_stream_keepalive(const config::Config& config) {
@@ -103,6 +169,7 @@ void TrunkManager::start_trunk(const config::Trunk& trunk) {
   auto* store = context_.store ? &context_.store->trunk_states() : nullptr;
   auto reg = std::make_unique<TrunkRegistration>(*context_.wan, config_, trunk, resolver_, store, context_.sofia_log);
   auto* raw = reg.get();
+  raw->on_servers_changed([this] { refresh_source_filter(); });
   trunks_[trunk.name] = std::move(reg);
   raw->start();
 }
@@ -164,6 +231,7 @@ void TrunkManager::apply_config(const config::Config& before, config::Snapshot s
       start_trunk(t);
     }
   }
+  refresh_source_filter();
 }
 
 void TrunkManager::shutdown(std::function<void()> done) {
@@ -226,6 +294,10 @@ std::optional<InboundMatch> TrunkManager::identify(const sip::NuaEvent& ev) cons
   bool by_token = false;
   int i = match_inbound(addresses, request_user, to_user, ip, &by_token);
   if (i < 0) return std::nullopt;
+  // A provider reached over TCP or TLS sends its requests over that connection. A UDP packet
+  // naming its address costs an attacker one forged header; a TCP connection from that address
+  // cannot be forged off-path. So a stream trunk takes nothing over UDP.
+  if (transport == "udp" && regs[static_cast<size_t>(i)]->config().transport != config::Transport::udp) return std::nullopt;
   return InboundMatch{regs[static_cast<size_t>(i)], by_token ? MatchedBy::token : MatchedBy::source};
 }
 
@@ -252,6 +324,7 @@ void TrunkManager::describe(nlohmann::json& status) const {
   }
   status["trunks"] = std::move(list);
   status["wan_requests_rejected"] = rejected_;
+  status["wan_packets_dropped"] = context_.wan ? context_.wan->datagrams_dropped() : 0;
 }
 
 void TrunkManager::on_inbound(nua_event_t event, InboundHandler handler) { inbound_[event] = std::move(handler); }
@@ -280,10 +353,12 @@ void TrunkManager::gate(const sip::NuaEvent& ev) {
     bool loud = rejected_ == 1 || rejected_ % 1000 == 0;
     if (loud) {
       B2BUA_LOG(warn, "trunk", "wan_request_rejected",
-                {{"method", method}, {"source", ip + ":" + std::to_string(port)}, {"rejected_total", rejected_}});
+                {{"method", method}, {"source", ip + ":" + std::to_string(port)}, {"transport", transport},
+                 {"rejected_total", rejected_}});
     } else {
       B2BUA_LOG(debug, "trunk", "wan_request_rejected",
-                {{"method", method}, {"source", ip + ":" + std::to_string(port)}, {"rejected_total", rejected_}});
+                {{"method", method}, {"source", ip + ":" + std::to_string(port)}, {"transport", transport},
+                 {"rejected_total", rejected_}});
     }
     if (config_->wan.strangers == config::OutsidePolicy::drop) return drop(ev.nh);
     nua_respond(ev.nh, SIP_403_FORBIDDEN, NUTAG_WITH_THIS(ev.nua), TAG_END());

@@ -89,6 +89,10 @@ class TrunkManager final : public plane::Feature, public TrunkRoutes {
   void gate(const sip::NuaEvent& ev);
   void drop(nua_handle_t* nh);
   void purge_finished();
+  // wan.strangers "drop": only the servers of our trunks (running and unregistering) and their
+  // allowed_sources reach the WAN agent at all (sip/source_filter.h). Runs whenever those change.
+  void refresh_source_filter();
+  void watch_filtered();
 
   plane::PlaneContext context_;
   config::Snapshot config_;
@@ -101,6 +105,14 @@ class TrunkManager final : public plane::Feature, public TrunkRoutes {
   std::vector<TrunkRegistration*> finished_;                  // of those, the ones done
   std::map<nua_event_t, InboundHandler> inbound_;
   uint64_t rejected_ = 0;
+  struct FilteredSources {
+    std::vector<config::Network> datagram, stream;
+    bool operator==(const FilteredSources&) const = default;
+  };
+  std::optional<FilteredSources> filtered_;  // what the filter lets in, per socket type
+  sip::Timer filter_watch_;                                // logs what the filter drops
+  uint64_t filter_dropped_logged_ = 0;
+  int64_t filter_logged_at_ = 0;
 };
 
 }  // namespace b2bua::trunk

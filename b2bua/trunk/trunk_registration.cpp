@@ -80,6 +80,8 @@ void TrunkRegistration::start() {
 }
 
 void TrunkRegistration::on_resolved(ServerList::Outcome outcome, const std::string& error) {
+  // The WAN's source filter must let the servers' answers in before the first request goes.
+  if (servers_changed_) servers_changed_();
   // A DNS server that never answered is not a name that does not exist: the admin looks at the
   // network or resolv.conf, not at the trunk's config. Retried with the backoff like any failure.
   for (const auto& u : servers_.unanswered()) {

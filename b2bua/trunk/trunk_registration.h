@@ -58,8 +58,10 @@ class TrunkRegistration final : public sip::HandleOwner {
   const std::string& aor() const { return aor_; }
   TrunkSnapshot snapshot() const;
 
-  // For the WAN source filter: the resolved servers and the flow we registered through.
+  // For the WAN gate and source filter: the resolved servers and the flow we registered through.
   const std::vector<HostPort>& servers() const { return servers_.servers(); }
+  // Runs after every lookup of the servers, before anything is sent to them.
+  void on_servers_changed(std::function<void()> fn) { servers_changed_ = std::move(fn); }
   std::optional<HostPort> current_server() const { return servers_.current(); }
   // The Contact to put in requests and answers towards this provider ("<sip:token@pub:port>").
   std::string contact() const { return contact_.current(); }
@@ -107,6 +109,7 @@ class TrunkRegistration final : public sip::HandleOwner {
   std::string registrar_uri_;
 
   ServerList servers_;
+  std::function<void()> servers_changed_;
   NatAddress nat_;
   RegistrationContact contact_;
   AlgDetector alg_;

@@ -19,7 +19,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "integration", "common"))
-from harness import Harness, check  # noqa: E402
+from harness import Harness, check, sipp_auth_uri  # noqa: E402
 
 UAC_XML = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="bench uac">
@@ -163,7 +163,9 @@ class Stack:
         lan, wan, proxy = ports.lan, ports.wan, ports.proxy
         if kind == "b2bua":
             cfg = {
-                "lan": {"listen": [f"udp:127.0.0.1:{lan}"], "networks": ["127.0.0.0/8"]},
+                # One sipp on one address is the whole load: no flood limit (sip/flood_guard.h).
+                "lan": {"listen": [f"udp:127.0.0.1:{lan}"], "networks": ["127.0.0.0/8"],
+                        "flood_per_source": 0, "flood_total": 0},
                 "wan": {"address": "127.0.0.1", "port": wan},
                 "registrar": {"qualify_interval": 0},
                 # A load generator is one extension placing thousands of calls: no limits on calls out.
@@ -225,8 +227,9 @@ def start_load(h, stack, hold_ms, limit, tag):
     uas = h.spawn(["sipp", "-sf", uas_path, "-i", "127.0.0.1", "-p", str(stack.ports.uas), "-mp",
                    str(stack.ports.uas_media), "-nostdin", "-nd", "-l", str(limit), "-timeout", "120s"], f"uas-{tag}")
     time.sleep(0.3)
+    # The digest uri of the authenticated INVITE is its Request-URI (b2bua checks it).
     phone = ["sipp", stack.target, "-sf", uac_path, "-i", "127.0.0.1", "-p", str(stack.ports.uac), "-mp",
-             str(stack.ports.uac_media), "-nostdin", "-l", str(limit)]
+             str(stack.ports.uac_media), "-nostdin", "-l", str(limit), *sipp_auth_uri(uac_path, stack.target)]
     return uas, phone
 
 

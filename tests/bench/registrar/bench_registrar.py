@@ -55,7 +55,9 @@ def run_sipp(workdir, port, sipp_port, users_csv, rate, count, name):
 
 def start_b2bua(h, port, users):
     return h.start_daemon({
-        "lan": {"listen": [f"udp:127.0.0.1:{port}"], "networks": ["127.0.0.0/8"], "realm": "bench.arpa"},
+        # One sipp on one address is the whole load: no flood limit (sip/flood_guard.h).
+        "lan": {"listen": [f"udp:127.0.0.1:{port}"], "networks": ["127.0.0.0/8"], "realm": "bench.arpa",
+                "flood_per_source": 0, "flood_total": 0},
         "registrar": {"min_expires": 60, "max_expires": 3600, "qualify_interval": 0,
                       "block_after_failures": 1000},
         "extensions": [{"number": u, "password": p} for u, p in users],

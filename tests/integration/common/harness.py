@@ -84,13 +84,54 @@ def write_jsonc(path, config, origin="the integration test"):
     return path
 
 
+_SIPP_SEND = re.compile(r"<send\b[^>]*>\s*<!\[CDATA\[(.*?)\]\]>", re.S)
+
+
+def sipp_auth_uri(scenario, target):
+    """The -auth_uri a sipp run of `scenario` (a path or the XML text) against `target` needs, as
+    argv items: sipp's [authentication] puts sip:<remote_ip>:<remote_port> in the digest `uri`
+    unless told otherwise, and b2bua answers 400 unless `uri` is the Request-URI (RFC 2617
+    3.2.2.5), so a phone's INVITE to sip:<number>@... needs -auth_uri <number>@.... Empty when
+    the default is the Request-URI (a REGISTER to sip:[remote_ip]:[remote_port]) or nothing is
+    authenticated. sipp takes one -auth_uri per run: a scenario authenticating requests to
+    different URIs is a test error (run them as separate sipp processes)."""
+    text, label = scenario, "the scenario"
+    if not scenario.lstrip().startswith("<"):
+        text, label = read_text(scenario), scenario
+    uris = set()
+    for message in _SIPP_SEND.findall(text):
+        if "[authentication" not in message:
+            continue
+        request_line = message.strip().split("\n", 1)[0].split()
+        if len(request_line) != 3 or request_line[0].startswith("SIP/"):
+            fail(f"sipp_auth_uri: no request line in an authenticated message of {label}")
+        uris.add(request_line[1])
+    if not uris:
+        return []
+    if not target:
+        fail(f"sipp_auth_uri: {label} authenticates requests but its run has no target")
+    host, _, port = target.rpartition(":") if re.search(r":\d+$", target) else (target, "", "5060")
+    resolved = {u.replace("[remote_ip]", host).replace("[remote_port]", port) for u in uris}
+    if len(resolved) != 1:
+        fail(f"sipp_auth_uri: {label} authenticates requests to {sorted(resolved)}; one sipp run has one "
+             "-auth_uri: split it into one run per Request-URI")
+    uri = resolved.pop()
+    if "[" in uri.replace(host, "") or not uri.startswith("sip:"):
+        fail(f"sipp_auth_uri: cannot tell the Request-URI {uri} of {label}: pass -auth_uri yourself")
+    value = uri[len("sip:"):]
+    return [] if value == f"{host}:{port}" else ["-auth_uri", value]
+
+
 def sipp_argv(scenario, target, ip, port, media_port, calls=1, timeout=30, trace=None, extra=()):
     """sipp's command line: one scenario file, bounded by `timeout`, messages and errors traced
-    to `trace`.messages / `trace`.errors when given."""
+    to `trace`.messages / `trace`.errors when given, the digest `uri` of its authenticated
+    requests set to their Request-URI (sipp_auth_uri) unless `extra` sets it."""
     argv = ["sipp", *([target] if target else []), "-sf", scenario, "-i", ip, "-p", str(port), "-mp", str(media_port),
             "-nostdin", "-m", str(calls), "-timeout", f"{timeout}s", "-timeout_error"]
     if trace:
         argv += ["-trace_msg", "-message_file", f"{trace}.messages", "-trace_err", "-error_file", f"{trace}.errors"]
+    if "-auth_uri" not in extra:
+        argv += sipp_auth_uri(scenario, target)
     return argv + list(extra)
 
 

@@ -1,7 +1,12 @@
 """sipp scenarios as templates: a phone on the LAN side and a provider on the WAN side, for the
 call, status, trunk and NAT lab tests. Each returns the XML text; the test writes it to its
 temp dir (Harness.write_scenario, or sipp_bg with the text). Mostly XML text, hence the
-length: every scenario a test uses is here, so sipp flows are found in one place."""
+length: every scenario a test uses is here, so sipp flows are found in one place.
+
+b2bua wants the digest `uri` to be the Request-URI (RFC 2617 3.2.2.5); sipp's [authentication]
+puts sip:<remote_ip>:<remote_port> there unless given -auth_uri, one per run. harness.sipp_argv
+derives it from the scenario (sipp_auth_uri), so every authenticated request of one scenario
+goes to one Request-URI: a phone registers in one run and calls in another."""
 
 SDP = """v=0
 o=peer 53655765 2353687637 IN IP[local_ip_type] [local_ip]

@@ -2,8 +2,9 @@
 """Digest edge cases and access control, with a scripted client (common/sip_client.py) where
 sipp cannot do it: nonce-count replay, stale nonce, brute-force block (silence, one log line),
 an extension locked by a guess spread over many addresses, requests from outside
-lan.networks (403, or silence), and reloads (password change, removed extension, SHA-256
-challenges). One flow per ctest entry (run_flows)."""
+lan.networks (403, or silence), reloads (password change, removed extension, SHA-256
+challenges), and a digest whose uri is not the Request-URI (400). One flow per ctest entry
+(run_flows)."""
 import json
 import re
 import signal
@@ -11,7 +12,9 @@ import subprocess
 import time
 
 from registrar_common import bindings, config
-from harness import check, run_flows, running, wait_until
+import digest
+import scenarios
+from harness import check, check_sipp, run_flows, running, wait_until
 from sip_client import Client
 
 SECRETS = ("secret1", "newpass10", "guess")
@@ -192,8 +195,95 @@ def reload_credentials(binary):
         check(res is not None and res.status == 200, "but still registers with MD5")
 
 
+class WithProvider(Registrar):
+    """The registrar of the other flows plus a WAN side and a provider trunk for numbers
+    starting with 0 (no registration, no keepalive): an INVITE that gets through reaches the
+    provider's port."""
+
+    def __init__(self, h):
+        self.h = h
+        self.port, wan, self.provider_port = h.port(3)
+        self.lan, self.wan = f"127.0.0.1:{self.port}", f"127.0.0.1:{wan}"
+        self.cfg = dict(config(self.port), wan={"address": "127.0.0.1", "port": wan},
+                        trunks=[{"name": "provider", "registrar": f"sip:127.0.0.1:{self.provider_port}",
+                                 "username": "4930123456", "register": False, "keepalive": {"method": "off"}}],
+                        routing={"outbound": [{"prefix": "0", "trunk": "provider"}]})
+        self.daemon = h.start_daemon(self.cfg)
+        self.daemon.wait_log(r"component=registrar event=started")
+        self.clients = []
+
+
+def final_answer(h, run, status):
+    """The status line and header names of the `status` answer sipp run `run` received."""
+    for text in h.messages(run):
+        lines = [line.strip() for line in text.splitlines()]
+        if lines and lines[0].startswith(f"SIP/2.0 {status} "):
+            head = lines[1:lines.index("")] if "" in lines else lines[1:]
+            names = sorted(line.split(":", 1)[0].lower() for line in head if ":" in line)
+            return lines[0], names
+    return None
+
+
+def digest_uri_mismatch(binary):
+    """RFC 2617 3.2.2.5: the digest uri must be the Request-URI. A phone's INVITE authorization
+    computed for one number (sipp -auth_uri) on an INVITE to another number gets 400, for a known
+    and an unknown user alike, and nothing reaches the provider; the call to the number it was
+    computed for goes out. A REGISTER whose uri names another host gets 400 too, and five of them
+    from one address block it as five wrong passwords would. One log line each, no digest value
+    in it."""
+    with running("registrar-digest-uri", binary, WithProvider) as r:
+        h = r.h
+        provider = h.sipp_bg(scenarios.provider_answer(), r.wan, r.provider_port, name="provider", timeout=40)
+        time.sleep(0.3)
+        computed_for = f"0301234567@127.0.0.1:{r.port}"
+        for user, password in (("10", "secret10"), ("99", "not-a-user")):
+            run = h.sipp(h.write_scenario(f"replay{user}", scenarios.phone_call_out(user, password, "0307654321",
+                                                                                    expect="400")),
+                         r.lan, h.port(), name=f"replay{user}", extra=["-auth_uri", computed_for])
+            check_sipp(run, f"{user}: an INVITE to 0307654321 answering the challenge for sip:{computed_for} gets 400")
+        known, unknown = final_answer(h, "replay10", 400), final_answer(h, "replay99", 400)
+        check(known is not None and known[0] == "SIP/2.0 400 Authorization URI Mismatch",
+              f"the answer says why: {known}")
+        check(known == unknown, "a known and an unknown user get the same answer", f"{known}\n{unknown}")
+        lines = re.findall(r"^.*event=digest_uri_mismatch.*$", r.daemon.output(), re.M)
+        check([re.sub(r"^.*?level=", "level=", line) for line in lines] ==
+              [f"level=info component=registrar event=digest_uri_mismatch source=127.0.0.1 user={u} method=INVITE"
+               for u in ("10", "99")], "one line per mismatch, without any value of the digest", "\n".join(lines))
+        for user in ("10", "99"):
+            r.daemon.wait_log(rf"event=auth_failed source=127\.0\.0\.1 user={user} method=INVITE")
+        check(not h.messages("provider") and provider.running(), "nothing reached the provider")
+
+        call = h.sipp(h.write_scenario("call", scenarios.phone_call_out("10", "secret10", "0301234567", hold_ms=500)),
+                      r.lan, h.port(), name="call")
+        check_sipp(call, "the call to the number the digest is computed for goes out (uri = Request-URI)")
+        h.finish(provider, "the provider took that call")
+        invites = h.messages("provider", method="INVITE")
+        check(len(invites) == 1 and "0301234567" in invites[0] and "0307654321" not in invites[0],
+              f"the provider got that INVITE and no other ({len(invites)})")
+
+        shapes = {}
+        for i in range(5):
+            user, password = ("10", "secret10") if i % 2 == 0 else ("99", "not-a-user")
+            c = r.client(user, bind_host="127.0.0.7")
+            first = c.register()
+            other_host = digest.authorization(first.challenge(), user, password, "REGISTER", f"sip:192.0.2.1:{r.port}")
+            res = c.register(other_host)
+            check(res is not None and res.status == 400,
+                  f"REGISTER {i + 1} ({user}) answering for sip:192.0.2.1:{r.port} gets 400", res and res.raw)
+            shapes.setdefault(user, (res.status_line, sorted(n for n, _ in res.headers)))
+        check(shapes["10"] == shapes["99"], "a known and an unknown user get the same answer", str(shapes))
+        r.daemon.wait_log(r"event=source_blocked source=127.0.0.7 seconds=600 failures=5")
+        res, _ = r.client("10", bind_host="127.0.0.7").login("secret10")
+        check(res is None, "five mismatches blocked the address like five wrong passwords: silence")
+        res, _ = r.client("12").login("secret12")
+        check(res is not None and res.status == 200, "a REGISTER whose uri is its Request-URI registers")
+        check(len(re.findall(r"event=digest_uri_mismatch source=127\.0\.0\.7 user=\d+ method=REGISTER$",
+                             r.daemon.output(), re.M)) == 5, "one line per REGISTER mismatch")
+
+
 FLOWS = {f.__name__: f for f in (nonce_count_replay, stale_nonce, brute_force_block,
-                                 distributed_guess_locks_extension, outside_networks, reload_credentials)}
+                                 distributed_guess_locks_extension, outside_networks, reload_credentials,
+                                 digest_uri_mismatch)}
 
 if __name__ == "__main__":
     run_flows(FLOWS)

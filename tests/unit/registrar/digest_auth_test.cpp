@@ -158,5 +158,87 @@ TEST(DigestAuth, NoncesAreUnique) {
   EXPECT_NE(auth.make_nonce(kNow), auth.make_nonce(kNow));
 }
 
+// A Request-URI as sofia's message parser leaves it (url_d on its own copy).
+class RequestUri {
+ public:
+  explicit RequestUri(const char* text) : url_(url_make(nullptr, text)) {}
+  ~RequestUri() { su_free(nullptr, url_); }
+  RequestUri(const RequestUri&) = delete;
+  RequestUri& operator=(const RequestUri&) = delete;
+  const url_t* get() const { return url_; }
+
+ private:
+  url_t* url_;
+};
+
+bool same(const char* digest_uri, const char* request_uri) {
+  RequestUri ruri(request_uri);
+  EXPECT_NE(ruri.get(), nullptr) << request_uri;
+  return same_resource(digest_uri, ruri.get());
+}
+
+TEST(DigestUri, TheSameResourceWrittenDifferentlyMatches) {
+  EXPECT_TRUE(same("sip:0301234567@192.168.1.1:5060", "sip:0301234567@192.168.1.1:5060"));
+  EXPECT_TRUE(same("sip:home.arpa", "sip:home.arpa"));  // a REGISTER's
+  // RFC 3261 19.1.4: scheme and host in any case, the user %-escaped or not.
+  EXPECT_TRUE(same("SIP:0301234567@Router.Home.ARPA", "sip:0301234567@router.home.arpa"));
+  EXPECT_TRUE(same("sip:%31%30@home.arpa", "sip:10@home.arpa"));
+  // An absent port is the default one, either way round; sips defaults to 5061.
+  EXPECT_TRUE(same("sip:10@192.168.1.1", "sip:10@192.168.1.1:5060"));
+  EXPECT_TRUE(same("sip:10@home.arpa:5060", "sip:10@home.arpa"));
+  EXPECT_TRUE(same("sips:10@home.arpa", "sips:10@home.arpa:5061"));
+  // IPv6 addresses by value.
+  EXPECT_TRUE(same("sip:10@[::1]:5080", "sip:10@[0:0::1]:5080"));
+  // Parameters in any order and case; one that is only in one URI and not user, ttl, method
+  // or maddr is ignored.
+  EXPECT_TRUE(same("sip:0301234567@h.arpa;transport=udp;user=phone", "sip:0301234567@h.arpa;user=phone;transport=UDP"));
+  EXPECT_TRUE(same("sip:0301234567@h.arpa", "sip:0301234567@h.arpa;transport=udp"));
+  EXPECT_TRUE(same("sip:0301234567@h.arpa;lr;x=1", "sip:0301234567@h.arpa"));
+}
+
+TEST(DigestUri, AnotherResourceDoesNotMatch) {
+  // Another number: the replay this check is for.
+  EXPECT_FALSE(same("sip:0301234567@192.168.1.1:5060", "sip:0900123456@192.168.1.1:5060"));
+  // No user where the request has one (sipp's default digest uri for an INVITE), and back.
+  EXPECT_FALSE(same("sip:192.168.1.1:5060", "sip:0301234567@192.168.1.1:5060"));
+  EXPECT_FALSE(same("sip:10@home.arpa", "sip:home.arpa"));
+  // The user is case-sensitive (RFC 3261 19.1.4).
+  EXPECT_FALSE(same("sip:Alice@home.arpa", "sip:alice@home.arpa"));
+  EXPECT_FALSE(same("sip:10:pw@home.arpa", "sip:10@home.arpa"));
+  EXPECT_FALSE(same("sip:10@other.arpa", "sip:10@home.arpa"));
+  EXPECT_FALSE(same("sip:10@192.168.1.2", "sip:10@192.168.1.1"));
+  EXPECT_FALSE(same("sip:10@home.arpa:5080", "sip:10@home.arpa"));
+  EXPECT_FALSE(same("sip:10@home.arpa:5061", "sip:10@home.arpa:5062"));
+  EXPECT_FALSE(same("sips:10@home.arpa", "sip:10@home.arpa"));
+  EXPECT_FALSE(same("tel:0301234567", "sip:0301234567@home.arpa"));
+  // user, ttl, method and maddr count when only one URI has them; a value differing counts always.
+  EXPECT_FALSE(same("sip:0301234567@h.arpa;user=phone", "sip:0301234567@h.arpa"));
+  EXPECT_FALSE(same("sip:0301234567@h.arpa", "sip:0301234567@h.arpa;maddr=192.0.2.1"));
+  EXPECT_FALSE(same("sip:0301234567@h.arpa;method=INVITE", "sip:0301234567@h.arpa"));
+  EXPECT_FALSE(same("sip:0301234567@h.arpa;transport=tcp", "sip:0301234567@h.arpa;transport=udp"));
+  // URI headers are never ignored.
+  EXPECT_FALSE(same("sip:0301234567@h.arpa?subject=x", "sip:0301234567@h.arpa"));
+}
+
+TEST(DigestUri, GarbageDoesNotMatch) {
+  for (const char* garbage : {"", "*", "sip:", "sip:@", "not a uri", "sip:10@home.arpa:50x0", "sip:10@home.arpa:99999",
+                              "/dir/index.html", "sip:10@home.arpa%"}) {
+    EXPECT_FALSE(same(garbage, "sip:10@home.arpa")) << garbage;
+  }
+  EXPECT_FALSE(same_resource("sip:10@home.arpa", nullptr));
+}
+
+TEST(DigestUri, TheCheckOfRegisterAndInviteAnswersByTheUriAlone) {
+  RequestUri ruri("sip:0301234567@192.168.1.1:5060");
+  DigestResponse r;
+  r.username = "10";
+  r.uri = "sip:0301234567@192.168.1.1";
+  EXPECT_TRUE(digest_uri_matches(r, ruri.get(), "192.168.1.20", "INVITE"));
+  r.uri = "sip:0900123456@192.168.1.1";
+  EXPECT_FALSE(digest_uri_matches(r, ruri.get(), "192.168.1.20", "INVITE"));
+  r.username = "no-such-user";  // known or not: the same answer
+  EXPECT_FALSE(digest_uri_matches(r, ruri.get(), "192.168.1.20", "INVITE"));
+}
+
 }  // namespace
 }  // namespace b2bua::registrar
