@@ -10,12 +10,12 @@ SqliteCallRecordRepository::SqliteCallRecordRepository(Connection& connection)
       // The id is left to SQLite (rowid alias): the row's own id is ignored on insert.
       insert_(connection,
               "INSERT INTO call_records (call_id, direction, extension, trunk, remote_number, start_ms,"
-              " answer_ms, end_ms, final_code, hangup_by, media_stats_json)"
-              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+              " answer_ms, end_ms, final_code, hangup_by, media_stats_json, notes)"
+              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
       // Newest = last inserted: records are written when a call ends, so id order is end order.
       select_recent_(connection,
                      "SELECT id, call_id, direction, extension, trunk, remote_number, start_ms,"
-                     " answer_ms, end_ms, final_code, hangup_by, media_stats_json"
+                     " answer_ms, end_ms, final_code, hangup_by, media_stats_json, notes"
                      " FROM call_records ORDER BY id DESC LIMIT ?1"),
       delete_beyond_(connection,
                      "DELETE FROM call_records WHERE id <= "
@@ -34,6 +34,7 @@ void SqliteCallRecordRepository::insert(const CallRecordRow& row) {
       .bind(9, int64_t{row.final_code})
       .bind(10, row.hangup_by)
       .bind(11, row.media_stats_json)
+      .bind(12, row.notes)
       .run();
 }
 
@@ -58,6 +59,7 @@ std::vector<CallRecordRow> SqliteCallRecordRepository::recent(size_t limit) {
     row.final_code = static_cast<int>(code);
     row.hangup_by = select_recent_.column_text(10);
     row.media_stats_json = select_recent_.column_text(11);
+    row.notes = select_recent_.column_text(12);
     rows.push_back(std::move(row));
   }
   return rows;

@@ -54,6 +54,18 @@ constexpr std::array kMigrations{
         CHECK (reachable IN (0, 1));
       CREATE INDEX bindings_by_expiry ON bindings (expires_at);
     )sql",
+    // 3: what routing decided for a call (blocked, forwarded, failed over), and the settings
+    // phones change with feature codes, which must outlive a restart like the config does.
+    R"sql(
+      ALTER TABLE call_records ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+      CREATE TABLE extension_settings (
+        extension  TEXT    NOT NULL,
+        key        TEXT    NOT NULL,
+        value      TEXT    NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (extension, key)
+      ) WITHOUT ROWID;
+    )sql",
 };
 
 bool table_exists(Connection& connection, const std::string& name) {

@@ -42,4 +42,16 @@ void QueuedCallRecordRepository::prune(size_t keep_newest, int64_t ended_before_
   thread_.write([&sql = sql_, keep_newest, ended_before_ms] { sql.prune(keep_newest, ended_before_ms); });
 }
 
+void QueuedExtensionSettingRepository::save(const ExtensionSettingRow& row) {
+  thread_.write([&sql = sql_, row] { sql.save(row); });
+}
+
+void QueuedExtensionSettingRepository::remove(const std::string& extension, const std::string& key) {
+  thread_.write([&sql = sql_, extension, key] { sql.remove(extension, key); });
+}
+
+std::vector<ExtensionSettingRow> QueuedExtensionSettingRepository::load_all() {
+  return thread_.read([&] { return sql_.load_all(); });
+}
+
 }  // namespace b2bua::storage

@@ -45,4 +45,17 @@ class QueuedCallRecordRepository final : public CallRecordRepository {
   CallRecordRepository& sql_;
 };
 
+class QueuedExtensionSettingRepository final : public ExtensionSettingRepository {
+ public:
+  QueuedExtensionSettingRepository(StorageThread& thread, ExtensionSettingRepository& sql)
+      : thread_(thread), sql_(sql) {}
+  void save(const ExtensionSettingRow& row) override;
+  void remove(const std::string& extension, const std::string& key) override;
+  std::vector<ExtensionSettingRow> load_all() override;
+
+ private:
+  StorageThread& thread_;
+  ExtensionSettingRepository& sql_;
+};
+
 }  // namespace b2bua::storage

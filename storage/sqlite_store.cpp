@@ -3,6 +3,7 @@
 #include "storage/binding_repository.h"
 #include "storage/call_record_repository.h"
 #include "storage/database.h"
+#include "storage/extension_setting_repository.h"
 #include "storage/queued_repositories.h"
 #include "storage/storage_thread.h"
 #include "storage/store.h"
@@ -18,14 +19,17 @@ class SqliteStore final : public Store {
         sql_bindings_(connection_),
         sql_trunk_states_(connection_),
         sql_call_records_(connection_),
+        sql_extension_settings_(connection_),
         thread_(connection_),
         bindings_(thread_, sql_bindings_),
         trunk_states_(thread_, sql_trunk_states_),
-        call_records_(thread_, sql_call_records_) {}
+        call_records_(thread_, sql_call_records_),
+        extension_settings_(thread_, sql_extension_settings_) {}
 
   BindingRepository& bindings() override { return bindings_; }
   TrunkStateRepository& trunk_states() override { return trunk_states_; }
   CallRecordRepository& call_records() override { return call_records_; }
+  ExtensionSettingRepository& extension_settings() override { return extension_settings_; }
   void flush() override { thread_.flush(); }
 
  private:
@@ -35,10 +39,12 @@ class SqliteStore final : public Store {
   SqliteBindingRepository sql_bindings_;
   SqliteTrunkStateRepository sql_trunk_states_;
   SqliteCallRecordRepository sql_call_records_;
+  SqliteExtensionSettingRepository sql_extension_settings_;
   StorageThread thread_;
   QueuedBindingRepository bindings_;
   QueuedTrunkStateRepository trunk_states_;
   QueuedCallRecordRepository call_records_;
+  QueuedExtensionSettingRepository extension_settings_;
 };
 
 }  // namespace

@@ -1,9 +1,10 @@
 // The storage seam: what the signalling plane persists and reads back.
 //
-// Three small repositories (registrar bindings, trunk state, call detail records) over one
-// SQLite database in WAL mode. Callers on the SIP thread never wait on the disk: writes are
-// queued to the storage thread and return at once; `flush()` blocks until everything queued
-// before it is committed. Reads are synchronous and see every write queued before them.
+// Four small repositories (registrar bindings, trunk state, call detail records, settings phones
+// changed with feature codes) over one SQLite database in WAL mode. Callers on the SIP thread
+// never wait on the disk: writes are queued to the storage thread and return at once; `flush()`
+// blocks until everything queued before it is committed. Reads are synchronous and see every
+// write queued before them.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -66,6 +67,18 @@ struct CallRecordRow {
   int final_code = 0;
   std::string hangup_by;           // "caller" | "callee" | "system"
   std::string media_stats_json;    // per-leg RTP counters from the relay, as JSON
+  // What routing decided on the way, as space-separated key=value words, e.g.
+  // "blocked=global_number forwarded=busy:11 failover=main:503"; "" when nothing happened.
+  std::string notes;
+};
+
+// One setting an extension's phone changed with a feature code (b2bua/calls/feature_codes.h),
+// e.g. extension "10", key "forward.busy", value "11". Keyed by (extension, key).
+struct ExtensionSettingRow {
+  std::string extension;
+  std::string key;
+  std::string value;
+  int64_t updated_at = 0;  // unix seconds
 };
 
 class BindingRepository {
@@ -98,12 +111,23 @@ class CallRecordRepository {
   virtual void prune(size_t keep_newest, int64_t ended_before_ms) = 0;
 };
 
+class ExtensionSettingRepository {
+ public:
+  virtual ~ExtensionSettingRepository() = default;
+  // Insert or replace the row keyed by (extension, key).
+  virtual void save(const ExtensionSettingRow& row) = 0;
+  virtual void remove(const std::string& extension, const std::string& key) = 0;
+  // Every row, ordered by extension then key.
+  virtual std::vector<ExtensionSettingRow> load_all() = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
   virtual BindingRepository& bindings() = 0;
   virtual TrunkStateRepository& trunk_states() = 0;
   virtual CallRecordRepository& call_records() = 0;
+  virtual ExtensionSettingRepository& extension_settings() = 0;
   // Blocks until every write queued before this call is committed to disk. Throws StorageError
   // if any queued write failed since the previous flush (the others are committed regardless).
   virtual void flush() = 0;

@@ -7,7 +7,9 @@
 // the caller's. A refusal is a final answer, and a call record once the caller is known.
 #include <algorithm>
 
+#include "b2bua/calls/block_list.h"
 #include "b2bua/calls/call_manager.h"
+#include "b2bua/calls/feature_codes.h"
 #include "b2bua/calls/routing.h"
 #include "b2bua/config/host_port.h"
 #include "b2bua/common/clock.h"
@@ -223,9 +225,11 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   if (const char* defect = sip::request_defect(ev.sip)) return reject(ev, 400, defect, defect);
   const config::Extension* caller = nullptr;
   if (!authenticate(ev, ip, caller)) return;
-  std::string dialled = url_user(ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr);
+  // '#' travels escaped in a user part (RFC 3261 19.1.2): "*21*11%23" is the code "*21*11#".
+  std::string dialled = unescape_user(url_user(ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr));
   CallRecord attempt{.direction = Direction::outbound, .extension = caller->number, .remote_number = dialled};
   if (dialled.empty()) return reject(ev, 484, "Address Incomplete", "no number in the Request-URI", nullptr, &attempt);
+  if (looks_like_feature_code(dialled)) return on_feature_code(ev, *caller, dialled);
   if (!number::is_dialable(dialled)) {
     // Letters, '@' or a string longer than any number: never routed (a catch-all outbound
     // rule would otherwise send it to the provider). The record keeps only its dialable part.
@@ -244,7 +248,9 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   call.record.extension = caller->number;
   call.record.remote_number = callee->number;
   call.ring_timeout_s = 60;
-  if (!fork_to_phones(call, {callee->number}, caller->number, caller->name)) return nobody_to_ring(call);
+  call.presented_number = caller->number;
+  call.presented_display = caller->name;
+  if (!deliver(call, callee->number)) return;
   // Phones that reach each other in the LAN may exchange media without the relay.
   call.direct_media = c.calls.direct_media_internal && call.phones_reach_each_other(ip, ev.sip->sip_contact);
   call.start(ev);
@@ -259,59 +265,30 @@ void CallManager::call_out(const sip::NuaEvent& ev, const config::Extension& cal
     return reject(ev, 403, "Outbound Calls Not Allowed", "extension may not call out", nullptr, &attempt);
   }
   if (route.denied) return refuse_destination(ev, 403, "Destination Not Allowed", "deny_rule", destination, attempt);
-  if (!route.trunk) return reject(ev, 404, "No Route To Destination", "no outbound route", nullptr, &attempt);
-  attempt.trunk = route.trunk->name;
+  if (route.trunks.empty()) return reject(ev, 404, "No Route To Destination", "no outbound route", nullptr, &attempt);
+  attempt.trunk = route.trunks.front()->name;
   attempt.remote_number = route.number;
   if (!caller.allows(route.destination)) {
     return refuse_destination(ev, 403, "Destination Not Allowed", "class_not_allowed", destination, attempt);
   }
   if (!context_.wan) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "no WAN side configured", nullptr, &attempt);
   if (!route.emergency && over_limit(ev, &caller, attempt)) return;
-  auto trunk_route = trunks_ ? trunks_->route(*route.trunk) : std::nullopt;
-  if (!trunk_route) return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", nullptr, &attempt);
+  std::vector<const config::Trunk*> trunks = trunks_to_try(route.trunks);
+  if (!trunks_ || !trunks_->route(*trunks.front())) {
+    return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", nullptr, &attempt);
+  }
   // Last: a call the limits admit is counted as placed.
   if (!route.emergency && outbound_blocked(ev, caller, attempt)) return;
-  const config::Trunk& trunk = *route.trunk;
 
   Call& call = create(Direction::outbound, ev, *context_.lan, c.lan.listen.front().host);
   call.record.extension = caller.number;
-  call.record.trunk = trunk.name;
   call.record.remote_number = route.number;
   call.emergency = route.emergency;
   call.max_duration_s = route.emergency ? 0 : caller.limits.max_duration_s;
-  const std::string& domain = trunk_route->domain;
-  std::string identity = "<sip:" + presented_identity(call, caller, trunk) + "@" + domain + ">";
-  std::string ruri = "sip:" + route.number + "@" + domain;
-  std::string to = "<" + ruri + ">";
-  std::string from = caller.clir ? "\"Anonymous\" <sip:anonymous@anonymous.invalid>" : identity;
-  // Only what we decide crosses to the provider: our identity for the trunk, CLIR as
-  // RFC 3323/3325 ask; none of the phone's headers.
-  std::string headers = "P-Asserted-Identity: " + identity;
-  if (caller.clir) headers += "\r\nPrivacy: id";
-  nua_handle_t* nh = nua_handle(context_.wan->nua(), nullptr, NUTAG_URL(ruri.c_str()), SIPTAG_TO_STR(to.c_str()),
-                                SIPTAG_FROM_STR(from.c_str()), TAG_END());
-  auto leg = std::make_unique<Leg>(call, false, *context_.wan, nh, trunk_route->media_address);
-  leg->contact = trunk_route->contact;
-  leg->proxy = trunk_route->proxy;
-  leg->headers = headers;
-  leg->request_uri = ruri;
-  call.b.push_back(std::move(leg));
+  call.hunt = TrunkHunt{.caller = call.config->find_extension(caller.number), .withheld = caller.clir,
+                        .number = route.number, .left = std::move(trunks), .original_caller = {}};
+  if (!open_trunk_leg(call)) return call.hang_up(503, "Service Unavailable", "system");
   call.start(ev);
-}
-
-std::string CallManager::presented_identity(const Call& call, const config::Extension& caller,
-                                            const config::Trunk& trunk) const {
-  if (!caller.outgoing_number) return trunk.username;
-  const std::string& wanted = *caller.outgoing_number;
-  // A provider presents (or replaces) a number it did not assign to this account; only one of
-  // the trunk's own numbers is ours to present there.
-  if (std::any_of(trunk.numbers.begin(), trunk.numbers.end(),
-                  [&](const std::string& n) { return number::same_number(n, wanted); })) {
-    return wanted;
-  }
-  B2BUA_LOG(info, "calls", "outgoing_number_not_allowed",
-            {{"call", call.id}, {"extension", caller.number}, {"trunk", trunk.name}, {"number", wanted}});
-  return trunk.username;
 }
 
 void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& trunk) {
@@ -338,6 +315,15 @@ void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& 
     route = route_inbound(c, called);
   }
   if (!route) return reject(ev, 404, "Not Found", "number not routed", nullptr, &attempt);
+  // Before the limits: a blocked caller takes no call slot and rings nothing.
+  if (auto blocked = blocked_caller(c, *route, number, anonymous)) {
+    B2BUA_LOG(info, "calls", "caller_blocked",
+              {{"call", next_refusal_serial()}, {"trunk", trunk.name}, {"did", route->number}, {"number", number},
+               {"reason", blocked->reason}});
+    ++blocked_callers_[blocked->reason];
+    attempt.note("blocked", blocked->reason);
+    return reject(ev, blocked->answer, blocked->phrase, "caller blocked", nullptr, &attempt);
+  }
   if (over_limit(ev, nullptr, attempt)) return;
 
   Call& call = create(Direction::inbound, ev, *context_.wan, trunk_route->media_address);
@@ -350,7 +336,7 @@ void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& 
   call.fallback = route->fallback;
   call.presented_number = number;
   call.presented_display = display;
-  if (!fork_to_phones(call, route->ring, number, display)) return nobody_to_ring(call);
+  if (!(route->ring.size() == 1 ? deliver(call, route->ring.front()) : ring_group(call, route->ring))) return;
   call.start(ev);
 }
 

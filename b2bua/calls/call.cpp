@@ -26,7 +26,13 @@ Leg::Leg(Call& c, bool a, sip::SipAgent& ag, nua_handle_t* handle, std::string a
   // Session timers stay per leg (never relayed); where we may choose, the peer refreshes, so a
   // dead peer is noticed by nua (BYE on expiry, RFC 4028 10) without us sending SDP-less
   // refreshes.
-  nua_set_hparams(nh, NUTAG_SESSION_REFRESHER(nua_remote_refresher), TAG_END());
+  // Blind transfer (call_transfer.cpp) is offered to the phones' dialogs only: REFER is ours to
+  // answer there, so a transfer we cannot carry out gets a real error, not nua's automatic 202.
+  // Outside a dialog, and from providers, REFER stays out of Allow (405): nua would NOTIFY
+  // whatever Contact an out-of-dialog REFER names, even after refusing it.
+  bool phone_side = &agent == c.manager.context().lan;
+  nua_set_hparams(nh, NUTAG_SESSION_REFRESHER(nua_remote_refresher), TAG_IF(phone_side, NUTAG_ALLOW("REFER")),
+                  TAG_IF(phone_side, NUTAG_APPL_METHOD("REFER")), TAG_END());
 }
 
 Leg::~Leg() {
@@ -79,11 +85,13 @@ void Call::on_event(Leg& leg, const sip::NuaEvent& ev) {
       if (leg.is_a) on_cancel();
       return;
     case nua_i_bye: return on_bye(leg);
+    case nua_i_refer: return on_refer(leg, ev);
     default: return;
   }
 }
 
 void Call::on_invite_response(Leg& leg, const sip::NuaEvent& ev) {
+  if (leg.transfer_target) return on_transfer_response(leg, ev);
   if (reinvite_from_ && reinvite_from_ != &leg && (leg.is_a || &leg == winner)) {
     // The answer to a re-INVITE we bridged from the other side.
     if (ev.status >= 200) complete_reinvite(*reinvite_from_, leg, ev);
@@ -102,6 +110,7 @@ void Call::on_state(Leg& leg, const sip::NuaEvent& ev) {
     ack_2xx(leg);
   } else if (state == nua_callstate_terminated) {
     leg.terminated = true;
+    if (transferor_left(leg)) return check_finished();
     // The far side of a dialog that ended by itself (a failure, a timeout) is ended too.
     if (&leg == a.get() && !ending_) {
       ending("caller");

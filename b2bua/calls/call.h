@@ -24,6 +24,21 @@ namespace b2bua::calls {
 
 class CallManager;
 
+// A call out through trunks: who is calling (identity and CLIR), the number the provider is
+// asked to call, and the trunks still to try when the current one fails (trunk_legs.cpp).
+struct TrunkHunt {
+  const config::Extension* caller = nullptr;  // from the call's config snapshot
+  bool withheld = false;                      // CLIR: Privacy: id, anonymous From
+  std::string number;
+  std::vector<const config::Trunk*> left;
+  // A forwarded call's original caller: presented on trunks that allow it
+  // (trunks[].forward_caller_id), else the forwarding extension's identity; empty for none.
+  std::string original_caller;
+};
+
+// A trunk's own failure (timeout, 5xx, our credentials refused), not the callee's answer.
+bool fails_for_trunk(int status);
+
 enum class Direction { outbound, inbound, internal };
 const char* direction_name(Direction d);
 
@@ -35,6 +50,12 @@ struct CallRecord {
   int64_t start_ms = 0, answer_ms = 0, end_ms = 0;
   int final_code = 0;
   std::string hangup_by{};  // caller | callee | system
+  // What happened besides the plain call, as space-separated key=value words in order:
+  // blocked=global_number, forwarded=busy:11, failover=provider:503, transferred=11, loop=3.
+  std::string notes{};
+  void note(const std::string& key, const std::string& value) {
+    notes += (notes.empty() ? "" : " ") + key + "=" + value;
+  }
 };
 
 class Call {
@@ -78,6 +99,20 @@ class Call {
   int ring_timeout_s = 0;         // unanswered forks give up after this (0: no limit of ours)
   std::optional<std::string> fallback;  // extension rung when the forks give up (inbound)
   std::string presented_number, presented_display;  // who the phones are told is calling
+  std::optional<TrunkHunt> hunt;  // calls through trunks
+  // Forwarding still to follow while phones ring (forward.cpp): on no answer within
+  // ring_timeout_s, and when every phone rung answers busy. `from` is the forwarding extension.
+  struct Forward {
+    std::string from, target;
+  };
+  std::optional<Forward> on_no_answer, on_busy;
+  std::vector<std::string> path;  // extensions the call was delivered to, in order (loops)
+
+  // call_media.cpp: the B side's relay sockets move to `ip` (a call forwarded from phones to a
+  // provider); the sessions are allocated again by the next offer.
+  void rebind_b_side(const std::string& ip);
+  // For CallManager when it added B legs (forwarding after ringing): invites them and times them.
+  bool invite_new_legs(size_t first);
 
  private:
   // call.cpp
@@ -115,6 +150,22 @@ class Call {
   // call_info.cpp
   void relay_info(Leg& from, const sip::NuaEvent& ev);
 
+  // call_transfer.cpp
+  void on_refer(Leg& from, const sip::NuaEvent& ev);
+  bool ring_transfer_target(const std::string& extension);
+  void on_transfer_response(Leg& leg, const sip::NuaEvent& ev);
+  void transfer_answered(Leg& target, const sip::NuaEvent& ev);
+  void transfer_failed(int status, const char* phrase);
+  void notify_transferor(const std::string& frag, bool final);
+  // The transferor's dialog ended while its transfer goes on: true when `leg` is that one.
+  bool transferor_left(Leg& leg);
+  // `sdp` (what we sent the leg being replaced) for `to` on the same relay side, off hold.
+  std::optional<std::string> active_offer_for_side(const std::string& sdp, Leg& to);
+  Leg* other_party(const Leg& leg) const;
+
+  // trunk_legs.cpp: the trunk B `leg` failed with `status`; true when the next trunk was invited.
+  bool fail_over(Leg& leg, int status);
+
   // call_close.cpp
   void on_cancel();
   // The answered call reached max_duration_s: both legs get BYE.
@@ -146,6 +197,17 @@ class Call {
   Leg* reinvite_from_ = nullptr;    // leg whose re-INVITE is being bridged (A or the winner)
   Remotes remotes_;                 // what the relay was last told, per stream and side
   Remotes remotes_before_reinvite_; // to go back to when a bridged re-INVITE fails
+  // A blind transfer under way (call_transfer.cpp).
+  struct Transfer {
+    Leg* transferor = nullptr;
+    std::string target;          // the extension rung
+    std::string event;           // "refer;id=N": the implied subscription's Event (RFC 3515)
+    bool ringing = false, notified_final = false, transferor_gone = false, recalled = false;
+    Leg* answered_by = nullptr;
+  };
+  std::optional<Transfer> transfer_;
+  bool transfer_reinvite_ = false;  // the re-INVITE to the other party after a transfer
+  std::unique_ptr<sip::Timer> transfer_timer_;
   std::unique_ptr<sip::Timer> ring_timer_;
   std::unique_ptr<sip::Timer> end_bound_;
   std::unique_ptr<sip::Timer> duration_limit_;

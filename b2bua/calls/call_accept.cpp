@@ -90,6 +90,11 @@ void Call::ack_2xx(Leg& leg) {
   leg.ack(with_sdp ? std::optional<std::string>(leg.last_sdp) : std::nullopt);
   // CANCEL crossed the 2xx, or a second phone answered a fork: the dialog exists, end it
   // (RFC 3261 15: a 2xx is ACKed, then the dialog ended with BYE).
+  if (leg.transfer_target) {
+    // A second fork of a transfer target answered, or the transfer ended meanwhile.
+    if (!transfer_ || transfer_->answered_by != &leg || ending_) nua_bye(leg.nh, TAG_END());
+    return;
+  }
   if (!leg.is_a && (ending_ || (winner && winner != &leg))) nua_bye(leg.nh, TAG_END());
 }
 

@@ -45,6 +45,7 @@ void Call::on_cancel() {
 }
 
 void Call::on_bye(Leg& leg) {
+  if (transferor_left(leg)) return;
   const char* by = leg.is_a ? "caller" : "callee";
   B2BUA_LOG(info, "calls", "hangup", {{"call", id}, {"by", by}});
   if (!leg.is_a && &leg != winner) return;  // a fork that lost: nothing else ends with it
@@ -56,13 +57,21 @@ void Call::on_bye(Leg& leg) {
 void Call::b_failed(Leg& leg, int status, const char* phrase) {
   B2BUA_LOG(info, "calls", "leg_failed", {{"call", id}, {"status", status}, {"phrase", phrase}, {"extension", leg.extension}});
   if (ending_ || winner) return;
+  if (fail_over(leg, status)) return;
   bool any_busy = false;
   for (auto& other : b) {
     if (other->final_status == 0 && !other->cancelled) return;  // others may still answer
     any_busy = any_busy || other->final_status == 486 || other->final_status == 600;
   }
+  if (any_busy && on_busy && !leg.trunk) {
+    // Every phone rung is over and one said busy (the user rejected the call): forward on busy.
+    Forward forward = *on_busy;
+    size_t first_new = b.size();
+    if (manager.forward_after_ringing(*this, forward, "busy")) invite_new_legs(first_new);
+    return;
+  }
   // A trunk's answer is mapped; phones rung in parallel are summed up: busy if one was.
-  int code = direction() == Direction::outbound ? map_failure(status) : any_busy ? 486 : 480;
+  int code = leg.trunk ? map_failure(status) : any_busy ? 486 : 480;
   // The far side's reason phrase where the code is its own, the standard one where we mapped it.
   const char* text = code == status ? phrase : sip_status_phrase(code);
   ending("callee");

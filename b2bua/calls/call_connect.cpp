@@ -55,7 +55,7 @@ void Call::send_invite(Leg& leg, const std::optional<std::string>& offer) {
 }
 
 bool Call::answer_challenge(Leg& leg, int status, const sip::NuaEvent& ev) {
-  const config::Trunk* t = config->find_trunk(record.trunk);
+  const config::Trunk* t = leg.trunk;
   auto challenges = trunk::digest_challenges(ev.sip);
   if (!t || challenges.empty()) return false;
   leg.auth_tried = true;
@@ -80,13 +80,17 @@ bool Call::answer_challenge(Leg& leg, int status, const sip::NuaEvent& ev) {
 void Call::on_b_response(Leg& leg, const sip::NuaEvent& ev) {
   int status = ev.status;
   if (status < 200) return on_provisional(leg, ev);
-  if ((status == 401 || status == 407) && direction() == Direction::outbound && !leg.auth_tried && !ending_ &&
+  if ((status == 401 || status == 407) && leg.trunk && !leg.auth_tried && !ending_ &&
       answer_challenge(leg, status, ev)) {
     return;
   }
   if (status >= 300) {
     leg.final_status = status;
-    return b_failed(leg, status, ev.phrase);
+    // sofia keeps a challenged INVITE's handle "authenticating", never terminated: unanswered,
+    // the leg is over for us, and no later event would say so.
+    if (status == 401 || status == 407) leg.terminated = true;
+    b_failed(leg, status, ev.phrase);
+    return check_finished();
   }
   on_b_answered(leg, ev);
 }
@@ -101,9 +105,23 @@ void Call::on_provisional(Leg& leg, const sip::NuaEvent& ev) {
   a->respond(ev.status, a->lasting(ev.phrase), early);
 }
 
+bool Call::invite_new_legs(size_t first) {
+  if (!invite_legs(first)) return false;
+  start_ring_timer();
+  return true;
+}
+
 void Call::on_ring_timeout() {
   if (winner || ending_) return;
   B2BUA_LOG(info, "calls", "no_answer", {{"call", id}, {"timeout_s", ring_timeout_s}});
+  if (on_no_answer) {
+    // Forward on no answer (CFNR): the phones stop ringing, the target rings instead.
+    Forward forward = *on_no_answer;
+    size_t first_new = b.size();
+    for (auto& leg : b) end_leg(*leg, nullptr);
+    if (manager.forward_after_ringing(*this, forward, "no_answer")) invite_new_legs(first_new);
+    return;
+  }
   if (fallback && !fallback_used_) {
     // routing.inbound[].fallback: the ring group gave up, the fallback extension rings next
     // (an answering machine, the phone in the hall) for another round of the same timeout.

@@ -19,7 +19,8 @@ CallManager::CallManager(const plane::PlaneContext& context, config::Snapshot co
       trunks_(trunks),
       auth_(registrar::digest_settings(*config_)),
       reaper_(context.root),
-      stats_bound_(context.root) {
+      stats_bound_(context.root),
+      settings_(context.store) {
   // WAN INVITEs arrive through the trunk gate (on_trunk_invite), never directly.
   context_.lan->on_request(nua_i_invite, [this](const sip::NuaEvent& ev) { on_lan_invite(ev); });
   // In-dialog SIP INFO (dtmf-relay, RFC 6086) is relayed between the legs; nua answers 405 to
@@ -34,6 +35,8 @@ CallManager::CallManager(const plane::PlaneContext& context, config::Snapshot co
 }
 
 CallManager::~CallManager() {
+  confirmations_.clear();
+  dead_confirmations_.clear();
   calls_.clear();
   pending_.clear();
   dead_.clear();
@@ -102,7 +105,12 @@ void CallManager::call_finished(Call& call) {
 
 void CallManager::reap() {
   // Calls end inside their own legs' callbacks; they are destroyed on the next turn of the loop.
-  if (!dead_.empty()) reaper_.start(0, [this] { dead_.clear(); });
+  if (!dead_.empty() || !dead_confirmations_.empty()) {
+    reaper_.start(0, [this] {
+      dead_.clear();
+      dead_confirmations_.clear();
+    });
+  }
   if (shutdown_done_ && calls_.empty() && pending_.empty()) std::exchange(shutdown_done_, nullptr)();
 }
 

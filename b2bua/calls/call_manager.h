@@ -9,6 +9,8 @@
 #include <unordered_map>
 
 #include "b2bua/calls/call.h"
+#include "b2bua/calls/extension_settings.h"
+#include "b2bua/calls/feature_call.h"
 #include "b2bua/calls/outbound_limits.h"
 #include "b2bua/calls/record_budget.h"
 #include "b2bua/plane/feature.h"
@@ -43,6 +45,17 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   // logs the bindings it could not ring; false (and a log line saying why) if none.
   bool fork_to_phones(Call& call, const std::vector<std::string>& extensions, const std::string& from_number,
                       const std::string& from_display);
+  // forward.cpp. Rings `extension` for `call`, or follows its forwarding to further extensions
+  // or out through a trunk; false once the call was ended with a final answer instead.
+  bool deliver(Call& call, std::string extension);
+  // Rings the members of a ring group that take calls now: do-not-disturb and busy members are
+  // left out, one forwarding every call to another extension rings that one instead (forwards
+  // out through a trunk, and the other rules, apply when a number rings one extension alone).
+  bool ring_group(Call& call, const std::vector<std::string>& members);
+  // The phones rung did not answer in time or were all busy: the call follows `forward`.
+  bool forward_after_ringing(Call& call, const Call::Forward& forward, const char* condition);
+  // Adds the B leg towards the next trunk of call.hunt that can be used; false when none is left.
+  bool open_trunk_leg(Call& call);
   const plane::PlaneContext& context() const { return context_; }
   void session_allocated(media::SessionId session, Call& call) { by_session_[session] = call.id; }
   void call_finished(Call& call);
@@ -54,6 +67,8 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
  private:
   // admission.cpp
   void on_lan_invite(const sip::NuaEvent& ev);
+  // feature_dial.cpp: `caller` dialled a feature code (`dialled` percent-decoded).
+  void on_feature_code(const sip::NuaEvent& ev, const config::Extension& caller, const std::string& dialled);
   // An extension calls a number that routing sends to a trunk.
   void call_out(const sip::NuaEvent& ev, const config::Extension& caller, CallRecord& attempt);
   bool authenticate(const sip::NuaEvent& ev, const std::string& source_ip, const config::Extension*& caller);
@@ -73,9 +88,14 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   // scanner cannot fill the disk.
   void reject(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
               const char* extra_header = nullptr, CallRecord* attempt = nullptr);
-  // The number the provider is told is calling: the extension's outgoing_number where it is one
-  // of the trunk's numbers, else the trunk's account.
-  std::string presented_identity(const Call& call, const config::Extension& caller, const config::Trunk& trunk) const;
+  // forward.cpp: out through a trunk as a call `from` placed (its permissions and limits).
+  bool forward_out(Call& call, const config::Extension& from, const std::string& number);
+
+  // trunk_legs.cpp. The number the provider is told is calling: the caller's outgoing_number
+  // where it is one of the trunk's numbers, else the trunk's account.
+  std::string presented_identity(const Call& call, const TrunkHunt& hunt, const config::Trunk& trunk) const;
+  // Of a route's trunks, the registered ones in order (or the first when none is).
+  std::vector<const config::Trunk*> trunks_to_try(const std::vector<const config::Trunk*>& route) const;
 
   // call_manager.cpp
   Call& create(Direction direction, const sip::NuaEvent& ev, sip::SipAgent& a_agent, const std::string& a_sdp_addr);
@@ -109,6 +129,7 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   sip::Timer stats_bound_;
   std::function<void()> shutdown_done_;
   std::map<int, uint64_t> final_codes_;  // for metrics
+  std::map<std::string, uint64_t> blocked_callers_;  // for metrics, by BlockVerdict::reason
   // call_record.cpp: the table is pruned every so many records, and records of refused attempts
   // are rate-limited, so neither time nor a flood fills a router's RAM-backed /var.
   bool refused_record_allowed(int64_t now_ms);
@@ -116,6 +137,10 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   unsigned records_since_prune_ = 0;
   RecordBudget refused_records_{60, 1};
   OutboundLimits outbound_limits_;
+  ExtensionSettings settings_;  // what phones set with feature codes, over the config
+  std::map<uint64_t, std::unique_ptr<ConfirmationCall>> confirmations_;
+  std::vector<std::unique_ptr<ConfirmationCall>> dead_confirmations_;
+  uint64_t next_confirmation_ = 1;
   // The serial reject() gives the next refused attempt's record, so that a warning logged
   // before the refusal names the same attempt.
   uint64_t next_refusal_serial() const { return next_id_; }

@@ -136,4 +136,16 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
   return std::get<std::string>(rewritten);
 }
 
+void Call::rebind_b_side(const std::string& ip) {
+  if (ip == b_bind_ip) return;
+  b_bind_ip = ip;
+  // Sessions bound for the phones cannot serve a provider: released (their counters are not
+  // part of the record) and allocated again, on the new side, by the offer to the new leg.
+  for (const auto& allocation : streams) {
+    if (allocation) manager.context().media->release(allocation->id);
+  }
+  streams.clear();
+  remotes_.clear();
+}
+
 }  // namespace b2bua::calls

@@ -2,6 +2,8 @@
 // bridged to the other dialog as a new offer (RFC 3264 8), one at a time (RFC 3261 14.1:
 // 491 on glare); a refresh without an offer (RFC 4028 session timer) is answered on its own
 // leg with the SDP we sent last; a failed re-INVITE leaves the media as it was (RFC 3261 14.2).
+#include <utility>
+
 #include "b2bua/calls/call.h"
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/log.h"
@@ -40,6 +42,12 @@ void Call::on_reinvite(Leg& from, const sip::NuaEvent& ev) {
 void Call::complete_reinvite(Leg& from, Leg& answering, const sip::NuaEvent& ev) {
   reinvite_from_ = nullptr;
   std::string sdp = sdp_of(ev.sip);
+  if (std::exchange(transfer_reinvite_, false)) {
+    // Our own re-INVITE after a transfer: the other party's answer only updates the relay
+    // (the target already has its answer); a refusal leaves the media as the target set it.
+    if (ev.status < 300 && !sdp.empty()) bridge_sdp(answering, from, sdp, false);
+    return;
+  }
   std::optional<std::string> answer;
   if (ev.status < 300 && !sdp.empty()) answer = bridge_sdp(answering, from, sdp, false);
   if (answer) {

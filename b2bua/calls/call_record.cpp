@@ -35,6 +35,7 @@ storage::CallRecordRow record_row(const CallRecord& r, uint64_t serial, bool ref
   row.end_ms = r.end_ms;
   row.final_code = r.final_code;
   row.hangup_by = r.hangup_by;
+  row.notes = r.notes;
   if (stats) {
     row.media_stats_json = nlohmann::json{{"a", leg_stats_json((*stats)[0])}, {"b", leg_stats_json((*stats)[1])}}.dump();
   }

@@ -5,6 +5,7 @@
 
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/clock.h"
+#include "b2bua/status/snapshot.h"
 
 namespace b2bua::calls {
 
@@ -26,9 +27,16 @@ void CallManager::describe(nlohmann::json& status) const {
   status["calls"] = active;
   nlohmann::json codes = nlohmann::json::object();
   for (const auto& [code, n] : final_codes_) codes[std::to_string(code)] = n;
-  status["call_totals"] = {{"active", active.size()}, {"by_final_code", codes},
+  nlohmann::json blocked = nlohmann::json::object();
+  for (const auto& [reason, n] : blocked_callers_) blocked[reason] = n;
+  status["call_totals"] = {{"active", active.size()}, {"by_final_code", codes}, {"blocked_by_reason", blocked},
                            {"records_suppressed", refused_records_.suppressed_total()}};
   outbound_limits_.describe(status, *config_, now_ms / 1000);
+  // Forwarding, do-not-disturb and call waiting as they apply now (the phone's codes over the file).
+  const nlohmann::json features_by_extension = settings_.describe(*config_);
+  for (const auto& [number, features] : features_by_extension.items()) {
+    status::entry(status, "extensions", number)["features"] = features;
+  }
 }
 
 }  // namespace b2bua::calls

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "b2bua/config/config.h"
 #include "b2bua/sip/sip_agent.h"
 #include "b2bua/trunk/provider_auth.h"
 #include "media/sdp_rewrite.h"
@@ -34,15 +35,17 @@ class Leg final : public sip::HandleOwner {
   const char* lasting(const char* phrase) const;
 
   Call& call;
-  const bool is_a;
+  bool is_a;                      // faces the relay's side A (a transfer target may take A's place)
   sip::SipAgent& agent;
   nua_handle_t* nh;
   const std::string sdp_address;  // what SDP we send on this leg names as our media address
   std::string extension;          // for phone legs: which extension this contact belongs to
+  const config::Trunk* trunk = nullptr;  // for legs towards a provider (from the call's config)
   media::SdpOrigin origin;        // our o= on this leg (RFC 3264 version per sender)
   int state = 0;                  // nua_callstate_*
   bool terminated = false;
   bool invited = false;           // B: our INVITE went out (a refused offer ends a call before)
+  bool transfer_target = false;   // rung for a blind transfer, not yet part of the call
   bool answered = false;          // a 2xx was sent (A) or received (B)
   bool cancelled = false;         // we sent CANCEL (B)
   int final_status = 0;           // final response received on a B leg

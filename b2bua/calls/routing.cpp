@@ -24,19 +24,29 @@ OutboundRoute route_outbound(const config::Config& config, const std::string& di
   route.emergency = is_emergency(config, dialled);
   for (const auto& rule : config.routing.outbound) {
     if (dialled.compare(0, rule.prefix.size(), rule.prefix) != 0) continue;
-    if (!rule.trunk) {
+    if (rule.trunks.empty()) {
       if (route.emergency) continue;  // a catch-all deny must not silence 112
       route.denied = true;
       route.number = dialled;
       break;
     }
-    const config::Trunk* trunk = config.find_trunk(*rule.trunk);
-    if (!trunk || !trunk->enabled) continue;
+    for (const auto& name : rule.trunks) {
+      const config::Trunk* trunk = config.find_trunk(name);
+      if (trunk && trunk->enabled) route.trunks.push_back(trunk);
+    }
+    if (route.trunks.empty()) continue;
     size_t strip = std::min<size_t>(static_cast<size_t>(rule.strip), dialled.size());
-    route.trunk = trunk;
     // Emergency numbers go out exactly as dialled: no prefix games with 112.
     route.number = route.emergency ? dialled : rule.add + dialled.substr(strip);
     break;
+  }
+  if (route.emergency) {
+    route.number = dialled;
+    for (const auto& trunk : config.trunks) {
+      if (trunk.enabled && std::find(route.trunks.begin(), route.trunks.end(), &trunk) == route.trunks.end()) {
+        route.trunks.push_back(&trunk);
+      }
+    }
   }
   route.destination = route.emergency ? number::DestinationClass::emergency
                                       : destination_class(config, route.number.empty() ? dialled : route.number);

@@ -100,6 +100,27 @@ struct Limits {
   bool operator==(const Limits&) const = default;
 };
 
+// Where an extension's calls go instead of (or after) ringing it: each an extension number or an
+// external number, nullopt when off. Unconditional (CFU), on busy (CFB, also do-not-disturb),
+// on no answer after `no_answer_after` seconds (CFNR), and when no phone of the extension is
+// registered (CFNL).
+struct Forwarding {
+  std::optional<std::string> always, busy, no_answer, unregistered;
+  int no_answer_after = 20;
+  bool operator==(const Forwarding&) const = default;
+};
+
+// Inbound callers refused before anything rings: globally (routing.block) and per DID
+// (routing.inbound[].block). Numbers compare under number::same_number (so +49301234,
+// 0049301234 and 0301234 are one number); prefixes compare on the national form.
+struct BlockList {
+  std::vector<std::string> numbers;
+  std::vector<std::string> prefixes;
+  bool anonymous = false;  // refuse callers that present no number
+  int answer = 603;        // 603 Decline or 486 Busy Here
+  bool operator==(const BlockList&) const = default;
+};
+
 // What an extension may call when its "allow" is absent: neither abroad nor premium rate.
 inline const std::set<number::DestinationClass> kDefaultAllow = {
     number::DestinationClass::internal, number::DestinationClass::national, number::DestinationClass::mobile,
@@ -116,6 +137,11 @@ struct Extension {
   bool clir = false;                    // withhold the number (Privacy: id)
   std::set<number::DestinationClass> allow = kDefaultAllow;
   ExtensionLimits limits;               // limits.* with this extension's own values applied
+  // The starting state of what the phone can switch with feature codes (calls/feature_codes.h);
+  // a phone's own change is stored and wins over these until the phone changes it back.
+  Forwarding forward;
+  bool dnd = false;                     // do-not-disturb: calls take the busy rule
+  bool call_waiting = true;             // false: an extension in a call counts as busy
   // Emergency calls are allowed whatever the list says.
   bool allows(number::DestinationClass c) const {
     return c == number::DestinationClass::emergency || allow.count(c) > 0;
@@ -151,6 +177,10 @@ struct Trunk {
   std::vector<Network> allowed_sources;      // extra provider ranges accepted on the WAN side
   int retry_auth_failed = 300;               // seconds between retries after 403/404
   int retry_max_backoff = 300;               // cap of the exponential backoff
+  // Which number a call we forward out through this trunk presents: the original caller's
+  // (where the provider lets a customer present numbers it did not assign) or the trunk's own.
+  enum class ForwardCallerId { caller, trunk };
+  ForwardCallerId forward_caller_id = ForwardCallerId::trunk;
   const std::string& auth_user() const { return auth_username ? *auth_username : username; }
   bool operator==(const Trunk&) const = default;
 };
@@ -160,12 +190,15 @@ struct InboundRoute {
   std::vector<std::string> ring;  // extension numbers
   int timeout = 30;
   std::optional<std::string> fallback;  // extension rung when nobody answers
+  BlockList block;                      // callers refused on this number (besides routing.block)
   bool operator==(const InboundRoute&) const = default;
 };
 
 struct OutboundRoute {
   std::string prefix;     // matched against the dialled number; "" matches all
-  std::optional<std::string> trunk;  // "trunk": null: a deny rule, calls it matches are refused
+  // "trunk": a name or a list tried in order (the next when one fails or is not registered);
+  // "trunk": null (empty here) is a deny rule, calls it matches are refused.
+  std::vector<std::string> trunks;
   int strip = 0;          // digits removed from the front after matching
   std::string add;        // then prepended
   bool operator==(const OutboundRoute&) const = default;
@@ -175,6 +208,7 @@ struct Routing {
   std::vector<InboundRoute> inbound;
   std::vector<OutboundRoute> outbound;
   std::vector<std::string> emergency;
+  BlockList block;             // callers refused on every number
   std::string country = "DE";  // whose built-in class table
   // That table with routing.classes applied.
   number::ClassTable classes = number::builtin_class_table("DE").value_or(number::ClassTable{});

@@ -1,11 +1,14 @@
 #include "b2bua/config/config_sections.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <utility>
 
 #include "b2bua/common/destination_class.h"
 #include "b2bua/common/phone_number.h"
@@ -23,6 +26,14 @@ bool is_number_string(const std::string& s) { return number::is_dialable(s); }
 constexpr size_t kMinSecretLength = 10;
 
 bool is_sip_uri(const std::string& s) { return s.rfind("sip:", 0) == 0 || s.rfind("sips:", 0) == 0; }
+
+// The keys of extensions[].forward that name a target, and where each lands.
+constexpr std::array<std::pair<const char*, std::optional<std::string> Forwarding::*>, 4> kForwardTargets = {{
+    {"always", &Forwarding::always},
+    {"busy", &Forwarding::busy},
+    {"no_answer", &Forwarding::no_answer},
+    {"unregistered", &Forwarding::unregistered},
+}};
 
 void read_lan(Validator& v, const json& root, Config& c) {
   const json* lan = v.member(root, "", "lan", true);
@@ -134,6 +145,49 @@ void read_limits(Validator& v, const json& root, Config& c) {
   v.integer(*l, "limits", "cooldown_s", c.limits.cooldown_s, 0, 604800);
 }
 
+// extensions[].forward: each target an extension number or an external number (both dialable
+// strings: the call is routed like one the extension dialled); null or absent: off.
+void read_forward(Validator& v, const json& e, const std::string& p, Forwarding& f) {
+  const json* fw = v.member(e, p, "forward", false);
+  if (!fw) return;
+  std::string fp = JsonPositions::member(p, "forward");
+  if (!v.object(*fw, fp, {"always", "busy", "no_answer", "unregistered", "no_answer_after"})) return;
+  for (const auto& [key, target] : kForwardTargets) {
+    if (v.opt_str(*fw, fp, key, f.*target) && !is_number_string(*(f.*target))) {
+      v.error(JsonPositions::member(fp, key), "expected an extension or a phone number");
+    }
+  }
+  v.integer(*fw, fp, "no_answer_after", f.no_answer_after, 5, 300);
+}
+
+// routing.block and routing.inbound[].block: the callers refused before anything rings.
+void read_block(Validator& v, const json& parent, const std::string& path, BlockList& b) {
+  const json* j = v.member(parent, path, "block", false);
+  if (!j) return;
+  std::string bp = JsonPositions::member(path, "block");
+  if (!v.object(*j, bp, {"numbers", "prefixes", "anonymous", "answer"})) return;
+  v.str_array(*j, bp, "numbers", false, [&](const std::string& ep, const std::string& s) {
+    if (!is_number_string(s)) return v.error(ep, "expected a phone number like +4930123456");
+    b.numbers.push_back(s);
+  });
+  v.str_array(*j, bp, "prefixes", false, [&](const std::string& ep, const std::string& s) {
+    if (!is_number_string(s)) return v.error(ep, "expected a prefix like 0900 or +44");
+    b.prefixes.push_back(s);
+  });
+  v.boolean(*j, bp, "anonymous", b.anonymous);
+  // 603 tells the caller this callee will not take the call (RFC 3261 21.6.2); 486 looks like
+  // an ordinary busy line (21.4.24), for callers better left guessing.
+  using limits = std::numeric_limits<long long>;
+  long long answer = b.answer;
+  if (v.integer(*j, bp, "answer", answer, limits::min(), limits::max())) {
+    if (answer != 603 && answer != 486) {
+      v.error(JsonPositions::member(bp, "answer"), "expected 603 (Decline) or 486 (Busy Here)");
+    } else {
+      b.answer = static_cast<int>(answer);
+    }
+  }
+}
+
 // extensions[].allow: class names; absent keeps the default list.
 void read_allow(Validator& v, const json& e, const std::string& p, Extension& x) {
   if (!e.contains("allow")) return;
@@ -149,7 +203,7 @@ void read_extensions(Validator& v, const json& root, Config& c) {
   std::map<std::string, std::string> seen;  // number -> path of first
   v.obj_array(root, "", "extensions", [&](const std::string& p, const json& e) {
     if (!v.object(e, p, {"number", "name", "password", "ha1", "outbound", "max_calls", "outgoing_number", "clir",
-                         "allow", "limits"})) {
+                         "allow", "limits", "forward", "dnd", "call_waiting"})) {
       return;
     }
     Extension x;
@@ -185,6 +239,9 @@ void read_extensions(Validator& v, const json& root, Config& c) {
         read_extension_limits(v, *l, lp, x.limits);
       }
     }
+    read_forward(v, e, p, x.forward);
+    v.boolean(e, p, "dnd", x.dnd);
+    v.boolean(e, p, "call_waiting", x.call_waiting);
     c.extensions.push_back(std::move(x));
   });
 }
@@ -194,7 +251,7 @@ void read_trunks(Validator& v, const json& root, Config& c) {
   v.obj_array(root, "", "trunks", [&](const std::string& p, const json& t) {
     if (!v.object(t, p, {"name", "enabled", "registrar", "outbound_proxy", "domain", "transport", "username",
                          "auth_username", "password", "expires", "register", "keepalive", "binding_check", "numbers",
-                         "allowed_sources", "retry", "backup_servers"})) {
+                         "allowed_sources", "retry", "backup_servers", "forward_caller_id"})) {
       return;
     }
     Trunk x;
@@ -261,6 +318,10 @@ void read_trunks(Validator& v, const json& root, Config& c) {
         v.integer(*r, rp, "max_backoff", x.retry_max_backoff, 10, 86400);
       }
     }
+    std::string caller_id;
+    if (v.choice(t, p, "forward_caller_id", {"caller", "trunk"}, caller_id)) {
+      x.forward_caller_id = caller_id == "caller" ? Trunk::ForwardCallerId::caller : Trunk::ForwardCallerId::trunk;
+    }
     c.trunks.push_back(std::move(x));
   });
 }
@@ -317,11 +378,12 @@ void read_classes(Validator& v, const json& r, Config& c) {
 
 void read_routing(Validator& v, const json& root, Config& c) {
   const json* r = v.member(root, "", "routing", false);
-  if (!r || !v.object(*r, "routing", {"inbound", "outbound", "emergency", "country", "classes"})) return;
+  if (!r || !v.object(*r, "routing", {"inbound", "outbound", "emergency", "country", "classes", "block"})) return;
   read_classes(v, *r, c);
+  read_block(v, *r, "routing", c.routing.block);
   std::set<std::string> dids;
   v.obj_array(*r, "routing", "inbound", [&](const std::string& p, const json& e) {
-    if (!v.object(e, p, {"number", "ring", "timeout", "fallback"})) return;
+    if (!v.object(e, p, {"number", "ring", "timeout", "fallback", "block"})) return;
     InboundRoute x;
     if (v.str(e, p, "number", x.number, true) && !dids.insert(x.number).second) {
       v.error(JsonPositions::member(p, "number"), "a route for '" + x.number + "' already exists");
@@ -329,16 +391,25 @@ void read_routing(Validator& v, const json& root, Config& c) {
     v.str_array(e, p, "ring", true, [&](const std::string&, const std::string& s) { x.ring.push_back(s); });
     v.integer(e, p, "timeout", x.timeout, 5, 600);
     v.opt_str(e, p, "fallback", x.fallback);
+    read_block(v, e, p, x.block);
     c.routing.inbound.push_back(std::move(x));
   });
   v.obj_array(*r, "routing", "outbound", [&](const std::string& p, const json& e) {
     if (!v.object(e, p, {"prefix", "trunk", "strip", "add"})) return;
     OutboundRoute x;
     v.str(e, p, "prefix", x.prefix, false, true);
-    // "trunk": null is a deny rule; a missing trunk is still a mistake.
-    if (const json* t = v.member(e, p, "trunk", true); t && !t->is_null()) {
+    // "trunk": null is a deny rule; a missing trunk is still a mistake. A list names backups.
+    if (const json* t = v.member(e, p, "trunk", true); t && t->is_array()) {
+      v.str_array(e, p, "trunk", true, [&](const std::string& ep, const std::string& name) {
+        if (std::find(x.trunks.begin(), x.trunks.end(), name) != x.trunks.end()) {
+          return v.error(ep, "trunk '" + name + "' is already in this list");
+        }
+        x.trunks.push_back(name);
+      });
+      if (t->empty()) v.error(JsonPositions::member(p, "trunk"), "expected at least one trunk (null refuses the calls)");
+    } else if (t && !t->is_null()) {
       std::string name;
-      if (v.str(e, p, "trunk", name)) x.trunk = name;
+      if (v.str(e, p, "trunk", name)) x.trunks.push_back(name);
     }
     v.integer(e, p, "strip", x.strip, 0, 32);
     v.str(e, p, "add", x.add, false, true);
@@ -462,8 +533,11 @@ void check_secrets(Validator& v, const Config& c) {
 void cross_check(Validator& v, Config& c) {
   for (size_t i = 0; i < c.routing.outbound.size(); ++i) {
     const auto& r = c.routing.outbound[i];
-    if (r.trunk && !c.find_trunk(*r.trunk)) {
-      v.error("routing.outbound[" + std::to_string(i) + "].trunk", "route to unknown trunk '" + *r.trunk + "'");
+    for (size_t k = 0; k < r.trunks.size(); ++k) {
+      if (c.find_trunk(r.trunks[k])) continue;
+      std::string path = "routing.outbound[" + std::to_string(i) + "].trunk";
+      if (r.trunks.size() > 1) path += "[" + std::to_string(k) + "]";
+      v.error(path, "route to unknown trunk '" + r.trunks[k] + "'");
     }
   }
   for (size_t i = 0; i < c.routing.inbound.size(); ++i) {
@@ -476,6 +550,16 @@ void cross_check(Validator& v, Config& c) {
     }
     if (r.fallback && !c.find_extension(*r.fallback)) {
       v.error(p + ".fallback", "unknown extension '" + *r.fallback + "'");
+    }
+  }
+  // A call forwarded to the extension it was for would ring it again and again.
+  for (size_t i = 0; i < c.extensions.size(); ++i) {
+    const Extension& e = c.extensions[i];
+    for (const auto& [key, target] : kForwardTargets) {
+      if (e.forward.*target == e.number) {
+        v.error("extensions[" + std::to_string(i) + "].forward." + key,
+                "extension " + e.number + " forwards to itself");
+      }
     }
   }
   bool trunk_enabled = std::any_of(c.trunks.begin(), c.trunks.end(), [](const Trunk& t) { return t.enabled; });

@@ -194,7 +194,10 @@ void SipAgent::unhandled(const NuaEvent& ev) {
     case nua_i_update:
     case nua_i_options:
       // A request no feature claims (yet): a clear final answer, and the handle goes away.
-      if (ev.event != nua_i_options) {
+      // INFO belongs to a dialog (RFC 6086 4.2): outside one it is 481.
+      if (ev.event == nua_i_info) {
+        nua_respond(ev.nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(ev.nua), TAG_END());
+      } else if (ev.event != nua_i_options) {
         nua_respond(ev.nh, SIP_501_NOT_IMPLEMENTED, NUTAG_WITH_THIS(ev.nua), TAG_END());
       }
       B2BUA_LOG(debug, "sip", "request_unhandled",

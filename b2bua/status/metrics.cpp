@@ -183,6 +183,11 @@ void add_calls(const json& status, std::vector<Family>& out) {
   add_labelled(total, member(status, "call_totals"), "by_final_code", "code");
   out.push_back(std::move(total));
 
+  Family blocked("b2bua_calls_blocked_total", "counter",
+                 "Inbound calls refused by routing.block or a DID's block list since start, by reason.");
+  add_labelled(blocked, member(status, "call_totals"), "blocked_by_reason", "reason");
+  out.push_back(std::move(blocked));
+
   Family suppressed("b2bua_call_records_suppressed_total", "counter",
                     "Refused attempts left without a call record (more than one a second).");
   double suppressed_n = 0;

@@ -121,6 +121,7 @@ void add_recent_calls(nlohmann::json& status, storage::CallRecordRepository& rec
                       {"end_ms", r.end_ms},
                       {"final_code", r.final_code},
                       {"hangup_by", r.hangup_by},
+                      {"notes", r.notes},
                       {"media", media_stats(r.media_stats_json)}});
     }
   } catch (const std::exception& e) {

@@ -40,7 +40,8 @@
 //   "calls": [ { "id", "direction", "extension", "trunk", "remote_number",  calls feature;
 //                "state": "ringing" | "answered", "duration_s",             absent: not known,
 //                "relay_ports": [ { "a", "b" } ] } ]                        []: none
-//   "call_totals": { "active", "by_final_code": { "200": 12, "486": 1 } }   since start
+//   "call_totals": { "active", "by_final_code": { "200": 12, "486": 1 },    since start;
+//                    "blocked_by_reason": { "global_number": 2 } }          calls/block_list.h
 //   "relay": { "sessions": n,                                               media plane
 //              "packets": { "lan_to_wan", "wan_to_lan",                     (add_relay_totals);
 //                           "lan_to_lan", "wan_to_wan" },                   sessions open now,
@@ -49,7 +50,7 @@
 //                           "no_destination", "send_failed" } }             networks in and out
 //   "recent_calls": [ { "id", "call_id", "direction", "extension", "trunk",   status thread,
 //                       "remote_number", "start_ms", "answer_ms", "end_ms",    from storage,
-//                       "final_code", "hangup_by", "media": {..} } ]           newest first
+//                       "final_code", "hangup_by", "notes", "media": {..} } ] newest first
 //
 // Features that write a whole list (status["trunks"] = [...]) are fine; status::entry() is the
 // way to add to an entry that may already exist.

@@ -185,6 +185,31 @@ std::string render_limits(const json& status, int64_t now_ms) {
   return "CALL LIMITS\n" + t.render("(no extension blocked or over a limit)");
 }
 
+// Forwarding, do-not-disturb and call waiting: only extensions where one is on, or that a
+// phone changed (a user who dialled #21# wants to see it took).
+std::string render_features(const json& status) {
+  Table t({"EXT", "NAME", "FORWARD", "DND", "CALL WAITING", "SET BY PHONE"});
+  for (const auto& ext : list(status, "extensions")) {
+    if (!ext.is_object() || !ext.contains("features") || !ext["features"].is_object()) continue;
+    const json& f = ext["features"];
+    std::string forward;
+    if (f.contains("forward") && f["forward"].is_object()) {
+      for (const char* kind : {"always", "busy", "no_answer", "unregistered"}) {
+        const json& target = f["forward"].value(kind, json());
+        if (!target.is_string()) continue;
+        forward += (forward.empty() ? "" : ", ") + std::string(kind) + " > " + target.get<std::string>();
+        if (std::string(kind) == "no_answer") forward += " after " + text(f["forward"], "no_answer_after") + "s";
+      }
+    }
+    std::string by_phone;
+    for (const auto& key : list(f, "set_by_phone")) by_phone += (by_phone.empty() ? "" : ",") + key.get<std::string>();
+    bool dnd = text(f, "dnd") == "true", waiting = text(f, "call_waiting") != "false";
+    if (forward.empty() && !dnd && waiting && by_phone.empty()) continue;
+    t.add({text(ext, "number"), text(ext, "name"), forward, dnd ? "on" : "off", waiting ? "on" : "off", by_phone});
+  }
+  return "FORWARDING AND DO-NOT-DISTURB\n" + t.render("(no extension forwards, rejects or changed a setting)");
+}
+
 std::string render_calls(const json& status) {
   if (!status.contains("calls")) return "ACTIVE CALLS\n  (not reported by this version)\n";
   Table t({"DIRECTION", "EXT", "TRUNK", "NUMBER", "STATE", "DURATION", "RELAY PORTS"});
@@ -251,6 +276,7 @@ std::string render_status_text(const json& status, int64_t now_ms) {
                     duration(number(status, "uptime_s")) + "\n\n";
   out += render_trunks(status, now_ms) + "\n";
   out += render_phones(status, now_ms) + "\n";
+  out += render_features(status) + "\n";
   out += render_limits(status, now_ms) + "\n";
   out += render_guard(status, now_ms) + "\n";
   out += render_calls(status) + "\n";

@@ -270,8 +270,12 @@ std::optional<TrunkRoute> TrunkManager::route(const config::Trunk& trunk) const 
   // the trunk's registration (Via received), else the WAN bind address.
   const config::Wan& wan = config_->wan;
   r.media_address = wan.public_address ? *wan.public_address : wan.address;
-  auto learned = parse_host_port(t->snapshot().public_address, 0);
+  TrunkSnapshot state = t->snapshot();
+  auto learned = parse_host_port(state.public_address, 0);
   if (!wan.public_address && learned) r.media_address = learned->host;
+  // A refresh on its way (registering) keeps the binding it refreshes until that expires.
+  r.registered = state.state == TrunkState::registered || state.state == TrunkState::unregistered ||
+                 state.registered_until > clock::unix_s();
   return r;
 }
 

@@ -18,6 +18,9 @@ struct TrunkRoute {
   std::string contact;        // our Contact: public address, the trunk's token, never a LAN one
   std::string proxy;          // next hop (NUTAG_PROXY): outbound proxy or resolved registrar
   std::string media_address;  // written into SDP towards the trunk (public when known)
+  // The provider holds a binding of ours that has not expired (or the trunk needs none): a
+  // call through a trunk that is not is tried on the next trunk of its route first.
+  bool registered = false;
 };
 
 class TrunkRoutes {

@@ -393,17 +393,25 @@ def phone_ring_only():
     return _wrap("phone_ring_only", _uas_answer(0, answer=False))
 
 
-def provider_dialog(number):
-    hdr_from = '"Far End" <sip:+4989111222@[local_ip]>;tag=[pid]far'
+def provider_dialog(number, caller="+4989111222", display="Far End"):
+    """A provider's call to `number` from `caller` (the user part of From; "anonymous" for a
+    withheld number, written as RFC 3323 says)."""
+    host = "anonymous.invalid" if caller == "anonymous" else "[local_ip]"
+    display = "Anonymous" if caller == "anonymous" else display
+    hdr_from = f'"{display}" <sip:{caller}@{host}>;tag=[pid]far'
     return Dialog(f"sip:{number}@[remote_ip]:[remote_port]", hdr_from, f"<sip:{number}@[remote_ip]>[peer_tag_param]",
-                  "<sip:+4989111222@[local_ip]:[local_port]>")
+                  "<sip:[local_ip]:[local_port]>" if caller == "anonymous" else
+                  f"<sip:{caller}@[local_ip]:[local_port]>")
 
 
-def provider_call(number, during_factory=None, expect="200", hold_ms=1200):
-    """The provider calls a DID. expect="200": answered, RTP, `during_factory(dialog, cseq)`,
-    then the far end hangs up; otherwise the final failure it must get (ACKed)."""
-    d = provider_dialog(number)
-    invite = d.request("INVITE", 1, _sdp_body(), headers="User-Agent: ProviderSwitch/9\n", initial=True)
+def provider_call(number, during_factory=None, expect="200", hold_ms=1200, caller="+4989111222", display="Far End",
+                  privacy=False):
+    """The provider calls a DID from `caller` (Privacy: id when `privacy`). expect="200":
+    answered, RTP, `during_factory(dialog, cseq)`, then the far end hangs up; otherwise the final
+    failure it must get (ACKed)."""
+    d = provider_dialog(number, caller, display)
+    headers = "User-Agent: ProviderSwitch/9\n" + ("Privacy: id\n" if privacy else "")
+    invite = d.request("INVITE", 1, _sdp_body(), headers=headers, initial=True)
     body = (f'<send retrans="500"><![CDATA[\n{invite}]]></send>\n'
             '<recv response="100" optional="true"/>\n'
             '<recv response="180" optional="true"/>\n'

@@ -109,15 +109,15 @@ TEST(DestinationClass, DenyRule) {
                      "emergency": ["112", "110"] })");
   auto r = route_outbound(*c, "09001234567");
   EXPECT_TRUE(r.denied);
-  EXPECT_EQ(r.trunk, nullptr);
+  EXPECT_TRUE(r.trunks.empty());
   EXPECT_EQ(r.destination, DestinationClass::premium);
   EXPECT_TRUE(route_outbound(*c, "5551234").denied);  // the catch-all deny
   auto ok = route_outbound(*c, "030123456");
   EXPECT_FALSE(ok.denied);
-  ASSERT_NE(ok.trunk, nullptr);
+  ASSERT_FALSE(ok.trunks.empty());
   auto e = route_outbound(*c, "112");
   EXPECT_FALSE(e.denied);
-  ASSERT_NE(e.trunk, nullptr);
+  ASSERT_FALSE(e.trunks.empty());
   EXPECT_EQ(e.destination, DestinationClass::emergency);
   // 110 has no rule of its own: the catch-all deny does not stop it, though nothing routes it.
   EXPECT_FALSE(route_outbound(*c, "110").denied);

@@ -37,14 +37,14 @@ const char* kConfig = R"({
 TEST(Routing, FirstMatchingPrefixWinsAndNormalises) {
   auto c = load(kConfig);
   auto r = route_outbound(*c, "0044201234567");
-  ASSERT_NE(r.trunk, nullptr);
-  EXPECT_EQ(r.trunk->name, "cheap");
+  ASSERT_FALSE(r.trunks.empty());
+  EXPECT_EQ(r.trunks.front()->name, "cheap");
   EXPECT_EQ(r.number, "+44201234567");
   r = route_outbound(*c, "0301234");
-  EXPECT_EQ(r.trunk->name, "main");
+  EXPECT_EQ(r.trunks.front()->name, "main");
   EXPECT_EQ(r.number, "+4930301234");
   r = route_outbound(*c, "5551234");
-  EXPECT_EQ(r.trunk->name, "main");
+  EXPECT_EQ(r.trunks.front()->name, "main");
   EXPECT_EQ(r.number, "5551234");
   EXPECT_FALSE(r.emergency);
 }
@@ -52,21 +52,21 @@ TEST(Routing, FirstMatchingPrefixWinsAndNormalises) {
 TEST(Routing, DisabledTrunkIsSkipped) {
   auto c = load(kConfig);
   auto r = route_outbound(*c, "99123");
-  ASSERT_NE(r.trunk, nullptr);
-  EXPECT_EQ(r.trunk->name, "main");  // falls through to the catch-all
+  ASSERT_FALSE(r.trunks.empty());
+  EXPECT_EQ(r.trunks.front()->name, "main");  // falls through to the catch-all
 }
 
 TEST(Routing, EmergencyNumbersGoOutAsDialled) {
   auto c = load(kConfig);
   auto r = route_outbound(*c, "112");
-  ASSERT_NE(r.trunk, nullptr);
+  ASSERT_FALSE(r.trunks.empty());
   EXPECT_TRUE(r.emergency);
   EXPECT_EQ(r.number, "112");
 }
 
 TEST(Routing, NoRouteWithoutRules) {
   auto c = load(R"({ "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] } })");
-  EXPECT_EQ(route_outbound(*c, "0301234").trunk, nullptr);
+  EXPECT_TRUE(route_outbound(*c, "0301234").trunks.empty());
 }
 
 TEST(Routing, InboundMatchesEveryFormOfTheNumber) {

@@ -323,5 +323,189 @@ TEST(ConfigLoader, ClassesAndDenyRulesAreValidated) {
   for (const auto& e : r.errors) EXPECT_NE(e.path, "routing.outbound[0].trunk") << "null is a deny rule";
 }
 
+
+const char* kLanAndWan = R"(
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "wan": { "address": "203.0.113.5" },)";
+
+// What a phone can later switch with feature codes starts from these values.
+TEST(ConfigLoader, ForwardingDndAndCallWaitingAreRead) {
+  auto r = load(std::string("{") + kLanAndWan + R"(
+  "extensions": [ { "number": "10", "password": "pw-ten-Kx82q", "dnd": true, "call_waiting": false,
+                    "forward": { "always": null, "busy": "11", "no_answer": "+4915112345678",
+                                 "unregistered": "030123456", "no_answer_after": 45 } },
+                  { "number": "11", "password": "pw-eleven-Jr4" } ]
+})");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string("config"));
+  const Extension& ten = r.config->extensions.at(0);
+  EXPECT_FALSE(ten.forward.always);
+  EXPECT_EQ(ten.forward.busy, "11");
+  EXPECT_EQ(ten.forward.no_answer, "+4915112345678");
+  EXPECT_EQ(ten.forward.unregistered, "030123456");
+  EXPECT_EQ(ten.forward.no_answer_after, 45);
+  EXPECT_TRUE(ten.dnd);
+  EXPECT_FALSE(ten.call_waiting);
+  const Extension& eleven = r.config->extensions.at(1);
+  EXPECT_EQ(eleven.forward, Forwarding{});
+  EXPECT_EQ(eleven.forward.no_answer_after, 20);
+  EXPECT_FALSE(eleven.dnd);
+  EXPECT_TRUE(eleven.call_waiting);
+}
+
+TEST(ConfigLoader, ForwardingErrorsNameTheirPath) {
+  auto r = load(std::string("{") + kLanAndWan + R"(
+  "extensions": [ { "number": "10", "password": "pw-ten-Kx82q", "dnd": "yes", "call_waiting": 1,
+                    "forward": { "always": "sip:bob@example.net", "busy": 11, "no_answer": "",
+                                 "unregistred": "12", "no_answer_after": 3 } },
+                  { "number": "11", "password": "pw-eleven-Jr4", "forward": { "no_answer_after": 301 } },
+                  { "number": "12", "password": "pw-twelve-Mq7", "forward": "13" } ]
+})");
+  ASSERT_FALSE(r.ok());
+  const auto& always = error_at(r, "extensions[0].forward.always");
+  EXPECT_NE(always.message.find("expected an extension or a phone number"), std::string::npos) << always.message;
+  EXPECT_EQ(always.line, 5);
+  EXPECT_NE(error_at(r, "extensions[0].forward.busy").message.find("expected a string"), std::string::npos);
+  EXPECT_NE(error_at(r, "extensions[0].forward.no_answer").message.find("must not be empty"), std::string::npos);
+  EXPECT_NE(error_at(r, "extensions[0].forward.unregistred").message.find("did you mean 'unregistered'"),
+            std::string::npos);
+  EXPECT_NE(error_at(r, "extensions[0].forward.no_answer_after").message.find("out of range [5, 300]"),
+            std::string::npos);
+  EXPECT_NE(error_at(r, "extensions[1].forward.no_answer_after").message.find("out of range"), std::string::npos);
+  EXPECT_NE(error_at(r, "extensions[2].forward").message.find("expected an object"), std::string::npos);
+  EXPECT_NE(error_at(r, "extensions[0].dnd").message.find("expected true or false"), std::string::npos);
+  EXPECT_NE(error_at(r, "extensions[0].call_waiting").message.find("expected true or false"), std::string::npos);
+}
+
+TEST(ConfigLoader, ForwardingToItselfIsAnError) {
+  auto r = load(std::string("{") + kLanAndWan + R"(
+  "extensions": [ { "number": "10", "password": "pw-ten-Kx82q",
+                    "forward": { "always": "11", "busy": "10", "unregistered": "10" } },
+                  { "number": "11", "password": "pw-eleven-Jr4", "forward": { "no_answer": "10" } } ]
+})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors.size(), 2u);
+  const auto& busy = error_at(r, "extensions[0].forward.busy");
+  EXPECT_NE(busy.message.find("forwards to itself"), std::string::npos) << busy.message;
+  EXPECT_EQ(busy.line, 5);
+  EXPECT_NE(error_at(r, "extensions[0].forward.unregistered").message.find("forwards to itself"), std::string::npos);
+}
+
+TEST(ConfigLoader, TrunkForwardCallerId) {
+  auto trunk = [](const std::string& extra) {
+    return load(std::string("{") + kLanAndWan + R"(
+  "trunks": [ { "name": "p", "registrar": "sip:sip.example.net", "username": "u", "password": "pw-4930a")" +
+                extra + R"( } ]
+})");
+  };
+  auto defaults = trunk("");
+  ASSERT_TRUE(defaults.ok()) << (defaults.errors.empty() ? "" : defaults.errors[0].to_string("config"));
+  EXPECT_EQ(defaults.config->trunks.at(0).forward_caller_id, Trunk::ForwardCallerId::trunk);
+  auto caller = trunk(R"(, "forward_caller_id": "caller")");
+  ASSERT_TRUE(caller.ok());
+  EXPECT_EQ(caller.config->trunks.at(0).forward_caller_id, Trunk::ForwardCallerId::caller);
+  EXPECT_NE(error_at(trunk(R"(, "forward_caller_id": "original")"), "trunks[0].forward_caller_id")
+                .message.find("not one of: caller, trunk"),
+            std::string::npos);
+}
+
+TEST(ConfigLoader, BlockListsAreRead) {
+  auto r = load(std::string("{") + kLanAndWan + R"(
+  "extensions": [ { "number": "10", "password": "pw-ten-Kx82q" } ],
+  "routing": {
+    "block": { "numbers": ["+4930999999", "0301234567"], "prefixes": ["0900", "+44"], "anonymous": true },
+    "inbound": [ { "number": "+4930123456", "ring": ["10"], "block": { "numbers": ["0171555555"], "answer": 486 } },
+                 { "number": "+4930123457", "ring": ["10"] } ]
+  }
+})");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string("config"));
+  const BlockList& global = r.config->routing.block;
+  EXPECT_EQ(global.numbers, (std::vector<std::string>{"+4930999999", "0301234567"}));
+  EXPECT_EQ(global.prefixes, (std::vector<std::string>{"0900", "+44"}));
+  EXPECT_TRUE(global.anonymous);
+  EXPECT_EQ(global.answer, 603);
+  const BlockList& did = r.config->routing.inbound.at(0).block;
+  EXPECT_EQ(did.numbers, (std::vector<std::string>{"0171555555"}));
+  EXPECT_TRUE(did.prefixes.empty());
+  EXPECT_FALSE(did.anonymous);
+  EXPECT_EQ(did.answer, 486);
+  EXPECT_EQ(r.config->routing.inbound.at(1).block, BlockList{});
+  EXPECT_EQ(load(kMinimal).config->routing.block, BlockList{});
+}
+
+TEST(ConfigLoader, BlockListErrorsNameTheirPath) {
+  auto r = load(std::string("{") + kLanAndWan + R"(
+  "extensions": [ { "number": "10", "password": "pw-ten-Kx82q" } ],
+  "routing": {
+    "block": { "numbers": ["+4930999999", "anonymous", 49], "prefixes": ["+", "09 00"], "anonymous": "yes",
+               "answer": 404 },
+    "inbound": [ { "number": "+4930123456", "ring": ["10"], "block": { "nubmers": [], "answer": "486" } },
+                 { "number": "+4930123457", "ring": ["10"], "block": ["+4930999999"] } ]
+  }
+})");
+  ASSERT_FALSE(r.ok());
+  const auto& name = error_at(r, "routing.block.numbers[1]");
+  EXPECT_NE(name.message.find("expected a phone number"), std::string::npos) << name.message;
+  EXPECT_EQ(name.line, 6);
+  EXPECT_NE(error_at(r, "routing.block.numbers[2]").message.find("expected a string"), std::string::npos);
+  EXPECT_NE(error_at(r, "routing.block.prefixes[0]").message.find("expected a prefix like 0900 or +44"),
+            std::string::npos);
+  EXPECT_NE(error_at(r, "routing.block.prefixes[1]").message.find("expected a prefix"), std::string::npos);
+  EXPECT_NE(error_at(r, "routing.block.anonymous").message.find("expected true or false"), std::string::npos);
+  const auto& answer = error_at(r, "routing.block.answer");
+  EXPECT_NE(answer.message.find("expected 603 (Decline) or 486 (Busy Here)"), std::string::npos) << answer.message;
+  EXPECT_EQ(answer.line, 7);
+  EXPECT_NE(error_at(r, "routing.inbound[0].block.nubmers").message.find("did you mean 'numbers'"),
+            std::string::npos);
+  EXPECT_NE(error_at(r, "routing.inbound[0].block.answer").message.find("expected an integer"), std::string::npos);
+  EXPECT_NE(error_at(r, "routing.inbound[1].block").message.find("expected an object"), std::string::npos);
+  EXPECT_EQ(r.errors.size(), 9u);
+}
+
+// A list of trunks: the next is tried when one fails; every name must exist, once.
+TEST(ConfigLoader, OutboundTrunkListForm) {
+  std::string trunks = R"(
+  "trunks": [ { "name": "provider", "registrar": "sip:sip.example.net", "username": "u", "password": "pw-4930a" },
+              { "name": "backup", "registrar": "sip:sip.example.org", "username": "v", "password": "pw-4930b" } ],)";
+  auto r = load(std::string("{") + kLanAndWan + trunks + R"(
+  "routing": { "outbound": [ { "prefix": "0900", "trunk": null }, { "prefix": "0", "trunk": ["provider", "backup"] },
+                             { "prefix": "", "trunk": "backup" } ] }
+})");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string("config"));
+  const auto& out = r.config->routing.outbound;
+  EXPECT_TRUE(out.at(0).trunks.empty());
+  EXPECT_EQ(out.at(1).trunks, (std::vector<std::string>{"provider", "backup"}));
+  EXPECT_EQ(out.at(2).trunks, (std::vector<std::string>{"backup"}));
+
+  auto bad = load(std::string("{") + kLanAndWan + trunks + R"(
+  "routing": { "outbound": [ { "prefix": "0", "trunk": ["provider", "spare"] },
+                             { "prefix": "1", "trunk": ["backup", "provider", "backup"] },
+                             { "prefix": "2", "trunk": [] }, { "prefix": "3", "trunk": ["provider", 7] },
+                             { "prefix": "4", "trunk": "spare" } ] }
+})");
+  ASSERT_FALSE(bad.ok());
+  const auto& unknown = error_at(bad, "routing.outbound[0].trunk[1]");
+  EXPECT_NE(unknown.message.find("unknown trunk 'spare'"), std::string::npos) << unknown.message;
+  EXPECT_EQ(unknown.line, 6);
+  EXPECT_NE(error_at(bad, "routing.outbound[1].trunk[2]").message.find("trunk 'backup' is already in this list"),
+            std::string::npos);
+  EXPECT_NE(error_at(bad, "routing.outbound[2].trunk").message.find("at least one trunk"), std::string::npos);
+  EXPECT_NE(error_at(bad, "routing.outbound[3].trunk[1]").message.find("expected a string"), std::string::npos);
+  EXPECT_NE(error_at(bad, "routing.outbound[4].trunk").message.find("unknown trunk 'spare'"), std::string::npos);
+  EXPECT_EQ(bad.errors.size(), 5u);
+}
+
+TEST(ConfigLoader, ShippedExampleDocumentsTheNewKeys) {
+  auto full = load_config_file(std::string(B2BUA_SOURCE_DIR) + "/etc/example-full.jsonc");
+  ASSERT_TRUE(full.ok()) << (full.errors.empty() ? "" : full.errors[0].to_string("example-full.jsonc"));
+  const Extension& ten = full.config->extensions.at(0);
+  EXPECT_EQ(ten.forward.busy, "11");
+  EXPECT_EQ(ten.forward.no_answer_after, 20);
+  EXPECT_FALSE(ten.dnd);
+  EXPECT_TRUE(ten.call_waiting);
+  EXPECT_EQ(full.config->trunks.at(0).forward_caller_id, Trunk::ForwardCallerId::trunk);
+  EXPECT_EQ(full.config->routing.block.answer, 603);
+  EXPECT_EQ(full.config->routing.inbound.at(0).block, BlockList{});
+}
+
 }  // namespace
 }  // namespace b2bua::config

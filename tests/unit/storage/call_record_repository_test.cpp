@@ -31,6 +31,22 @@ TEST_P(CallRecordRepositoryTest, InsertThenRecentReturnsEveryFieldWithAnAssigned
   EXPECT_EQ(row.final_code, saved.final_code);
   EXPECT_EQ(row.hangup_by, saved.hangup_by);
   EXPECT_EQ(row.media_stats_json, saved.media_stats_json);
+  EXPECT_EQ(row.notes, saved.notes);
+}
+
+TEST_P(CallRecordRepositoryTest, NotesRoundTripEmptyAndWithEveryWord) {
+  CallRecordRow plain = make_call_record("plain");
+  plain.notes.clear();
+  store_->call_records().insert(plain);
+  CallRecordRow noted = make_call_record("noted");
+  noted.notes = "blocked=global_number forwarded=busy:11 failover=main:503";
+  store_->call_records().insert(noted);
+  const auto rows = store_->call_records().recent(10);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].call_id, "noted");
+  EXPECT_EQ(rows[0].notes, "blocked=global_number forwarded=busy:11 failover=main:503");
+  EXPECT_EQ(rows[1].call_id, "plain");
+  EXPECT_EQ(rows[1].notes, "");
 }
 
 TEST_P(CallRecordRepositoryTest, RecentIsNewestFirstAndHonoursTheLimit) {

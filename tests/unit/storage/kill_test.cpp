@@ -88,11 +88,13 @@ class Writer {
   std::vector<long long> reported_;
 };
 
-std::set<std::string> column_values(testing::RawSqlite& raw, const std::string& column, const std::string& table) {
+// `order`: a unique ordering of the table's rows (WITHOUT ROWID tables have no rowid).
+std::set<std::string> column_values(testing::RawSqlite& raw, const std::string& column, const std::string& table,
+                                    const std::string& order = "rowid") {
   std::set<std::string> values;
   const long long rows = raw.integer("SELECT count(*) FROM " + table);
   for (long long offset = 0; offset < rows; offset += 1) {
-    values.insert(raw.text("SELECT " + column + " FROM " + table + " ORDER BY rowid LIMIT 1 OFFSET " +
+    values.insert(raw.text("SELECT " + column + " FROM " + table + " ORDER BY " + order + " LIMIT 1 OFFSET " +
                            std::to_string(offset)));
   }
   return values;
@@ -126,10 +128,12 @@ TEST(KillTest, EveryRowReportedCommittedSurvivesSigkill) {
       testing::RawSqlite raw(path);
       ASSERT_EQ(raw.text("PRAGMA integrity_check"), "ok");
       const auto cdrs = column_values(raw, "call_id", "call_records");
+      const auto settings = column_values(raw, "value", "extension_settings", "extension, key");
       const long long bindings = raw.integer("SELECT count(*) FROM bindings");
       ASSERT_GE(bindings, static_cast<long long>(all_reported.size()));
       for (long long id : all_reported) {
         ASSERT_TRUE(cdrs.count("call-" + std::to_string(id))) << "lost committed call record " << id;
+        ASSERT_TRUE(settings.count(std::to_string(id))) << "lost committed extension setting " << id;
         ASSERT_EQ(raw.integer("SELECT count(*) FROM bindings WHERE call_id = '" + std::to_string(id) + "'"), 1)
             << "lost committed binding " << id;
       }

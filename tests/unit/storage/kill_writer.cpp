@@ -1,6 +1,6 @@
-// Writer process for the kill -9 test: writes bindings and call records through the Store in
-// bursts of varying size and prints each id on stdout only after flush() returned, i.e. once it
-// is committed. Usage: storage_kill_writer DB_PATH FIRST_ID COUNT
+// Writer process for the kill -9 test: writes bindings, call records and extension settings
+// through the Store in bursts of varying size and prints each id on stdout only after flush()
+// returned, i.e. once it is committed. Usage: storage_kill_writer DB_PATH FIRST_ID COUNT
 #include <unistd.h>
 
 #include <cerrno>
@@ -54,7 +54,14 @@ int main(int argc, char** argv) {
         record.call_id = "call-" + key;
         record.direction = "outbound";
         record.media_stats_json = "{}";
+        record.notes = "forwarded=busy:" + key;
         store->call_records().insert(record);
+        ExtensionSettingRow setting;
+        setting.extension = "ext" + std::to_string(i % 50);
+        setting.key = "k" + key;
+        setting.value = key;
+        setting.updated_at = i;
+        store->extension_settings().save(setting);
         committed += key + "\n";
       }
       store->flush();

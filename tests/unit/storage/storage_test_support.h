@@ -76,7 +76,13 @@ inline CallRecordRow make_call_record(const std::string& call_id) {
   row.final_code = 200;
   row.hangup_by = "caller";
   row.media_stats_json = R"({"lan":{"packets":3000},"wan":{"packets":2999}})";
+  row.notes = "forwarded=busy:11 failover=main:503";
   return row;
+}
+
+inline ExtensionSettingRow make_setting(const std::string& extension, const std::string& key,
+                                        const std::string& value) {
+  return ExtensionSettingRow{extension, key, value, 1700000000};
 }
 
 }  // namespace b2bua::storage::testing

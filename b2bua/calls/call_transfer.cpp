@@ -1,0 +1,223 @@
+// Blind transfer (RFC 3515 REFER, RFC 5589 call-control transfer): a phone in an answered call
+// sends REFER naming an extension; we ring that extension on the transferor's side of the
+// relay, tell the transferor how it goes with NOTIFYs of message/sipfrag (100 Trying, 180
+// Ringing, then the final answer), and when the target answers, the other party is re-INVITEd
+// with the target's SDP (which also takes it off hold: the transferor held it before
+// transferring) and the transferor's dialog ends. The other party's dialog, a provider's
+// included, stays up: the provider sees at most that re-INVITE.
+//
+// If the target does not answer, the other party is not dropped: a transferor still in the call
+// gets the failure in its NOTIFY and takes the call back (phones resume the held call); one that
+// already hung up is rung again once (a recall), as a Fritz!Box does.
+//
+// What is refused, with a final answer instead of a 202 that would promise something:
+// a transfer from a provider (403), while the call is not answered or another transfer or
+// re-INVITE is under way (491), to an external number or with Replaces (attended transfer) (501),
+// to an unknown extension (404).
+#include <algorithm>
+#include <string>
+
+#include "b2bua/calls/call.h"
+#include "b2bua/calls/call_manager.h"
+#include "b2bua/calls/feature_codes.h"
+#include "b2bua/common/log.h"
+#include "b2bua/common/phone_number.h"
+
+namespace b2bua::calls {
+namespace {
+
+constexpr const char* kCompletedElsewhere = "SIP;cause=200;text=\"Call completed elsewhere\"";
+constexpr unsigned kTransferRingMs = 30000;
+
+}  // namespace
+
+Leg* Call::other_party(const Leg& leg) const { return leg.is_a ? winner : a.get(); }
+
+void Call::on_refer(Leg& from, const sip::NuaEvent& ev) {
+  auto refuse = [&](int status, const char* phrase, const char* why) {
+    B2BUA_LOG(info, "calls", "transfer_refused", {{"call", id}, {"ext", from.extension}, {"status", status}, {"reason", why}});
+    nua_respond(from.nh, status, phrase, NUTAG_WITH_THIS(ev.nua), TAG_END());
+  };
+  if (&from.agent != manager.context().lan) return refuse(403, "Forbidden", "transfer from a provider");
+  Leg* other = other_party(from);
+  if (!from.answered || !other || !other->answered || ending_ || transfer_ || reinvite_from_ ||
+      (!from.is_a && &from != winner)) {
+    return refuse(491, "Request Pending", "call not answered or busy with another change");
+  }
+  const sip_refer_to_t* refer_to = ev.sip ? ev.sip->sip_refer_to : nullptr;
+  if (!refer_to) return refuse(400, "Missing Refer-To", "no Refer-To");
+  if (refer_to->r_url->url_headers) return refuse(501, "Attended Transfer Not Supported", "Refer-To with headers");
+  std::string target = unescape_user(refer_to->r_url->url_user ? refer_to->r_url->url_user : "");
+  if (!config->find_extension(target)) {
+    if (target.empty() || !number::is_dialable(target)) return refuse(404, "Not Found", "target is not a number");
+    return refuse(501, "Transfer To External Numbers Not Supported", "external target");
+  }
+  // Keep the exact Event of the implied subscription: it carries ;id= (RFC 3515 2.4.6).
+  const sip_event_t* event = nullptr;
+  tl_gets(ev.tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
+  Transfer t;
+  t.transferor = &from;
+  t.target = target;
+  t.event = event ? sip_header_as_string(nua_handle_home(from.nh), reinterpret_cast<const sip_header_t*>(event)) : "refer";
+  nua_respond(from.nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(ev.nua), TAG_END());
+  transfer_ = std::move(t);
+  record.note("transferred", (from.extension.empty() ? record.extension : from.extension) + ">" + target);
+  B2BUA_LOG(info, "calls", "transfer_started", {{"call", id}, {"from", from.extension}, {"to", target}});
+  notify_transferor("SIP/2.0 100 Trying", false);
+  if (!ring_transfer_target(target)) transfer_failed(480, "Temporarily Unavailable");
+}
+
+bool Call::ring_transfer_target(const std::string& extension) {
+  Leg& from = *transfer_->transferor;
+  Leg* other = other_party(from);
+  size_t first_new = b.size();
+  std::string number = other == a.get() ? presented_number : record.remote_number;
+  if (!manager.fork_to_phones(*this, {extension}, number.empty() ? record.extension : number,
+                              other == a.get() ? presented_display : std::string())) {
+    return false;
+  }
+  // The target faces the transferor's side of the relay and is offered what the transferor
+  // last had, taken off hold: the target answers for the other party, who is re-INVITEd with
+  // that answer once the target picks up.
+  std::optional<std::string> offer = active_offer_for_side(from.last_sdp, *b[first_new]);
+  for (size_t i = first_new; i < b.size(); ++i) {
+    Leg& leg = *b[i];
+    leg.is_a = from.is_a;
+    leg.transfer_target = true;
+    std::optional<std::string> own = i == first_new ? offer : active_offer_for_side(from.last_sdp, leg);
+    if (!own) return false;
+    leg.last_sdp = *own;
+    send_invite(leg, own);
+  }
+  if (!transfer_timer_) transfer_timer_ = std::make_unique<sip::Timer>(manager.context().root);
+  transfer_timer_->start(kTransferRingMs, [this] {
+    for (auto& leg : b) {
+      if (leg->transfer_target) end_leg(*leg, nullptr);
+    }
+  });
+  return true;
+}
+
+void Call::on_transfer_response(Leg& leg, const sip::NuaEvent& ev) {
+  if (!transfer_ || ev.status == 100) return;
+  if (ev.status < 200) {
+    if (!transfer_->ringing) notify_transferor("SIP/2.0 180 Ringing", false);
+    transfer_->ringing = true;
+    return;
+  }
+  if (ev.status < 300) {
+    leg.answered = true;
+    if (transfer_->answered_by) return;  // a second fork answered: ack_2xx ACKs and BYEs it
+    return transfer_answered(leg, ev);
+  }
+  leg.final_status = ev.status;
+  for (auto& other : b) {
+    if (other->transfer_target && other->final_status == 0 && !other->answered && !other->cancelled) return;
+  }
+  transfer_failed(ev.status, ev.phrase);
+}
+
+void Call::transfer_answered(Leg& target, const sip::NuaEvent& ev) {
+  Leg& from = *transfer_->transferor;
+  Leg* other = other_party(from);
+  transfer_->answered_by = &target;
+  if (transfer_timer_) transfer_timer_->cancel();
+  for (auto& leg : b) {
+    if (leg->transfer_target && leg.get() != &target) end_leg(*leg, kCompletedElsewhere);
+  }
+  B2BUA_LOG(info, "calls", "transfer_answered", {{"call", id}, {"to", target.extension}});
+  notify_transferor("SIP/2.0 200 OK", true);
+  end_leg(from, nullptr);
+  // The target takes the transferor's place in the call.
+  target.transfer_target = false;
+  if (&from == a.get()) {
+    auto it = std::find_if(b.begin(), b.end(), [&](const auto& l) { return l.get() == &target; });
+    std::swap(a, *it);
+  } else {
+    winner = &target;
+  }
+  transfer_.reset();
+  // The other party hears the target: a re-INVITE with the target's answer as its offer.
+  std::string sdp = sdp_of(ev.sip);
+  std::optional<std::string> offer = sdp.empty() ? std::nullopt : bridge_sdp(target, *other, sdp, true);
+  if (!offer) return;
+  other->last_sdp = *offer;
+  transfer_reinvite_ = true;
+  reinvite_from_ = &target;
+  nua_invite(other->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer->c_str()), TAG_END());
+}
+
+void Call::transfer_failed(int status, const char* phrase) {
+  if (transfer_timer_) transfer_timer_->cancel();
+  Transfer& t = *transfer_;
+  B2BUA_LOG(info, "calls", "transfer_failed", {{"call", id}, {"to", t.target}, {"status", status}});
+  notify_transferor("SIP/2.0 " + std::to_string(status) + " " + (phrase ? phrase : ""), true);
+  if (!t.transferor_gone) {
+    // The transferor is still in the call: its phone takes the held call back (RFC 5589 6.1).
+    transfer_.reset();
+    return;
+  }
+  if (!t.recalled && !t.transferor->extension.empty()) {
+    // The transferor hung up trusting the transfer: its extension rings again with the call.
+    t.recalled = true;
+    t.target = t.transferor->extension;
+    record.note("recall", t.target);
+    B2BUA_LOG(info, "calls", "transfer_recall", {{"call", id}, {"ext", t.target}});
+    if (ring_transfer_target(t.target)) return;
+  }
+  transfer_.reset();
+  hang_up(0, nullptr, "system");
+}
+
+void Call::notify_transferor(const std::string& frag, bool final) {
+  if (!transfer_ || transfer_->transferor_gone || transfer_->notified_final) return;
+  transfer_->notified_final = final;
+  std::string body = frag + "\r\n";
+  nua_notify(transfer_->transferor->nh, SIPTAG_EVENT_STR(transfer_->event.c_str()),
+             NUTAG_SUBSTATE(final ? nua_substate_terminated : nua_substate_active),
+             SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+}
+
+bool Call::transferor_left(Leg& leg) {
+  if (!transfer_ || &leg != transfer_->transferor) return false;
+  // Phones hang up right after the 202 or the first NOTIFY (blind transfer): the call stays
+  // with the other party while the target rings.
+  transfer_->transferor_gone = true;
+  return true;
+}
+
+std::optional<std::string> Call::active_offer_for_side(const std::string& sdp, Leg& to) {
+  if (sdp.empty()) return std::nullopt;
+  // Off hold: the direction attributes go (RFC 3264 6.1: absent means sendrecv).
+  std::string active;
+  size_t pos = 0;
+  while (pos < sdp.size()) {
+    size_t end = sdp.find('\n', pos);
+    std::string line = sdp.substr(pos, end == std::string::npos ? std::string::npos : end + 1 - pos);
+    pos = end == std::string::npos ? sdp.size() : end + 1;
+    if (line.rfind("a=sendonly", 0) == 0 || line.rfind("a=recvonly", 0) == 0 || line.rfind("a=inactive", 0) == 0) {
+      continue;
+    }
+    active += line;
+  }
+  if (direct_media) return active;
+  auto inspected = media::inspect_sdp(active);
+  auto* offered = std::get_if<std::vector<media::SdpStream>>(&inspected);
+  if (!offered) return std::nullopt;
+  std::vector<std::optional<media::LegPorts>> ports;
+  size_t side = to.is_a ? 0 : 1;
+  for (size_t i = 0; i < offered->size(); ++i) {
+    if (i < streams.size() && streams[i] && !(*offered)[i].disabled) {
+      media::LegPorts p = streams[i]->legs[side];
+      p.ip = to.sdp_address;
+      ports.emplace_back(p);
+    } else {
+      ports.emplace_back(std::nullopt);
+    }
+  }
+  auto rewritten = media::rewrite_sdp(active, ports, to.origin);
+  if (auto* text = std::get_if<std::string>(&rewritten)) return *text;
+  return std::nullopt;
+}
+
+}  // namespace b2bua::calls

@@ -1,0 +1,40 @@
+// A phone dials a feature code (feature_codes.h): the setting changes for the caller's own
+// extension (stored, so a restart or reload keeps it), the phone hears a 200 and a BYE, and one
+// log line says what changed. An unknown code gets 404 and never reaches a trunk, where a
+// provider might run a service code of its own or bill it.
+#include "b2bua/calls/call_manager.h"
+#include "b2bua/common/phone_number.h"
+#include "b2bua/calls/feature_call.h"
+#include "b2bua/common/log.h"
+
+namespace b2bua::calls {
+
+void CallManager::on_feature_code(const sip::NuaEvent& ev, const config::Extension& caller, const std::string& dialled) {
+  std::optional<FeatureCode> code = parse_feature_code(dialled);
+  if (!code) return reject(ev, 404, "Unknown Feature Code", "unknown feature code");
+  if (code->kind == FeatureCode::pickup_extension || code->kind == FeatureCode::pickup_group) {
+    return reject(ev, 501, "Not Implemented", "call pickup is not available");
+  }
+  if (code->kind == FeatureCode::forward_set && code->target != caller.number &&
+      !number::is_dialable(code->target)) {
+    return reject(ev, 484, "Address Incomplete", "forward target is not a number");
+  }
+  if (!settings_.apply(caller.number, *code)) {
+    return reject(ev, 403, "Forbidden", "feature code refused (a forward to the extension itself)");
+  }
+  B2BUA_LOG(info, "calls", "feature_set", {{"ext", caller.number}, {"code", to_string(*code)}});
+  std::string offer;
+  if (ev.sip && ev.sip->sip_payload && ev.sip->sip_payload->pl_data) {
+    offer.assign(ev.sip->sip_payload->pl_data, ev.sip->sip_payload->pl_len);
+  }
+  uint64_t key = next_confirmation_++;
+  confirmations_[key] = std::make_unique<ConfirmationCall>(context_.root, ev.nh, offer, [this, key] {
+    auto it = confirmations_.find(key);
+    if (it == confirmations_.end()) return;
+    dead_confirmations_.push_back(std::move(it->second));
+    confirmations_.erase(it);
+    reap();
+  });
+}
+
+}  // namespace b2bua::calls
