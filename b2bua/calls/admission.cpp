@@ -109,8 +109,10 @@ size_t CallManager::active_calls_of(const std::string& extension) const {
   size_t n = 0;
   for (const auto& [id, call] : calls_) {
     if (call->finished()) continue;
-    if (call->record.extension == extension) ++n;
-    for (const auto& leg : call->b) n += (leg->extension == extension && call->winner == leg.get()) ? 1 : 0;
+    // Once per call: an answered inbound call names its phone's extension in the record too.
+    bool placed = call->record.extension == extension;
+    bool answered = call->winner && call->winner->extension == extension;
+    n += (placed || answered) ? 1 : 0;
   }
   return n;
 }

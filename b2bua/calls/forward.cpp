@@ -131,7 +131,6 @@ bool CallManager::forward_out(Call& call, const config::Extension& from, const s
   bool anonymous = call.presented_number.empty() || call.presented_number == "anonymous";
   call.hunt = TrunkHunt{.caller = &from, .withheld = from.clir, .number = route.number,
                         .left = trunks_to_try(route.trunks), .original_caller = anonymous ? "" : call.presented_number};
-  call.record.remote_number = route.number;
   // The B side now faces a provider: its relay sockets move to the WAN address.
   call.rebind_b_side(c.wan.address);
   if (!open_trunk_leg(call)) {

@@ -217,5 +217,58 @@ def page_locks_and_limits(binary):
         h.stop_daemon(d)
 
 
+def page_forwarding(binary):
+    """Extension 10 forwards on busy and on no answer (from the file), 11 is on do-not-disturb
+    and forwards every call, set from its phone with feature codes; 12 has nothing: the page
+    shows each extension's forwarding in its row, on a desktop and a phone screen."""
+    need_chromium()
+    with Harness("status-page-forwarding", binary) as h:
+        lan, wan, status, provider_port = h.port(4)
+        d = h.start_daemon({
+            "lan": {"listen": [f"udp:127.0.0.1:{lan}"], "networks": ["127.0.0.0/8"]},
+            "wan": {"address": "127.0.0.1", "port": wan},
+            "registrar": {"qualify_interval": 0},
+            "extensions": [{"number": "10", "name": "Kitchen", "password": "pw-kitchen-Jk55",
+                            "forward": {"busy": "11", "no_answer": "0301234567", "no_answer_after": 25}},
+                           {"number": "11", "name": "Office", "password": "pw-office-Hg44"},
+                           {"number": "12", "name": "Hall", "password": "pw-hall-Rt61"}],
+            "trunks": [{"name": "provider", "registrar": f"sip:127.0.0.1:{provider_port}", "username": "4930123456",
+                        "register": False, "numbers": ["+4930123456"], "keepalive": {"method": "off"}}],
+            "routing": {"outbound": [{"prefix": "0", "trunk": "provider"}]},
+            "media": {"ports": list(h.ports.span(20)), "timeout": 30},
+            "status": {"listen": f"127.0.0.1:{status}"},
+        })
+        for code in ("*26%23", "*21*12%23"):
+            xml = scenarios.phone_call("11", "pw-office-Hg44", code, hangup="callee", play=False)
+            r = h.sipp(h.write_scenario(f"code{code[1:3]}", xml), f"127.0.0.1:{lan}", h.port(), name=f"code{code[1:3]}")
+            check_sipp(r, f"11 dials {code}: 200, then our BYE")
+        features = next(e for e in get_json(status)["extensions"] if e["number"] == "11")["features"]
+        check(features["dnd"] is True and features["forward"]["always"] == "12",
+              f"/status: 11 is on do-not-disturb and forwards to 12 {features}")
+        expected = [
+            ("10's busy and no-answer forwards", "row('10').includes('busy \u2192 11') && "
+                                                 "row('10').includes('no answer \u2192 0301234567 after 25 s')"),
+            ("11 on do-not-disturb forwarding all calls to 12",
+             "row('11').includes('do-not-disturb') && row('11').includes('all calls \u2192 12')"),
+            ("nothing for 12", "row('12').includes('Hall') && !/\u2192|do-not-disturb/.test(row('12'))"),
+        ]
+        with Browser() as browser:
+            p = browser.open(f"http://127.0.0.1:{status}/")
+            for where in ("desktop", "phone"):
+                if where == "phone":
+                    p.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=3,
+                           mobile=True)
+                    p.navigate(f"http://127.0.0.1:{status}/")
+                for description, expression in expected:
+                    if not p.wait_for(f"(() => {{ {ROW} return {expression}; }})()", 10):
+                        shown = p.evaluate("document.querySelector('#phones').innerText")
+                        fail(f"{where}: the page does not show {description}:\n{shown}")
+                    print(f"ok: {where}: the page shows {description}", flush=True)
+            errors = p.errors()
+            check(not errors, f"no console errors or exceptions ({errors})")
+            p.close()
+        h.stop_daemon(d)
+
+
 if __name__ == "__main__":
-    run_flows({f.__name__: f for f in (page, page_token, page_locks_and_limits)})
+    run_flows({f.__name__: f for f in (page, page_token, page_locks_and_limits, page_forwarding)})

@@ -1,0 +1,737 @@
+#!/usr/bin/env python3
+"""Blind transfer (REFER, RFC 3515 / RFC 5589) through b2bua: sipp plays the provider (an
+IP-authenticated trunk, "register": false) and the registered phones 10 (the transferor) and 11
+(the target); the audio of the provider and of 11 comes from RTP peers of the test's own, each
+sending a stream with an SSRC of its own, so the packets each one counts after the transfer are
+the other's, carried by the relay.
+
+  transfer_blind_inbound_to_extension   the provider calls the DID, 10 answers, holds
+                                        (a=sendonly) and REFERs to 11: 202, NOTIFYs of
+                                        message/sipfrag 100 Trying, 180 Ringing, 200 OK
+                                        (Event: refer;id=<REFER CSeq>, the last one terminated),
+                                        then BYE from b2bua; 11 is offered sendrecv, answers; the
+                                        provider gets one re-INVITE (sendrecv, same o= session,
+                                        higher version, the relay's address) and its audio and
+                                        11's reach each other; nothing of the LAN reaches the
+                                        provider; the record notes transferred=10>11
+  transfer_blind_outbound_to_extension  the same with 10 as the caller of an outbound call
+  transfer_transferor_hangs_up_early    10 hangs up right after the 202: the provider's call
+                                        stays up, 11 answers, the provider gets the re-INVITE
+                                        and the call goes on; 10 hears nothing more
+  transfer_target_busy_returns          11 answers 486: 10 gets NOTIFY "SIP/2.0 486 Busy Here"
+                                        (terminated) and no BYE, resumes (re-INVITE bridged to
+                                        the provider, media both ways) and hangs up
+  transfer_recall_after_failure         10 hangs up after the 202 and 11 is busy: 10 rings again
+                                        with the call (recall), answers, and the provider gets
+                                        the re-INVITE for it
+  transfer_refused_cases                REFER to an external number (501), with Replaces (501),
+                                        to a dialable number that is no extension (501, the
+                                        external case), to a name (404), without Refer-To (400);
+                                        a REFER from the provider (405, REFER is not allowed on
+                                        the WAN); the call goes on untouched, 11 never rings
+  transfer_baresip_transferor           a real phone: baresip answers as 10 and transfers with
+                                        its /transfer command (ctrl_tcp); 11 and the provider
+                                        as in the first flow
+
+One flow per ctest entry (run_flows)."""
+import json
+import os
+import re
+import socket
+import struct
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from harness import check, check_sipp, run_flows, running, sipp_trace, wait_until  # noqa: E402
+from records import Records  # noqa: E402
+import scenarios as sc  # noqa: E402
+
+DID = "+4930123456"
+FAR = "+4989111222"        # who the provider's inbound calls come from (scenarios.provider_dialog)
+DIALLED = "0301234567"     # what 10 dials in the outbound flow
+PASSWORDS = {"10": "pw-ten", "11": "pw-eleven", "12": "pw-twelve"}
+PHONE_CID = ["-cid_str", "phone-leg-%u-%p@%s"]
+PROVIDER_CID = ["-cid_str", "provider-leg-%u-%p@%s"]
+RECORD_COLUMNS = ("direction, extension, trunk, remote_number, final_code, hangup_by, answer_ms, media_stats_json, "
+                  "notes")
+SSRC_FAR, SSRC_TARGET, SSRC_PHONE10 = 0x0FA0FA00, 0x11111111, 0x10101010
+
+
+# --- RTP peers -----------------------------------------------------------------------------------
+
+class RtpPeer:
+    """An RTP endpoint on a port of the test's own: every 20 ms one PCMA packet with its own SSRC
+    to where `destination()` says (the relay's address from the latest SDP its side got), and a
+    count of what arrives, per SSRC."""
+
+    def __init__(self, port, ssrc, destination):
+        self.port, self.ssrc, self.destination = port, ssrc, destination
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.settimeout(0.005)
+        self.received = {}  # ssrc -> packets
+        self.sent = 0
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        seq, ts = 0, 0
+        next_send = time.monotonic()
+        dest, dest_checked = None, 0.0
+        while not self.stopping:
+            now = time.monotonic()
+            if now - dest_checked > 0.1:
+                dest, dest_checked = self.destination(), now
+            if now >= next_send:
+                next_send += 0.02
+                if dest:
+                    header = struct.pack("!BBHII", 0x80, 8, seq & 0xFFFF, ts & 0xFFFFFFFF, self.ssrc)
+                    try:
+                        self.sock.sendto(header + b"\xd5" * 160, dest)
+                        self.sent += 1
+                    except OSError:
+                        pass
+                    seq, ts = seq + 1, ts + 160
+            try:
+                data, _ = self.sock.recvfrom(2048)
+            except (socket.timeout, OSError):
+                continue
+            if len(data) >= 12 and data[0] >> 6 == 2:
+                (ssrc,) = struct.unpack("!I", data[8:12])
+                with self.lock:
+                    self.received[ssrc] = self.received.get(ssrc, 0) + 1
+
+    def count(self, ssrc):
+        with self.lock:
+            return self.received.get(ssrc, 0)
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def first_line(msg):
+    return msg.split("\n", 1)[0].strip()
+
+
+def header(msg, name):
+    m = re.search(rf"^{name}:[ \t]*(.*?)\s*$", msg, re.M | re.I)
+    return m.group(1) if m else None
+
+
+def body(msg):
+    return msg.split("\n\n", 1)[1] if "\n\n" in msg else ""
+
+
+def media_of(msg):
+    """(address, port, direction) of the first audio stream in a message's SDP."""
+    c = re.search(r"^c=IN IP4 (\S+)", msg, re.M)
+    m = re.search(r"^m=audio (\d+) ", msg, re.M)
+    d = re.search(r"^a=(sendrecv|sendonly|recvonly|inactive)\s*$", msg, re.M)
+    return (c.group(1) if c else None, int(m.group(1)) if m else None, d.group(1) if d else "sendrecv")
+
+
+def origin_of(msg):
+    """(session id, version) of the o= line."""
+    m = re.search(r"^o=\S+ (\d+) (\d+) ", msg, re.M)
+    return (m.group(1), int(m.group(2))) if m else (None, None)
+
+
+def cseq_of(msg):
+    m = re.search(r"^CSeq:\s*(\d+)\s+(\S+)", msg, re.M | re.I)
+    return (int(m.group(1)), m.group(2)) if m else (None, None)
+
+
+def sdp_at(port, direction="sendrecv", version=2353687637):
+    """Our peers' SDP, its audio on `port` (an RtpPeer's) instead of sipp's own media port."""
+    return sc.sdp(direction, version).replace("[media_port]", str(port))
+
+
+def sdp_body(sdp):
+    return "Content-Type: application/sdp\nContent-Length: [len]\n\n" + sdp
+
+
+def reply(status, content="Content-Length: 0\n\n", to_tag=""):
+    return (f"SIP/2.0 {status}\n[last_Via:]\n[last_From:]\n[last_To:]{to_tag}\n[last_Call-ID:]\n[last_CSeq:]\n"
+            f"Contact: <sip:[local_ip]:[local_port]>\n{content}")
+
+
+def send(msg, retrans=True):
+    return f'<send{" retrans=" + chr(34) + "500" + chr(34) if retrans else ""}><![CDATA[\n{msg}]]></send>\n'
+
+
+def wrap(name, xml):
+    return f'<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="{name}">\n{xml}\n</scenario>\n'
+
+
+# --- sipp scenario pieces --------------------------------------------------------------------------
+
+def answer_call(sdp, ring_ms=300, play=True):
+    """A registered phone takes a call: INVITE (its From, To and Contact kept for the requests
+    it sends in the dialog later), 180, 200 with `sdp`, ACK; RTP from the pcap when `play`.
+    Returns (xml, Dialog of this side)."""
+    xml = ('<recv request="INVITE" crlf="true" rrs="true">\n  <action>\n'
+           '    <ereg regexp=".*" search_in="hdr" header="From:" assign_to="inv_from"/>\n'
+           '    <ereg regexp=".*" search_in="hdr" header="To:" assign_to="inv_to"/>\n'
+           '  </action>\n</recv>\n' +
+           send(reply("180 Ringing", to_tag=";tag=[pid]uas"), retrans=False) +
+           f'<pause milliseconds="{ring_ms}"/>\n' +
+           send(reply("200 OK", sdp_body(sdp), ";tag=[pid]uas")) +
+           '<recv request="ACK" crlf="true"/>\n')
+    if play:
+        xml += f'<nop><action><exec play_pcap_audio="{sc.PCAP}"/></action></nop>\n'
+    d = sc.Dialog("[next_url]", "[$inv_to];tag=[pid]uas", "[$inv_from]", "<sip:[local_ip]:[local_port]>")
+    return xml, d
+
+
+def refer(d, cseq, refer_to, expect="202", referred_by=True):
+    """REFER in the dialog, `refer_to` the whole Refer-To value (None: no Refer-To at all)."""
+    headers = f"Refer-To: {refer_to}\n" if refer_to is not None else ""
+    if referred_by:
+        headers += "Referred-By: <sip:10@[remote_ip]:[remote_port]>\n"
+    return send(d.request("REFER", cseq, headers=headers)) + f'<recv response="{expect}"/>\n'
+
+
+def take_notifies(label):
+    """Takes the implied subscription's NOTIFYs, answering each 200, until one says
+    Subscription-State: terminated (what each said is checked from the trace)."""
+    return (f'<label id="{label}"/>\n'
+            '<recv request="NOTIFY">\n  <action>\n'
+            '    <ereg regexp="terminated" search_in="hdr" header="Subscription-State:" '
+            f'assign_to="{label}_final"/>\n'
+            '  </action>\n</recv>\n' +
+            f'<send next="{label}_done" test="{label}_final"><![CDATA[\n{reply("200 OK")}]]></send>\n'
+            f'<nop next="{label}"/>\n'
+            f'<label id="{label}_done"/>\n')
+
+
+def take_bye():
+    return '<recv request="BYE"/>\n' + send(reply("200 OK"), retrans=False)
+
+
+def take_reinvite(n, offered, sdp):
+    """Takes a re-INVITE whose SDP says a=`offered` (a regex) and answers `sdp`."""
+    var = f"reinvite{n}"
+    return (f'<recv request="INVITE">\n  <action><ereg regexp="a=({offered})" search_in="body" check_it="true" '
+            f'assign_to="{var}"/></action>\n</recv>\n'
+            f'<nop hide="true"><action><log message="{var}=[${var}]"/></action></nop>\n' +
+            send(reply("200 OK", sdp_body(sdp))) + '<recv request="ACK"/>\n')
+
+
+def target_phone(port, status="200", first_ms=0, ring_ms=600):
+    """Extension 11, the transfer target: 100, 180 after `first_ms`, then `status` after
+    `ring_ms`; answering, its audio is the RtpPeer on `port`, and it waits for the BYE."""
+    xml = ('<recv request="INVITE" crlf="true"/>\n' +
+           send(reply("100 Trying"), retrans=False) +
+           (f'<pause milliseconds="{first_ms}"/>\n' if first_ms else "") +
+           send(reply("180 Ringing", to_tag=";tag=[pid]uas"), retrans=False) +
+           f'<pause milliseconds="{ring_ms}"/>\n')
+    if status != "200":
+        xml += (send(reply(f"{status}", to_tag=";tag=[pid]uas"), retrans=False) + '<recv request="ACK"/>\n')
+        return wrap("target", xml)
+    xml += (send(reply("200 OK", sdp_body(sdp_at(port)), ";tag=[pid]uas")) +
+            '<recv request="ACK" crlf="true"/>\n' + take_bye())
+    return wrap("target", xml)
+
+
+def provider_calls(rtp_port, during, hold_ms):
+    """The provider calls the DID with its audio on the RtpPeer at `rtp_port`, lets `during`
+    happen (re-INVITEs it takes), then its caller hangs up after `hold_ms`."""
+    d = sc.provider_dialog(DID)
+    invite = d.request("INVITE", 1, sdp_body(sdp_at(rtp_port)), headers="User-Agent: ProviderSwitch/9\n",
+                       initial=True)
+    xml = (send(invite) +
+           '<recv response="100" optional="true"/>\n'
+           '<recv response="180" optional="true"/>\n'
+           '<recv response="183" optional="true"/>\n'
+           '<recv response="200" rtd="true"/>\n' +
+           send(d.request("ACK", 1), retrans=False) + during +
+           f'<pause milliseconds="{hold_ms}"/>\n' + d.bye(2))
+    return wrap("provider_calls", xml)
+
+
+def provider_answers(rtp_port, during, hangup_ms=None):
+    """The provider takes an outbound call, answers with its audio on the RtpPeer at
+    `rtp_port`, lets `during` happen, then hangs up after `hangup_ms` (None: waits for BYE)."""
+    xml = ('<recv request="INVITE" crlf="true" rrs="true">\n  <action>\n'
+           '    <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller_from"/>\n'
+           '    <ereg regexp=".*" search_in="hdr" header="To:" assign_to="caller_to"/>\n'
+           '  </action>\n</recv>\n' +
+           send(reply("180 Ringing", to_tag=";tag=[pid]uas"), retrans=False) +
+           '<pause milliseconds="200"/>\n' +
+           send(reply("200 OK", sdp_body(sdp_at(rtp_port)), ";tag=[pid]uas")) +
+           '<recv request="ACK" crlf="true"/>\n' + during)
+    if hangup_ms is None:
+        return wrap("provider_answers", xml + take_bye() +
+                    '<nop hide="true"><action><log message="[$caller_from][$caller_to]"/></action></nop>\n')
+    d = sc.Dialog("[next_url]", "[$caller_to];tag=[pid]uas", "[$caller_from]", "<sip:[local_ip]:[local_port]>")
+    return wrap("provider_answers", xml + f'<pause milliseconds="{hangup_ms}"/>\n' + d.bye(1))
+
+
+# --- the daemon and its peers ---------------------------------------------------------------------
+
+class Setup:
+    """The daemon with extensions 10, 11, 12, the DID ringing 10, outbound calls (prefix 0)
+    through an IP-authenticated provider trunk; phones 10 and 11 registered by sipp; RTP peers
+    for the provider and for 11."""
+
+    def __init__(self, h, register=("10", "11")):
+        self.h = h
+        self.lan_port, self.wan_port, self.provider_port = h.port(3)
+        self.far_rtp = h.port(2)[0]
+        self.target_rtp = h.port(2)[0]
+        self.relay = h.ports.span(20)
+        self.lan, self.wan = f"127.0.0.1:{self.lan_port}", f"127.0.0.1:{self.wan_port}"
+        self.daemon = h.start_daemon({
+            "lan": {"listen": [f"udp:{self.lan}"], "networks": ["127.0.0.0/8"], "realm": "test.arpa"},
+            "wan": {"address": "127.0.0.1", "port": self.wan_port},
+            "registrar": {"qualify_interval": 0},
+            "extensions": [{"number": n, "password": p} for n, p in PASSWORDS.items()],
+            "trunks": [{"name": "provider", "registrar": f"sip:127.0.0.1:{self.provider_port}",
+                        "username": sc.TRUNK_USER, "register": False, "numbers": [DID],
+                        "keepalive": {"method": "off"}}],
+            "routing": {"inbound": [{"number": DID, "ring": ["10"], "timeout": 20}],
+                        "outbound": [{"prefix": "0", "trunk": "provider"}]},
+            "media": {"ports": list(self.relay), "timeout": 30},
+        })
+        self.records = Records(h)
+        self.phones = {}
+        for ext in register:
+            self.phones[ext] = h.port()
+            r = h.sipp(h.write_scenario(f"reg{ext}", sc.phone_register(ext, PASSWORDS[ext])), self.lan,
+                       self.phones[ext], name=f"reg{ext}")
+            check_sipp(r, f"phone {ext} registered")
+        self.peers = []
+
+    def start(self, name, xml, target, port, extra=(), timeout=40):
+        log = ["-trace_logs", "-log_file", self.h.path(f"{name}.logs")]
+        return self.h.sipp_bg(xml, target, port, name=name, timeout=timeout, extra=[*log, *extra])
+
+    def phone(self, name, xml, ext=None, extra=()):
+        """A phone's run: on its registered port (ext) or a fresh one."""
+        return self.start(name, xml, self.lan, self.phones[ext] if ext else self.h.port(), extra=extra)
+
+    def provider(self, name, xml, calling):
+        """The provider's run: calling the DID, or waiting on the trunk's address."""
+        return self.start(name, xml, self.wan, self.provider_port, extra=PROVIDER_CID if calling else ())
+
+    def relay_seen_by(self, run):
+        """A destination for an RtpPeer: the address in the latest SDP sipp run `run` received."""
+        def destination():
+            for m in reversed(self.h.messages(run)):
+                addr, port, _ = media_of(m)
+                if addr and port:
+                    return addr, port
+            return None
+        return destination
+
+    def rtp_peer(self, port, ssrc, run):
+        peer = RtpPeer(port, ssrc, self.relay_seen_by(run))
+        self.peers.append(peer)
+        return peer
+
+    def points_at_relay(self, msg):
+        addr, port, _ = media_of(msg)
+        return addr == "127.0.0.1" and port is not None and self.relay[0] <= port <= self.relay[1]
+
+    def record(self, what):
+        """The next call's record: (direction, ext, trunk, remote, code, by, answer_ms, media, notes)."""
+        self.records.count += 1
+        return self.h.call_records(self.records.count, columns=RECORD_COLUMNS)[-1]
+
+    def stop(self):
+        for p in self.peers:
+            p.stop()
+        self.h.stop_daemon(self.daemon)
+
+
+def wait_for(s, what, predicate, timeout=10):
+    check(wait_until(predicate, timeout) is not None and predicate(), what)
+
+
+def received(s, run, method=None):
+    return s.h.messages(run, method=method)
+
+
+def answered_invite(s, run):
+    """True once sipp run `run` received the ACK of an INVITE it answered."""
+    return any(first_line(m).startswith("ACK ") for m in received(s, run))
+
+
+def check_notifies(s, run, refer_cseq, frags, what):
+    """The NOTIFYs run `run` got: message/sipfrag bodies `frags` in order, Event refer;id=<the
+    REFER's CSeq>, active until the last, which is terminated."""
+    notifies = received(s, run, "NOTIFY")
+    got = [body(m).strip() for m in notifies]
+    check(got == frags, f"  {what}: NOTIFY sipfrags {got} == {frags}")
+    ctypes = [(header(m, "Content-Type") or "").split(";")[0].strip().lower() for m in notifies]
+    check(ctypes and all(c == "message/sipfrag" for c in ctypes), f"  {what}: every NOTIFY is message/sipfrag {ctypes}")
+    events = [re.sub(r"\s", "", header(m, "Event") or header(m, "o") or "") for m in notifies]
+    check(all(e == f"refer;id={refer_cseq}" for e in events), f"  {what}: Event refer;id={refer_cseq} {events}")
+    states = [(header(m, "Subscription-State") or "").split(";")[0].strip() for m in notifies]
+    want = ["active"] * (len(frags) - 1) + ["terminated"]
+    check(states == want, f"  {what}: Subscription-State {states} == {want}")
+
+
+def refer_cseq(s, run):
+    refers = s.h.messages(run, received=False, method="REFER")
+    check(len(refers) == 1, f"  the transferor sent one REFER ({len(refers)})")
+    return cseq_of(refers[0])[0]
+
+
+def check_target_invite(s, run, presented):
+    """11's INVITE: sendrecv (the transferor's hold is not passed on), the relay's address, the
+    transferred party's number presented."""
+    invites = received(s, run, "INVITE")
+    check(len(invites) == 1, f"  target rung once ({len(invites)} INVITEs)")
+    addr, port, direction = media_of(invites[0])
+    check(direction == "sendrecv" and not re.search(r"^a=(sendonly|recvonly|inactive)", invites[0], re.M),
+          f"  target offered sendrecv ({direction})")
+    check(s.points_at_relay(invites[0]), f"  target's offer points at the relay ({addr}:{port})")
+    check(presented in (header(invites[0], "From") or ""),
+          f"  target sees the transferred party {presented} as caller ({header(invites[0], 'From')})")
+
+
+def check_provider_reinvite(s, run, before, initial_received):
+    """The provider's last re-INVITE (the one after the transfer; `before` came earlier):
+    sendrecv, the relay's address, the o= session of the SDP it had with a higher version
+    (RFC 3264 8), nothing of 11's. initial_received: the provider took the call's first INVITE
+    (an outbound call) rather than sending it."""
+    invites = received(s, run, "INVITE")[1 if initial_received else 0:]
+    check(len(invites) == before + 1, f"  the provider got {before + 1} re-INVITE(s) ({len(invites)})")
+    last = invites[-1]
+    addr, port, direction = media_of(last)
+    check(direction == "sendrecv", f"  the provider's re-INVITE after the transfer is sendrecv ({direction})")
+    check(s.points_at_relay(last), f"  the provider's re-INVITE offers the relay ({addr}:{port})")
+    check(f" {s.target_rtp} " not in last, "  the provider's re-INVITE does not name 11's audio port")
+    with_sdp = [m for m in received(s, run) if "\nm=audio" in m]
+    earlier = with_sdp[:with_sdp.index(last)]
+    session, version = origin_of(last)
+    prev_session, prev_version = origin_of(earlier[-1]) if earlier else (None, None)
+    check(session is not None and session == prev_session and version > prev_version,
+          f"  the provider's re-INVITE keeps the o= session {session} ({prev_session}) with a higher version "
+          f"{version} > {prev_version} (RFC 3264 8)")
+    return last
+
+
+def check_audio_after_transfer(s, far, target, what, window=1.5):
+    """The provider's RtpPeer and 11's hear each other through the relay after the transfer."""
+    f0, t0 = far.count(SSRC_TARGET), target.count(SSRC_FAR)
+    time.sleep(window)
+    f1, t1 = far.count(SSRC_TARGET), target.count(SSRC_FAR)
+    want = int(window / 0.02 * 0.6)
+    check(f1 - f0 >= want and t1 - t0 >= want,
+          f"  {what}: audio both ways between the provider and 11 in {window} s (provider got {f1 - f0} of 11's "
+          f"packets, 11 got {t1 - t0} of the provider's; {want} at least)")
+
+
+def no_lan_at_provider(s, phone_runs, provider_run):
+    """Topology hiding: the provider sees no Call-ID, port, header or method of the LAN."""
+    to_provider = "\n".join(s.h.messages(provider_run))
+    leaks = ["phone-leg-", "TestPhone", "X-Phone-Secret", "test.arpa", "REFER", "Refer-To", "Referred-By",
+             "sipfrag", f":{s.lan_port}", f" {s.target_rtp} "]
+    for run in phone_runs:
+        for m in s.h.messages(run) + s.h.messages(run, received=False):
+            cid = header(m, "Call-ID") or header(m, "i")
+            if cid and cid not in leaks:
+                leaks.append(cid)
+    for ext, port in s.phones.items():
+        leaks.append(f":{port}")
+    found = [leak for leak in leaks if leak in to_provider]
+    check(not found, f"  the provider sees nothing of the LAN (checked {len(leaks)} strings; found {found})")
+
+
+def check_record(s, what, direction, remote, by, notes_have, notes_lack=()):
+    row = s.record(what)
+    got = (row[0], row[1], row[2], row[3], row[4], row[5])
+    want = (direction, "10", "provider", remote, 200, by)
+    check(got == want, f"  {what}: record {got} == {want}")
+    check(row[6] > 0, f"  {what}: answer time set ({row[6]})")
+    notes = row[8].split()
+    for n in notes_have:
+        check(n in notes, f"  {what}: notes have {n} ('{row[8]}')")
+    for n in notes_lack:
+        check(not any(x.startswith(n) for x in notes), f"  {what}: notes have no {n} ('{row[8]}')")
+    stats = json.loads(row[7]) if row[7] else None
+    check(stats and all(stats[k]["packets"] > 0 and stats[k]["packets_sent"] > 0 for k in ("a", "b")),
+          f"  {what}: relay counters both ways in the record ({stats})")
+    return row
+
+
+# --- flows -----------------------------------------------------------------------------------------
+
+def transfer_inbound(binary):
+    """The provider calls the DID, 10 answers, holds and REFERs to 11; 11 answers and takes
+    10's place; the provider hangs up and 11 gets the BYE."""
+    with running("calls-transfer-in", binary, Setup) as s:
+        h = s.h
+        lan = s.lan
+        answer, d = answer_call(sc.SDP)
+        xml10 = (answer + '<pause milliseconds="600"/>\n' + d.reinvite(1, "sendonly", 2353687638) +
+                 '<pause milliseconds="300"/>\n' + refer(d, 2, f"<sip:11@{lan}>") + take_notifies("n") + take_bye())
+        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+        p11 = s.phone("phone11", target_phone(s.target_rtp), "11")
+        time.sleep(0.3)
+        during = (take_reinvite(1, "sendonly", sdp_at(s.far_rtp, "recvonly", 2353687638)) +
+                  take_reinvite(2, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687639)))
+        far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
+        target = s.rtp_peer(s.target_rtp, SSRC_TARGET, "phone11")
+        provider = s.provider("provider", provider_calls(s.far_rtp, during, hold_ms=3500), calling=True)
+        wait_for(s, "  11 answered the transfer", lambda: answered_invite(s, "phone11"), timeout=15)
+        wait_for(s, "  the provider took the re-INVITE after the transfer",
+                 lambda: len(received(s, "provider", "INVITE")) == 2 and "CSeq: 2 INVITE" in
+                 "\n".join(s.h.messages("provider", received=False)), timeout=10)
+        check_audio_after_transfer(s, far, target, "after the transfer")
+        h.finish(provider, "  provider: call, hold, re-INVITE after the transfer, BYE")
+        h.finish(p10, "  phone 10: answer, hold, REFER, 202, NOTIFYs, BYE from b2bua")
+        h.finish(p11, "  phone 11: rung, answered, BYE when the provider hung up")
+        check_notifies(s, "phone10", refer_cseq(s, "phone10"),
+                       ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK"], "transferor")
+        check(len(received(s, "phone10", "BYE")) == 1, "  the transferor got BYE after the final NOTIFY")
+        check_target_invite(s, "phone11", FAR)
+        check_provider_reinvite(s, "provider", 1, False)
+        check(len(received(s, "phone11", "BYE")) == 1, "  11 got the BYE when the provider hung up")
+        no_lan_at_provider(s, ["phone10", "phone11"], "provider")
+        check_record(s, "transferred inbound call", "inbound", FAR, "caller", ["transferred=10>11"])
+        s.daemon.wait_log(r"event=transfer_answered call=\d+ to=11", timeout=1)
+
+
+def transfer_outbound(binary):
+    """10 calls out through the provider and REFERs to 11 without holding first; 11 answers
+    and takes 10's place as the caller's side; the provider hangs up."""
+    with running("calls-transfer-out", binary, Setup) as s:
+        h = s.h
+
+        def during(d, cseq):
+            return ('<pause milliseconds="800"/>\n' + refer(d, cseq, f"<sip:11@{s.lan}>") + take_notifies("n"),
+                    cseq + 1)
+
+        far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
+        target = s.rtp_peer(s.target_rtp, SSRC_TARGET, "phone11")
+        provider = s.provider("provider", provider_answers(
+            s.far_rtp, take_reinvite(1, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687638)), hangup_ms=3500),
+            calling=False)
+        p11 = s.phone("phone11", target_phone(s.target_rtp), "11")
+        time.sleep(0.3)
+        p10 = s.phone("phone10", sc.phone_call("10", "pw-ten", DIALLED, during_factory=during, hangup="callee"),
+                      extra=PHONE_CID)
+        wait_for(s, "  11 answered the transfer", lambda: answered_invite(s, "phone11"), timeout=15)
+        wait_for(s, "  the provider took the re-INVITE after the transfer",
+                 lambda: len(received(s, "provider", "INVITE")) == 2 and
+                 sum(first_line(m).startswith("SIP/2.0 200") and "INVITE" in (header(m, "CSeq") or "")
+                     for m in s.h.messages("provider", received=False)) == 2, timeout=10)
+        check_audio_after_transfer(s, far, target, "after the transfer")
+        h.finish(provider, "  provider: answered, re-INVITE after the transfer, hung up")
+        h.finish(p10, "  phone 10: call out, REFER, 202, NOTIFYs, BYE from b2bua")
+        h.finish(p11, "  phone 11: rung, answered, BYE when the provider hung up")
+        check_notifies(s, "phone10", refer_cseq(s, "phone10"),
+                       ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK"], "transferor")
+        check(len(received(s, "phone10", "BYE")) == 1, "  the transferor got BYE after the final NOTIFY")
+        check_target_invite(s, "phone11", DIALLED)
+        check_provider_reinvite(s, "provider", 0, True)
+        check(len(received(s, "phone11", "BYE")) == 1, "  11 got the BYE when the provider hung up")
+        no_lan_at_provider(s, ["phone10", "phone11"], "provider")
+        check_record(s, "transferred outbound call", "outbound", DIALLED, "callee", ["transferred=10>11"])
+
+
+def transfer_early_hangup(binary):
+    """10 REFERs and hangs up at once (after the 202 and the 100 Trying): 11 rings only after,
+    answers, and the provider's call goes on with 11."""
+    with running("calls-transfer-early", binary, Setup) as s:
+        h = s.h
+        answer, d = answer_call(sc.SDP)
+        # The 100 Trying NOTIFY leaves b2bua right after the 202, before our BYE can arrive.
+        xml10 = (answer + '<pause milliseconds="600"/>\n' + refer(d, 1, f"<sip:11@{s.lan}>") +
+                 send(d.request("BYE", 2)) +
+                 '<recv request="NOTIFY"/>\n' + send(reply("200 OK"), retrans=False) +
+                 '<recv response="200"/>\n')
+        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+        # 11 rings a second after the INVITE, answers 0.6 s later: 10 is long gone.
+        p11 = s.phone("phone11", target_phone(s.target_rtp, first_ms=1000), "11")
+        time.sleep(0.3)
+        far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
+        target = s.rtp_peer(s.target_rtp, SSRC_TARGET, "phone11")
+        provider = s.provider("provider", provider_calls(
+            s.far_rtp, take_reinvite(1, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687638)), hold_ms=3000),
+            calling=True)
+        h.finish(p10, "  phone 10: answer, REFER, 202, BYE at once", timeout=15)
+        wait_for(s, "  11 answered the transfer", lambda: answered_invite(s, "phone11"), timeout=15)
+        bye_ok = [m.time for m in sipp_trace(h.sipp_messages("phone10")) if m.received and
+                  first_line(m.text).startswith("SIP/2.0 200") and cseq_of(m.text)[1] == "BYE"]
+        answered = [m.time for m in sipp_trace(h.sipp_messages("phone11")) if not m.received and
+                    first_line(m.text).startswith("SIP/2.0 200")]
+        check(bye_ok and answered and answered[0] > bye_ok[0],
+              f"  11 answered after 10 had hung up (BYE answered at {bye_ok}, 11's 200 at {answered})")
+        wait_for(s, "  the provider took the re-INVITE after the transfer",
+                 lambda: len(received(s, "provider", "INVITE")) == 1, timeout=10)
+        check(not received(s, "provider", "BYE") and provider.running(),
+              "  the provider's call stayed up when the transferor hung up")
+        check_audio_after_transfer(s, far, target, "after the transfer")
+        h.finish(provider, "  provider: call, re-INVITE after the transfer, BYE")
+        h.finish(p11, "  phone 11: rung, answered, BYE when the provider hung up")
+        notifies = [body(m).strip() for m in received(s, "phone10", "NOTIFY")]
+        check(notifies == ["SIP/2.0 100 Trying"], f"  the transferor heard 100 Trying and nothing after its BYE {notifies}")
+        check(not received(s, "phone10", "BYE"), "  no BYE to the transferor that already hung up")
+        check_target_invite(s, "phone11", FAR)
+        check_provider_reinvite(s, "provider", 0, False)
+        no_lan_at_provider(s, ["phone10", "phone11"], "provider")
+        check_record(s, "transferred, transferor gone", "inbound", FAR, "caller", ["transferred=10>11"], ["recall"])
+
+
+def transfer_target_busy(binary):
+    """11 answers 486: 10 hears it in the final NOTIFY, keeps the call, resumes it (bridged to
+    the provider, audio both ways) and hangs up."""
+    with running("calls-transfer-busy", binary, Setup) as s:
+        h = s.h
+        answer, d = answer_call(sdp_at(s.target_rtp), play=False)
+        xml10 = (answer + '<pause milliseconds="600"/>\n' + d.reinvite(1, "sendonly", 2353687638) +
+                 '<pause milliseconds="300"/>\n' + refer(d, 2, f"<sip:11@{s.lan}>") + take_notifies("n") +
+                 '<pause milliseconds="300"/>\n' +
+                 sc.Dialog.reinvite(d, 3, "sendrecv", 2353687639).replace("[media_port]", str(s.target_rtp)) +
+                 '<pause milliseconds="1800"/>\n' + d.bye(4))
+        # Phone 10's audio is the RtpPeer here (the "target" one): after the failed transfer the
+        # provider and 10 must hear each other again.
+        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+        p11 = s.phone("phone11", target_phone(s.target_rtp + 10, status="486 Busy Here"), "11")
+        time.sleep(0.3)
+        during = (take_reinvite(1, "sendonly", sdp_at(s.far_rtp, "recvonly", 2353687638)) +
+                  take_reinvite(2, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687639)) + take_bye())
+        far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
+        ten = s.rtp_peer(s.target_rtp, SSRC_TARGET, "phone10")
+        d_provider = sc.provider_dialog(DID)
+        invite = d_provider.request("INVITE", 1, sdp_body(sdp_at(s.far_rtp)), initial=True)
+        provider = s.provider("provider", wrap("provider_calls", send(invite) +
+                                               '<recv response="100" optional="true"/>\n'
+                                               '<recv response="180" optional="true"/>\n'
+                                               '<recv response="200"/>\n' +
+                                               send(d_provider.request("ACK", 1), retrans=False) + during),
+                              calling=True)
+        wait_for(s, "  10 resumed the call after the failed transfer",
+                 lambda: len(received(s, "provider", "INVITE")) == 2, timeout=15)
+        time.sleep(0.3)
+        check_audio_after_transfer(s, far, ten, "provider and 10 after the failed transfer", window=1.0)
+        h.finish(p11, "  phone 11: rung, answered 486")
+        h.finish(p10, "  phone 10: answer, hold, REFER, NOTIFYs to the 486, resume, BYE")
+        h.finish(provider, "  provider: call, hold, resume, BYE")
+        check_notifies(s, "phone10", refer_cseq(s, "phone10"),
+                       ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 486 Busy Here"], "transferor")
+        check(not received(s, "phone10", "BYE"), "  no BYE from b2bua to the transferor")
+        dirs = [media_of(m)[2] for m in received(s, "provider", "INVITE")]
+        check(dirs == ["sendonly", "sendrecv"], f"  the provider got 10's hold and resume, nothing else {dirs}")
+        no_lan_at_provider(s, ["phone10", "phone11"], "provider")
+        row = s.record("failed transfer")
+        check(tuple(row[:6]) == ("inbound", "10", "provider", FAR, 200, "callee"),
+              f"  failed transfer: record {tuple(row[:6])}")
+        check("transferred=10>11" in row[8].split() and "recall" not in row[8],
+              f"  failed transfer: the attempt is noted ('{row[8]}')")
+
+
+def transfer_recall(binary):
+    """10 REFERs and hangs up, 11 is busy: 10 rings again with the call (once), answers, and
+    the provider gets a re-INVITE for it."""
+    with running("calls-transfer-recall", binary, Setup) as s:
+        h = s.h
+        answer, d = answer_call(sc.SDP)
+        xml10 = (answer + '<pause milliseconds="600"/>\n' + refer(d, 1, f"<sip:11@{s.lan}>") +
+                 send(d.request("BYE", 2)) +
+                 '<recv request="NOTIFY"/>\n' + send(reply("200 OK"), retrans=False) +
+                 '<recv response="200"/>\n')
+        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+        p11 = s.phone("phone11", target_phone(s.target_rtp + 10, status="486 Busy Here", first_ms=1000,
+                                              ring_ms=300), "11")
+        time.sleep(0.3)
+        far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
+        provider = s.provider("provider", provider_calls(
+            s.far_rtp, take_reinvite(1, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687638)), hold_ms=2500),
+            calling=True)
+        h.finish(p10, "  phone 10: answer, REFER, 202, BYE at once", timeout=15)
+        # The same phone takes the recall on the same port once its first run has ended.
+        ten = s.rtp_peer(s.target_rtp, SSRC_TARGET, "recall10")
+        recall = s.phone("recall10", target_phone(s.target_rtp, ring_ms=300), "10")
+        h.finish(p11, "  phone 11: rung, busy")
+        wait_for(s, "  10 answered the recall", lambda: answered_invite(s, "recall10"), timeout=10)
+        wait_for(s, "  the provider took the re-INVITE after the recall",
+                 lambda: len(received(s, "provider", "INVITE")) == 1, timeout=10)
+        check_audio_after_transfer(s, far, ten, "provider and 10 after the recall", window=1.0)
+        h.finish(provider, "  provider: call, re-INVITE after the recall, BYE")
+        h.finish(recall, "  phone 10: recalled, answered, BYE when the provider hung up")
+        check_target_invite(s, "recall10", FAR)
+        check_provider_reinvite(s, "provider", 0, False)
+        s.daemon.wait_log(r"event=transfer_recall call=\d+ ext=10", timeout=1)
+        no_lan_at_provider(s, ["phone10", "phone11", "recall10"], "provider")
+        check_record(s, "recalled", "inbound", FAR, "caller", ["transferred=10>11", "recall=10"])
+
+
+def transfer_refused(binary):
+    """REFERs b2bua refuses with a final answer (no 202): external number, Replaces, a number
+    that is no extension, a name, no Refer-To; and a REFER from the provider. The call goes on
+    untouched and 11 never rings."""
+    with running("calls-transfer-refused", binary, Setup) as s:
+        h = s.h
+        lan = s.lan
+        answer, d = answer_call(sc.SDP)
+        replaces = "abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2"
+        cases = [("0301234", f"<sip:0301234@{lan}>", "501"),
+                 ("Replaces", f"<sip:11@{lan}?Replaces={replaces}>", "501"),
+                 ("99 (dialable, no extension)", f"<sip:99@{lan}>", "501"),
+                 ("a name", f"<sip:alice@{lan}>", "404"),
+                 ("no Refer-To", None, "400")]
+        xml10 = answer + '<pause milliseconds="500"/>\n'
+        for n, (_, to, status) in enumerate(cases, start=1):
+            xml10 += refer(d, n, to, expect=status)
+        xml10 += take_bye()
+        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+        p11 = s.phone("phone11", target_phone(s.target_rtp), "11")
+        time.sleep(0.3)
+        dp = sc.provider_dialog(DID)
+        invite = dp.request("INVITE", 1, sdp_body(sc.SDP), initial=True)
+        provider_refer = dp.request("REFER", 2, headers=f"Refer-To: <sip:11@127.0.0.1:{s.wan_port}>\n"
+                                    f"Referred-By: <sip:{FAR}@[local_ip]>\n")
+        provider = s.provider("provider", wrap("provider_calls", send(invite) +
+                                               '<recv response="100" optional="true"/>\n'
+                                               '<recv response="180" optional="true"/>\n'
+                                               '<recv response="200"/>\n' +
+                                               send(dp.request("ACK", 1), retrans=False) +
+                                               f'<nop><action><exec play_pcap_audio="{sc.PCAP}"/></action></nop>\n'
+                                               '<pause milliseconds="2000"/>\n' +
+                                               send(provider_refer) + '<recv response="405"/>\n'
+                                               '<pause milliseconds="500"/>\n' + dp.bye(3)),
+                              calling=True)
+        h.finish(provider, "  provider: call, REFER refused with 405, BYE")
+        h.finish(p10, "  phone 10: every REFER answered with its refusal, the call went on to the BYE")
+        answers = [first_line(m) for m in received(s, "phone10")
+                   if first_line(m).startswith("SIP/2.0") and (cseq_of(m)[1] or "") == "REFER"]
+        for (what, _, status), got in zip(cases, answers):
+            check(got.startswith(f"SIP/2.0 {status} "), f"  REFER to {what}: {got}")
+        check(len(answers) == len(cases), f"  one answer per REFER ({len(answers)})")
+        check(not received(s, "phone10", "NOTIFY"), "  no NOTIFY for a refused REFER")
+        refused = [m for m in received(s, "provider") if (cseq_of(m)[1] or "") == "REFER"]
+        allow = (header(refused[0], "Allow") or "") if refused else ""
+        check(refused and "REFER" not in allow.upper(), f"  the provider's 405 does not offer REFER (Allow: {allow})")
+        check(p11.running() and not received(s, "phone11"), "  11 never rang")
+        p11.stop()
+        log = s.daemon.output()
+        check("event=transfer_started" not in log, "  no transfer started")
+        refusals = re.findall(r"event=transfer_refused call=\d+ ext=10 status=(\d+)", log)
+        check(refusals == ["501", "501", "501", "404", "400"], f"  each refusal logged {refusals}")
+        row = s.record("refused transfers")
+        check(tuple(row[:6]) == ("inbound", "10", "provider", FAR, 200, "caller") and "transferred" not in row[8],
+              f"  the call's record shows no transfer {tuple(row[:6])} '{row[8]}'")
+
+
+FLOWS = {
+    "transfer_blind_inbound_to_extension": transfer_inbound,
+    "transfer_blind_outbound_to_extension": transfer_outbound,
+    "transfer_transferor_hangs_up_early": transfer_early_hangup,
+    "transfer_target_busy_returns": transfer_target_busy,
+    "transfer_recall_after_failure": transfer_recall,
+    "transfer_refused_cases": transfer_refused,
+}
+
+if __name__ == "__main__":
+    run_flows(FLOWS)
