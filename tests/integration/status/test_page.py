@@ -142,6 +142,28 @@ def ends_at(unix_s):
     return r"(\d{4}-\d\d-\d\d )?" + re.escape(time.strftime("%H:%M", time.localtime(unix_s)))
 
 
+def phone_rows_show(status, expected):
+    """The page, on a desktop and then a 390 px phone screen, shows each (description, JS
+    expression over row(ext)) of `expected` in the phones table, needs no horizontal scrolling
+    on the phone, and logs no errors."""
+    with Browser() as browser:
+        p = browser.open(f"http://127.0.0.1:{status}/")
+        for where in ("desktop", "phone"):
+            if where == "phone":
+                p.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=3, mobile=True)
+                p.navigate(f"http://127.0.0.1:{status}/")
+            for description, expression in expected:
+                if not p.wait_for(f"(() => {{ {ROW} return {expression}; }})()", 10):
+                    shown = p.evaluate("document.querySelector('#phones').innerText")
+                    fail(f"{where}: the page does not show {description}:\n{shown}")
+                print(f"ok: {where}: the page shows {description}", flush=True)
+        overflow = p.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        check(overflow is not None and overflow <= 0, f"no horizontal scrolling on a 390 px screen ({overflow} px)")
+        errors = p.errors()
+        check(not errors, f"no console errors or exceptions ({errors})")
+        p.close()
+
+
 def page_locks_and_limits(binary):
     """Extension 10 locked by wrong passwords from two addresses (each under its own limit),
     11 blocked by its limit of one call out an hour, 12 neither: the page shows each with the
@@ -197,23 +219,7 @@ def page_locks_and_limits(binary):
              "!row('10').includes('external calls') && !row('11').includes('password guessing')"),
             ("nothing of the kind for 12", "row('12').includes('Hall') && !/locked|blocked/.test(row('12'))"),
         ]
-        with Browser() as browser:
-            p = browser.open(f"http://127.0.0.1:{status}/")
-            for where in ("desktop", "phone"):
-                if where == "phone":
-                    p.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=3,
-                           mobile=True)
-                    p.navigate(f"http://127.0.0.1:{status}/")
-                for description, expression in expected:
-                    if not p.wait_for(f"(() => {{ {ROW} return {expression}; }})()", 10):
-                        shown = p.evaluate("document.querySelector('#phones').innerText")
-                        fail(f"{where}: the page does not show {description}:\n{shown}")
-                    print(f"ok: {where}: the page shows {description}", flush=True)
-            overflow = p.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            check(overflow is not None and overflow <= 0, f"no horizontal scrolling on a 390 px screen ({overflow} px)")
-            errors = p.errors()
-            check(not errors, f"no console errors or exceptions ({errors})")
-            p.close()
+        phone_rows_show(status, expected)
         h.stop_daemon(d)
 
 
@@ -252,21 +258,7 @@ def page_forwarding(binary):
              "row('11').includes('do-not-disturb') && row('11').includes('all calls \u2192 12')"),
             ("nothing for 12", "row('12').includes('Hall') && !/\u2192|do-not-disturb/.test(row('12'))"),
         ]
-        with Browser() as browser:
-            p = browser.open(f"http://127.0.0.1:{status}/")
-            for where in ("desktop", "phone"):
-                if where == "phone":
-                    p.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=3,
-                           mobile=True)
-                    p.navigate(f"http://127.0.0.1:{status}/")
-                for description, expression in expected:
-                    if not p.wait_for(f"(() => {{ {ROW} return {expression}; }})()", 10):
-                        shown = p.evaluate("document.querySelector('#phones').innerText")
-                        fail(f"{where}: the page does not show {description}:\n{shown}")
-                    print(f"ok: {where}: the page shows {description}", flush=True)
-            errors = p.errors()
-            check(not errors, f"no console errors or exceptions ({errors})")
-            p.close()
+        phone_rows_show(status, expected)
         h.stop_daemon(d)
 
 
