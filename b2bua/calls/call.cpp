@@ -67,6 +67,7 @@ Call::Call(CallManager& m, uint64_t call_id, Direction dir, config::Snapshot cfg
 }
 
 Call::~Call() {
+  if (update_from_) nua_destroy_event(update_saved_);
   // Legs first: their handles must not outlive the relay sessions' owner.
   b.clear();
   a.reset();
@@ -86,6 +87,8 @@ void Call::on_event(Leg& leg, const sip::NuaEvent& ev) {
       return;
     case nua_i_bye: return on_bye(leg);
     case nua_i_refer: return on_refer(leg, ev);
+    case nua_i_update: return on_update(leg, ev);
+    case nua_r_update: return on_update_response(leg, ev);
     default: return;
   }
 }

@@ -4,8 +4,10 @@
 //
 // The call is cut by SIP operation, one file each: call.cpp (lifetime, event dispatch, dialog
 // state), call_connect.cpp (INVITE out, challenges, provisional responses, ring timeout),
-// call_accept.cpp (the 2xx and its ACK), call_modify.cpp (re-INVITE), call_info.cpp (INFO),
-// call_close.cpp (CANCEL, BYE, failures) and call_media.cpp (SDP between the legs).
+// call_accept.cpp (the 2xx and its ACK), call_modify.cpp (re-INVITE), call_update.cpp (UPDATE),
+// call_info.cpp (INFO), call_transfer.cpp (REFER: blind transfer), call_close.cpp (CANCEL, BYE,
+// failures) and call_media.cpp (SDP between the legs); trunk_legs.cpp opens legs towards
+// providers and fails over between them, forward.cpp (CallManager) follows forwarding.
 #pragma once
 
 #include <array>
@@ -150,6 +152,10 @@ class Call {
   // call_info.cpp
   void relay_info(Leg& from, const sip::NuaEvent& ev);
 
+  // call_update.cpp
+  void on_update(Leg& from, const sip::NuaEvent& ev);
+  void on_update_response(Leg& answering, const sip::NuaEvent& ev);
+
   // call_transfer.cpp
   void on_refer(Leg& from, const sip::NuaEvent& ev);
   bool ring_transfer_target(const std::string& extension);
@@ -207,6 +213,9 @@ class Call {
   };
   std::optional<Transfer> transfer_;
   bool transfer_reinvite_ = false;  // the re-INVITE to the other party after a transfer
+  Leg* update_from_ = nullptr;      // leg whose UPDATE with an offer is being bridged
+  nua_saved_event_t update_saved_[1] = {};  // that UPDATE, answered when the far side answers
+  Remotes remotes_before_update_;
   std::unique_ptr<sip::Timer> transfer_timer_;
   std::unique_ptr<sip::Timer> ring_timer_;
   std::unique_ptr<sip::Timer> end_bound_;

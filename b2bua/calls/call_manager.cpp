@@ -26,9 +26,12 @@ CallManager::CallManager(const plane::PlaneContext& context, config::Snapshot co
   // In-dialog SIP INFO (dtmf-relay, RFC 6086) is relayed between the legs; nua answers 405 to
   // a method missing from Allow, and auto-answers 200 to an allowed non-application method
   // even outside a dialog. As an application method, the legs answer it and stray INFO gets
-  // the agent's default answer.
+  // the agent's default answer. UPDATE is ours to answer too (call_update.cpp): nua alone
+  // answers an offer 200 without SDP.
   for (sip::SipAgent* agent : {context_.lan, context_.wan}) {
-    if (agent) nua_set_params(agent->nua(), NUTAG_ALLOW("INFO"), NUTAG_APPL_METHOD("INFO"), TAG_END());
+    if (agent) {
+      nua_set_params(agent->nua(), NUTAG_ALLOW("INFO"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("UPDATE"), TAG_END());
+    }
   }
   // Records past the configured count or age go at start, then every hundred records.
   if (context_.store) prune_records();

@@ -36,6 +36,11 @@ ConfirmationCall::~ConfirmationCall() {
 }
 
 void ConfirmationCall::on_nua_event(const sip::NuaEvent& ev) {
+  if (ev.event == nua_i_update || ev.event == nua_i_info) {
+    // Nothing to change in a call that only confirms a code.
+    nua_respond(nh_, SIP_200_OK, NUTAG_WITH_THIS(ev.nua), TAG_END());
+    return;
+  }
   if (ev.event != nua_i_state || over_) return;
   int state = 0;
   tl_gets(ev.tags, NUTAG_CALLSTATE_REF(state), TAG_END());

@@ -246,6 +246,49 @@ def hold_resume_from_provider(binary):
         s.no_leaks(["hold_in_phone"], ["hold_in_provider"])
 
 
+def hold_by_update(d, cseq):
+    return sc.hold_by_update_from(d, cseq), cseq + 3
+
+
+def check_update(s, offers_to, answers_to, what):
+    """offers_to: the run that got the bridged UPDATEs; answers_to: the run whose UPDATEs were
+    answered through b2bua. The UPDATE without SDP never crosses."""
+    updates = find(s.h.messages(offers_to), "UPDATE ")
+    dirs = [media_of(m)[2] for m in updates]
+    check(dirs == ["sendonly", "sendrecv"], f"  {what}: only the UPDATEs with an offer crossed, direction kept {dirs}")
+    check(all(s.points_at_relay(m) for m in updates), f"  {what}: bridged UPDATEs point at the relay")
+    oks = [m for m in find(s.h.messages(answers_to), "SIP/2.0 200") if re.search(r"^CSeq: \d+ UPDATE", m, re.M)]
+    check(len(oks) == 3 and "m=audio" not in oks[0], f"  {what}: the refresh answered without SDP ({len(oks)} 200s)")
+    dirs = [media_of(m)[2] for m in oks[1:]]
+    check(dirs == ["recvonly", "sendrecv"], f"  {what}: the far side's answers brought back in our 200s {dirs}")
+    check(all(s.points_at_relay(m) for m in oks[1:]), f"  {what}: answers rewritten to the relay")
+
+
+def update_from_phone(binary):
+    """UPDATE from the phone in an outbound call: a refresh answered at once, offers bridged to
+    the provider as UPDATEs with their answers brought back (RFC 3311)."""
+    with running("calls-update-phone", binary, Setup) as s:
+        s.outbound_call("update_out", sc.phone_call("10", "pw-ten", "0301016", during_factory=hold_by_update),
+                        sc.provider_uas(during=sc.hold_by_update_taken()))
+        check_update(s, "update_out_provider", "update_out_phone", "phone updates")
+        s.records.answered("update from phone", "outbound", "10", "provider", "0301016")
+        s.no_leaks(["update_out_phone"], ["update_out_provider"])
+
+
+def update_from_provider(binary):
+    """UPDATE from the provider in an inbound call, bridged to the phone the same way."""
+    with running("calls-update-provider", binary, Setup, register=["10"]) as s:
+        h = s.h
+        phone = s.phone("update_in_phone", sc.phone_uas(during=sc.hold_by_update_taken()), s.phones["10"])
+        time.sleep(0.3)
+        provider = s.provider_calls("update_in_provider", sc.provider_call(DID_HOLD, during_factory=hold_by_update))
+        h.finish(provider, "update_in: provider side as scripted")
+        h.finish(phone, "update_in: phone side as scripted")
+        check_update(s, "update_in_phone", "update_in_provider", "provider updates")
+        s.records.answered("update from provider", "inbound", "10", "provider", FAR)
+        s.no_leaks(["update_in_phone"], ["update_in_provider"])
+
+
 def call_limit(binary):
     """calls.max_concurrent = 1: a second call gets 503, an emergency call still goes out."""
     with running("calls-limit", binary, Setup) as s:
@@ -347,7 +390,7 @@ def info_dtmf(binary):
 
 FLOWS = {f.__name__: f for f in (early_media, provider_challenge_407, provider_challenge_401, provider_challenge_mixed,
                                  cancel_from_caller, bye_from_callee, hold_resume_from_phone,
-                                 hold_resume_from_provider, call_limit, no_answer, fallback, nobody_registered,
+                                 hold_resume_from_provider, update_from_phone, update_from_provider, call_limit, no_answer, fallback, nobody_registered,
                                  internal_call, info_dtmf)}
 
 if __name__ == "__main__":

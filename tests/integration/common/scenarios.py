@@ -208,6 +208,12 @@ Max-Forwards: 70
                 '<recv response="200"/>\n'
                 f'<send><![CDATA[\n{self.request("ACK", cseq)}]]></send>\n')
 
+    def update(self, cseq, direction=None, version=0):
+        """Sends UPDATE (RFC 3311) offering `direction`, or without SDP when None; takes the 200."""
+        body = _sdp_body(sdp(direction, version)) if direction else "Content-Length: 0\n\n"
+        return (f'<send retrans="500"><![CDATA[\n{self.request("UPDATE", cseq, body)}]]></send>\n'
+                '<recv response="200"/>\n')
+
     def info_dtmf(self, cseq, digit="5"):
         """SIP INFO dtmf as many phones send it (application/dtmf-relay)."""
         body = f"Content-Type: application/dtmf-relay\nContent-Length: [len]\n\nSignal={digit}\nDuration=160\n"
@@ -236,6 +242,26 @@ def recv_reinvite(n, offered, answered, version):
             f'assign_to="{var}"/></action>\n</recv>\n' + _log_var(var) +
             f'<send retrans="500"><![CDATA[\n{_reply("200 OK", _sdp_body(sdp(answered, version)))}]]></send>\n'
             '<recv request="ACK"/>\n')
+
+
+def recv_update(n, offered, answered, version):
+    """Takes an UPDATE whose SDP must say a=`offered` and answers 200 with a=`answered`."""
+    var = f"update{n}"
+    return (f'<recv request="UPDATE">\n  <action><ereg regexp="a={offered}" search_in="body" check_it="true" '
+            f'assign_to="{var}"/></action>\n</recv>\n' + _log_var(var) +
+            f'<send><![CDATA[\n{_reply("200 OK", _sdp_body(sdp(answered, version)))}]]></send>\n')
+
+
+def hold_by_update_from(dialog, first_cseq):
+    """UPDATE without SDP (a session refresh: answered where it arrives), then UPDATE a=sendonly
+    (hold), then UPDATE a=sendrecv (resume)."""
+    return (dialog.update(first_cseq) + dialog.update(first_cseq + 1, "sendonly", 2353687638) +
+            '<pause milliseconds="300"/>\n' + dialog.update(first_cseq + 2, "sendrecv", 2353687639))
+
+
+def hold_by_update_taken():
+    """The other side of hold_by_update_from: only the two offers arrive, answered recvonly, then sendrecv."""
+    return recv_update(1, "sendonly", "recvonly", 2353687638) + recv_update(2, "sendrecv", "sendrecv", 2353687639)
 
 
 def hold_and_resume_from(dialog, first_cseq):

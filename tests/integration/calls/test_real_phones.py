@@ -1,0 +1,444 @@
+#!/usr/bin/env python3
+"""Telephony features with a real softphone on the LAN: baresip (Debian's baresip-core) as
+registered extensions 10 and 11, driven over its ctrl_tcp socket (netstring JSON: commands in,
+call events out), sending a 440 Hz tone from its ausine source and playing nothing (no player
+module: the received audio is decoded and dropped). The provider is sipp on the WAN side, an
+IP-authenticated trunk ("register": false) whose server is sipp on the trunk's address and whose
+callers call from ports of their own at the same address.
+
+  real_forward_no_answer_external  10 (auto-answer off) rings 5 s unanswered and is cancelled;
+                                   the provider's server gets the forwarded INVITE for
+                                   0301234567 presenting the original caller (From and
+                                   P-Asserted-Identity, trunks[].forward_caller_id "caller"),
+                                   answers, RTP flows through the relay both ways, and nothing of
+                                   the LAN (phone's port, Call-ID, User-Agent, our LAN port)
+                                   reaches the provider
+  real_dnd_from_phone              baresip dials *26# (it puts '#' unescaped in the
+                                   Request-URI): /status shows dnd on, a call for 10 gets 486 at
+                                   the provider and baresip never sees an INVITE; #26#: dnd
+                                   off, the next call is auto-answered with audio both ways
+  real_blocked_caller              routing.block names a number: its call gets 603 and baresip
+                                   never sees an INVITE; another caller is auto-answered with
+                                   audio both ways
+  real_failover_and_emergency      baresip 10 dials 0301234 over the route ["first", "second"]:
+                                   first answers 503, second answers, audio both ways, record
+                                   notes failover=first:503; baresip 11 ("outbound": false) dials
+                                   112 and reaches a provider as dialled, and 0301234 gets 403
+
+Audio is checked at both ends: at the relay (the call record's media counters: packets in and
+out on each leg, so both the provider's sipp and baresip sent and were sent RTP), and at baresip
+itself ("stream: incoming rtp for 'audio' established, receiving from <relay address>" and a
+receive bitrate above 0 on its call status line, "audio=TX/RX (bit/s)", which the menu module
+prints while a call is up). One flow per ctest entry (run_flows)."""
+import json
+import os
+import re
+import socket
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "common"))
+sys.path.insert(0, HERE)
+from harness import Harness, check, fail, run_flows, udp_bound, wait_until  # noqa: E402
+from records import rtp_both_ways  # noqa: E402
+import scenarios  # noqa: E402
+from status_http import get_json  # noqa: E402
+from test_trunk_hunt import end_provider, ip_trunk, provider_refuses, start_peer  # noqa: E402
+
+DID10 = "+4930123456"
+FAR_END = "+4989111222"  # the provider's caller (scenarios.provider_dialog)
+BLOCKED = "+4989555001"
+TRUNK_USER = "4930123456"
+PASSWORDS = {"10": "pw-ten", "11": "pw-eleven"}
+RECORD_COLUMNS = ("direction, extension, trunk, remote_number, final_code, hangup_by, answer_ms, "
+                  "media_stats_json, notes")
+PROVIDER_CID = "provider-leg-%u-%p@%s"
+MODULES = "/usr/lib/baresip/modules"
+# How long a call baresip placed stays up: its status line's bitrates stay 0 for the first
+# seconds of a call (they are averaged over a window), so audio is judged after that.
+TALK_S = 5
+
+
+class Baresip:
+    """One baresip process registered as `ext`: its own config folder, SIP port (and the TLS
+    port above it, which baresip binds too), ctrl_tcp port; the ctrl_tcp connection is read by a
+    thread that keeps every event and response."""
+
+    def __init__(self, h, ext, registrar, auto_answer):
+        self.h, self.ext = h, ext
+        self.sip_port = h.port(2)[0]
+        self.ctrl_port = h.port()
+        self.dir = h.path(f"baresip{ext}")
+        os.makedirs(self.dir, exist_ok=True)
+        with open(os.path.join(self.dir, "config"), "w") as f:
+            # ausine wants 48 kHz stereo; baresip resamples to the codec's 8 kHz mono. No audio
+            # player module: baresip then decodes what it receives and plays nothing.
+            f.write(f"poll_method epoll\nsip_listen 127.0.0.1:{self.sip_port}\nmodule_path {MODULES}\n"
+                    "module g711.so\nmodule ausine.so\nmodule_app account.so\nmodule_app menu.so\n"
+                    f"module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n"
+                    "audio_source ausine,440\nausrc_srate 48000\nausrc_channels 2\n")
+        mode = "auto" if auto_answer else "manual"
+        with open(os.path.join(self.dir, "accounts"), "w") as f:
+            f.write(f"<sip:{ext}@{registrar};transport=udp>;auth_pass={PASSWORDS[ext]};regint=600;"
+                    f"answermode={mode}\n")
+        self.proc = h.spawn(["baresip", "-f", self.dir], f"baresip{ext}")
+        self.items = []
+        self.lock = threading.Lock()
+        up = wait_until(lambda: not self.proc.running() or udp_bound(self.sip_port) and self._connect(), 10)
+        if not up or not self.proc.running():
+            fail(f"baresip {ext} did not start:\n{self.proc.output()[-2000:]}")
+        self.token = 0
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _connect(self):
+        try:
+            self.sock = socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1)
+        except OSError:
+            return False
+        self.sock.settimeout(None)
+        return True
+
+    def _read(self):
+        buf = b""
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while True:  # netstrings: <length>:<json>,
+                head, colon, rest = buf.partition(b":")
+                if not colon or not head.isdigit() or len(rest) < int(head) + 1:
+                    break
+                n = int(head)
+                with self.lock:
+                    self.items.append(json.loads(rest[:n]))
+                buf = rest[n + 1:]
+
+    def command(self, command, params="", timeout=5):
+        """Sends a command; returns its response's data (fails the test on an error answer)."""
+        self.token += 1
+        token = f"t{self.token}"
+        raw = json.dumps({"command": command, "params": params, "token": token}).encode()
+        self.sock.sendall(str(len(raw)).encode() + b":" + raw + b",")
+        r = wait_until(lambda: next((i for i in self.snapshot() if i.get("response") and i.get("token") == token),
+                                    None), timeout)
+        check(r and r.get("ok"), f"baresip {self.ext}: /{command} {params}".rstrip(), str(r))
+        return r.get("data", "")
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.items)
+
+    def events(self, kind=None, after=0):
+        return [i for i in self.snapshot()[after:] if i.get("event") and (kind is None or i.get("type") == kind)]
+
+    def calls(self, after=0):
+        """The call events past `after` (an INVITE that reached baresip makes at least one)."""
+        return [(e.get("type"), e.get("param")) for e in self.events(after=after) if e.get("type", "").startswith("CALL_")]
+
+    def mark(self):
+        return len(self.snapshot())
+
+    def wait_event(self, kind, timeout=10, after=0):
+        e = wait_until(lambda: self.events(kind, after), timeout)
+        if not e:
+            fail(f"baresip {self.ext}: no {kind} event within {timeout}s; events "
+                 f"{[(i.get('type'), i.get('param')) for i in self.events(after=after)]}\n"
+                 f"{self.log()[-2000:]}")
+        return e[0]
+
+    def log(self):
+        """Its output without the call status line it rewrites in place (kept in rx_rates)."""
+        return re.sub(r"\[\d+:\d\d:\d\d\] audio=\d+/\d+ \(bit/s\)\s*", "", self.proc.output())
+
+    def rx_rates(self, after=0):
+        """The receive bitrates of its call status lines ("audio=TX/RX (bit/s)") past `after`."""
+        return [int(rx) for _, rx in re.findall(r"audio=(\d+)/(\d+) \(bit/s\)", self.proc.output()[after:])]
+
+    def tx_rates(self, after=0):
+        return [int(tx) for tx, _ in re.findall(r"audio=(\d+)/(\d+) \(bit/s\)", self.proc.output()[after:])]
+
+    def quit(self):
+        """/quit (unregisters), then the harness's TERM/KILL if it is still there."""
+        try:
+            self.command("quit", timeout=2)
+        except SystemExit:
+            pass
+        wait_until(lambda: not self.proc.running(), 5)
+        self.proc.stop(5)
+
+
+class Setup:
+    """The daemon with extensions 10 and 11 (`extensions`: extra keys per number), the DID
+    ringing 10, trunks from `trunks(ports)` (default: one IP-authenticated trunk "provider" with
+    the DID, server at provider_port; `trunks` may use self.ports) and the outbound rule 0 ->
+    `route`, emergency 112."""
+
+    def __init__(self, h, extensions=None, trunk=None, trunks=None, route="provider", block=None):
+        self.h = h
+        self.lan_port, self.wan_port, self.provider_port, self.status_port = h.port(4)
+        self.ports = [h.port() for _ in range(2)]
+        self.lan, self.wan = f"127.0.0.1:{self.lan_port}", f"127.0.0.1:{self.wan_port}"
+        self.records_seen = 0
+        self.phones = {}
+        self.media = list(h.ports.span(20))
+        extensions = extensions or {}
+        if trunks is not None:
+            trunks = trunks(self.ports)
+        else:
+            trunks = [dict({"name": "provider", "registrar": f"sip:127.0.0.1:{self.provider_port}",
+                            "username": TRUNK_USER, "register": False, "numbers": [DID10],
+                            "keepalive": {"method": "off"}}, **(trunk or {}))]
+        routing = {"inbound": [{"number": DID10, "ring": ["10"], "timeout": 30}],
+                   "outbound": [{"prefix": "0", "trunk": route}], "emergency": ["112"]}
+        if block is not None:
+            routing["block"] = block
+        self.daemon = h.start_daemon({
+            "lan": {"listen": [f"udp:{self.lan}"], "networks": ["127.0.0.0/8"], "realm": "test.arpa"},
+            "wan": {"address": "127.0.0.1", "port": self.wan_port},
+            "status": {"listen": f"127.0.0.1:{self.status_port}"},
+            "registrar": {"qualify_interval": 0},
+            "extensions": [dict({"number": n, "password": pw}, **extensions.get(n, {})) for n, pw in PASSWORDS.items()],
+            "trunks": trunks,
+            "routing": routing,
+            "media": {"ports": self.media, "timeout": 30},
+        })
+
+    def phone(self, ext, auto_answer=True):
+        """baresip registered as `ext` (the daemon's binding seen)."""
+        p = Baresip(self.h, ext, self.lan, auto_answer)
+        self.daemon.wait_log(rf"event=binding_added ext={ext} contact=127.0.0.1:{p.sip_port} .*"
+                             r'user_agent="baresip', timeout=10)
+        p.proc.wait_log(r"200 OK \(\) \[1 binding\]", timeout=5)
+        self.phones[ext] = p
+        return p
+
+    def features(self, ext):
+        for e in get_json(self.status_port).get("extensions", []):
+            if e.get("number") == ext:
+                return e.get("features", {})
+        return {}
+
+    def provider_call(self, name, expect="200", hold_ms=3000, caller=FAR_END, bg=False, timeout=40):
+        """The provider calls the DID from a port of its own (the trunk's address)."""
+        xml = scenarios.provider_call(DID10, expect=expect, hold_ms=hold_ms, caller=caller)
+        p = self.h.sipp_bg(xml, self.wan, self.h.port(), name=name, timeout=timeout, extra=["-cid_str", PROVIDER_CID])
+        if not bg:
+            self.h.finish(p, f"{name}: the provider's call from {caller}: {expect}")
+        return p
+
+    def record(self, what, direction, ext, trunk, remote, code, notes=None, answered=None):
+        """The next call's record: checked, with RTP both ways at the relay for answered calls."""
+        self.records_seen += 1
+        row = self.h.call_records(self.records_seen, RECORD_COLUMNS)[self.records_seen - 1]
+        # None: a field the flow does not pin down.
+        fields = [(r, w) for r, w in zip(row[:5], (direction, ext, trunk, remote, code)) if w is not None]
+        got, want = tuple(r for r, _ in fields), tuple(w for _, w in fields)
+        check(got == want, f"  {what}: record (direction, extension, trunk, number, code) {got} == {want}")
+        if notes is not None:
+            check(notes(row[8]) if callable(notes) else row[8] == notes, f"  {what}: record notes '{row[8]}'")
+        if answered if answered is not None else code == 200:
+            rtp_both_ways(what, json.loads(row[7]) if row[7] else None)
+        return row
+
+    def stop(self):
+        for p in self.phones.values():
+            p.quit()
+        self.h.stop_daemon(self.daemon)
+
+
+def running(name, binary, **kw):
+    class Ctx:
+        def __enter__(self):
+            self.h = Harness(name, binary, ports=300).__enter__()
+            try:
+                self.s = Setup(self.h, **kw)
+            except BaseException:
+                self.h.__exit__(None, None, None)
+                raise
+            return self.s
+
+        def __exit__(self, exc_type, exc, tb):
+            try:
+                if exc_type is None:
+                    self.s.stop()
+            finally:
+                self.h.__exit__(exc_type, exc, tb)
+            return False
+    return Ctx()
+
+
+def baresip_heard(s, phone, what, after_log):
+    """baresip received RTP from the relay (its stream log line names the relay's address) and
+    its status line shows audio received and sent."""
+    out = phone.proc.output()[after_log:]
+    m = re.search(r"stream: incoming rtp for 'audio' established, receiving from 127\.0\.0\.1:(\d+)", out)
+    media = s.media
+    check(m and media[0] <= int(m.group(1)) <= media[1],
+          f"  {what}: baresip {phone.ext} receives RTP from the relay ({m.group(0) if m else 'no stream line'}; "
+          f"relay ports {media})")
+    rx, tx = max(phone.rx_rates(after_log), default=0), max(phone.tx_rates(after_log), default=0)
+    check(rx > 0 and tx > 0, f"  {what}: baresip's call status shows audio both ways (tx {tx}, rx {rx} bit/s)")
+
+
+def answered_inbound(s, phone, name, what):
+    """A provider call the phone auto-answers: established at baresip, closed by the provider's
+    BYE; RTP at baresip and at the relay."""
+    mark, log_mark = phone.mark(), phone.proc.log_size()
+    caller = s.provider_call(name, hold_ms=3500, bg=True)
+    # With answermode=auto baresip reports no CALL_INCOMING, only the established call.
+    est = phone.wait_event("CALL_ESTABLISHED", 10, after=mark)
+    check(est["direction"] == "incoming", f"  {what}: baresip {phone.ext} answered the call ({est['peeruri']})")
+    phone.wait_event("CALL_RTPESTAB", 5, after=mark)
+    s.h.finish(caller, f"  {what}: answered by baresip, the provider hung up")
+    phone.wait_event("CALL_CLOSED", 5, after=mark)
+    baresip_heard(s, phone, what, log_mark)
+
+
+def lan_leaks(s, phone, call_id):
+    return [x for x in (f":{phone.sip_port}", f":{s.lan_port}", "baresip", call_id) if x]
+
+
+def real_forward_no_answer_external(binary):
+    """10 rings unanswered for 5 s, then the call leaves through the trunk for 0301234567 with
+    the original caller's number; nothing of the LAN reaches the provider."""
+    fwd = {"10": {"forward": {"no_answer": "0301234567", "no_answer_after": 5}}}
+    with running("calls-real-fwd-noanswer", binary, extensions=fwd, trunk={"forward_caller_id": "caller"}) as s:
+        h = s.h
+        phone = s.phone("10", auto_answer=False)
+        target = start_peer(h, "target", scenarios.provider_uas(), s.provider_port, timeout=40)
+        mark = phone.mark()
+        caller = s.provider_call("in", hold_ms=3000, bg=True)
+        inc = phone.wait_event("CALL_INCOMING", 10, after=mark)
+        rang_at = time.monotonic()
+        closed = phone.wait_event("CALL_CLOSED", 10, after=mark)
+        rang = time.monotonic() - rang_at
+        check(4.0 <= rang <= 7.0, f"baresip 10 rang {rang:.1f} s and the call was taken away ({closed.get('param')})")
+        check(not phone.events("CALL_ESTABLISHED", after=mark), "baresip never answered")
+        h.finish(caller, "the caller got 200 from the forward target and hung up")
+        h.finish(target, "the provider's server took the forwarded call, ACK and BYE")
+        invites = h.messages("target", method="INVITE")
+        check(len(invites) == 1, f"one INVITE reached the provider's server ({len(invites)})")
+        inv = invites[0]
+        check(re.match(r"INVITE sip:0301234567@127\.0\.0\.1", inv), "  for 0301234567", inv.split("\n", 1)[0])
+        from_user = re.search(r"^From:[^\n]*<sip:([^@>]+)@", inv, re.M)
+        pai_user = re.search(r"^P-Asserted-Identity:[^\n]*<sip:([^@>]+)@", inv, re.M)
+        check(from_user and from_user.group(1) == FAR_END and pai_user and pai_user.group(1) == FAR_END,
+              f"  From and P-Asserted-Identity present the original caller {FAR_END}", inv)
+        seen = h.sipp_messages("target") + h.sipp_messages("in")
+        for leak in lan_leaks(s, phone, inc.get("id")):
+            check(leak not in seen, f"  the provider never sees '{leak}'")
+        row = s.record("forwarded call", "inbound", None, "provider", None, 200,
+                       notes=lambda n: "forwarded=no_answer:10>0301234567" in n.split())
+        print(f"note: the record names extension '{row[1]}' and number '{row[3]}'", flush=True)
+
+
+def real_dnd_from_phone(binary):
+    """*26# from baresip: dnd on, a call for 10 gets 486 and baresip sees nothing; #26#: off,
+    the next call is answered with audio both ways."""
+    with running("calls-real-dnd", binary) as s:
+        phone = s.phone("10")
+        for code, on in (("*26#", True), ("#26#", False)):
+            mark, log_mark = s.daemon.log_size(), phone.mark()
+            phone.command("dial", code)
+            phone.wait_event("CALL_ESTABLISHED", 10, after=log_mark)
+            closed = phone.wait_event("CALL_CLOSED", 10, after=log_mark)
+            print(f"note: baresip dialled {code}: answered, then closed ({closed.get('param')})", flush=True)
+            line = s.daemon.wait_log(r".*event=feature_set ext=10 .*", timeout=3, after=mark)
+            print(f"note: {line.group(0).strip()}", flush=True)
+            f = s.features("10")
+            check(f.get("dnd") is on and "dnd" in f.get("set_by_phone", []), f"/status: 10 has dnd {on} ({f})")
+            if on:
+                mark = phone.mark()
+                s.provider_call("in_dnd", expect="486")
+                time.sleep(0.5)
+                check(not phone.calls(mark), f"in dnd baresip never saw the call {phone.calls(mark)}")
+                # No phone of 10 took part: the record names no extension, its notes say why.
+                s.record("call for 10 in dnd", "inbound", "", "provider", FAR_END, 486,
+                         notes=lambda n: "unavailable=dnd:10" in n.split())
+        answered_inbound(s, phone, "in_after", "call for 10 after #26#")
+        s.record("call for 10 after #26#", "inbound", "10", "provider", FAR_END, 200,
+                 notes=lambda n: "unavailable" not in n)
+
+
+def real_blocked_caller(binary):
+    """routing.block names a number: 603, baresip never rings; another caller rings and is
+    answered with audio both ways."""
+    with running("calls-real-blocked", binary, block={"numbers": [BLOCKED]}) as s:
+        phone = s.phone("10")
+        mark = phone.mark()
+        s.provider_call("blocked", expect="603", caller=BLOCKED)
+        got = [m.split("\n", 1)[0] for m in s.h.messages("blocked")]
+        check(not any(m.startswith("SIP/2.0 18") for m in got), f"the blocked caller hears no ringing ({got})")
+        time.sleep(0.5)
+        check(not phone.calls(mark), f"baresip never saw the blocked caller's call {phone.calls(mark)}")
+        s.record("blocked call", "inbound", "", "provider", BLOCKED, 603, answered=False,
+                 notes=lambda n: any(x.startswith("blocked=") for x in n.split()))
+        answered_inbound(s, phone, "allowed", "call from another number")
+        s.record("allowed call", "inbound", "10", "provider", FAR_END, 200)
+
+
+def real_failover_and_emergency(binary):
+    """baresip 10 dials 0301234: first answers 503, second 200, audio both ways; baresip 11
+    (no outbound calls) dials 112 and reaches the first trunk as dialled; 0301234 gets 403."""
+    def trunks(ports):
+        return [ip_trunk("first", ports[0]), ip_trunk("second", ports[1])]
+    with running("calls-real-failover", binary, trunks=trunks, route=["first", "second"],
+                 extensions={"11": {"outbound": False}}) as s:
+        h = s.h
+        first_port, second_port = s.ports
+        p10, p11 = s.phone("10"), s.phone("11")
+
+        first = start_peer(h, "first", provider_refuses(503), first_port, calls=2)
+        second = start_peer(h, "second", scenarios.provider_answer(), second_port)
+        mark, log_mark = p10.mark(), p10.proc.log_size()
+        p10.command("dial", "0301234")
+        est = p10.wait_event("CALL_ESTABLISHED", 10, after=mark)
+        check("0301234@" in est["peeruri"], f"baresip 10's call to 0301234 is answered ({est['peeruri']})")
+        time.sleep(TALK_S)
+        p10.command("hangup")
+        p10.wait_event("CALL_CLOSED", 5, after=mark)
+        h.finish(second, "the second trunk answered, got ACK and baresip's BYE")
+        invites = end_provider(h, first)
+        check(len(invites) == 1, f"the first trunk saw one INVITE and answered 503 ({len(invites)})")
+        check(not [e for e in p10.events(after=mark) if "503" in str(e.get("param"))], "baresip never heard of the 503")
+        baresip_heard(s, p10, "failover call", log_mark)
+        for name in ("first", "second"):
+            seen = h.sipp_messages(name)
+            for leak in lan_leaks(s, p10, est.get("id")):
+                check(leak not in seen, f"  {name} never sees '{leak}'")
+        s.record("failover call", "outbound", "10", "second", "0301234", 200, notes="failover=first:503")
+
+        provider = start_peer(h, "emergency", scenarios.provider_answer(), first_port, calls=2)
+        mark, log_mark = p11.mark(), p11.proc.log_size()
+        p11.command("dial", "112")
+        p11.wait_event("CALL_ESTABLISHED", 10, after=mark)
+        time.sleep(TALK_S)
+        p11.command("hangup")
+        p11.wait_event("CALL_CLOSED", 5, after=mark)
+        baresip_heard(s, p11, "emergency call", log_mark)
+        s.record("emergency call", "outbound", "11", "first", "112", 200, notes="")
+        mark = p11.mark()
+        p11.command("dial", "0301234")
+        closed = p11.wait_event("CALL_CLOSED", 10, after=mark)
+        check("403" in str(closed.get("param")), f"11 dialling 0301234 is refused with 403 ({closed.get('param')})")
+        s.record("refused call", "outbound", "11", "", "0301234", 403, answered=False)
+        invites = end_provider(h, provider)
+        check(len(invites) == 1 and invites[0].startswith("INVITE sip:112@127.0.0.1"),
+              f"the first trunk got only INVITE sip:112@... ({[i.split(chr(10), 1)[0] for i in invites]})")
+        check(re.search(r"event=call_started \S+ direction=outbound extension=11 .*emergency=yes", s.daemon.output()),
+              "the daemon logs 11's call as an emergency call")
+
+
+FLOWS = {"real_forward_no_answer_external": real_forward_no_answer_external,
+         "real_dnd_from_phone": real_dnd_from_phone,
+         "real_blocked_caller": real_blocked_caller,
+         "real_failover_and_emergency": real_failover_and_emergency}
+
+if __name__ == "__main__":
+    run_flows(FLOWS)
