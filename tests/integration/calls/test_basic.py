@@ -33,6 +33,7 @@ class Setup:
                 {"number": "11", "password": "pw-eleven"},
                 {"number": "12", "password": "pw-twelve", "outbound": False},
                 {"number": "13", "password": "pw-thirteen", "limits": {"calls_per_hour": 2}},
+                {"number": "14", "password": "pw-fourteen", "max_calls": 1},
             ],
             "trunks": [{"name": "provider", "registrar": f"sip:127.0.0.1:{self.provider_port}",
                         "username": "4930123456", "register": False, "numbers": [DID],
@@ -177,7 +178,31 @@ def fraud_run(binary):
               f"every refused attempt is recorded {refused_rows}")
 
 
-FLOWS = {f.__name__: f for f in (outbound_basic, inbound_ring_group, refused, password_guessing_blocked, fraud_run)}
+def extension_call_limit(binary):
+    """Extension 14 may be in one call at a time (max_calls 1): while its call out is up a
+    second one gets 486 and never reaches the trunk; once it ended, 14 calls out again."""
+    with running("calls-ext-limit", binary, Setup) as s:
+        h = s.h
+        provider = h.sipp_bg(scenarios.provider_uas(hold_ms=4000), s.wan, s.provider_port, name="provider", calls=2,
+                             timeout=40)
+        time.sleep(0.3)
+        first = h.sipp_bg(scenarios.phone_call("14", "pw-fourteen", "0301101", hold_ms=4000), s.lan, h.port(),
+                          name="first", timeout=30)
+        up = wait_until(lambda: "CSeq: 2 ACK" in h.sipp_messages("first"), 10)
+        check(up, "the first call of 14 is up")
+        s.expect_refusal("second", "14", "pw-fourteen", "0301102", "486", "a second call of 14 at once: 486")
+        h.finish(first, "the first call of 14 ended by the phone")
+        r = s.phone("third", scenarios.phone_call("14", "pw-fourteen", "0301103", hold_ms=300))
+        check_sipp(r, "once the first ended, 14 calls out again")
+        h.finish(provider, "the provider saw the first and the third call, not the second")
+        invites = re.findall(r"^INVITE sip:(\d+)@", h.sipp_messages("provider"), re.M)
+        check(invites == ["0301101", "0301103"], f"the refused call never reached the trunk {invites}")
+        rows = wait_until(lambda: [r for r in h.call_records(3) if r[1] == "14" and r[3] == "0301102"], 8)
+        check(rows and rows[0][4] == 486, f"the refused call is recorded with 486 {rows}")
+
+
+FLOWS = {f.__name__: f for f in (outbound_basic, inbound_ring_group, refused, password_guessing_blocked, fraud_run,
+                                 extension_call_limit)}
 
 if __name__ == "__main__":
     run_flows(FLOWS)

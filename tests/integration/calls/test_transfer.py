@@ -411,9 +411,10 @@ def check_target_invite(s, run, presented, transferor_run):
     check(direction == "sendrecv" and not re.search(r"^a=(sendonly|recvonly|inactive)", invites[0], re.M),
           f"  target offered sendrecv ({direction})")
     check(s.points_at_relay(invites[0]), f"  target's offer points at the relay ({addr}:{port})")
-    had = [media_of(m)[1] for m in received(s, transferor_run) if "\nm=audio" in m]
-    check(had and port == had[-1],
-          f"  target's offer names the relay port the transferor had ({port}; the transferor's: {had[-1:]})")
+    if transferor_run:
+        had = [media_of(m)[1] for m in received(s, transferor_run) if "\nm=audio" in m]
+        check(had and port == had[-1],
+              f"  target's offer names the relay port the transferor had ({port}; the transferor's: {had[-1:]})")
     check(presented in (header(invites[0], "From") or ""),
           f"  target sees the transferred party {presented} as caller ({header(invites[0], 'From')})")
 
@@ -750,6 +751,99 @@ def transfer_refused(binary):
               f"  the call's record shows no transfer {tuple(row[:6])} '{row[8]}'")
 
 
+class Baresip:
+    """baresip (Debian's baresip-core) as a registered phone: auto-answer, audio from a WAV file
+    (aufile) and to nowhere, commands through ctrl_tcp (netstring JSON, as its UIs send them)."""
+
+    def __init__(self, s, ext, password):
+        h = s.h
+        self.h = h
+        self.sip_port = h.port(2)[0]  # its TLS transport takes the port above its SIP port
+        self.ctrl_port = h.port()
+        rtp = h.ports.span(10)
+        directory = h.path("baresip")
+        os.makedirs(directory, exist_ok=True)
+        wav = os.path.join(directory, "tone.wav")
+        write_tone(wav, seconds=30)
+        with open(os.path.join(directory, "config"), "w") as f:
+            f.write(f"poll_method epoll\nsip_listen 127.0.0.1:{self.sip_port}\n"
+                    f"rtp_ports {rtp[0]}-{rtp[1]}\n"
+                    "module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule aubridge.so\n"
+                    f"audio_source aufile,{wav}\naudio_player aubridge,nowhere\naudio_alert aubridge,nowhere\n"
+                    "module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n"
+                    f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n")
+        with open(os.path.join(directory, "accounts"), "w") as f:
+            f.write(f"<sip:{ext}@{s.lan};transport=udp>;auth_pass={password};answermode=auto;regint=300;"
+                    "audio_codecs=PCMA\n")
+        self.proc = h.spawn(["baresip", "-f", directory], "baresip")
+        s.daemon.wait_log(rf"event=binding_added ext={ext} contact=127.0.0.1:{self.sip_port} ", timeout=10)
+
+    def command(self, command, params=""):
+        """Sends one command; returns baresip's answer (a dict) or None."""
+        data = json.dumps({"command": command, "params": params, "token": "t"}).encode()
+        with socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=5) as c:
+            c.sendall(str(len(data)).encode() + b":" + data + b",")
+            buf = b""
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                try:
+                    chunk = c.recv(4096)
+                except socket.timeout:
+                    break
+                if not chunk:
+                    break
+                buf += chunk
+                m = re.match(rb"(\d+):", buf)
+                if m and len(buf) >= m.end() + int(m.group(1)) + 1:
+                    body = buf[m.end():m.end() + int(m.group(1))]
+                    answer = json.loads(body)
+                    if answer.get("response"):
+                        return answer
+                    buf = buf[m.end() + int(m.group(1)) + 1:]
+        return None
+
+
+def write_tone(path, seconds):
+    """A 8 kHz mono 16-bit WAV of a 440 Hz tone."""
+    import math
+    import wave
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 8000)))
+                               for i in range(8000 * seconds)))
+
+
+def transfer_baresip(binary):
+    """A real phone as the transferor: baresip answers the provider's call as 10 and
+    transfers it to 11 with its transfer command; 11 (sipp) answers and takes over."""
+    with running("calls-transfer-baresip", binary, Setup, register=("11",)) as s:
+        h = s.h
+        phone = Baresip(s, "10", PASSWORDS["10"])
+        p11 = s.phone("phone11", target_phone(s.target_rtp), "11")
+        far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
+        target = s.rtp_peer(s.target_rtp, SSRC_TARGET, "phone11")
+        provider = s.provider("provider", provider_calls(
+            s.far_rtp, take_reinvite(1, "sendrecv|sendonly|recvonly|inactive",
+                                     sdp_at(s.far_rtp, "sendrecv", 2353687638)) + '<pause milliseconds="0"/>\n',
+            hold_ms=3500), calling=True)
+        s.daemon.wait_log(r"event=answered call=\d+ extension=10 ", timeout=10)
+        time.sleep(1.0)
+        answer = phone.command("transfer", f"sip:11@{s.lan}")
+        check(answer is not None and answer.get("ok") is not False, f"  baresip took the transfer command ({answer})")
+        wait_for(s, "  11 answered the transfer", lambda: answered_invite(s, "phone11"), timeout=15)
+        wait_for(s, "  the provider took the re-INVITE after the transfer",
+                 lambda: invites_answered(s, "provider") >= 1, timeout=10)
+        check_audio_after_transfer(s, far, target, "after the transfer")
+        h.finish(provider, "  provider: call, re-INVITE after the transfer, BYE")
+        h.finish(p11, "  phone 11: rung, answered, BYE when the provider hung up")
+        s.daemon.wait_log(r"event=transfer_answered call=\d+ to=11", timeout=1)
+        check_target_invite(s, "phone11", FAR, None)
+        no_lan_at_provider(s, ["phone11"], "provider")
+        check_record(s, "transferred by baresip", "inbound", FAR, "caller", ["transferred=10>11"])
+
+
 FLOWS = {
     "transfer_blind_inbound_to_extension": transfer_inbound,
     "transfer_blind_outbound_to_extension": transfer_outbound,
@@ -757,6 +851,7 @@ FLOWS = {
     "transfer_target_busy_returns": transfer_target_busy,
     "transfer_recall_after_failure": transfer_recall,
     "transfer_refused_cases": transfer_refused,
+    "transfer_baresip_transferor": transfer_baresip,
 }
 
 if __name__ == "__main__":
