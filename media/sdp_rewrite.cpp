@@ -151,13 +151,16 @@ bool has_attribute(const sdp_attribute_t* a, const char* name) {
   return false;
 }
 
-// Lines that would tell one side where the other one is: ICE (RFC 8839), the old ICE draft's
-// a=alt, and our own a=rtcp (rewritten separately).
+// Lines that would tell one side where or what the other one is: ICE (RFC 8839), the old ICE
+// draft's a=alt, our own a=rtcp (rewritten separately), a=ssrc and a=ssrc-group (RFC 5576:
+// phones put their SIP URI with its private address in the cname, as baresip does), and a=tool
+// (the phone's software and version).
 bool reveals_address(const char* name) {
   if (!name) return false;
   return std::strncmp(name, "ice-", 4) == 0 || std::strcmp(name, "candidate") == 0 ||
          std::strcmp(name, "remote-candidates") == 0 || std::strcmp(name, "end-of-candidates") == 0 ||
-         std::strcmp(name, "alt") == 0 || std::strcmp(name, "rtcp") == 0;
+         std::strcmp(name, "alt") == 0 || std::strcmp(name, "rtcp") == 0 || std::strncmp(name, "ssrc", 4) == 0 ||
+         std::strcmp(name, "tool") == 0;
 }
 
 void strip_revealing(sdp_attribute_t** list) {
@@ -325,6 +328,39 @@ std::variant<std::string, SdpError> rewrite_sdp(std::string_view sdp, const std:
     if (auto* final_body = std::get_if<std::string>(&out)) origin.last_sent_ = *final_body;
   }
   return out;
+}
+
+std::variant<std::string, SdpError> narrow_to_offer(std::string_view sdp, std::string_view offer) {
+  auto parsed = parse(sdp);
+  if (auto* e = std::get_if<SdpError>(&parsed)) return *e;
+  auto parsed_offer = parse(offer);
+  if (auto* e = std::get_if<SdpError>(&parsed_offer)) return *e;
+  sdp_session_t* s = sdp_session(std::get<Parser>(parsed).get());
+  const sdp_session_t* o = sdp_session(std::get<Parser>(parsed_offer).get());
+  const sdp_media_t* om = o->sdp_media;
+  for (sdp_media_t* m = s->sdp_media; m; m = m->m_next, om = om ? om->m_next : nullptr) {
+    if (!om || om->m_port == 0 || om->m_type != m->m_type || !sdp_media_has_rtp(m)) {
+      if (!om || om->m_port == 0 || om->m_type != m->m_type) m->m_port = 0;
+      continue;
+    }
+    // Relinks the parser's own rtpmap structs: the kept ones stay in order (with their fmtp),
+    // the dropped ones are no longer printed, neither in m= nor as a=rtpmap.
+    sdp_rtpmap_t** tail = &m->m_rtpmaps;
+    for (sdp_rtpmap_t* rm = m->m_rtpmaps; rm;) {
+      sdp_rtpmap_t* next = rm->rm_next;
+      if (sdp_rtpmap_find_matching(om->m_rtpmaps, rm)) {
+        *tail = rm;
+        tail = &rm->rm_next;
+      }
+      rm = next;
+    }
+    *tail = nullptr;
+    if (!m->m_rtpmaps) m->m_port = 0;  // nothing in common: this stream is declined
+  }
+  Printer pr(sdp_print(nullptr, s, nullptr, 0, kFlags));
+  if (!pr) return SdpError{"sdp: out of memory"};
+  if (const char* e = sdp_printing_error(pr.get())) return SdpError{std::string("sdp: cannot print: ") + e};
+  return std::string(sdp_message(pr.get()), static_cast<size_t>(sdp_message_size(pr.get())));
 }
 
 }  // namespace b2bua::media

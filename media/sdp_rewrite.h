@@ -3,7 +3,8 @@
 //
 // The rewrite hides the far side completely: c= and m= carry the relay's address and ports,
 // a=rtcp its RTCP port, ICE (a=candidate, a=ice-*, a=remote-candidates, a=end-of-candidates)
-// and other address-bearing lines (a=alt, e=, p=, u=) go, and o= is our own per leg. Codecs,
+// and other lines that name a peer (a=alt, a=ssrc with its cname, a=tool, e=, p=, u=) go, and
+// o= is our own per leg. Codecs,
 // a=rtpmap/a=fmtp, direction attributes, ptime, rtcp-mux, crypto and unknown attributes stay
 // as written (sofia-sip parser/printer with sdp_f_mode_manual, see sdp_rewrite.cpp).
 //
@@ -70,5 +71,13 @@ class SdpOrigin {
 // `sdp` rewritten for the leg whose relay sockets are `ports[i]` for m-line i.
 std::variant<std::string, SdpError> rewrite_sdp(std::string_view sdp, const std::vector<std::optional<LegPorts>>& ports,
                                                 SdpOrigin& origin);
+
+// `sdp` (another peer's offer or answer) made fit to answer `offer`: each RTP m-line keeps only
+// the formats the offer's m-line of the same index has, matched by encoding name and clock rate,
+// in `sdp`'s order with their fmtp (RFC 3264 6.1: an answer lists only offered formats); an
+// m-line with none left, or whose counterpart is missing, declined or of another media type,
+// gets port 0. Call pickup needs it: two offers (the caller's and the picking phone's) answer
+// each other there. Addresses are left alone: rewrite_sdp() comes after.
+std::variant<std::string, SdpError> narrow_to_offer(std::string_view sdp, std::string_view offer);
 
 }  // namespace b2bua::media

@@ -12,7 +12,7 @@ build_pkgs=(
 )
 test_pkgs=(
   libgtest-dev libgmock-dev sqlite3
-  sip-tester baresip-core kamailio kamailio-tls-modules dnsmasq-base openssl tshark iproute2 nftables
+  sip-tester baresip-core linphone-cli kamailio kamailio-tls-modules dnsmasq-base openssl tshark iproute2 nftables
   iptables conntrack
   sofia-sip-bin procps psmisc curl python3 rtpengine-daemon clang libclang-rt-14-dev
   # the status page in a real browser; the .deb check (lintian, dpkg-shlibdeps, systemd-analyze)

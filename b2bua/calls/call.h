@@ -110,6 +110,13 @@ class Call {
   std::optional<Forward> on_no_answer, on_busy;
   std::vector<std::string> path;  // extensions the call was delivered to, in order (loops)
 
+  // call_pickup.cpp. A phone of `extension` is being rung for this unanswered call.
+  bool ringing_at(const std::string& extension) const;
+  // The phone whose INVITE is `invite` (a pickup code) answers this call in place of the
+  // ringing phones; false, touching nothing, when the call cannot be picked up (the INVITE is
+  // still to be answered by the caller of this).
+  bool pick_up(const sip::NuaEvent& invite, const std::string& extension, const std::string& lan_ip);
+
   // call_media.cpp: the B side's relay sockets move to `ip` (a call forwarded from phones to a
   // provider); the sessions are allocated again by the next offer.
   void rebind_b_side(const std::string& ip);

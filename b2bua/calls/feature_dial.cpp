@@ -2,6 +2,8 @@
 // extension (stored, so a restart or reload keeps it), the phone hears a 200 and a BYE, and one
 // log line says what changed. An unknown code gets 404 and never reaches a trunk, where a
 // provider might run a service code of its own or bill it.
+#include <algorithm>
+
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/phone_number.h"
 #include "b2bua/calls/feature_call.h"
@@ -13,7 +15,7 @@ void CallManager::on_feature_code(const sip::NuaEvent& ev, const config::Extensi
   std::optional<FeatureCode> code = parse_feature_code(dialled);
   if (!code) return reject(ev, 404, "Unknown Feature Code", "unknown feature code");
   if (code->kind == FeatureCode::pickup_extension || code->kind == FeatureCode::pickup_group) {
-    return reject(ev, 501, "Not Implemented", "call pickup is not available");
+    return pick_up(ev, caller, *code);
   }
   if (code->kind == FeatureCode::forward_set && code->target != caller.number &&
       !number::is_dialable(code->target)) {
@@ -35,6 +37,31 @@ void CallManager::on_feature_code(const sip::NuaEvent& ev, const config::Extensi
     confirmations_.erase(it);
     reap();
   });
+}
+
+void CallManager::pick_up(const sip::NuaEvent& ev, const config::Extension& caller, const FeatureCode& code) {
+  // Whose ringing may be answered: the named extension, or the caller's ring groups (the
+  // other extensions of every inbound number that rings the caller).
+  std::vector<std::string> at;
+  if (code.kind == FeatureCode::pickup_extension) {
+    at.push_back(code.target);
+  } else {
+    for (const auto& route : config_->routing.inbound) {
+      if (std::find(route.ring.begin(), route.ring.end(), caller.number) == route.ring.end()) continue;
+      for (const auto& member : route.ring) {
+        if (member != caller.number) at.push_back(member);
+      }
+    }
+  }
+  for (auto& [id, call] : calls_) {
+    if (call->record.extension == caller.number && call->direction() != Direction::inbound) continue;  // its own call
+    for (const auto& ext : at) {
+      if (!call->ringing_at(ext)) continue;
+      if (call->pick_up(ev, caller.number, config_->lan.listen.front().host)) return;
+      return reject(ev, 488, "Not Acceptable Here", "call cannot be picked up (media)");
+    }
+  }
+  reject(ev, 480, "No Call To Pick Up", "no call ringing to pick up");
 }
 
 }  // namespace b2bua::calls

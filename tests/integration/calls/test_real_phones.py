@@ -29,19 +29,38 @@ Audio is checked at both ends: at the relay (the call record's media counters: p
 out on each leg, so both the provider's sipp and baresip sent and were sent RTP), and at baresip
 itself ("stream: incoming rtp for 'audio' established, receiving from <relay address>" and a
 receive bitrate above 0 on its call status line, "audio=TX/RX (bit/s)", which the menu module
-prints while a call is up). One flow per ctest entry (run_flows)."""
+prints while a call is up, reported as a note: it stays 0 through some calls baresip placed).
+
+What the provider received is checked for the LAN in every flow: no header or SDP line names
+the phone's port, its Call-ID, "baresip" or our LAN port (baresip writes a=tool and an a=ssrc
+cname with its AOR, our LAN address; the rewrite drops both, media/sdp_rewrite.h).
+
+  real_linphone_inbound            linphonec (Debian's linphone-cli, installed by
+                                   packaging/install-deps.sh) registers as 10 and auto-answers (-a) a provider
+                                   call; RTP both ways at the relay. It needs
+                                   ~/.local/share/linphone to exist: without it liblinphone 5.1
+                                   cannot open its database, the core never starts and no SIP
+                                   port opens ("sip port = 0"). Its SIP and RTP ports are set
+                                   in its config (sip_port, audio_rtp_port; 5060 and 7078
+                                   otherwise), its stdin is a pipe held open (EOF quits it).
+
+One flow per ctest entry (run_flows)."""
 import json
+import math
 import os
 import re
+import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
+import wave
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.path.insert(0, HERE)
-from harness import Harness, check, fail, run_flows, udp_bound, wait_until  # noqa: E402
+from harness import Harness, Process, check, fail, run_flows, udp_bound, wait_until  # noqa: E402
 from records import rtp_both_ways  # noqa: E402
 import scenarios  # noqa: E402
 from status_http import get_json  # noqa: E402
@@ -77,7 +96,8 @@ class Baresip:
             # player module: baresip then decodes what it receives and plays nothing.
             # net_interface 127.0.0.1: its SDP announces 127.0.0.1, where it sends from (else the
             # address of the default interface, which the relay's 1 s strict latch drops).
-            f.write(f"poll_method epoll\nnet_interface 127.0.0.1\nsip_listen 127.0.0.1:{self.sip_port}\nmodule_path {MODULES}\n"
+            f.write(f"poll_method epoll\nnet_interface 127.0.0.1\nsip_listen 127.0.0.1:{self.sip_port}\n"
+                    f"module_path {MODULES}\n"
                     "module g711.so\nmodule ausine.so\nmodule_app account.so\nmodule_app menu.so\n"
                     f"module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n"
                     "audio_source ausine,440\nausrc_srate 48000\nausrc_channels 2\n")
@@ -141,7 +161,8 @@ class Baresip:
 
     def calls(self, after=0):
         """The call events past `after` (an INVITE that reached baresip makes at least one)."""
-        return [(e.get("type"), e.get("param")) for e in self.events(after=after) if e.get("type", "").startswith("CALL_")]
+        return [(e.get("type"), e.get("param")) for e in self.events(after=after)
+                if e.get("type", "").startswith("CALL_")]
 
     def mark(self):
         return len(self.snapshot())
@@ -189,6 +210,7 @@ class Setup:
         self.records_seen = 0
         self.phones = {}
         self.media = list(h.ports.span(20))
+        self.sdp_leaks = []
         extensions = extensions or {}
         if trunks is not None:
             trunks = trunks(self.ports)
@@ -249,6 +271,8 @@ class Setup:
         return row
 
     def stop(self):
+        check(not self.sdp_leaks, "no SDP the provider received names the phone or our LAN address",
+              "\n".join(self.sdp_leaks))
         for p in self.phones.values():
             p.quit()
         self.h.stop_daemon(self.daemon)
@@ -302,10 +326,26 @@ def answered_inbound(s, phone, name, what):
     s.h.finish(caller, f"  {what}: answered by baresip, the provider hung up")
     phone.wait_event("CALL_CLOSED", 5, after=mark)
     baresip_heard(s, phone, what, log_mark)
+    check_nothing_of_lan(s, phone, est.get("id"), (name,))
 
 
 def lan_leaks(s, phone, call_id):
     return [x for x in (f":{phone.sip_port}", f":{s.lan_port}", "baresip", call_id) if x]
+
+
+def check_nothing_of_lan(s, phone, call_id, names):
+    """What the provider's sipp runs `names` received holds nothing of the LAN: the headers are
+    checked at once; the SDP bodies are only collected here (s.sdp_leaks) and checked at the
+    end of the flow, so the flow's other checks still run when a phone's SDP attribute leaks."""
+    leaks = lan_leaks(s, phone, call_id)
+    for name in names:
+        for m in s.h.messages(name):
+            head, _, body = m.partition("\n\n")
+            found = [x for x in leaks if x in head]
+            check(not found, f"  {name}: no header of '{m.splitlines()[0]}' names {leaks}", head if found else "")
+            lines = [line for line in body.splitlines() if any(x in line for x in leaks)]
+            if lines:
+                s.sdp_leaks.append(f"{name}: SDP of '{m.splitlines()[0]}': {lines}")
 
 
 def real_forward_no_answer_external(binary):
@@ -334,9 +374,7 @@ def real_forward_no_answer_external(binary):
         pai_user = re.search(r"^P-Asserted-Identity:[^\n]*<sip:([^@>]+)@", inv, re.M)
         check(from_user and from_user.group(1) == FAR_END and pai_user and pai_user.group(1) == FAR_END,
               f"  From and P-Asserted-Identity present the original caller {FAR_END}", inv)
-        seen = h.sipp_messages("target") + h.sipp_messages("in")
-        for leak in lan_leaks(s, phone, inc.get("id")):
-            check(leak not in seen, f"  the provider never sees '{leak}'")
+        check_nothing_of_lan(s, phone, inc.get("id"), ("target", "in"))
         row = s.record("forwarded call", "inbound", None, "provider", None, 200,
                        notes=lambda n: "forwarded=no_answer:10>0301234567" in n.split())
         print(f"note: the record names extension '{row[1]}' and number '{row[3]}'", flush=True)
@@ -412,10 +450,7 @@ def real_failover_and_emergency(binary):
         check(len(invites) == 1, f"the first trunk saw one INVITE and answered 503 ({len(invites)})")
         check(not [e for e in p10.events(after=mark) if "503" in str(e.get("param"))], "baresip never heard of the 503")
         baresip_heard(s, p10, "failover call", log_mark)
-        for name in ("first", "second"):
-            seen = h.sipp_messages(name)
-            for leak in lan_leaks(s, p10, est.get("id")):
-                check(leak not in seen, f"  {name} never sees '{leak}'")
+        check_nothing_of_lan(s, p10, est.get("id"), ("first", "second"))
         s.record("failover call", "outbound", "10", "second", "0301234", 200, notes="failover=first:503")
 
         provider = start_peer(h, "emergency", scenarios.provider_answer(), first_port, calls=2)
@@ -426,6 +461,7 @@ def real_failover_and_emergency(binary):
         p11.command("hangup")
         p11.wait_event("CALL_CLOSED", 5, after=mark)
         baresip_heard(s, p11, "emergency call", log_mark)
+        check_nothing_of_lan(s, p11, None, ("emergency",))
         s.record("emergency call", "outbound", "11", "first", "112", 200, notes="")
         mark = p11.mark()
         p11.command("dial", "0301234")
@@ -439,10 +475,90 @@ def real_failover_and_emergency(binary):
               "the daemon logs 11's call as an emergency call")
 
 
+class Linphonec(Process):
+    """linphonec on a config of the test's own (HOME is the config's folder), its stdin a pipe
+    kept open for commands."""
+
+    def __init__(self, h, ext, registrar):
+        self.sip_port, self.rtp_port, self.video_port, self.text_port = h.port(4)
+        home = h.path(f"linphone{ext}")
+        # liblinphone 5.1 keeps its database there and does not create the folder: without it
+        # the core never starts and opens no SIP port.
+        os.makedirs(os.path.join(home, ".local", "share", "linphone"), exist_ok=True)
+        cfg = os.path.join(home, "linphonerc")
+        with open(cfg, "w") as f:
+            f.write(f"[sip]\nsip_port={self.sip_port}\nsip_tcp_port=-1\nsip_tls_port=-1\ndefault_proxy=0\n"
+                    f"[proxy_0]\nreg_proxy=<sip:{registrar};transport=udp>\nreg_identity=sip:{ext}@{registrar}\n"
+                    "reg_expires=600\nreg_sendregister=1\n"
+                    f"[auth_info_0]\nusername={ext}\npasswd={PASSWORDS[ext]}\nrealm=test.arpa\n"
+                    "[sound]\nuse_files=1\n"
+                    f"[rtp]\naudio_rtp_port={self.rtp_port}\nvideo_rtp_port={self.video_port}\n"
+                    f"text_rtp_port={self.text_port}\n")
+        self.argv = ["linphonec", "-c", cfg, "-a", "-d", "4", "-l", os.path.join(home, "debug.log")]
+        self.log_path = h.path(f"linphonec{ext}.log")
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
+                                     cwd=home, env=dict(os.environ, HOME=home), start_new_session=True)
+        self.pid = self.proc.pid
+        h.processes.append(self)
+
+    def tone(self, path, seconds=10):
+        """A 440 Hz tone as 8 kHz mono 16-bit WAV at `path` (what `play` sends once answered)."""
+        with wave.open(path, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(8000)
+            w.writeframes(b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / 8000)).to_bytes(2, "little", signed=True)
+                                   for i in range(8000 * seconds)))
+        self.command(f"play {path}")
+
+    def command(self, line):
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def quit(self):
+        """`quit` (it unregisters), then TERM/KILL if it is still there."""
+        if self.running():
+            self.command("quit")
+        wait_until(lambda: not self.running(), 5)
+        self.stop(5)
+
+
+def real_linphone_inbound(binary):
+    """linphonec registers as 10 and auto-answers a provider call: RTP both ways at the relay;
+    nothing of the LAN in any header the provider got."""
+    check(shutil.which("linphonec"), "linphonec is installed (Debian package linphone-cli, packaging/install-deps.sh)")
+    with running("calls-real-linphone", binary) as s:
+        phone = Linphonec(s.h, "10", s.lan)
+        s.daemon.wait_log(rf"event=binding_added ext=10 contact=127\.0\.0\.1:{phone.sip_port} .*"
+                          r"user_agent=\"?Linphonec/", timeout=15)
+        phone.tone(s.h.path("tone.wav"))
+        caller = s.provider_call("in", hold_ms=3000, bg=True)
+        s.h.finish(caller, "the provider's call was answered by linphonec and hung up")
+        got = s.h.messages("in")
+        ok = [m for m in got if m.startswith("SIP/2.0 200")]
+        check(ok and re.search(r"^m=audio [1-9]\d* ", ok[0], re.M), "  the 200 offers audio on a relay port",
+              ok[0] if ok else str([m.splitlines()[0] for m in got]))
+        leaks = [x for x in (f":{phone.sip_port}", f":{phone.rtp_port}", f":{s.lan_port}", "Linphone") if x]
+        for m in got:
+            head, _, body = m.partition("\n\n")
+            found = [x for x in leaks if x in head]
+            check(not found, f"  in: no header of '{m.splitlines()[0]}' names {leaks}", head if found else "")
+            for line in body.splitlines():
+                if any(x in line for x in leaks):
+                    print(f"note: LAN detail in SDP the provider received: {line}", flush=True)
+        row = s.record("call answered by linphonec", "inbound", "10", "provider", FAR_END, 200)
+        phone_leg = json.loads(row[7])["b"]
+        check(phone_leg["packets"] >= 50, f"  linphonec sent audio for the call, not a stray packet ({phone_leg})")
+        phone.quit()
+        s.daemon.wait_log(r"event=binding_removed ext=10", timeout=5)
+
+
 FLOWS = {"real_forward_no_answer_external": real_forward_no_answer_external,
          "real_dnd_from_phone": real_dnd_from_phone,
          "real_blocked_caller": real_blocked_caller,
-         "real_failover_and_emergency": real_failover_and_emergency}
+         "real_failover_and_emergency": real_failover_and_emergency,
+         "real_linphone_inbound": real_linphone_inbound}
 
 if __name__ == "__main__":
     run_flows(FLOWS)

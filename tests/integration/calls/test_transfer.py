@@ -1,37 +1,42 @@
 #!/usr/bin/env python3
 """Blind transfer (REFER, RFC 3515 / RFC 5589) through b2bua: sipp plays the provider (an
 IP-authenticated trunk, "register": false) and the registered phones 10 (the transferor) and 11
-(the target); the audio of the provider and of 11 comes from RTP peers of the test's own, each
-sending a stream with an SSRC of its own, so the packets each one counts after the transfer are
-the other's, carried by the relay.
+(the target); the audio of the provider and of the phone that ends up in the call comes from RTP
+peers of the test's own, each sending with an SSRC of its own, so what each one counts after
+the transfer is the other's, carried by the relay.
 
   transfer_blind_inbound_to_extension   the provider calls the DID, 10 answers, holds
                                         (a=sendonly) and REFERs to 11: 202, NOTIFYs of
                                         message/sipfrag 100 Trying, 180 Ringing, 200 OK
                                         (Event: refer;id=<REFER CSeq>, the last one terminated),
-                                        then BYE from b2bua; 11 is offered sendrecv, answers; the
-                                        provider gets one re-INVITE (sendrecv, same o= session,
-                                        higher version, the relay's address) and its audio and
+                                        then BYE from b2bua; 11 is offered sendrecv on the relay
+                                        port 10 had, answers; after the hold the provider gets
+                                        one more re-INVITE (sendrecv, the relay, its o= session,
+                                        a higher version when the SDP changed) and its audio and
                                         11's reach each other; nothing of the LAN reaches the
                                         provider; the record notes transferred=10>11
-  transfer_blind_outbound_to_extension  the same with 10 as the caller of an outbound call
+  transfer_blind_outbound_to_extension  the same without hold, 10 being the caller of an
+                                        outbound call (the transferor is the call's A side)
   transfer_transferor_hangs_up_early    10 hangs up right after the 202: the provider's call
                                         stays up, 11 answers, the provider gets the re-INVITE
                                         and the call goes on; 10 hears nothing more
   transfer_target_busy_returns          11 answers 486: 10 gets NOTIFY "SIP/2.0 486 Busy Here"
                                         (terminated) and no BYE, resumes (re-INVITE bridged to
-                                        the provider, media both ways) and hangs up
+                                        the provider, audio both ways) and hangs up
   transfer_recall_after_failure         10 hangs up after the 202 and 11 is busy: 10 rings again
                                         with the call (recall), answers, and the provider gets
                                         the re-INVITE for it
-  transfer_refused_cases                REFER to an external number (501), with Replaces (501),
-                                        to a dialable number that is no extension (501, the
-                                        external case), to a name (404), without Refer-To (400);
-                                        a REFER from the provider (405, REFER is not allowed on
-                                        the WAN); the call goes on untouched, 11 never rings
-  transfer_baresip_transferor           a real phone: baresip answers as 10 and transfers with
-                                        its /transfer command (ctrl_tcp); 11 and the provider
-                                        as in the first flow
+  transfer_refused_cases                a REFER from the provider (405: REFER is not allowed on
+                                        the WAN); from 10: to an external number, with Replaces,
+                                        to a dialable number that is no extension (501 each),
+                                        without Refer-To (400), to a name (404); no NOTIFY, the
+                                        call goes on untouched to the provider's BYE, 11 never
+                                        rings
+  transfer_baresip_transferor           a real phone: baresip answers the provider's call as 10
+                                        and transfers it with its transfer command (menu module,
+                                        sent through ctrl_tcp); 11 and the provider as in the
+                                        first flow; baresip's own SIP trace shows the REFER, the
+                                        NOTIFYs and the BYE
 
 One flow per ctest entry (run_flows)."""
 import json
@@ -56,7 +61,7 @@ PHONE_CID = ["-cid_str", "phone-leg-%u-%p@%s"]
 PROVIDER_CID = ["-cid_str", "provider-leg-%u-%p@%s"]
 RECORD_COLUMNS = ("direction, extension, trunk, remote_number, final_code, hangup_by, answer_ms, media_stats_json, "
                   "notes")
-SSRC_FAR, SSRC_TARGET, SSRC_PHONE10 = 0x0FA0FA00, 0x11111111, 0x10101010
+SSRC_FAR, SSRC_TARGET, SSRC_TEN = 0x0FA0FA00, 0x11111111, 0x10101010
 
 
 # --- RTP peers -----------------------------------------------------------------------------------
@@ -233,9 +238,9 @@ def take_reinvite(n, offered, sdp):
             send(reply("200 OK", sdp_body(sdp))) + '<recv request="ACK"/>\n')
 
 
-def target_phone(port, status="200", first_ms=0, ring_ms=600):
-    """Extension 11, the transfer target: 100, 180 after `first_ms`, then `status` after
-    `ring_ms`; answering, its audio is the RtpPeer on `port`, and it waits for the BYE."""
+def target_phone(port=None, status="200", first_ms=0, ring_ms=600):
+    """A phone rung for a transfer (or a recall): 100, 180 after `first_ms`, then `status`
+    after `ring_ms`; answering, its audio is the RtpPeer on `port`, and it waits for the BYE."""
     xml = ('<recv request="INVITE" crlf="true"/>\n' +
            send(reply("100 Trying"), retrans=False) +
            (f'<pause milliseconds="{first_ms}"/>\n' if first_ms else "") +
@@ -265,9 +270,9 @@ def provider_calls(rtp_port, during, hold_ms):
     return wrap("provider_calls", xml)
 
 
-def provider_answers(rtp_port, during, hangup_ms=None):
+def provider_answers(rtp_port, during, hangup_ms):
     """The provider takes an outbound call, answers with its audio on the RtpPeer at
-    `rtp_port`, lets `during` happen, then hangs up after `hangup_ms` (None: waits for BYE)."""
+    `rtp_port`, lets `during` happen, then hangs up after `hangup_ms`."""
     xml = ('<recv request="INVITE" crlf="true" rrs="true">\n  <action>\n'
            '    <ereg regexp=".*" search_in="hdr" header="From:" assign_to="caller_from"/>\n'
            '    <ereg regexp=".*" search_in="hdr" header="To:" assign_to="caller_to"/>\n'
@@ -276,9 +281,6 @@ def provider_answers(rtp_port, during, hangup_ms=None):
            '<pause milliseconds="200"/>\n' +
            send(reply("200 OK", sdp_body(sdp_at(rtp_port)), ";tag=[pid]uas")) +
            '<recv request="ACK" crlf="true"/>\n' + during)
-    if hangup_ms is None:
-        return wrap("provider_answers", xml + take_bye() +
-                    '<nop hide="true"><action><log message="[$caller_from][$caller_to]"/></action></nop>\n')
     d = sc.Dialog("[next_url]", "[$caller_to];tag=[pid]uas", "[$caller_from]", "<sip:[local_ip]:[local_port]>")
     return wrap("provider_answers", xml + f'<pause milliseconds="{hangup_ms}"/>\n' + d.bye(1))
 
@@ -287,14 +289,15 @@ def provider_answers(rtp_port, during, hangup_ms=None):
 
 class Setup:
     """The daemon with extensions 10, 11, 12, the DID ringing 10, outbound calls (prefix 0)
-    through an IP-authenticated provider trunk; phones 10 and 11 registered by sipp; RTP peers
-    for the provider and for 11."""
+    through an IP-authenticated provider trunk; phones 10 and 11 registered by sipp; ports for
+    the RTP peers of the provider, of 11 and of 10."""
 
     def __init__(self, h, register=("10", "11")):
         self.h = h
         self.lan_port, self.wan_port, self.provider_port = h.port(3)
         self.far_rtp = h.port(2)[0]
         self.target_rtp = h.port(2)[0]
+        self.ten_rtp = h.port(2)[0]
         self.relay = h.ports.span(20)
         self.lan, self.wan = f"127.0.0.1:{self.lan_port}", f"127.0.0.1:{self.wan_port}"
         self.daemon = h.start_daemon({
@@ -400,7 +403,12 @@ def refer_cseq(s, run):
     return cseq_of(refers[0])[0]
 
 
-def check_target_invite(s, run, presented, transferor_run):
+def offered_ports(messages):
+    """The audio ports of the SDPs in `messages`, in order."""
+    return [media_of(m)[1] for m in messages if "\nm=audio" in m]
+
+
+def check_target_invite(s, run, presented, transferor_had):
     """11's INVITE: sendrecv (the transferor's hold is not passed on), the relay's port of the
     transferor's side (the one the transferor's phone was given: the other side's port belongs
     to the other party, and the relay drops what comes there from anyone else), the
@@ -411,10 +419,8 @@ def check_target_invite(s, run, presented, transferor_run):
     check(direction == "sendrecv" and not re.search(r"^a=(sendonly|recvonly|inactive)", invites[0], re.M),
           f"  target offered sendrecv ({direction})")
     check(s.points_at_relay(invites[0]), f"  target's offer points at the relay ({addr}:{port})")
-    if transferor_run:
-        had = [media_of(m)[1] for m in received(s, transferor_run) if "\nm=audio" in m]
-        check(had and port == had[-1],
-              f"  target's offer names the relay port the transferor had ({port}; the transferor's: {had[-1:]})")
+    check(transferor_had and port == transferor_had[-1],
+          f"  target's offer names the relay port the transferor had ({port}; the transferor's: {transferor_had[-1:]})")
     check(presented in (header(invites[0], "From") or ""),
           f"  target sees the transferred party {presented} as caller ({header(invites[0], 'From')})")
 
@@ -430,7 +436,8 @@ def check_provider_reinvite(s, run, before, initial_received):
     addr, port, direction = media_of(last)
     check(direction == "sendrecv", f"  the provider's re-INVITE after the transfer is sendrecv ({direction})")
     check(s.points_at_relay(last), f"  the provider's re-INVITE offers the relay ({addr}:{port})")
-    check(f" {s.target_rtp} " not in last, "  the provider's re-INVITE does not name 11's audio port")
+    check(f" {s.target_rtp} " not in last and f" {s.ten_rtp} " not in last,
+          "  the provider's re-INVITE names no LAN phone's audio port")
     with_sdp = [m for m in received(s, run) if "\nm=audio" in m]
     earlier = with_sdp[:with_sdp.index(last)]
     session, version = origin_of(last)
@@ -443,22 +450,23 @@ def check_provider_reinvite(s, run, before, initial_received):
     return last
 
 
-def check_audio_after_transfer(s, far, target, what, window=1.5):
-    """The provider's RtpPeer and 11's hear each other through the relay after the transfer."""
-    f0, t0 = far.count(SSRC_TARGET), target.count(SSRC_FAR)
+def check_audio_after_transfer(s, far, near, what, window=1.5):
+    """The provider's RtpPeer and the LAN phone's (`near`) hear each other through the relay:
+    within `window`, each gets at least 60 % of the other's packets, told by their SSRC."""
+    f0, n0 = far.count(near.ssrc), near.count(far.ssrc)
     time.sleep(window)
-    f1, t1 = far.count(SSRC_TARGET), target.count(SSRC_FAR)
+    f1, n1 = far.count(near.ssrc), near.count(far.ssrc)
     want = int(window / 0.02 * 0.6)
-    check(f1 - f0 >= want and t1 - t0 >= want,
-          f"  {what}: audio both ways between the provider and 11 in {window} s (provider got {f1 - f0} of 11's "
-          f"packets, 11 got {t1 - t0} of the provider's; {want} at least)")
+    check(f1 - f0 >= want and n1 - n0 >= want,
+          f"  {what}: audio both ways in {window} s (the provider got {f1 - f0} of the phone's packets, the "
+          f"phone {n1 - n0} of the provider's; {want} at least)")
 
 
 def no_lan_at_provider(s, phone_runs, provider_run):
     """Topology hiding: the provider sees no Call-ID, port, header or method of the LAN."""
     to_provider = "\n".join(s.h.messages(provider_run))
     leaks = ["phone-leg-", "TestPhone", "X-Phone-Secret", "test.arpa", "REFER", "Refer-To", "Referred-By",
-             "sipfrag", f":{s.lan_port}", f" {s.target_rtp} "]
+             "sipfrag", f":{s.lan_port}", f" {s.target_rtp} ", f" {s.ten_rtp} "]
     for run in phone_runs:
         for m in s.h.messages(run) + s.h.messages(run, received=False):
             cid = header(m, "Call-ID") or header(m, "i")
@@ -516,7 +524,7 @@ def transfer_inbound(binary):
         check_notifies(s, "phone10", refer_cseq(s, "phone10"),
                        ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK"], "transferor")
         check(len(received(s, "phone10", "BYE")) == 1, "  the transferor got BYE after the final NOTIFY")
-        check_target_invite(s, "phone11", FAR, "phone10")
+        check_target_invite(s, "phone11", FAR, offered_ports(received(s, "phone10")))
         check_provider_reinvite(s, "provider", 1, False)
         check(len(received(s, "phone11", "BYE")) == 1, "  11 got the BYE when the provider hung up")
         no_lan_at_provider(s, ["phone10", "phone11"], "provider")
@@ -544,7 +552,7 @@ def transfer_outbound(binary):
         p10 = s.phone("phone10", sc.phone_call("10", "pw-ten", DIALLED, during_factory=during, hangup="callee"),
                       extra=PHONE_CID)
         wait_for(s, "  11 answered the transfer", lambda: answered_invite(s, "phone11"), timeout=15)
-        check_target_invite(s, "phone11", DIALLED, "phone10")
+        check_target_invite(s, "phone11", DIALLED, offered_ports(received(s, "phone10")))
         wait_for(s, "  the provider took the re-INVITE after the transfer",
                  lambda: invites_answered(s, "provider") == 2, timeout=10)
         check_audio_after_transfer(s, far, target, "after the transfer")
@@ -561,8 +569,8 @@ def transfer_outbound(binary):
 
 
 def transfer_early_hangup(binary):
-    """10 REFERs and hangs up at once (after the 202 and the 100 Trying): 11 rings only after,
-    answers, and the provider's call goes on with 11."""
+    """10 REFERs and hangs up right after the 202: 11 rings only after that, answers, and the
+    provider's call goes on with 11."""
     with running("calls-transfer-early", binary, Setup) as s:
         h = s.h
         answer, d = answer_call(sc.SDP)
@@ -596,7 +604,7 @@ def transfer_early_hangup(binary):
         notifies = [body(m).strip() for m in received(s, "phone10", "NOTIFY")]
         check(notifies == ["SIP/2.0 100 Trying"], f"  the transferor heard 100 Trying and nothing after its BYE {notifies}")
         check(not received(s, "phone10", "BYE"), "  no BYE to the transferor that already hung up")
-        check_target_invite(s, "phone11", FAR, "phone10")
+        check_target_invite(s, "phone11", FAR, offered_ports(received(s, "phone10")))
         check_provider_reinvite(s, "provider", 0, False)
         no_lan_at_provider(s, ["phone10", "phone11"], "provider")
         check_record(s, "transferred, transferor gone", "inbound", FAR, "caller", ["transferred=10>11"], ["recall"])
@@ -607,21 +615,22 @@ def transfer_target_busy(binary):
     the provider, audio both ways) and hangs up."""
     with running("calls-transfer-busy", binary, Setup) as s:
         h = s.h
-        answer, d = answer_call(sdp_at(s.target_rtp), play=False)
-        xml10 = (answer + '<pause milliseconds="600"/>\n' + d.reinvite(1, "sendonly", 2353687638) +
+        # Phone 10's audio comes from an RtpPeer here: after the failed transfer the provider and
+        # 10 must hear each other again.
+        answer, d = answer_call(sdp_at(s.ten_rtp), play=False)
+        xml10 = (answer + '<pause milliseconds="600"/>\n' +
+                 d.reinvite(1, "sendonly", 2353687638).replace("[media_port]", str(s.ten_rtp)) +
                  '<pause milliseconds="300"/>\n' + refer(d, 2, f"<sip:11@{s.lan}>") + take_notifies("n") +
                  '<pause milliseconds="300"/>\n' +
-                 sc.Dialog.reinvite(d, 3, "sendrecv", 2353687639).replace("[media_port]", str(s.target_rtp)) +
+                 d.reinvite(3, "sendrecv", 2353687639).replace("[media_port]", str(s.ten_rtp)) +
                  '<pause milliseconds="1800"/>\n' + d.bye(4))
-        # Phone 10's audio is the RtpPeer here (the "target" one): after the failed transfer the
-        # provider and 10 must hear each other again.
         p10 = s.phone("phone10", wrap("transferor", xml10), "10")
-        p11 = s.phone("phone11", target_phone(s.target_rtp + 10, status="486 Busy Here"), "11")
+        p11 = s.phone("phone11", target_phone(status="486 Busy Here"), "11")
         time.sleep(0.3)
         during = (take_reinvite(1, "sendonly", sdp_at(s.far_rtp, "recvonly", 2353687638)) +
                   take_reinvite(2, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687639)) + take_bye())
         far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
-        ten = s.rtp_peer(s.target_rtp, SSRC_TARGET, "phone10")
+        ten = s.rtp_peer(s.ten_rtp, SSRC_TEN, "phone10")
         d_provider = sc.provider_dialog(DID)
         invite = d_provider.request("INVITE", 1, sdp_body(sdp_at(s.far_rtp)), initial=True)
         provider = s.provider("provider", wrap("provider_calls", send(invite) +
@@ -659,8 +668,7 @@ def transfer_recall(binary):
         xml10 = (answer + '<pause milliseconds="600"/>\n' + refer(d, 1, f"<sip:11@{s.lan}>") +
                  hang_up_with_notify_in_flight(d, 2))
         p10 = s.phone("phone10", wrap("transferor", xml10), "10")
-        p11 = s.phone("phone11", target_phone(s.target_rtp + 10, status="486 Busy Here", first_ms=1000,
-                                              ring_ms=300), "11")
+        p11 = s.phone("phone11", target_phone(status="486 Busy Here", first_ms=1000, ring_ms=300), "11")
         time.sleep(0.3)
         far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
         provider = s.provider("provider", provider_calls(
@@ -668,8 +676,8 @@ def transfer_recall(binary):
             calling=True)
         h.finish(p10, "  phone 10: answer, REFER, 202, BYE at once", timeout=15)
         # The same phone takes the recall on the same port once its first run has ended.
-        ten = s.rtp_peer(s.target_rtp, SSRC_TARGET, "recall10")
-        recall = s.phone("recall10", target_phone(s.target_rtp, ring_ms=300), "10")
+        ten = s.rtp_peer(s.ten_rtp, SSRC_TEN, "recall10")
+        recall = s.phone("recall10", target_phone(s.ten_rtp, ring_ms=300), "10")
         h.finish(p11, "  phone 11: rung, busy")
         wait_for(s, "  10 answered the recall", lambda: answered_invite(s, "recall10"), timeout=10)
         wait_for(s, "  the provider took the re-INVITE after the recall",
@@ -677,7 +685,7 @@ def transfer_recall(binary):
         check_audio_after_transfer(s, far, ten, "provider and 10 after the recall", window=1.0)
         h.finish(provider, "  provider: call, re-INVITE after the recall, BYE")
         h.finish(recall, "  phone 10: recalled, answered, BYE when the provider hung up")
-        check_target_invite(s, "recall10", FAR, "phone10")
+        check_target_invite(s, "recall10", FAR, offered_ports(received(s, "phone10")))
         check_provider_reinvite(s, "provider", 0, False)
         s.daemon.wait_log(r"event=transfer_recall call=\d+ ext=10", timeout=1)
         no_lan_at_provider(s, ["phone10", "phone11", "recall10"], "provider")
@@ -775,8 +783,19 @@ class Baresip:
         with open(os.path.join(directory, "accounts"), "w") as f:
             f.write(f"<sip:{ext}@{s.lan};transport=udp>;auth_pass={password};answermode=auto;regint=300;"
                     "audio_codecs=PCMA\n")
-        self.proc = h.spawn(["baresip", "-f", directory], "baresip")
+        self.proc = h.spawn(["baresip", "-f", directory, "-s"], "baresip")  # -s: its SIP trace in the log
         s.daemon.wait_log(rf"event=binding_added ext={ext} contact=127.0.0.1:{self.sip_port} ", timeout=10)
+
+    def messages(self, received=True):
+        """The SIP messages of its trace (-s) it received (or sent), in order."""
+        out = []
+        parts = re.split(r"^UDP (\S+) -> (\S+)\s*$", self.proc.output(), flags=re.M)
+        for source, dest, text in zip(parts[1::3], parts[2::3], parts[3::3]):
+            # A message ends where the trace resets its colour.
+            text = text.split("\x1b[;m", 1)[0].replace("\r\n", "\n").strip("\n")
+            if dest.endswith(f":{self.sip_port}") == received:
+                out.append(text)
+        return out
 
     def command(self, command, params=""):
         """Sends one command; returns baresip's answer (a dict) or None."""
@@ -825,11 +844,11 @@ def transfer_baresip(binary):
         far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
         target = s.rtp_peer(s.target_rtp, SSRC_TARGET, "phone11")
         provider = s.provider("provider", provider_calls(
-            s.far_rtp, take_reinvite(1, "sendrecv|sendonly|recvonly|inactive",
-                                     sdp_at(s.far_rtp, "sendrecv", 2353687638)) + '<pause milliseconds="0"/>\n',
-            hold_ms=3500), calling=True)
+            s.far_rtp, take_reinvite(1, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687638)), hold_ms=3500),
+            calling=True)
         s.daemon.wait_log(r"event=answered call=\d+ extension=10 ", timeout=10)
-        time.sleep(1.0)
+        phone.proc.wait_log(r"Call established", timeout=5)
+        time.sleep(0.5)
         answer = phone.command("transfer", f"sip:11@{s.lan}")
         check(answer is not None and answer.get("ok") is not False, f"  baresip took the transfer command ({answer})")
         wait_for(s, "  11 answered the transfer", lambda: answered_invite(s, "phone11"), timeout=15)
@@ -839,7 +858,23 @@ def transfer_baresip(binary):
         h.finish(provider, "  provider: call, re-INVITE after the transfer, BYE")
         h.finish(p11, "  phone 11: rung, answered, BYE when the provider hung up")
         s.daemon.wait_log(r"event=transfer_answered call=\d+ to=11", timeout=1)
-        check_target_invite(s, "phone11", FAR, None)
+        check_target_invite(s, "phone11", FAR, offered_ports(phone.messages()))
+        refers = [m for m in phone.messages(received=False) if first_line(m).startswith("REFER ")]
+        check(len(refers) == 1 and re.search(rf"^Refer-To:\s*<?sip:11@{re.escape(s.lan)}>?\s*$", refers[0], re.M | re.I),
+              f"  baresip sent one REFER to 11 ({[header(m, 'Refer-To') for m in refers]})")
+        got = [m for m in phone.messages() if first_line(m).startswith("NOTIFY ")]
+        frags = [body(m).strip() for m in got]
+        check(frags == ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK"],
+              f"  baresip got the NOTIFYs 100 Trying, 180 Ringing, 200 OK {frags}")
+        cseq = cseq_of(refers[0])[0]
+        events = [re.sub(r"\s", "", header(m, "Event") or "") for m in got]
+        states = [(header(m, "Subscription-State") or "").split(";")[0] for m in got]
+        check(all(e == f"refer;id={cseq}" for e in events) and states == ["active", "active", "terminated"],
+              f"  NOTIFYs of Event refer;id={cseq} {events}, active until the last {states}")
+        check(all(first_line(m).startswith("SIP/2.0 200") for m in phone.messages(received=False)
+                  if cseq_of(m)[1] == "NOTIFY"), "  baresip answered each NOTIFY 200")
+        check(any(first_line(m).startswith("BYE ") for m in phone.messages() + phone.messages(received=False)),
+              "  baresip's dialog ended with a BYE after the transfer")
         no_lan_at_provider(s, ["phone11"], "provider")
         check_record(s, "transferred by baresip", "inbound", FAR, "caller", ["transferred=10>11"])
 

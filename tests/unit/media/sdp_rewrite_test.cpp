@@ -309,3 +309,66 @@ TEST(SdpMalformed, EveryBrokenBodyIsAClearError) {
 
 }  // namespace
 }  // namespace b2bua::media
+
+namespace b2bua::media {
+namespace {
+
+const char* kCallerOffer =
+    "v=0\r\no=far 1 1 IN IP4 198.51.100.7\r\ns=-\r\nc=IN IP4 198.51.100.7\r\nt=0 0\r\n"
+    "m=audio 30000 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"
+    "m=video 30002 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
+const char* kPhoneOffer =
+    "v=0\r\no=phone 2 2 IN IP4 192.168.1.20\r\ns=-\r\nc=IN IP4 192.168.1.20\r\nt=0 0\r\n"
+    "m=audio 40000 RTP/AVP 9 0 8 97\r\na=rtpmap:9 G722/8000\r\na=rtpmap:97 telephone-event/8000\r\n"
+    "a=fmtp:97 0-16\r\n";
+
+TEST(SdpNarrow, KeepsOnlyOfferedFormatsInOwnOrder) {
+  auto narrowed = narrow_to_offer(kPhoneOffer, kCallerOffer);
+  ASSERT_TRUE(std::holds_alternative<std::string>(narrowed)) << std::get<SdpError>(narrowed).reason;
+  const std::string& text = std::get<std::string>(narrowed);
+  EXPECT_NE(text.find("m=audio 40000 RTP/AVP 0 8 97"), std::string::npos) << text;
+  EXPECT_EQ(text.find("G722"), std::string::npos) << text;
+  // Matched by name and rate, not number: the phone's 97 is the caller's 101.
+  EXPECT_NE(text.find("a=rtpmap:97 telephone-event/8000"), std::string::npos) << text;
+  EXPECT_NE(text.find("a=fmtp:97 0-16"), std::string::npos) << text;
+}
+
+TEST(SdpNarrow, StreamsWithoutCounterpartOrCommonFormatAreDeclined) {
+  // The caller offered video the phone's SDP has no m-line for: nothing to add (an answer has
+  // the offer's m-lines; the caller of narrow_to_offer() sees the count differ).
+  auto narrowed = narrow_to_offer(kCallerOffer, kPhoneOffer);
+  ASSERT_TRUE(std::holds_alternative<std::string>(narrowed));
+  const std::string& text = std::get<std::string>(narrowed);
+  EXPECT_NE(text.find("m=audio 30000 RTP/AVP 8 0 101"), std::string::npos) << text;
+  EXPECT_NE(text.find("m=video 0 "), std::string::npos) << text;
+  const char* g729_only =
+      "v=0\r\no=x 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 18\r\n";
+  auto none = narrow_to_offer(g729_only, kCallerOffer);
+  ASSERT_TRUE(std::holds_alternative<std::string>(none));
+  EXPECT_NE(std::get<std::string>(none).find("m=audio 0 "), std::string::npos) << std::get<std::string>(none);
+}
+
+}  // namespace
+}  // namespace b2bua::media
+
+namespace b2bua::media {
+namespace {
+
+TEST(SdpRewrite, PhoneIdentityAttributesAreDropped) {
+  // baresip's SDP: its software in a=tool, its AOR (with the LAN address it registered to) as
+  // the RTP cname (RFC 5576): neither may reach the other side.
+  const char* offer =
+      "v=0\r\no=- 1 1 IN IP4 192.168.1.20\r\ns=-\r\nc=IN IP4 192.168.1.20\r\nt=0 0\r\na=tool:baresip 1.0.0\r\n"
+      "m=audio 40000 RTP/AVP 0\r\na=ssrc:3608431178 cname:sip:10@192.168.1.1:5060\r\n"
+      "a=ssrc-group:FID 1 2\r\n";
+  SdpOrigin origin;
+  auto out = rewrite_sdp(offer, {LegPorts{"203.0.113.2", 20000, 20001}}, origin);
+  ASSERT_TRUE(std::holds_alternative<std::string>(out));
+  const std::string& text = std::get<std::string>(out);
+  EXPECT_EQ(text.find("tool"), std::string::npos) << text;
+  EXPECT_EQ(text.find("ssrc"), std::string::npos) << text;
+  EXPECT_EQ(text.find("192.168.1."), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace b2bua::media
