@@ -247,6 +247,7 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   }
   if (over_limit(ev, caller, attempt)) return;
   Call& call = create(Direction::internal, ev, *context_.lan, c.lan.listen.front().host);
+  call.a->extension = caller->number;
   call.record.extension = caller->number;
   call.record.remote_number = callee->number;
   call.ring_timeout_s = 60;
@@ -283,6 +284,7 @@ void CallManager::call_out(const sip::NuaEvent& ev, const config::Extension& cal
   if (!route.emergency && outbound_blocked(ev, caller, attempt)) return;
 
   Call& call = create(Direction::outbound, ev, *context_.lan, c.lan.listen.front().host);
+  call.a->extension = caller.number;
   call.record.extension = caller.number;
   call.record.remote_number = route.number;
   call.emergency = route.emergency;

@@ -46,9 +46,9 @@ void Call::on_cancel() {
 
 void Call::on_bye(Leg& leg) {
   if (transferor_left(leg)) return;
+  if (!leg.is_a && &leg != winner) return;  // a fork that lost, a transferor gone: nothing ends with it
   const char* by = leg.is_a ? "caller" : "callee";
   B2BUA_LOG(info, "calls", "hangup", {{"call", id}, {"by", by}});
-  if (!leg.is_a && &leg != winner) return;  // a fork that lost: nothing else ends with it
   ending(by);
   Leg* other = leg.is_a ? winner : a.get();
   if (other) end_leg(*other, nullptr);

@@ -10,10 +10,11 @@
 // gets the failure in its NOTIFY and takes the call back (phones resume the held call); one that
 // already hung up is rung again once (a recall), as a Fritz!Box does.
 //
-// What is refused, with a final answer instead of a 202 that would promise something:
-// a transfer from a provider (403), while the call is not answered or another transfer or
+// What is refused, with a final answer instead of a 202 that would promise something (never one
+// that ends the dialog, RFC 5057): while the call is not answered or another transfer or
 // re-INVITE is under way (491), to an external number or with Replaces (attended transfer) (501),
-// to an unknown extension (404).
+// to something that is no number (488). A provider cannot REFER: its dialogs do not allow the
+// method (405 from the stack); the check below is for a phone's leg on the wrong agent.
 #include <algorithm>
 #include <string>
 
@@ -49,7 +50,9 @@ void Call::on_refer(Leg& from, const sip::NuaEvent& ev) {
   if (refer_to->r_url->url_headers) return refuse(501, "Attended Transfer Not Supported", "Refer-To with headers");
   std::string target = unescape_user(refer_to->r_url->url_user ? refer_to->r_url->url_user : "");
   if (!config->find_extension(target)) {
-    if (target.empty() || !number::is_dialable(target)) return refuse(404, "Not Found", "target is not a number");
+    // Not 404: to a request inside a dialog it would end the dialog (RFC 5057 5.1), and the
+    // call with it.
+    if (target.empty() || !number::is_dialable(target)) return refuse(488, "Not Acceptable Here", "target is not a number");
     return refuse(501, "Transfer To External Numbers Not Supported", "external target");
   }
   // Keep the exact Event of the implied subscription: it carries ;id= (RFC 3515 2.4.6).
@@ -79,15 +82,16 @@ bool Call::ring_transfer_target(const std::string& extension) {
   // The target faces the transferor's side of the relay and is offered what the transferor
   // last had, taken off hold: the target answers for the other party, who is re-INVITEd with
   // that answer once the target picks up.
-  std::optional<std::string> offer = active_offer_for_side(from.last_sdp, *b[first_new]);
+  for (size_t i = first_new; i < b.size(); ++i) {
+    b[i]->is_a = from.is_a;
+    b[i]->transfer_target = true;
+  }
   for (size_t i = first_new; i < b.size(); ++i) {
     Leg& leg = *b[i];
-    leg.is_a = from.is_a;
-    leg.transfer_target = true;
-    std::optional<std::string> own = i == first_new ? offer : active_offer_for_side(from.last_sdp, leg);
-    if (!own) return false;
-    leg.last_sdp = *own;
-    send_invite(leg, own);
+    std::optional<std::string> offer = active_offer_for_side(from.last_sdp, leg);
+    if (!offer) return false;
+    leg.last_sdp = *offer;
+    send_invite(leg, offer);
   }
   if (!transfer_timer_) transfer_timer_ = std::make_unique<sip::Timer>(manager.context().root);
   transfer_timer_->start(kTransferRingMs, [this] {

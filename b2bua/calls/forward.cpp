@@ -51,6 +51,7 @@ bool CallManager::deliver(Call& call, std::string extension) {
                   {{"call", call.id}, {"ext", extension}, {"reason", d.condition}, {"status", d.code}});
       }
       call.record.note("unavailable", std::string(d.condition) + ":" + extension);
+      if (call.record.extension.empty()) call.record.extension = extension;  // whose call it was
       call.hang_up(d.code, sip_status_phrase(d.code), d.code == 480 ? "system" : "callee");
       return false;
     }

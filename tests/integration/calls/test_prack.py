@@ -10,8 +10,10 @@ reliably only to a caller that supports 100rel.
                                        retransmits it until b2bua PRACKs it (RAck: 1 <INVITE
                                        CSeq> INVITE); only after answering that PRACK it sends
                                        its 200. The phone gets the 183 reliably (Require:
-                                       100rel, an RSeq, SDP of the relay), its PRACK is answered
-                                       200, then the 200 of the INVITE comes; RTP both ways, BYE
+                                       100rel, an RSeq, SDP of the relay) and PRACKs it only
+                                       after the provider's 200 reached b2bua: b2bua answers that
+                                       PRACK 200 and only then passes the 200 on (the same SDP
+                                       repeated, if any); RTP both ways, BYE
   prack_outbound_phone_without_100rel  the same provider, a phone without 100rel: the provider
                                        still gets its PRACK; the phone gets a plain 183 (no
                                        Require, no RSeq, SDP of the relay) and the 200 with the
@@ -19,7 +21,8 @@ reliably only to a caller that supports 100rel.
   prack_inbound_phone_reliable         the provider (Supported: 100rel) calls a DID; the phone
                                        answers 183 with SDP, Require: 100rel, RSeq: 1: b2bua
                                        PRACKs it; the provider gets a reliable 183 with the
-                                       relay's SDP, PRACKs it (200), then gets the 200
+                                       relay's SDP, PRACKs it after the phone's 200 reached
+                                       b2bua (200), and only then gets the 200
 
 In every flow nothing of one leg crosses to the other (Call-IDs, User-Agent, the peers' own
 addresses), no side ever sees a 504 PRACK timeout, and the call record says answered with RTP
@@ -106,6 +109,10 @@ def header(msg, name):
     return [m.strip() for m in re.findall(rf"^{name}[ \t]*:(.*)$", head, re.M | re.I)]
 
 
+def body(msg):
+    return msg.split("\n\n", 1)[1].strip() if "\n\n" in msg else ""
+
+
 def cseq(msg):
     value = header(msg, "CSeq")
     return tuple(value[0].split()) if value else (None, None)
@@ -190,12 +197,17 @@ def phone_reliable_uas():
     return _wrap("phone_reliable_uas", reliable_uas())
 
 
+PRACK_DELAY_MS = 1500  # the callers' PRACK comes after the callee's 200 has reached b2bua
+
+
 def recv_183_and_prack(d, invite_cseq, prack_cseq):
-    """Takes a reliable 183 (Require: 100rel, an RSeq), PRACKs it and takes the PRACK's 200."""
+    """Takes a reliable 183 (Require: 100rel, an RSeq), PRACKs it PRACK_DELAY_MS later (b2bua
+    retransmits the 183 meanwhile, RFC 3262 3) and takes the PRACK's 200."""
     return ('<recv response="183" response_txn="invite">\n  <action>\n'
             '    <ereg regexp="100rel" search_in="hdr" header="Require:" check_it="true" assign_to="require"/>\n'
             '    <ereg regexp="[0-9]+" search_in="hdr" header="RSeq:" check_it="true" assign_to="rseq"/>\n'
             '  </action>\n</recv>\n' + _log_var("require") +
+            f'<pause milliseconds="{PRACK_DELAY_MS}"/>\n'
             f'<send retrans="500" start_txn="prack"><![CDATA[\n'
             f'{d.request("PRACK", prack_cseq, headers=f"RAck: [$rseq] {invite_cseq} INVITE" + chr(10))}]]></send>\n'
             '<recv response="200" response_txn="prack"/>\n')
@@ -223,7 +235,7 @@ def phone_call(reliable):
     else:
         body += '<recv response="183" response_txn="invite"/>\n'
     body += ('<recv response="200" rtd="true" response_txn="invite"/>\n'
-             f'<send><![CDATA[\n{d.request("ACK", 2)}]]></send>\n'
+             f'<send ack_txn="invite"><![CDATA[\n{d.request("ACK", 2)}]]></send>\n'
              f'<nop><action><exec play_pcap_audio="{sc.PCAP}"/></action></nop>\n'
              '<pause milliseconds="1200"/>\n' + d.bye(next_cseq))
     return _wrap("phone_call", body)
@@ -240,7 +252,7 @@ def provider_call():
             '<recv response="180" optional="true" response_txn="invite"/>\n' +
             recv_183_and_prack(d, 1, 2) +
             '<recv response="200" rtd="true" response_txn="invite"/>\n'
-            f'<send><![CDATA[\n{d.request("ACK", 1)}]]></send>\n'
+            f'<send ack_txn="invite"><![CDATA[\n{d.request("ACK", 1)}]]></send>\n'
             f'<nop><action><exec play_pcap_audio="{sc.PCAP}"/></action></nop>\n'
             '<pause milliseconds="1200"/>\n' + d.bye(3))
     return _wrap("provider_call", body)
@@ -248,9 +260,9 @@ def provider_call():
 
 # --- checks ----------------------------------------------------------------------------------
 
-def check_prack_received(s, run, invites_sent_by_b2bua, what):
+def check_prack_received(s, run, what):
     """The UAS run `run` got exactly one PRACK from b2bua for RSeq 1 of the INVITE it answered
-    reliably, answered it, and sent its 200 only afterwards."""
+    reliably (its scenario sends the 200 only after answering the PRACK)."""
     h = s.h
     got = h.messages(run)
     invite = find(got, "INVITE ")[-1]
@@ -264,16 +276,19 @@ def check_prack_received(s, run, invites_sent_by_b2bua, what):
           f"  {what}: PRACK says RAck: 1 {inv_no} INVITE ({rack})")
     check(header(pracks[0], "Call-ID") == header(invite, "Call-ID"), f"  {what}: PRACK is in the INVITE's dialog")
     check("m=audio" not in pracks[0], f"  {what}: the PRACK carries no SDP (the 183 answered b2bua's offer)")
-    trace = ordered(run, h)
-    prack_at = next(i for i, m in enumerate(trace) if m[0] == "in" and m[1].startswith("PRACK "))
-    ok_at = next(i for i, m in enumerate(trace)
-                 if m[0] == "out" and m[1].startswith("SIP/2.0 200") and m[2][1] == "INVITE")
-    check(prack_at < ok_at, f"  {what}: the INVITE's 200 went only after the PRACK (messages {prack_at} < {ok_at})")
 
 
-def check_reliable_183_to_caller(s, run, what):
+def sent_at(h, run, start, method):
+    """When sipp run `run` sent its first message starting with `start` of CSeq method `method`."""
+    return next(m.time for m in sipp_trace(h.sipp_messages(run))
+                if not m.received and first_line(m.text).startswith(start) and cseq(m.text)[1] == method)
+
+
+def check_reliable_183_to_caller(s, run, callee_run, what):
     """The caller's run `run` got a reliable 183 with the relay's SDP, PRACKed it, got 200 for
-    the PRACK, and the INVITE's 200 only after that."""
+    the PRACK, and the INVITE's 200 only after that. The callee (`callee_run`) answered before
+    that PRACK was sent (the caller waits PRACK_DELAY_MS), so b2bua held the 2xx until the
+    PRACK came (RFC 3262 3: no 2xx before the PRACK of a reliable 18x that carried SDP)."""
     h = s.h
     got = h.messages(run)
     early = find(got, "SIP/2.0 183")
@@ -296,8 +311,15 @@ def check_reliable_183_to_caller(s, run, what):
     ok_at = next(i for i, m in enumerate(trace)
                  if m[0] == "in" and m[1].startswith("SIP/2.0 200") and m[2][1] == "INVITE")
     check(prack_at < ok_at, f"  {what}: the INVITE's 200 reached the caller after its PRACK ({prack_at} < {ok_at})")
+    answered, pracked = sent_at(h, callee_run, "SIP/2.0 200", "INVITE"), sent_at(h, run, "PRACK ", "PRACK")
+    check(answered < pracked, f"  {what}: the callee's 200 was sent {pracked - answered:.2f} s before the caller's "
+                              "PRACK: b2bua held it until then")
     ok = [m for m in oks if cseq(m)[1] == "INVITE"][0]
-    check("m=audio" not in ok or s.points_at_relay(ok), f"  {what}: the 200's SDP, if any, points at the relay")
+    # The 183 was the answer (RFC 3262 5); SDP in the 200 may only repeat it unchanged (RFC 6337
+    # 3.1.1: same o= version), never be a second, different answer.
+    check("m=audio" not in ok or body(ok) == body(e),
+          f"  {what}: the 200 {'repeats the 183s SDP unchanged' if 'm=audio' in ok else 'has no SDP'}",
+          f"183:\n{body(e)}\n200:\n{body(ok)}")
 
 
 # --- flows -----------------------------------------------------------------------------------
@@ -311,11 +333,11 @@ def outbound(binary, name, reliable_phone):
         phone = s.start(f"{name}_phone", phone_call(reliable_phone), s.lan, h.port(), extra=PHONE_CID)
         h.finish(phone, f"{name}: phone side as scripted")
         h.finish(provider, f"{name}: provider side as scripted (183 reliable, PRACK from b2bua, 200)")
-        check_prack_received(s, f"{name}_provider", None, "provider leg")
+        check_prack_received(s, f"{name}_provider", "provider leg")
         invite = find(h.messages(f"{name}_provider"), "INVITE ")[-1]
         check(s.points_at_relay(invite), "  provider's INVITE offers the relay")
         if reliable_phone:
-            check_reliable_183_to_caller(s, f"{name}_phone", "phone leg")
+            check_reliable_183_to_caller(s, f"{name}_phone", f"{name}_provider", "phone leg")
         else:
             got = h.messages(f"{name}_phone")
             early = find(got, "SIP/2.0 183")
@@ -356,10 +378,10 @@ def prack_inbound_phone_reliable(binary):
                            media_port=s.provider_rtp)
         h.finish(provider, f"{name}: provider side as scripted (reliable 183, PRACK, 200)")
         h.finish(phone, f"{name}: phone side as scripted (183 reliable, PRACK from b2bua, 200)")
-        check_prack_received(s, f"{name}_phone", None, "phone leg")
+        check_prack_received(s, f"{name}_phone", "phone leg")
         invite = find(h.messages(f"{name}_phone"), "INVITE ")[-1]
         check(s.points_at_relay(invite), "  phone's INVITE offers the relay")
-        check_reliable_183_to_caller(s, f"{name}_provider", "provider leg")
+        check_reliable_183_to_caller(s, f"{name}_provider", f"{name}_phone", "provider leg")
         provider_cid = header(h.messages(f"{name}_provider", received=False)[0], "Call-ID")
         phone_cid = header(invite, "Call-ID")
         check(phone_cid != provider_cid, f"  the legs' Call-IDs differ ({provider_cid} / {phone_cid})")
