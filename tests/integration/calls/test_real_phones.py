@@ -401,7 +401,7 @@ def real_dnd_from_phone(binary):
                 time.sleep(0.5)
                 check(not phone.calls(mark), f"in dnd baresip never saw the call {phone.calls(mark)}")
                 # No phone of 10 took part: the record names no extension, its notes say why.
-                s.record("call for 10 in dnd", "inbound", "", "provider", FAR_END, 486,
+                s.record("call for 10 in dnd", "inbound", "10", "provider", FAR_END, 486,
                          notes=lambda n: "unavailable=dnd:10" in n.split())
         answered_inbound(s, phone, "in_after", "call for 10 after #26#")
         s.record("call for 10 after #26#", "inbound", "10", "provider", FAR_END, 200,
