@@ -21,7 +21,7 @@ const char* direction_name(Direction d) {
 }
 
 Leg::Leg(Call& c, bool a, sip::SipAgent& ag, nua_handle_t* handle, std::string address)
-    : call(c), is_a(a), agent(ag), nh(handle), sdp_address(std::move(address)) {
+    : call(&c), is_a(a), agent(ag), nh(handle), sdp_address(std::move(address)) {
   nua_handle_bind(nh, this);
   // Session timers stay per leg (never relayed); where we may choose, the peer refreshes, so a
   // dead peer is noticed by nua (BYE on expiry, RFC 4028 10) without us sending SDP-less
@@ -42,7 +42,7 @@ Leg::~Leg() {
   }
 }
 
-void Leg::on_nua_event(const sip::NuaEvent& ev) { call.on_event(*this, ev); }
+void Leg::on_nua_event(const sip::NuaEvent& ev) { call->on_event(*this, ev); }
 
 void Leg::respond(int status, const char* phrase, const std::optional<std::string>& sdp) {
   bool with_contact = status < 300 && !contact.empty();

@@ -166,6 +166,10 @@ class Call {
   // call_transfer.cpp
   void on_refer(Leg& from, const sip::NuaEvent& ev);
   bool ring_transfer_target(const std::string& extension);
+  // REFER with Replaces (RFC 3891): the transferor consulted someone in another call of ours.
+  void attended_transfer(Leg& from, const sip::NuaEvent& ev, const sip_refer_to_t& refer_to);
+  // `mine` (of this call) and `theirs` (of `other`) trade places, sides and roles.
+  void swap_legs(Leg& mine, Call& other, Leg& theirs);
   void on_transfer_response(Leg& leg, const sip::NuaEvent& ev);
   void transfer_answered(Leg& target, const sip::NuaEvent& ev);
   void transfer_failed(int status, const char* phrase);
@@ -220,6 +224,7 @@ class Call {
   };
   std::optional<Transfer> transfer_;
   bool transfer_reinvite_ = false;  // the re-INVITE to the other party after a transfer
+  bool attended_reinvite_ = false;  // the re-INVITE to the consulted party moved into this call
   Leg* update_from_ = nullptr;      // leg whose UPDATE with an offer is being bridged
   nua_saved_event_t update_saved_[1] = {};  // that UPDATE, answered when the far side answers
   Remotes remotes_before_update_;

@@ -42,6 +42,18 @@ void Call::on_reinvite(Leg& from, const sip::NuaEvent& ev) {
 void Call::complete_reinvite(Leg& from, Leg& answering, const sip::NuaEvent& ev) {
   reinvite_from_ = nullptr;
   std::string sdp = sdp_of(ev.sip);
+  if (std::exchange(attended_reinvite_, false)) {
+    // The consulted party moved here answered our offer: the held party gets that answer as
+    // its offer. A refusal leaves nobody to talk to: the call ends.
+    std::optional<std::string> offer;
+    if (ev.status < 300 && !sdp.empty()) offer = bridge_sdp(answering, from, sdp, true);
+    if (!offer) return hang_up(0, nullptr, "system");
+    from.last_sdp = *offer;
+    transfer_reinvite_ = true;
+    reinvite_from_ = &answering;
+    nua_invite(from.nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer->c_str()), TAG_END());
+    return;
+  }
   if (std::exchange(transfer_reinvite_, false)) {
     // Our own re-INVITE after a transfer: the other party's answer only updates the relay
     // (the target already has its answer); a refusal leaves the media as the target set it.

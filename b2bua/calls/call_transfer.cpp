@@ -47,7 +47,7 @@ void Call::on_refer(Leg& from, const sip::NuaEvent& ev) {
   }
   const sip_refer_to_t* refer_to = ev.sip ? ev.sip->sip_refer_to : nullptr;
   if (!refer_to) return refuse(400, "Missing Refer-To", "no Refer-To");
-  if (refer_to->r_url->url_headers) return refuse(501, "Attended Transfer Not Supported", "Refer-To with headers");
+  if (refer_to->r_url->url_headers) return attended_transfer(from, ev, *refer_to);
   std::string target = unescape_user(refer_to->r_url->url_user ? refer_to->r_url->url_user : "");
   if (!config->find_extension(target)) {
     // Not 404: to a request inside a dialog it would end the dialog (RFC 5057 5.1), and the
@@ -222,6 +222,86 @@ std::optional<std::string> Call::active_offer_for_side(const std::string& sdp, L
   auto rewritten = media::rewrite_sdp(active, ports, to.origin);
   if (auto* text = std::get_if<std::string>(&rewritten)) return *text;
   return std::nullopt;
+}
+
+void Call::attended_transfer(Leg& from, const sip::NuaEvent& ev, const sip_refer_to_t& refer_to) {
+  auto refuse = [&](int status, const char* phrase, const char* why) {
+    B2BUA_LOG(info, "calls", "transfer_refused", {{"call", id}, {"ext", from.extension}, {"status", status}, {"reason", why}});
+    nua_respond(from.nh, status, phrase, NUTAG_WITH_THIS(ev.nua), TAG_END());
+  };
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  // Refer-To: <sip:11@host?Replaces=callid%3Bto-tag%3D..%3Bfrom-tag%3D..>: the escaped header
+  // names the transferor's dialog with the consulted party, as the transferor sees it.
+  tagi_t* headers = sip_url_query_as_taglist(home, refer_to.r_url->url_headers, nullptr);
+  const tagi_t* t = headers ? tl_find(headers, siptag_replaces) : nullptr;
+  const auto* replaces = t ? reinterpret_cast<const sip_replaces_t*>(t->t_value) : nullptr;
+  nua_handle_t* found = replaces ? nua_handle_by_replaces(manager.context().lan->nua(), replaces) : nullptr;
+  su_home_deinit(home);
+  if (!replaces) return refuse(501, "Not Implemented", "Refer-To headers other than Replaces");
+  Leg* consulting = nullptr;
+  if (found) {
+    consulting = dynamic_cast<Leg*>(static_cast<sip::HandleOwner*>(nua_handle_magic(found)));
+    nua_handle_unref(found);
+  }
+  // Not 481: to a request inside a dialog it would end the dialog (RFC 5057).
+  if (!consulting || consulting->call == this || consulting->terminated || !consulting->answered) {
+    return refuse(403, "Replaced Call Not Found", "no such call of ours");
+  }
+  // Only the transferor's own calls: a Replaces naming someone else's dialog is refused.
+  if (consulting->extension != from.extension || from.extension.empty()) {
+    return refuse(403, "Forbidden", "replaced call belongs to another extension");
+  }
+  Call& other = *consulting->call;
+  Leg* consulted = other.other_party(*consulting);
+  bool busy = other.ending_ || other.reinvite_from_ || other.update_from_ || other.transfer_;
+  if (!consulted || !consulted->answered || busy) return refuse(491, "Request Pending", "consultation not settled");
+  // The consulted party takes the transferor's place on the transferor's side of this call's
+  // relay, so it must be on that network (a phone; a consultation with an outside number
+  // would need a relay session of its own).
+  if (&consulted->agent != &from.agent || direct_media || other.direct_media) {
+    return refuse(501, "Not Implemented", "consulted party on another network");
+  }
+  nua_respond(from.nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(ev.nua), TAG_END());
+  const sip_event_t* event = nullptr;
+  tl_gets(ev.tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
+  std::string event_text =
+      event ? sip_header_as_string(nua_handle_home(from.nh), reinterpret_cast<const sip_header_t*>(event)) : "refer";
+  std::string who = consulted->extension.empty() ? other.record.remote_number : consulted->extension;
+  record.note("transferred", from.extension + ">" + who);
+  other.record.note("transferred", from.extension + ">" + who);
+  B2BUA_LOG(info, "calls", "transfer_attended",
+            {{"call", id}, {"from", from.extension}, {"to", who}, {"consultation", other.id}});
+  std::string offer_base = from.last_sdp;
+  swap_legs(from, other, *consulted);
+  // The transfer is done as far as the transferor is concerned: its two dialogs end now, in
+  // the consultation call, where its legs are.
+  std::string body = "SIP/2.0 200 OK\r\n";
+  nua_notify(from.nh, SIPTAG_EVENT_STR(event_text.c_str()), NUTAG_SUBSTATE(nua_substate_terminated),
+             SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+  other.hang_up(0, nullptr, "caller");
+  // The consulted party is re-INVITEd to this call's relay, then the held party with its answer
+  // (complete_reinvite), which also takes it off hold.
+  Leg* held = other_party(*consulted);
+  std::optional<std::string> offer = active_offer_for_side(offer_base, *consulted);
+  if (!held || !offer) return hang_up(0, nullptr, "system");
+  consulted->last_sdp = *offer;
+  attended_reinvite_ = true;
+  reinvite_from_ = held;
+  nua_invite(consulted->nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer->c_str()), TAG_END());
+}
+
+void Call::swap_legs(Leg& mine, Call& other, Leg& theirs) {
+  auto slot_of = [](Call& call, Leg& leg) -> std::unique_ptr<Leg>& {
+    if (call.a.get() == &leg) return call.a;
+    return *std::find_if(call.b.begin(), call.b.end(), [&](const auto& l) { return l.get() == &leg; });
+  };
+  bool mine_won = winner == &mine, theirs_won = other.winner == &theirs;
+  std::swap(slot_of(*this, mine), slot_of(other, theirs));
+  std::swap(mine.is_a, theirs.is_a);
+  mine.call = &other;
+  theirs.call = this;
+  if (mine_won) winner = &theirs;
+  if (theirs_won) other.winner = &mine;
 }
 
 }  // namespace b2bua::calls

@@ -34,7 +34,7 @@ class Leg final : public sip::HandleOwner {
   // the callback returns.
   const char* lasting(const char* phrase) const;
 
-  Call& call;
+  Call* call;                     // the call it belongs to (an attended transfer moves a leg)
   bool is_a;                      // faces the relay's side A (a transfer target may take A's place)
   sip::SipAgent& agent;
   nua_handle_t* nh;

@@ -356,7 +356,7 @@ def nobody_registered(binary):
         provider = s.provider_calls("nobody_provider", sc.provider_call(DID_NOBODY, expect="480"))
         h.finish(provider, "  provider got 480")
         s.daemon.wait_log(r"event=nobody_registered call=\d+ extensions=13\n", timeout=5)
-        s.records.expect("nobody registered", s.records.next()[0], "inbound", "", "provider", FAR, 480, "system", False)
+        s.records.expect("nobody registered", s.records.next()[0], "inbound", "13", "provider", FAR, 480, "system", False)
 
 
 def internal_call(binary):

@@ -27,10 +27,11 @@ the transfer is the other's, carried by the relay.
                                         with the call (recall), answers, and the provider gets
                                         the re-INVITE for it
   transfer_refused_cases                a REFER from the provider (405: REFER is not allowed on
-                                        the WAN); from 10: to an external number, with Replaces,
-                                        to a dialable number that is no extension (501 each),
-                                        without Refer-To (400), to a name (488: a 404 would end the dialog, RFC 5057); no NOTIFY, the
-                                        call goes on untouched to the provider's BYE, 11 never
+                                        the WAN); from 10: to an external number or a dialable
+                                        number that is no extension (501 each), with a Replaces
+                                        naming no call of ours (403), without Refer-To (400), to
+                                        a name (488: a 404 would end the dialog, RFC 5057); no
+                                        NOTIFY, the call goes on to the provider's BYE, 11 never
                                         rings
   transfer_baresip_transferor           a real phone: baresip answers the provider's call as 10
                                         and transfers it with its transfer command (menu module,
@@ -694,8 +695,9 @@ def transfer_recall(binary):
 
 def transfer_refused(binary):
     """REFERs b2bua refuses with a final answer (no 202, no NOTIFY): from the provider (405:
-    REFER is not allowed on the WAN), to an external number, with Replaces, to a dialable
-    number that is no extension (501 each), without Refer-To (400), to a name (488, not 404, which would end the dialog). The call
+    REFER is not allowed on the WAN), to an external number or a dialable number that is no
+    extension (501 each), with a Replaces naming no call of ours (403), without Refer-To (400),
+    to a name (488, not 404, which would end the dialog). The call
     goes on untouched to the provider's BYE, and 11 never rings."""
     with running("calls-transfer-refused", binary, Setup) as s:
         h = s.h
@@ -703,7 +705,7 @@ def transfer_refused(binary):
         answer, d = answer_call(sc.SDP)
         replaces = "abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2"
         cases = [("0301234 (external)", f"<sip:0301234@{lan}>", "501"),
-                 ("11 with Replaces", f"<sip:11@{lan}?Replaces={replaces}>", "501"),
+                 ("11 with Replaces naming no call of ours", f"<sip:11@{lan}?Replaces={replaces}>", "403"),
                  ("99 (dialable, no extension)", f"<sip:99@{lan}>", "501"),
                  ("nothing (no Refer-To)", None, "400"),
                  ("alice (no number)", f"<sip:alice@{lan}>", "488")]
@@ -753,7 +755,7 @@ def transfer_refused(binary):
         log = s.daemon.output()
         check("event=transfer_started" not in log, "  no transfer started")
         refusals = re.findall(r"event=transfer_refused call=\d+ ext=10 status=(\d+)", log)
-        check(refusals == ["501", "501", "501", "400", "488"], f"  each refusal logged {refusals}")
+        check(refusals == ["501", "403", "501", "400", "488"], f"  each refusal logged {refusals}")
         row = s.record("refused transfers")
         check(tuple(row[:6]) == ("inbound", "10", "provider", FAR, 200, "caller") and "transferred" not in row[8],
               f"  the call's record shows no transfer {tuple(row[:6])} '{row[8]}'")
