@@ -18,12 +18,13 @@ relay.
                                      and 11's reach each other; the provider's BYE reaches 11;
                                      both calls' records note transferred=10>11
   transfer_attended_unknown_dialog   the same two calls, then REFERs whose Replaces names no
-                                     dialog of b2bua (call 2's Call-ID with a wrong to-tag, a
-                                     Call-ID nobody uses): 403 each, no NOTIFY, no BYE; both
-                                     calls go on: 10 resumes call 1 (the provider gets the
-                                     re-INVITE, audio both ways through the relay), hangs up
-                                     call 2 (11 gets the BYE), the provider hangs up call 1
-                                     (10 gets the BYE); no record notes a transfer
+                                     dialog of b2bua (call 2's Call-ID with a wrong to-tag or
+                                     its tags swapped, a Call-ID nobody uses): 403 each, no
+                                     NOTIFY, no BYE; both calls go on: 10 resumes call 1 (the
+                                     provider gets the re-INVITE, audio both ways through the
+                                     relay), hangs up call 2 (11 gets the BYE), the provider
+                                     hangs up call 1 (10 gets the BYE); no record notes a
+                                     transfer
 
 One flow per ctest entry (run_flows)."""
 import os
@@ -341,7 +342,7 @@ def set_up_calls(a):
     check(media_of(held.raw)[2] in ("recvonly", "inactive"),
           f"  call 1 on hold: b2bua answered 10's sendonly with {media_of(held.raw)[2]}")
     wait_for(s, "  the provider took 10's hold", lambda: invites_answered(s, "provider") == 1, timeout=5)
-    d2, ok = ten.call("11", PASSWORDS["10"], s.lan)
+    d2, _ = ten.call("11", PASSWORDS["10"], s.lan)
     return d1, d2, media_of(held.raw)[1]
 
 
