@@ -79,11 +79,11 @@ void Call::on_event(Leg& leg, const sip::NuaEvent& ev) {
     case nua_r_invite: return on_invite_response(leg, ev);
     case nua_i_invite: return on_reinvite(leg, ev);  // new INVITEs go to admission, not here
     case nua_i_ack:
-      if (leg.is_a) on_a_ack(ev);
+      if (&leg == a.get()) on_a_ack(ev);
       return;
     case nua_i_info: return relay_info(leg, ev);
     case nua_i_cancel:
-      if (leg.is_a) on_cancel();
+      if (&leg == a.get()) on_cancel();
       return;
     case nua_i_bye: return on_bye(leg);
     case nua_i_refer: return on_refer(leg, ev);
@@ -95,14 +95,14 @@ void Call::on_event(Leg& leg, const sip::NuaEvent& ev) {
 
 void Call::on_invite_response(Leg& leg, const sip::NuaEvent& ev) {
   if (leg.transfer_target) return on_transfer_response(leg, ev);
-  if (reinvite_from_ && reinvite_from_ != &leg && (leg.is_a || &leg == winner)) {
+  if (reinvite_from_ && reinvite_from_ != &leg && (&leg == a.get() || &leg == winner)) {
     // The answer to a re-INVITE we bridged from the other side.
     if (ev.status >= 200) complete_reinvite(*reinvite_from_, leg, ev);
     return;
   }
   // Any other 2xx on an answered dialog answers a re-INVITE nua sent by itself.
   if (leg.answered && ev.status >= 200 && ev.status < 300) return on_refresh_answered(leg, ev);
-  if (!leg.is_a) on_b_response(leg, ev);
+  if (&leg != a.get()) on_b_response(leg, ev);
 }
 
 void Call::on_state(Leg& leg, const sip::NuaEvent& ev) {

@@ -95,7 +95,7 @@ void Call::ack_2xx(Leg& leg) {
     if (!transfer_ || transfer_->answered_by != &leg || ending_) nua_bye(leg.nh, TAG_END());
     return;
   }
-  if (!leg.is_a && (ending_ || (winner && winner != &leg))) nua_bye(leg.nh, TAG_END());
+  if (&leg != a.get() && (ending_ || (winner && winner != &leg))) nua_bye(leg.nh, TAG_END());
 }
 
 }  // namespace b2bua::calls

@@ -46,11 +46,16 @@ void Call::on_cancel() {
 
 void Call::on_bye(Leg& leg) {
   if (transferor_left(leg)) return;
-  if (!leg.is_a && &leg != winner) return;  // a fork that lost, a transferor gone: nothing ends with it
-  const char* by = leg.is_a ? "caller" : "callee";
+  // Only the two dialogs that make the call end it: a fork that lost, or a transferor whose
+  // place the target took (its BYE often crosses ours), ends alone.
+  if (&leg != a.get() && &leg != winner) return;
+  const char* by = &leg == a.get() ? "caller" : "callee";
   B2BUA_LOG(info, "calls", "hangup", {{"call", id}, {"by", by}});
   ending(by);
-  Leg* other = leg.is_a ? winner : a.get();
+  for (auto& target : b) {
+    if (target->transfer_target) end_leg(*target, nullptr);  // nobody left to transfer to them
+  }
+  Leg* other = other_party(leg);
   if (other) end_leg(*other, nullptr);
 }
 
@@ -81,18 +86,22 @@ void Call::b_failed(Leg& leg, int status, const char* phrase) {
 
 void Call::end_leg(Leg& leg, const char* reason) {
   if (leg.terminated) return;
+  // An answered dialog gets BYE whichever side opened it (a transfer can move the caller's
+  // leg among the B legs).
+  if (leg.answered) {
+    // A BYE must not overtake the ACK (RFC 3261 15: the caller ACKs a 2xx, then BYEs); sofia's
+    // nua_bye() does not send a pending ACK first.
+    if (&leg == winner) ack_waiting_winner();
+    nua_bye(leg.nh, TAG_END());
+    return;
+  }
   // A leg whose INVITE never went out (the caller's offer was refused first) has no dialog for
   // the stack to end or report on: it is over now, or the call would wait for the end bound.
   if (!leg.is_a && !leg.invited) {
     leg.terminated = true;
     return;
   }
-  if (leg.answered) {
-    // A BYE must not overtake the ACK (RFC 3261 15: the caller ACKs a 2xx, then BYEs); sofia's
-    // nua_bye() does not send a pending ACK first.
-    if (&leg == winner) ack_waiting_winner();
-    nua_bye(leg.nh, TAG_END());
-  } else if (!leg.is_a && !leg.cancelled && leg.final_status == 0) {
+  if (!leg.is_a && !leg.cancelled && leg.final_status == 0) {
     // An unanswered leg is cancelled; nua_bye() on an early dialog does nothing (900).
     leg.cancelled = true;
     nua_cancel(leg.nh, TAG_IF(reason, SIPTAG_REASON_STR(reason)), TAG_END());

@@ -11,9 +11,9 @@
 namespace b2bua::calls {
 
 void Call::on_reinvite(Leg& from, const sip::NuaEvent& ev) {
-  Leg* to = from.is_a ? winner : a.get();
+  Leg* to = other_party(from);
   // Only the two dialogs that make the call modify it; a fork that lost is being ended.
-  bool part_of_call = from.is_a || &from == winner;
+  bool part_of_call = &from == a.get() || &from == winner;
   // RFC 3261 14.1: one re-INVITE at a time (glare); the other side retries after a random wait.
   if (!part_of_call || !to || !to->answered || !from.answered || ending_ || reinvite_from_) {
     from.respond(491, "Request Pending");

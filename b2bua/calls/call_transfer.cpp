@@ -32,7 +32,7 @@ constexpr unsigned kTransferRingMs = 30000;
 
 }  // namespace
 
-Leg* Call::other_party(const Leg& leg) const { return leg.is_a ? winner : a.get(); }
+Leg* Call::other_party(const Leg& leg) const { return &leg == a.get() ? winner : a.get(); }
 
 void Call::on_refer(Leg& from, const sip::NuaEvent& ev) {
   auto refuse = [&](int status, const char* phrase, const char* why) {
@@ -42,7 +42,7 @@ void Call::on_refer(Leg& from, const sip::NuaEvent& ev) {
   if (&from.agent != manager.context().lan) return refuse(403, "Forbidden", "transfer from a provider");
   Leg* other = other_party(from);
   if (!from.answered || !other || !other->answered || ending_ || transfer_ || reinvite_from_ ||
-      (!from.is_a && &from != winner)) {
+      (&from != a.get() && &from != winner)) {
     return refuse(491, "Request Pending", "call not answered or busy with another change");
   }
   const sip_refer_to_t* refer_to = ev.sip ? ev.sip->sip_refer_to : nullptr;

@@ -20,7 +20,7 @@ void Call::on_update(Leg& from, const sip::NuaEvent& ev) {
     return;
   }
   Leg* to = other_party(from);
-  bool part_of_call = from.is_a || &from == winner;
+  bool part_of_call = &from == a.get() || &from == winner;
   if (!part_of_call || !to || !from.answered || !to->answered) {
     nua_respond(from.nh, 488, "Not Acceptable Here", NUTAG_WITH_THIS(ev.nua), TAG_END());
     return;
