@@ -363,4 +363,11 @@ std::variant<std::string, SdpError> narrow_to_offer(std::string_view sdp, std::s
   return std::string(sdp_message(pr.get()), static_cast<size_t>(sdp_message_size(pr.get())));
 }
 
+std::variant<std::string, SdpError> declining_answer(std::string_view offer, SdpOrigin& origin) {
+  auto inspected = inspect_sdp(offer);
+  if (auto* e = std::get_if<SdpError>(&inspected)) return *e;
+  std::vector<std::optional<LegPorts>> none(std::get<std::vector<SdpStream>>(inspected).size());
+  return rewrite_sdp(offer, none, origin);
+}
+
 }  // namespace b2bua::media

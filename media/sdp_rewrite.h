@@ -72,6 +72,10 @@ class SdpOrigin {
 std::variant<std::string, SdpError> rewrite_sdp(std::string_view sdp, const std::vector<std::optional<LegPorts>>& ports,
                                                 SdpOrigin& origin);
 
+// An answer to `offer` that declines every stream (port 0, RFC 3264 6): for a dialog that must
+// be answered but will carry no media (a call ending before its ACK, a feature code confirmed).
+std::variant<std::string, SdpError> declining_answer(std::string_view offer, SdpOrigin& origin);
+
 // `sdp` (another peer's offer or answer) made fit to answer `offer`: each RTP m-line keeps only
 // the formats the offer's m-line of the same index has, matched by encoding name and clock rate,
 // in `sdp`'s order with their fmtp (RFC 3264 6.1: an answer lists only offered formats); an

@@ -10,14 +10,12 @@ namespace {
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
 // How a phone of `country_code` dials `number` (presentable: digits, '*', '#', a leading '+'):
-// "+4930..." and "004930..." as "030...", "+44..." as "0044...". Providers send either form
-// and an admin writes either, so both sides of a prefix comparison are brought here first.
-std::string national_form(const std::string& country_code, std::string number) {
-  if (starts_with(number, "+")) number = "00" + number.substr(1);
-  if (!country_code.empty() && starts_with(number, "00" + country_code)) {
-    number = "0" + number.substr(2 + country_code.size());
-  }
-  return number;
+// "+4930..." and "004930..." as "030..." (number::national_form), "+44..." as "0044...".
+// Providers send either form and an admin writes either, so both sides of a prefix comparison
+// are brought here first.
+std::string dialled_form(const std::string& country_code, const std::string& number) {
+  std::string n = number::national_form(country_code, number);
+  return starts_with(n, "+") ? "00" + n.substr(1) : n;
 }
 
 // What a caller presents when it presents a number: "anonymous" (presentable's word for
@@ -45,9 +43,9 @@ std::optional<BlockVerdict> check(const config::BlockList& list, const Reasons& 
   for (const auto& n : list.numbers) {
     if (number::same_number(n, caller)) return verdict(list, reasons.number);
   }
-  std::string national = national_form(country, caller);
+  std::string national = dialled_form(country, caller);
   for (const auto& p : list.prefixes) {
-    std::string prefix = national_form(country, number::presentable(p));
+    std::string prefix = dialled_form(country, number::presentable(p));
     // An empty prefix would refuse every caller: a slip in the config, not a rule.
     if (presents_number(prefix) && starts_with(national, prefix)) return verdict(list, reasons.prefix);
   }

@@ -38,6 +38,10 @@ struct TrunkHunt {
   std::string original_caller;
 };
 
+// The Reason of a CANCEL to phones that rang for a call answered elsewhere (RFC 3326): by
+// another fork, a pickup or a transfer target. Phones then log no missed call.
+inline constexpr const char* kCompletedElsewhere = "SIP;cause=200;text=\"Call completed elsewhere\"";
+
 // A trunk's own failure (timeout, 5xx, our credentials refused), not the callee's answer.
 bool fails_for_trunk(int status);
 
@@ -165,6 +169,7 @@ class Call {
 
   // call_transfer.cpp
   void on_refer(Leg& from, const sip::NuaEvent& ev);
+  void refuse_refer(Leg& from, const sip::NuaEvent& ev, int status, const char* phrase, const char* why);
   bool ring_transfer_target(const std::string& extension);
   // REFER with Replaces (RFC 3891): the transferor consulted someone in another call of ours.
   void attended_transfer(Leg& from, const sip::NuaEvent& ev, const sip_refer_to_t& refer_to);

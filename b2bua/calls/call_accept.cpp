@@ -11,12 +11,6 @@
 #include "b2bua/common/log.h"
 
 namespace b2bua::calls {
-namespace {
-
-constexpr const char* kCompletedElsewhere = "SIP;cause=200;text=\"Call completed elsewhere\"";
-
-}  // namespace
-
 void Call::on_b_answered(Leg& leg, const sip::NuaEvent& ev) {
   leg.answered = true;
   if (winner && winner != &leg) return;  // a second answer: ack_2xx ACKs and BYEs it

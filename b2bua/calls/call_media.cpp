@@ -61,11 +61,7 @@ std::string Call::sdp_of(const sip_t* sip) const {
 }
 
 std::optional<std::string> Call::declining_answer(Leg& to, const std::string& offer) {
-  auto inspected = media::inspect_sdp(offer);
-  auto* streams_offered = std::get_if<std::vector<media::SdpStream>>(&inspected);
-  if (!streams_offered) return std::nullopt;
-  std::vector<std::optional<media::LegPorts>> none(streams_offered->size());
-  auto answer = media::rewrite_sdp(offer, none, to.origin);
+  auto answer = media::declining_answer(offer, to.origin);
   if (auto* text = std::get_if<std::string>(&answer)) return *text;
   return std::nullopt;
 }

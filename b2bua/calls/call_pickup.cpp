@@ -13,8 +13,6 @@
 namespace b2bua::calls {
 namespace {
 
-constexpr const char* kCompletedElsewhere = "SIP;cause=200;text=\"Call completed elsewhere\"";
-
 size_t m_lines(const std::string& sdp) {
   auto inspected = media::inspect_sdp(sdp);
   auto* streams = std::get_if<std::vector<media::SdpStream>>(&inspected);

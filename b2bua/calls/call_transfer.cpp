@@ -27,18 +27,35 @@
 namespace b2bua::calls {
 namespace {
 
-constexpr const char* kCompletedElsewhere = "SIP;cause=200;text=\"Call completed elsewhere\"";
 constexpr unsigned kTransferRingMs = 30000;
+
+// The exact Event of the REFER's implied subscription: it carries ;id= (RFC 3515 2.4.6), and
+// our NOTIFYs must name it so.
+std::string refer_event(const Leg& from, const sip::NuaEvent& ev) {
+  const sip_event_t* event = nullptr;
+  tl_gets(ev.tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
+  return event ? sip_header_as_string(nua_handle_home(from.nh), reinterpret_cast<const sip_header_t*>(event)) : "refer";
+}
+
+// A NOTIFY of the transfer's progress (RFC 3515 2.4.4): a status line as message/sipfrag; the
+// final one ends the subscription.
+void notify_refer(nua_handle_t* nh, const std::string& event, const std::string& frag, bool final) {
+  std::string body = frag + "\r\n";
+  nua_notify(nh, SIPTAG_EVENT_STR(event.c_str()), NUTAG_SUBSTATE(final ? nua_substate_terminated : nua_substate_active),
+             SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+}
 
 }  // namespace
 
 Leg* Call::other_party(const Leg& leg) const { return &leg == a.get() ? winner : a.get(); }
 
+void Call::refuse_refer(Leg& from, const sip::NuaEvent& ev, int status, const char* phrase, const char* why) {
+  B2BUA_LOG(info, "calls", "transfer_refused", {{"call", id}, {"ext", from.extension}, {"status", status}, {"reason", why}});
+  nua_respond(from.nh, status, phrase, NUTAG_WITH_THIS(ev.nua), TAG_END());
+}
+
 void Call::on_refer(Leg& from, const sip::NuaEvent& ev) {
-  auto refuse = [&](int status, const char* phrase, const char* why) {
-    B2BUA_LOG(info, "calls", "transfer_refused", {{"call", id}, {"ext", from.extension}, {"status", status}, {"reason", why}});
-    nua_respond(from.nh, status, phrase, NUTAG_WITH_THIS(ev.nua), TAG_END());
-  };
+  auto refuse = [&](int status, const char* phrase, const char* why) { refuse_refer(from, ev, status, phrase, why); };
   if (&from.agent != manager.context().lan) return refuse(403, "Forbidden", "transfer from a provider");
   Leg* other = other_party(from);
   if (!from.answered || !other || !other->answered || ending_ || transfer_ || reinvite_from_ ||
@@ -55,13 +72,10 @@ void Call::on_refer(Leg& from, const sip::NuaEvent& ev) {
     if (target.empty() || !number::is_dialable(target)) return refuse(488, "Not Acceptable Here", "target is not a number");
     return refuse(501, "Transfer To External Numbers Not Supported", "external target");
   }
-  // Keep the exact Event of the implied subscription: it carries ;id= (RFC 3515 2.4.6).
-  const sip_event_t* event = nullptr;
-  tl_gets(ev.tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
   Transfer t;
   t.transferor = &from;
   t.target = target;
-  t.event = event ? sip_header_as_string(nua_handle_home(from.nh), reinterpret_cast<const sip_header_t*>(event)) : "refer";
+  t.event = refer_event(from, ev);
   nua_respond(from.nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(ev.nua), TAG_END());
   transfer_ = std::move(t);
   record.note("transferred", (from.extension.empty() ? record.extension : from.extension) + ">" + target);
@@ -176,10 +190,7 @@ void Call::transfer_failed(int status, const char* phrase) {
 void Call::notify_transferor(const std::string& frag, bool final) {
   if (!transfer_ || transfer_->transferor_gone || transfer_->notified_final) return;
   transfer_->notified_final = final;
-  std::string body = frag + "\r\n";
-  nua_notify(transfer_->transferor->nh, SIPTAG_EVENT_STR(transfer_->event.c_str()),
-             NUTAG_SUBSTATE(final ? nua_substate_terminated : nua_substate_active),
-             SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+  notify_refer(transfer_->transferor->nh, transfer_->event, frag, final);
 }
 
 bool Call::transferor_left(Leg& leg) {
@@ -225,10 +236,7 @@ std::optional<std::string> Call::active_offer_for_side(const std::string& sdp, L
 }
 
 void Call::attended_transfer(Leg& from, const sip::NuaEvent& ev, const sip_refer_to_t& refer_to) {
-  auto refuse = [&](int status, const char* phrase, const char* why) {
-    B2BUA_LOG(info, "calls", "transfer_refused", {{"call", id}, {"ext", from.extension}, {"status", status}, {"reason", why}});
-    nua_respond(from.nh, status, phrase, NUTAG_WITH_THIS(ev.nua), TAG_END());
-  };
+  auto refuse = [&](int status, const char* phrase, const char* why) { refuse_refer(from, ev, status, phrase, why); };
   su_home_t home[1] = {SU_HOME_INIT(home)};
   // Refer-To: <sip:11@host?Replaces=callid%3Bto-tag%3D..%3Bfrom-tag%3D..>: the escaped header
   // names the transferor's dialog with the consulted party, as the transferor sees it.
@@ -262,10 +270,7 @@ void Call::attended_transfer(Leg& from, const sip::NuaEvent& ev, const sip_refer
     return refuse(501, "Not Implemented", "consulted party on another network");
   }
   nua_respond(from.nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(ev.nua), TAG_END());
-  const sip_event_t* event = nullptr;
-  tl_gets(ev.tags, NUTAG_REFER_EVENT_REF(event), TAG_END());
-  std::string event_text =
-      event ? sip_header_as_string(nua_handle_home(from.nh), reinterpret_cast<const sip_header_t*>(event)) : "refer";
+  std::string event_text = refer_event(from, ev);
   std::string who = consulted->extension.empty() ? other.record.remote_number : consulted->extension;
   record.note("transferred", from.extension + ">" + who);
   other.record.note("transferred", from.extension + ">" + who);
@@ -275,9 +280,7 @@ void Call::attended_transfer(Leg& from, const sip::NuaEvent& ev, const sip_refer
   swap_legs(from, other, *consulted);
   // The transfer is done as far as the transferor is concerned: its two dialogs end now, in
   // the consultation call, where its legs are.
-  std::string body = "SIP/2.0 200 OK\r\n";
-  nua_notify(from.nh, SIPTAG_EVENT_STR(event_text.c_str()), NUTAG_SUBSTATE(nua_substate_terminated),
-             SIPTAG_CONTENT_TYPE_STR("message/sipfrag;version=2.0"), SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+  notify_refer(from.nh, event_text, "SIP/2.0 200 OK", true);
   other.hang_up(0, nullptr, "caller");
   // The consulted party is re-INVITEd to this call's relay, then the held party with its answer
   // (complete_reinvite), which also takes it off hold.

@@ -1,7 +1,6 @@
 #include "b2bua/calls/feature_call.h"
 
 #include <utility>
-#include <vector>
 
 namespace b2bua::calls {
 namespace {
@@ -19,12 +18,8 @@ ConfirmationCall::ConfirmationCall(su_root_t* root, nua_handle_t* nh, const std:
   nua_handle_bind(nh_, this);
   std::string sdp = kDisabledOffer;
   if (!offer.empty()) {
-    auto inspected = media::inspect_sdp(offer);
-    if (auto* streams = std::get_if<std::vector<media::SdpStream>>(&inspected)) {
-      std::vector<std::optional<media::LegPorts>> none(streams->size());
-      auto answer = media::rewrite_sdp(offer, none, origin_);
-      if (auto* text = std::get_if<std::string>(&answer)) sdp = *text;
-    }
+    auto answer = media::declining_answer(offer, origin_);
+    if (auto* text = std::get_if<std::string>(&answer)) sdp = *text;
   }
   nua_respond(nh_, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
               TAG_END());

@@ -90,7 +90,14 @@ bool CallManager::ring_group(Call& call, const std::vector<std::string>& members
     if (settings.forward.always && call.config->find_extension(*settings.forward.always)) {
       rung = *settings.forward.always;
       call.record.note("forwarded", "always:" + member + ">" + rung);
-    } else if (settings.dnd || is_busy(*ext, settings, ExtensionNow{.active_calls = active_calls_of(member)})) {
+    } else if (settings.forward.always) {
+      // Said, not dropped quietly: a group call has one relay side, on the LAN, so it cannot
+      // also leave through a trunk; the member rings as if it forwarded nothing.
+      B2BUA_LOG(info, "calls", "forward_skipped",
+                {{"call", call.id}, {"ext", member}, {"to", *settings.forward.always}, {"reason", "ring_group"}});
+    }
+    bool unavailable = settings.dnd || is_busy(*ext, settings, ExtensionNow{.active_calls = active_calls_of(member)});
+    if (rung == member && unavailable) {
       B2BUA_LOG(info, "calls", "member_skipped", {{"call", call.id}, {"ext", member}, {"reason", settings.dnd ? "dnd" : "busy"}});
       continue;
     }

@@ -1,5 +1,7 @@
 #include "b2bua/common/destination_class.h"
 
+#include "b2bua/common/phone_number.h"
+
 namespace b2bua::number {
 namespace {
 
@@ -21,16 +23,6 @@ ClassTable germany() {
 ClassTable generic() { return {"", {{C::international, {"00", "+"}}}}; }
 
 bool starts_with(const std::string& s, std::string_view prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
-
-// The own country's numbers in international form, written nationally: "+4930..." -> "030...".
-std::string national_form(const ClassTable& table, const std::string& number) {
-  if (table.country_code.empty()) return number;
-  for (std::string_view lead : {"+", "00"}) {
-    std::string own = std::string(lead) + table.country_code;
-    if (starts_with(number, own)) return "0" + number.substr(own.size());
-  }
-  return number;
-}
 
 }  // namespace
 
@@ -70,7 +62,7 @@ std::optional<ClassTable> builtin_class_table(std::string_view country) {
 bool is_prefix_class(DestinationClass c) { return c != C::emergency && c != C::internal; }
 
 DestinationClass classify(const ClassTable& table, const std::string& number) {
-  std::string n = national_form(table, number);
+  std::string n = national_form(table.country_code, number);
   DestinationClass best = C::national;
   size_t best_length = 0;
   for (const auto& [cls, prefixes] : table.prefixes) {

@@ -1,5 +1,7 @@
 #include "b2bua/common/phone_number.h"
 
+#include <string_view>
+
 namespace b2bua::number {
 namespace {
 
@@ -42,6 +44,15 @@ std::string presentable(const std::string& raw) {
     if ((c >= '0' && c <= '9') || c == '*' || c == '#' || (c == '+' && out.empty())) out += c;
   }
   return out.empty() || out == "+" ? "anonymous" : out;
+}
+
+std::string national_form(const std::string& country_code, const std::string& number) {
+  if (country_code.empty()) return number;
+  for (std::string_view lead : {"+", "00"}) {
+    std::string own = std::string(lead) + country_code;
+    if (number.compare(0, own.size(), own) == 0) return "0" + number.substr(own.size());
+  }
+  return number;
 }
 
 }  // namespace b2bua::number

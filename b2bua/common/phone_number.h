@@ -23,4 +23,9 @@ bool is_dialable(const std::string& s);
 // "anonymous" when nothing usable is left.
 std::string presentable(const std::string& raw);
 
+// The own country's numbers (`country_code`, e.g. "49"; empty: none known) in international
+// form written nationally: "+4930..." and "004930..." become "030..."; anything else as it is.
+// Destination classes and block-list prefixes compare numbers in this form.
+std::string national_form(const std::string& country_code, const std::string& number);
+
 }  // namespace b2bua::number
