@@ -132,6 +132,7 @@ void Call::check_finished() {
     if (!leg->terminated) return;
   }
   finished_ = true;
+  if (transfer_) release_sessions(transfer_->sessions);  // an outside target that never answered
   if (ring_timer_) ring_timer_->cancel();
   if (end_bound_) end_bound_->cancel();
   if (duration_limit_) duration_limit_->cancel();

@@ -5,7 +5,8 @@
 // The call is cut by SIP operation, one file each: call.cpp (lifetime, event dispatch, dialog
 // state), call_connect.cpp (INVITE out, challenges, provisional responses, ring timeout),
 // call_accept.cpp (the 2xx and its ACK), call_modify.cpp (re-INVITE), call_update.cpp (UPDATE),
-// call_info.cpp (INFO), call_transfer.cpp (REFER: blind transfer), call_close.cpp (CANCEL, BYE,
+// call_info.cpp (INFO), call_transfer.cpp (REFER: blind and attended transfer),
+// call_transfer_out.cpp (transfer to an outside number), call_close.cpp (CANCEL, BYE,
 // failures) and call_media.cpp (SDP between the legs); trunk_legs.cpp opens legs towards
 // providers and fails over between them, forward.cpp (CallManager) follows forwarding.
 #pragma once
@@ -94,7 +95,8 @@ class Call {
 
   // Relay sessions, one per m-line (none for a disabled stream); session leg 0 faces A, leg 1
   // faces the B side.
-  std::vector<std::optional<media::Allocation>> streams;
+  using Sessions = std::vector<std::optional<media::Allocation>>;
+  Sessions streams;
   std::string a_bind_ip, b_bind_ip;
   // SDP passes between the phones unchanged and no relay session is allocated
   // (calls.direct_media_internal, decided at admission).
@@ -181,9 +183,34 @@ class Call {
   void notify_transferor(const std::string& frag, bool final);
   // The transferor's dialog ended while its transfer goes on: true when `leg` is that one.
   bool transferor_left(Leg& leg);
-  // `sdp` (what we sent the leg being replaced) for `to` on the same relay side, off hold.
-  std::optional<std::string> active_offer_for_side(const std::string& sdp, Leg& to);
+  // `sdp` (what we sent the leg being replaced) for `to` on the same relay side, off hold; on
+  // `sessions` in place of the call's streams when given.
+  std::optional<std::string> active_offer_for_side(const std::string& sdp, Leg& to, const Sessions* sessions = nullptr);
+  // The transfer ends, its target's own relay sessions (if any) released.
+  void end_transfer();
+  // The transfer targets rung give up after a while (the transfer then fails).
+  void start_transfer_timer();
+  // call_transfer_out.cpp. Transfer to an outside number, placed through `out` as a call of the
+  // transferor's extension.
+  bool ring_outside_target(TrunkHunt out);
+  // The number an outside target is told is calling: the transferred party's, if it came from
+  // a provider (trunks[].forward_caller_id decides), never a LAN extension's.
+  std::string transferred_caller(const Leg& other) const;
+  // The transferor's side of the relay moves to the WAN for the consulted party of an attended
+  // transfer that is outside: false when the relay has no ports.
+  bool move_side_to_wan(Leg& side_of, const std::string& sdp);
   Leg* other_party(const Leg& leg) const;
+
+  // call_media.cpp. Sessions for the m-lines of `sdp` that the call relays now, with the
+  // session leg on `moved` side (0: A, 1: B) bound to `ip` on `network` and the other side as it
+  // is; nullopt (nothing kept) when the relay has no ports left.
+  std::optional<Sessions> sessions_moving_side(size_t moved, const std::string& ip, media::Side network,
+                                               const std::string& sdp);
+  // The call's media goes over `next`: the staying side's remote addresses carry over, the old
+  // sessions are released (their counters do not reach the record) and `moved`'s bind address
+  // becomes `ip`. The staying party must then be re-INVITEd: its ports changed.
+  void adopt_sessions(Sessions next, size_t moved, const std::string& ip);
+  void release_sessions(Sessions& sessions);
 
   // trunk_legs.cpp: the trunk B `leg` failed with `status`; true when the next trunk was invited.
   bool fail_over(Leg& leg, int status);
@@ -219,13 +246,15 @@ class Call {
   Leg* reinvite_from_ = nullptr;    // leg whose re-INVITE is being bridged (A or the winner)
   Remotes remotes_;                 // what the relay was last told, per stream and side
   Remotes remotes_before_reinvite_; // to go back to when a bridged re-INVITE fails
-  // A blind transfer under way (call_transfer.cpp).
+  // A blind transfer under way (call_transfer.cpp, call_transfer_out.cpp).
   struct Transfer {
     Leg* transferor = nullptr;
-    std::string target;          // the extension rung
+    std::string target;          // the extension rung, or the outside number
     std::string event;           // "refer;id=N": the implied subscription's Event (RFC 3515)
     bool ringing = false, notified_final = false, transferor_gone = false, recalled = false;
     Leg* answered_by = nullptr;
+    // An outside target's relay sessions (its side on the WAN): the call's once it answers.
+    Sessions sessions;
   };
   std::optional<Transfer> transfer_;
   bool transfer_reinvite_ = false;  // the re-INVITE to the other party after a transfer

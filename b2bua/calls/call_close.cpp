@@ -97,11 +97,12 @@ void Call::end_leg(Leg& leg, const char* reason) {
   }
   // A leg whose INVITE never went out (the caller's offer was refused first) has no dialog for
   // the stack to end or report on: it is over now, or the call would wait for the end bound.
-  if (!leg.is_a && !leg.invited) {
+  const bool ours = &leg != a.get();  // we sent its INVITE (a transfer target may face side A)
+  if (ours && !leg.invited) {
     leg.terminated = true;
     return;
   }
-  if (!leg.is_a && !leg.cancelled && leg.final_status == 0) {
+  if (ours && !leg.cancelled && leg.final_status == 0) {
     // An unanswered leg is cancelled; nua_bye() on an early dialog does nothing (900).
     leg.cancelled = true;
     nua_cancel(leg.nh, TAG_IF(reason, SIPTAG_REASON_STR(reason)), TAG_END());

@@ -56,6 +56,12 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   bool forward_after_ringing(Call& call, const Call::Forward& forward, const char* condition);
   // Adds the B leg towards the next trunk of call.hunt that can be used; false when none is left.
   bool open_trunk_leg(Call& call);
+  // trunk_legs.cpp. The hunt for a call out to `number` that `from` places, or for a call it
+  // forwards or transfers there: nullopt, with `refused` naming why, when its outbound
+  // permission, its destination classes, a deny rule or its limits do not allow it, as for a
+  // number it dialled. `original_caller` as in TrunkHunt.
+  std::optional<TrunkHunt> hunt_as(const config::Config& c, const config::Extension& from, const std::string& number,
+                                   const std::string& original_caller, const char*& refused);
   const plane::PlaneContext& context() const { return context_; }
   void session_allocated(media::SessionId session, Call& call) { by_session_[session] = call.id; }
   void call_finished(Call& call);

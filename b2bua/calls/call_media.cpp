@@ -132,15 +132,71 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
   return std::get<std::string>(rewritten);
 }
 
+std::optional<Call::Sessions> Call::sessions_moving_side(size_t moved, const std::string& ip, media::Side network,
+                                                         const std::string& sdp) {
+  media::MediaPlane* relay = manager.context().media;
+  auto inspected = media::inspect_sdp(sdp);
+  auto* offered = std::get_if<std::vector<media::SdpStream>>(&inspected);
+  if (!relay || !offered) return std::nullopt;
+  Leg* staying = nullptr;
+  for (Leg* leg : {a.get(), winner}) {
+    if (leg && (leg->is_a ? 0u : 1u) != moved) staying = leg;
+  }
+  if (!staying) return std::nullopt;
+  media::LegSpec specs[2];
+  specs[moved] = media::LegSpec{ip, network};
+  specs[1 - moved] = media::LegSpec{moved == 0 ? b_bind_ip : a_bind_ip,
+                                    &staying->agent == manager.context().wan ? media::Side::wan : media::Side::lan};
+  Sessions next;
+  for (size_t i = 0; i < offered->size(); ++i) {
+    // The streams relayed now, and no others: the staying party's answer chose them.
+    if (i >= streams.size() || !streams[i] || (*offered)[i].disabled) {
+      next.emplace_back(std::nullopt);
+      continue;
+    }
+    auto result = relay->allocate(specs[0], specs[1]);
+    if (auto* failure = std::get_if<media::AllocationError>(&result)) {
+      B2BUA_LOG(error, "calls", "relay_unavailable", {{"call", id}, {"reason", failure->reason}});
+      release_sessions(next);
+      return std::nullopt;
+    }
+    next.emplace_back(std::get<media::Allocation>(result));
+  }
+  return next;
+}
+
+void Call::adopt_sessions(Sessions next, size_t moved, const std::string& ip) {
+  media::MediaPlane* relay = manager.context().media;
+  const size_t stay = 1 - moved;
+  Remotes remotes(next.size());
+  for (size_t i = 0; i < next.size(); ++i) {
+    if (!next[i]) continue;
+    manager.session_allocated(next[i]->id, *this);
+    // The staying party sends from where it did; the relay needs no new latch for it.
+    if (i < remotes_.size() && remotes_[i][stay]) {
+      relay->set_remote(next[i]->id, static_cast<int>(stay), *remotes_[i][stay]);
+      remotes[i][stay] = remotes_[i][stay];
+    }
+  }
+  release_sessions(streams);
+  streams = std::move(next);
+  remotes_ = std::move(remotes);
+  (moved == 0 ? a_bind_ip : b_bind_ip) = ip;
+}
+
+void Call::release_sessions(Sessions& sessions) {
+  for (const auto& allocation : sessions) {
+    if (allocation) manager.context().media->release(allocation->id);
+  }
+  sessions.clear();
+}
+
 void Call::rebind_b_side(const std::string& ip) {
   if (ip == b_bind_ip) return;
   b_bind_ip = ip;
   // Sessions bound for the phones cannot serve a provider: released (their counters are not
   // part of the record) and allocated again, on the new side, by the offer to the new leg.
-  for (const auto& allocation : streams) {
-    if (allocation) manager.context().media->release(allocation->id);
-  }
-  streams.clear();
+  release_sessions(streams);
   remotes_.clear();
 }
 

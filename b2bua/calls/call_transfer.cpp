@@ -10,10 +10,13 @@
 // gets the failure in its NOTIFY and takes the call back (phones resume the held call); one that
 // already hung up is rung again once (a recall), as a Fritz!Box does.
 //
+// A REFER to an outside number is a call the transferor's extension places
+// (call_transfer_out.cpp): its outbound permission, destination classes and limits decide.
+//
 // What is refused, with a final answer instead of a 202 that would promise something (never one
 // that ends the dialog, RFC 5057): while the call is not answered or another transfer or
-// re-INVITE is under way (491), to an external number or with Replaces (attended transfer) (501),
-// to something that is no number (488). A provider cannot REFER: its dialogs do not allow the
+// re-INVITE is under way (491), to an outside number the extension may not call (403), to
+// something that is no number (488), in a call whose media does not pass the relay (501). A provider cannot REFER: its dialogs do not allow the
 // method (405 from the stack); the check below is for a phone's leg on the wrong agent.
 #include <algorithm>
 #include <string>
@@ -66,11 +69,16 @@ void Call::on_refer(Leg& from, const sip::NuaEvent& ev) {
   if (!refer_to) return refuse(400, "Missing Refer-To", "no Refer-To");
   if (refer_to->r_url->url_headers) return attended_transfer(from, ev, *refer_to);
   std::string target = unescape_user(refer_to->r_url->url_user ? refer_to->r_url->url_user : "");
+  std::optional<TrunkHunt> out;
   if (!config->find_extension(target)) {
     // Not 404: to a request inside a dialog it would end the dialog (RFC 5057 5.1), and the
     // call with it.
     if (target.empty() || !number::is_dialable(target)) return refuse(488, "Not Acceptable Here", "target is not a number");
-    return refuse(501, "Transfer To External Numbers Not Supported", "external target");
+    if (direct_media) return refuse(501, "Not Implemented", "outside target of a call without relay");
+    const config::Extension* ext = config->find_extension(from.extension);
+    const char* refused = "transferor is no extension";
+    if (ext) out = manager.hunt_as(*config, *ext, target, transferred_caller(*other), refused);
+    if (!out) return refuse(403, "Forbidden", refused);
   }
   Transfer t;
   t.transferor = &from;
@@ -81,7 +89,8 @@ void Call::on_refer(Leg& from, const sip::NuaEvent& ev) {
   record.note("transferred", (from.extension.empty() ? record.extension : from.extension) + ">" + target);
   B2BUA_LOG(info, "calls", "transfer_started", {{"call", id}, {"from", from.extension}, {"to", target}});
   notify_transferor("SIP/2.0 100 Trying", false);
-  if (!ring_transfer_target(target)) transfer_failed(480, "Temporarily Unavailable");
+  bool ringing = out ? ring_outside_target(std::move(*out)) : ring_transfer_target(target);
+  if (!ringing) transfer_failed(480, "Temporarily Unavailable");
 }
 
 bool Call::ring_transfer_target(const std::string& extension) {
@@ -107,13 +116,22 @@ bool Call::ring_transfer_target(const std::string& extension) {
     leg.last_sdp = *offer;
     send_invite(leg, offer);
   }
+  start_transfer_timer();
+  return true;
+}
+
+void Call::start_transfer_timer() {
   if (!transfer_timer_) transfer_timer_ = std::make_unique<sip::Timer>(manager.context().root);
   transfer_timer_->start(kTransferRingMs, [this] {
     for (auto& leg : b) {
       if (leg->transfer_target) end_leg(*leg, nullptr);
     }
   });
-  return true;
+}
+
+void Call::end_transfer() {
+  if (transfer_) release_sessions(transfer_->sessions);
+  transfer_.reset();
 }
 
 void Call::on_transfer_response(Leg& leg, const sip::NuaEvent& ev) {
@@ -123,12 +141,17 @@ void Call::on_transfer_response(Leg& leg, const sip::NuaEvent& ev) {
     transfer_->ringing = true;
     return;
   }
+  if ((ev.status == 401 || ev.status == 407) && leg.trunk && !leg.auth_tried && answer_challenge(leg, ev.status, ev)) {
+    return;
+  }
   if (ev.status < 300) {
     leg.answered = true;
     if (transfer_->answered_by) return;  // a second fork answered: ack_2xx ACKs and BYEs it
     return transfer_answered(leg, ev);
   }
   leg.final_status = ev.status;
+  // sofia keeps a refused challenged INVITE "authenticating": the leg is over for us.
+  if (ev.status == 401 || ev.status == 407) leg.terminated = true;
   for (auto& other : b) {
     if (other->transfer_target && other->final_status == 0 && !other->answered && !other->cancelled) return;
   }
@@ -154,6 +177,10 @@ void Call::transfer_answered(Leg& target, const sip::NuaEvent& ev) {
   } else {
     winner = &target;
   }
+  // An outside target answered on sessions of its own: the call's media moves there.
+  if (!transfer_->sessions.empty()) {
+    adopt_sessions(std::move(transfer_->sessions), target.is_a ? 0 : 1, config->wan.address);
+  }
   transfer_.reset();
   // The other party hears the target: a re-INVITE with the target's answer as its offer.
   std::string sdp = sdp_of(ev.sip);
@@ -170,9 +197,10 @@ void Call::transfer_failed(int status, const char* phrase) {
   Transfer& t = *transfer_;
   B2BUA_LOG(info, "calls", "transfer_failed", {{"call", id}, {"to", t.target}, {"status", status}});
   notify_transferor("SIP/2.0 " + std::to_string(status) + " " + (phrase ? phrase : ""), true);
+  release_sessions(t.sessions);
   if (!t.transferor_gone) {
     // The transferor is still in the call: its phone takes the held call back (RFC 5589 6.1).
-    transfer_.reset();
+    end_transfer();
     return;
   }
   if (!t.recalled && !t.transferor->extension.empty()) {
@@ -183,7 +211,7 @@ void Call::transfer_failed(int status, const char* phrase) {
     B2BUA_LOG(info, "calls", "transfer_recall", {{"call", id}, {"ext", t.target}});
     if (ring_transfer_target(t.target)) return;
   }
-  transfer_.reset();
+  end_transfer();
   hang_up(0, nullptr, "system");
 }
 
@@ -201,7 +229,7 @@ bool Call::transferor_left(Leg& leg) {
   return true;
 }
 
-std::optional<std::string> Call::active_offer_for_side(const std::string& sdp, Leg& to) {
+std::optional<std::string> Call::active_offer_for_side(const std::string& sdp, Leg& to, const Sessions* sessions) {
   if (sdp.empty()) return std::nullopt;
   // Off hold: the direction attributes go (RFC 3264 6.1: absent means sendrecv).
   std::string active;
@@ -215,15 +243,16 @@ std::optional<std::string> Call::active_offer_for_side(const std::string& sdp, L
     }
     active += line;
   }
-  if (direct_media) return active;
+  if (direct_media && !sessions) return active;
+  const Sessions& over = sessions ? *sessions : streams;
   auto inspected = media::inspect_sdp(active);
   auto* offered = std::get_if<std::vector<media::SdpStream>>(&inspected);
   if (!offered) return std::nullopt;
   std::vector<std::optional<media::LegPorts>> ports;
   size_t side = to.is_a ? 0 : 1;
   for (size_t i = 0; i < offered->size(); ++i) {
-    if (i < streams.size() && streams[i] && !(*offered)[i].disabled) {
-      media::LegPorts p = streams[i]->legs[side];
+    if (i < over.size() && over[i] && !(*offered)[i].disabled) {
+      media::LegPorts p = over[i]->legs[side];
       p.ip = to.sdp_address;
       ports.emplace_back(p);
     } else {
@@ -264,11 +293,9 @@ void Call::attended_transfer(Leg& from, const sip::NuaEvent& ev, const sip_refer
   bool busy = other.ending_ || other.reinvite_from_ || other.update_from_ || other.transfer_;
   if (!consulted || !consulted->answered || busy) return refuse(491, "Request Pending", "consultation not settled");
   // The consulted party takes the transferor's place on the transferor's side of this call's
-  // relay, so it must be on that network (a phone; a consultation with an outside number
-  // would need a relay session of its own).
-  if (&consulted->agent != &from.agent || direct_media || other.direct_media) {
-    return refuse(501, "Not Implemented", "consulted party on another network");
-  }
+  // relay, re-INVITEd there with our own SDP: both calls must pass the relay.
+  if (direct_media || other.direct_media) return refuse(501, "Not Implemented", "a call without relay");
+  const bool outside = &consulted->agent != &from.agent;
   nua_respond(from.nh, SIP_202_ACCEPTED, NUTAG_WITH_THIS(ev.nua), TAG_END());
   std::string event_text = refer_event(from, ev);
   std::string who = consulted->extension.empty() ? other.record.remote_number : consulted->extension;
@@ -285,8 +312,10 @@ void Call::attended_transfer(Leg& from, const sip::NuaEvent& ev, const sip_refer
   // The consulted party is re-INVITEd to this call's relay, then the held party with its answer
   // (complete_reinvite), which also takes it off hold.
   Leg* held = other_party(*consulted);
+  // An outside consulted party needs the transferor's side of the relay on the WAN.
+  if (!held || (outside && !move_side_to_wan(*consulted, offer_base))) return hang_up(0, nullptr, "system");
   std::optional<std::string> offer = active_offer_for_side(offer_base, *consulted);
-  if (!held || !offer) return hang_up(0, nullptr, "system");
+  if (!offer) return hang_up(0, nullptr, "system");
   consulted->last_sdp = *offer;
   attended_reinvite_ = true;
   reinvite_from_ = held;

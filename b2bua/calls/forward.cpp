@@ -7,8 +7,6 @@
 
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/calls/forwarding.h"
-#include "b2bua/calls/routing.h"
-#include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 
 namespace b2bua::calls {
@@ -116,19 +114,11 @@ bool CallManager::ring_group(Call& call, const std::vector<std::string>& members
 }
 
 bool CallManager::forward_out(Call& call, const config::Extension& from, const std::string& number) {
-  const config::Config& c = *call.config;
-  OutboundRoute route = route_outbound(c, number);
-  const char* refused = !from.outbound && !route.emergency ? "extension may not call out"
-                        : route.denied                     ? "deny rule"
-                        : route.trunks.empty()             ? "no outbound route"
-                        : !from.allows(route.destination)  ? "destination class not allowed"
-                        : !context_.wan                    ? "no WAN side"
-                                                           : nullptr;
-  if (!refused && !route.emergency) {
-    auto verdict = outbound_limits_.admit(from, active_calls_out(from.number), c.limits.cooldown_s, clock::unix_s());
-    if (verdict.kind != OutboundLimits::Verdict::ok) refused = "extension limits";
-  }
-  if (refused) {
+  bool anonymous = call.presented_number.empty() || call.presented_number == "anonymous";
+  const char* refused = nullptr;
+  std::optional<TrunkHunt> hunt =
+      hunt_as(*call.config, from, number, anonymous ? std::string() : call.presented_number, refused);
+  if (!hunt) {
     // The caller hears that the extension cannot be reached; the admin reads why.
     B2BUA_LOG(warn, "calls", "forward_refused",
               {{"call", call.id}, {"ext", from.number}, {"to", number}, {"reason", refused}});
@@ -136,11 +126,9 @@ bool CallManager::forward_out(Call& call, const config::Extension& from, const s
     call.hang_up(480, "Temporarily Unavailable", "system");
     return false;
   }
-  bool anonymous = call.presented_number.empty() || call.presented_number == "anonymous";
-  call.hunt = TrunkHunt{.caller = &from, .withheld = from.clir, .number = route.number,
-                        .left = trunks_to_try(route.trunks), .original_caller = anonymous ? "" : call.presented_number};
+  call.hunt = std::move(hunt);
   // The B side now faces a provider: its relay sockets move to the WAN address.
-  call.rebind_b_side(c.wan.address);
+  call.rebind_b_side(call.config->wan.address);
   if (!open_trunk_leg(call)) {
     call.hang_up(503, "Service Unavailable", "system");
     return false;

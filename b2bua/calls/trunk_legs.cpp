@@ -8,6 +8,8 @@
 #include <algorithm>
 
 #include "b2bua/calls/call_manager.h"
+#include "b2bua/calls/routing.h"
+#include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 #include "b2bua/common/phone_number.h"
 
@@ -28,6 +30,25 @@ std::vector<const config::Trunk*> CallManager::trunks_to_try(const std::vector<c
   // moment) does not mean the provider refuses calls, and an answer is better than a guess.
   if (registered.empty() && !route.empty()) registered.push_back(route.front());
   return registered;
+}
+
+std::optional<TrunkHunt> CallManager::hunt_as(const config::Config& c, const config::Extension& from,
+                                             const std::string& number, const std::string& original_caller,
+                                             const char*& refused) {
+  OutboundRoute route = route_outbound(c, number);
+  refused = !from.outbound && !route.emergency ? "extension may not call out"
+            : route.denied                     ? "deny rule"
+            : route.trunks.empty()             ? "no outbound route"
+            : !from.allows(route.destination)  ? "destination class not allowed"
+            : !context_.wan                    ? "no WAN side"
+                                               : nullptr;
+  if (!refused && !route.emergency) {
+    auto verdict = outbound_limits_.admit(from, active_calls_out(from.number), c.limits.cooldown_s, clock::unix_s());
+    if (verdict.kind != OutboundLimits::Verdict::ok) refused = "extension limits";
+  }
+  if (refused) return std::nullopt;
+  return TrunkHunt{.caller = &from, .withheld = from.clir, .number = route.number,
+                   .left = trunks_to_try(route.trunks), .original_caller = original_caller};
 }
 
 bool CallManager::open_trunk_leg(Call& call) {

@@ -17,6 +17,13 @@ relay.
                                      provider is re-INVITEd (sendrecv, the relay) and its audio
                                      and 11's reach each other; the provider's BYE reaches 11;
                                      both calls' records note transferred=10>11
+  transfer_attended_outside          the same with an outside consulted party: 10 calls a
+                                     number routed to a second trunk (the carrier), which
+                                     answers; after 10's REFER the carrier is re-INVITEd in
+                                     call 2's dialog onto a WAN port of call 1's relay (none 10
+                                     had, nothing of the LAN), the provider onto the new
+                                     sessions, and the two hear each other; both records note
+                                     transferred=10>number
   transfer_attended_unknown_dialog   the same two calls, then REFERs whose Replaces names no
                                      dialog of b2bua (call 2's Call-ID with a wrong to-tag or
                                      its tags swapped, a Call-ID nobody uses): 403 each, no
@@ -42,7 +49,7 @@ sys.path.insert(0, HERE)
 from harness import check, run_flows, running  # noqa: E402
 import digest  # noqa: E402
 import sip_client  # noqa: E402
-from test_transfer import (FAR, PASSWORDS, RECORD_COLUMNS, SSRC_FAR, SSRC_TARGET, SSRC_TEN,  # noqa: E402
+from test_transfer import (FAR, OUTSIDE, PASSWORDS, RECORD_COLUMNS, SSRC_FAR, SSRC_TARGET, SSRC_TEN,  # noqa: E402
                            RtpPeer, Setup, check_audio_after_transfer, invites_answered, media_of,
                            no_lan_at_provider, provider_calls, received, reply, sdp_at, sdp_body, send, take_bye,
                            take_reinvite, wait_for, wrap)
@@ -317,23 +324,26 @@ def consulted_phone(rtp_port, reinvited):
     return wrap("consulted", xml + take_bye())
 
 
-def start_peers(a, reinvited, hold_ms):
-    """11 and the provider; after 10's hold the provider takes one more re-INVITE (sendrecv):
-    the transfer's, or 10's resume when nothing was transferred."""
+def start_peers(a, reinvited, hold_ms, outside=False):
+    """11 (or, `outside`, the carrier) and the provider; after 10's hold the provider takes one
+    more re-INVITE (sendrecv): the transfer's, or 10's resume when nothing was transferred."""
     s = a.s
-    p11 = s.phone("phone11", consulted_phone(s.target_rtp, reinvited), "11")
+    if outside:
+        p11 = s.start("carrier", consulted_phone(s.target_rtp, reinvited), s.wan, s.carrier_port)
+    else:
+        p11 = s.phone("phone11", consulted_phone(s.target_rtp, reinvited), "11")
     time.sleep(0.3)
     during = (take_reinvite(1, "sendonly", sdp_at(s.far_rtp, "recvonly", 2353687638)) +
               take_reinvite(2, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687639)))
     far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
-    target = s.rtp_peer(s.target_rtp, SSRC_TARGET, "phone11")
+    target = s.rtp_peer(s.target_rtp, SSRC_TARGET, "carrier" if outside else "phone11")
     provider = s.provider("provider", provider_calls(s.far_rtp, during, hold_ms=hold_ms), calling=True)
     return p11, provider, far, target
 
 
-def set_up_calls(a):
-    """10 answers call 1 and holds it, then calls 11 (call 2); returns the two dialogs and the
-    relay port 10 was given in call 1."""
+def set_up_calls(a, consult="11"):
+    """10 answers call 1 and holds it, then calls `consult` (call 2); returns the two dialogs and
+    the relay port 10 was given in call 1."""
     s, ten = a.s, a.ten
     d1 = ten.answer_call(timeout=10)
     s.daemon.wait_log(r"event=answered call=\d+ extension=10 ", timeout=5)
@@ -342,8 +352,28 @@ def set_up_calls(a):
     check(media_of(held.raw)[2] in ("recvonly", "inactive"),
           f"  call 1 on hold: b2bua answered 10's sendonly with {media_of(held.raw)[2]}")
     wait_for(s, "  the provider took 10's hold", lambda: invites_answered(s, "provider") == 1, timeout=5)
-    d2, _ = ten.call("11", PASSWORDS["10"], s.lan)
+    d2, _ = ten.call(consult, PASSWORDS["10"], s.lan)
     return d1, d2, media_of(held.raw)[1]
+
+
+def transfer_to_consulted(a, consult, consulted_run, consulted, provider, far, target):
+    """10 answers and holds the provider's call, calls `consult` (sipp run `consulted_run`,
+    started as `consulted`) and REFERs call 1 with a Replaces naming call 2 (202); the consulted
+    party is re-INVITEd, so is the provider, the two hear each other, and both runs end with the
+    provider's BYE. Returns call 1's and call 2's dialogs and the relay port 10 had in call 1."""
+    s, ten, h = a.s, a.ten, a.s.h
+    d1, d2, relay_port_10 = set_up_calls(a, consult)
+    time.sleep(0.5)
+    r = ten.refer(d1, f"<sip:{consult}@{s.lan}?Replaces={replaces(d2.call_id, d2.remote_tag, d2.local_tag)}>")
+    check(r.status == 202, f"  REFER with Replaces of call 2 in call 1's dialog: {r.first_line}")
+    wait_for(s, f"  {consulted_run} took the re-INVITE moving it",
+             lambda: invites_answered(s, consulted_run) == 2, timeout=10)
+    wait_for(s, "  the provider took the re-INVITE after the transfer",
+             lambda: invites_answered(s, "provider") == 2, timeout=10)
+    check_audio_after_transfer(s, far, target, f"provider and {consulted_run} after the attended transfer")
+    h.finish(provider, "  provider: call, hold, re-INVITE after the transfer, BYE")
+    h.finish(consulted, f"  {consulted_run}: answered 10, re-INVITEd onto call 1, BYE when the provider hung up")
+    return d1, d2, relay_port_10
 
 
 def transfer_attended_inbound(binary):
@@ -352,17 +382,7 @@ def transfer_attended_inbound(binary):
     with running("calls-transfer-attended", binary, Attended) as a:
         s, ten, h = a.s, a.ten, a.s.h
         p11, provider, far, target = start_peers(a, reinvited=True, hold_ms=4000)
-        d1, d2, relay_port_10 = set_up_calls(a)
-        time.sleep(0.5)
-        refer_to = f"<sip:11@{s.lan}?Replaces={replaces(d2.call_id, d2.remote_tag, d2.local_tag)}>"
-        r = ten.refer(d1, refer_to)
-        check(r.status == 202, f"  REFER with Replaces of call 2 in call 1's dialog: {r.first_line}")
-        wait_for(s, "  11 took the re-INVITE moving it", lambda: invites_answered(s, "phone11") == 2, timeout=10)
-        wait_for(s, "  the provider took the re-INVITE after the transfer",
-                 lambda: invites_answered(s, "provider") == 2, timeout=10)
-        check_audio_after_transfer(s, far, target, "provider and 11 after the attended transfer")
-        h.finish(provider, "  provider: call, hold, re-INVITE after the transfer, BYE")
-        h.finish(p11, "  phone 11: answered 10, re-INVITEd onto call 1, BYE when the provider hung up")
+        d1, d2, relay_port_10 = transfer_to_consulted(a, "11", "phone11", p11, provider, far, target)
 
         notifies = ten.messages(method="NOTIFY")
         check(len(notifies) == 1 and notifies[0].call_id == d1.call_id,
@@ -411,6 +431,37 @@ def transfer_attended_inbound(binary):
               f"  call 1's record {[tuple(r[:6]) for r in inbound]}")
 
 
+def transfer_attended_outside(binary):
+    """10 holds the provider's call, consults an outside number through the carrier and REFERs
+    call 1 with a Replaces naming call 2: the provider and the carrier end up talking through
+    call 1, whose relay side moved to the WAN."""
+    with running("calls-transfer-attended-outside", binary, Attended) as a:
+        s, ten, h = a.s, a.ten, a.s.h
+        carrier, provider, far, target = start_peers(a, reinvited=True, hold_ms=4000, outside=True)
+        d1, d2, relay_port_10 = transfer_to_consulted(a, OUTSIDE, "carrier", carrier, provider, far, target)
+        notifies = ten.messages(method="NOTIFY")
+        check(len(notifies) == 1 and notifies[0].body.strip() == "SIP/2.0 200 OK",
+              f"  one NOTIFY 200 OK ({[(n.call_id, n.body.strip()) for n in notifies]})")
+        byes = {m.call_id for m in ten.messages(method="BYE")}
+        check(byes == {d1.call_id, d2.call_id}, f"  b2bua sent BYE on both of 10's dialogs ({sorted(byes)})")
+        invites = received(s, "carrier", "INVITE")
+        check(len(invites) == 2, f"  the carrier got its call and one re-INVITE ({len(invites)} INVITEs)")
+        addr, port, direction = media_of(invites[1])
+        first_port = media_of(invites[0])[1]
+        check(direction == "sendrecv" and s.points_at_relay(invites[1]) and port not in (relay_port_10, first_port),
+              f"  the carrier offered sendrecv on a new relay port ({addr}:{port} {direction}; 10 had "
+              f"{relay_port_10}, call 2 {first_port})")
+        addr, port, direction = media_of(received(s, "provider", "INVITE")[1])
+        check(direction == "sendrecv", f"  the provider's re-INVITE: sendrecv on the relay ({addr}:{port})")
+        no_lan_at_provider(s, [], "provider")
+        no_lan_at_provider(s, [], "carrier")
+        check(re.search(rf"event=transfer_attended call=\d+ from=10 to={OUTSIDE} consultation=\d+", s.daemon.output()),
+              "  transfer logged")
+        rows = h.call_records(2, columns=RECORD_COLUMNS)
+        notes = [row[8].split() for row in rows]
+        check(all(f"transferred=10>{OUTSIDE}" in n for n in notes), f"  both records note the transfer {notes}")
+
+
 def transfer_attended_unknown_dialog(binary):
     """REFERs whose Replaces names no dialog of b2bua are refused with 403 (not 481, which
     would end call 1's dialog, RFC 5057); both calls go on untouched: 10 resumes call 1 and
@@ -454,6 +505,7 @@ def transfer_attended_unknown_dialog(binary):
 
 FLOWS = {
     "transfer_attended_inbound": transfer_attended_inbound,
+    "transfer_attended_outside": transfer_attended_outside,
     "transfer_attended_unknown_dialog": transfer_attended_unknown_dialog,
 }
 

@@ -27,12 +27,21 @@ the transfer is the other's, carried by the relay.
                                         with the call (recall), answers, and the provider gets
                                         the re-INVITE for it
   transfer_refused_cases                a REFER from the provider (405: REFER is not allowed on
-                                        the WAN); from 10: to an external number or a dialable
-                                        number that is no extension (501 each), with a Replaces
-                                        naming no call of ours (403), without Refer-To (400), to
-                                        a name (488: a 404 would end the dialog, RFC 5057); no
-                                        NOTIFY, the call goes on to the provider's BYE, 11 never
-                                        rings
+                                        the WAN); from 10: to an outside number a deny rule
+                                        refuses, or to a number with no route (403 each), with a
+                                        Replaces naming no call of ours (403), without Refer-To
+                                        (400), to a name (488: a 404 would end the dialog, RFC
+                                        5057); no NOTIFY, the call goes on to the provider's
+                                        BYE, 11 never rings
+  transfer_blind_to_outside_number      the provider calls the DID, 10 answers, holds and REFERs
+                                        to an outside number routed to a second trunk (the
+                                        carrier): the carrier gets a new call of ours (our
+                                        identity, the relay on a WAN port 10 never had,
+                                        sendrecv, nothing of the LAN), answers; 10 gets 100 /
+                                        180 / 200 NOTIFYs and BYE; the provider gets the
+                                        re-INVITE onto the new relay port, and the provider and
+                                        the carrier hear each other; the record notes
+                                        transferred=10>number
   transfer_baresip_transferor           a real phone: baresip answers the provider's call as 10
                                         and transfers it with its transfer command (menu module,
                                         sent through ctrl_tcp); 11 and the provider as in the
@@ -57,6 +66,8 @@ import scenarios as sc  # noqa: E402
 DID = "+4930123456"
 FAR = "+4989111222"        # who the provider's inbound calls come from (scenarios.provider_dialog)
 DIALLED = "0301234567"     # what 10 dials in the outbound flow
+OUTSIDE = "0912345678"     # an outside transfer target, routed to the second trunk
+CARRIER_USER = "4940555000"
 PASSWORDS = {"10": "pw-ten", "11": "pw-eleven", "12": "pw-twelve"}
 PHONE_CID = ["-cid_str", "phone-leg-%u-%p@%s"]
 PROVIDER_CID = ["-cid_str", "provider-leg-%u-%p@%s"]
@@ -295,7 +306,7 @@ class Setup:
 
     def __init__(self, h, register=("10", "11")):
         self.h = h
-        self.lan_port, self.wan_port, self.provider_port = h.port(3)
+        self.lan_port, self.wan_port, self.provider_port, self.carrier_port = h.port(4)
         self.far_rtp = h.port(2)[0]
         self.target_rtp = h.port(2)[0]
         self.ten_rtp = h.port(2)[0]
@@ -308,9 +319,13 @@ class Setup:
             "extensions": [{"number": n, "password": p} for n, p in PASSWORDS.items()],
             "trunks": [{"name": "provider", "registrar": f"sip:127.0.0.1:{self.provider_port}",
                         "username": sc.TRUNK_USER, "register": False, "numbers": [DID],
-                        "keepalive": {"method": "off"}}],
+                        "keepalive": {"method": "off"}},
+                       {"name": "carrier", "registrar": f"sip:127.0.0.1:{self.carrier_port}",
+                        "username": CARRIER_USER, "register": False, "keepalive": {"method": "off"}}],
             "routing": {"inbound": [{"number": DID, "ring": ["10"], "timeout": 20}],
-                        "outbound": [{"prefix": "0", "trunk": "provider"}]},
+                        "outbound": [{"prefix": "0900", "trunk": None},
+                                     {"prefix": OUTSIDE[:2], "trunk": "carrier"},
+                                     {"prefix": "0", "trunk": "provider"}]},
             "media": {"ports": list(self.relay), "timeout": 30},
         })
         self.records = Records(h)
@@ -496,6 +511,34 @@ def check_record(s, what, direction, remote, by, notes_have, notes_lack=()):
     return row
 
 
+def transfer_held_call(s, refer_to, target_run, start_target):
+    """What a blind transfer of the provider's call looks like up to the end: the provider calls
+    the DID, 10 answers, holds and REFERs to `refer_to`; `start_target()` starts the target's
+    sipp run `target_run`, which answers; the provider takes the re-INVITE after the transfer and
+    hears the target both ways; every run ends well; 10 got NOTIFYs 100, 180, 200."""
+    h = s.h
+    answer, d = answer_call(sc.SDP)
+    xml10 = (answer + '<pause milliseconds="600"/>\n' + d.reinvite(1, "sendonly", 2353687638) +
+             '<pause milliseconds="300"/>\n' + refer(d, 2, refer_to) + take_notifies("n") + take_bye())
+    p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+    target_p = start_target()
+    time.sleep(0.3)
+    during = (take_reinvite(1, "sendonly", sdp_at(s.far_rtp, "recvonly", 2353687638)) +
+              take_reinvite(2, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687639)))
+    far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
+    target = s.rtp_peer(s.target_rtp, SSRC_TARGET, target_run)
+    provider = s.provider("provider", provider_calls(s.far_rtp, during, hold_ms=3500), calling=True)
+    wait_for(s, f"  {target_run} answered the transfer", lambda: answered_invite(s, target_run), timeout=15)
+    wait_for(s, "  the provider took the re-INVITE after the transfer",
+             lambda: invites_answered(s, "provider") == 2, timeout=10)
+    check_audio_after_transfer(s, far, target, f"provider and {target_run} after the transfer")
+    h.finish(provider, "  provider: call, hold, re-INVITE after the transfer, BYE")
+    h.finish(p10, "  phone 10: answer, hold, REFER, 202, NOTIFYs, BYE from b2bua")
+    h.finish(target_p, f"  {target_run}: rung, answered, BYE when the provider hung up")
+    check_notifies(s, "phone10", refer_cseq(s, "phone10"),
+                   ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK"], "transferor")
+
+
 # --- flows -----------------------------------------------------------------------------------------
 
 def transfer_inbound(binary):
@@ -503,27 +546,8 @@ def transfer_inbound(binary):
     10's place; the provider hangs up and 11 gets the BYE."""
     with running("calls-transfer-in", binary, Setup) as s:
         h = s.h
-        lan = s.lan
-        answer, d = answer_call(sc.SDP)
-        xml10 = (answer + '<pause milliseconds="600"/>\n' + d.reinvite(1, "sendonly", 2353687638) +
-                 '<pause milliseconds="300"/>\n' + refer(d, 2, f"<sip:11@{lan}>") + take_notifies("n") + take_bye())
-        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
-        p11 = s.phone("phone11", target_phone(s.target_rtp), "11")
-        time.sleep(0.3)
-        during = (take_reinvite(1, "sendonly", sdp_at(s.far_rtp, "recvonly", 2353687638)) +
-                  take_reinvite(2, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687639)))
-        far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
-        target = s.rtp_peer(s.target_rtp, SSRC_TARGET, "phone11")
-        provider = s.provider("provider", provider_calls(s.far_rtp, during, hold_ms=3500), calling=True)
-        wait_for(s, "  11 answered the transfer", lambda: answered_invite(s, "phone11"), timeout=15)
-        wait_for(s, "  the provider took the re-INVITE after the transfer",
-                 lambda: invites_answered(s, "provider") == 2, timeout=10)
-        check_audio_after_transfer(s, far, target, "after the transfer")
-        h.finish(provider, "  provider: call, hold, re-INVITE after the transfer, BYE")
-        h.finish(p10, "  phone 10: answer, hold, REFER, 202, NOTIFYs, BYE from b2bua")
-        h.finish(p11, "  phone 11: rung, answered, BYE when the provider hung up")
-        check_notifies(s, "phone10", refer_cseq(s, "phone10"),
-                       ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK"], "transferor")
+        transfer_held_call(s, f"<sip:11@{s.lan}>", "phone11",
+                           lambda: s.phone("phone11", target_phone(s.target_rtp), "11"))
         check(len(received(s, "phone10", "BYE")) == 1, "  the transferor got BYE after the final NOTIFY")
         check_target_invite(s, "phone11", FAR, offered_ports(received(s, "phone10")))
         check_provider_reinvite(s, "provider", 1, False)
@@ -695,8 +719,8 @@ def transfer_recall(binary):
 
 def transfer_refused(binary):
     """REFERs b2bua refuses with a final answer (no 202, no NOTIFY): from the provider (405:
-    REFER is not allowed on the WAN), to an external number or a dialable number that is no
-    extension (501 each), with a Replaces naming no call of ours (403), without Refer-To (400),
+    REFER is not allowed on the WAN), to an outside number a deny rule refuses or a number with
+    no route (403 each), with a Replaces naming no call of ours (403), without Refer-To (400),
     to a name (488, not 404, which would end the dialog). The call
     goes on untouched to the provider's BYE, and 11 never rings."""
     with running("calls-transfer-refused", binary, Setup) as s:
@@ -704,9 +728,9 @@ def transfer_refused(binary):
         lan = s.lan
         answer, d = answer_call(sc.SDP)
         replaces = "abc%40host%3Bto-tag%3D1%3Bfrom-tag%3D2"
-        cases = [("0301234 (external)", f"<sip:0301234@{lan}>", "501"),
+        cases = [("09001234 (outside, a deny rule)", f"<sip:09001234@{lan}>", "403"),
                  ("11 with Replaces naming no call of ours", f"<sip:11@{lan}?Replaces={replaces}>", "403"),
-                 ("99 (dialable, no extension)", f"<sip:99@{lan}>", "501"),
+                 ("99 (dialable, no extension, no route)", f"<sip:99@{lan}>", "403"),
                  ("nothing (no Refer-To)", None, "400"),
                  ("alice (no number)", f"<sip:alice@{lan}>", "488")]
         xml10 = answer + '<pause milliseconds="800"/>\n'
@@ -755,10 +779,56 @@ def transfer_refused(binary):
         log = s.daemon.output()
         check("event=transfer_started" not in log, "  no transfer started")
         refusals = re.findall(r"event=transfer_refused call=\d+ ext=10 status=(\d+)", log)
-        check(refusals == ["501", "403", "501", "400", "488"], f"  each refusal logged {refusals}")
+        check(refusals == ["403", "403", "403", "400", "488"], f"  each refusal logged {refusals}")
+        check(re.search(r"event=transfer_refused call=\d+ ext=10 status=403 reason=\"deny rule\"", log) and
+              re.search(r"event=transfer_refused call=\d+ ext=10 status=403 reason=\"no outbound route\"", log),
+              "  the outside refusals say why (deny rule, no outbound route)")
         row = s.record("refused transfers")
         check(tuple(row[:6]) == ("inbound", "10", "provider", FAR, 200, "caller") and "transferred" not in row[8],
               f"  the call's record shows no transfer {tuple(row[:6])} '{row[8]}'")
+
+
+def carrier_answers(rtp_port):
+    """The second trunk's switch takes the call to the outside target, rings, answers with its
+    audio on the RtpPeer at `rtp_port` and waits for the BYE."""
+    xml = ('<recv request="INVITE" crlf="true"/>\n' +
+           send(reply("100 Trying"), retrans=False) +
+           send(reply("180 Ringing", to_tag=";tag=[pid]uas"), retrans=False) +
+           '<pause milliseconds="500"/>\n' +
+           send(reply("200 OK", sdp_body(sdp_at(rtp_port)), ";tag=[pid]uas")) +
+           '<recv request="ACK" crlf="true"/>\n' + take_bye())
+    return wrap("carrier", xml)
+
+
+def transfer_outside(binary):
+    """The provider calls the DID, 10 answers, holds and REFERs to an outside number that the
+    second trunk (the carrier) takes; the carrier answers and takes 10's place."""
+    with running("calls-transfer-outside", binary, Setup) as s:
+        transfer_held_call(s, f"<sip:{OUTSIDE}@{s.lan}>", "carrier",
+                           lambda: s.start("carrier", carrier_answers(s.target_rtp), s.wan, s.carrier_port))
+        invites = received(s, "carrier", "INVITE")
+        check(len(invites) == 1, f"  the carrier got one INVITE ({len(invites)})")
+        inv = invites[0]
+        check(first_line(inv).startswith(f"INVITE sip:{OUTSIDE}@127.0.0.1"), f"  to the number: {first_line(inv)}")
+        check(f"sip:{CARRIER_USER}@" in (header(inv, "From") or "") and FAR not in (header(inv, "From") or ""),
+              f"  from our identity on that trunk (forward_caller_id: trunk) ({header(inv, 'From')})")
+        addr, port, direction = media_of(inv)
+        ten_had = offered_ports(received(s, "phone10"))
+        check(direction == "sendrecv" and s.points_at_relay(inv) and port not in ten_had,
+              f"  offered sendrecv on a relay port of its own ({addr}:{port} {direction}; 10 had {ten_had})")
+        last = check_provider_reinvite(s, "provider", 1, False)
+        to_provider = received(s, "provider")
+        provider_had = offered_ports(to_provider[:to_provider.index(last)])
+        check(media_of(last)[1] not in provider_had,
+              f"  the provider was moved to the new sessions ({media_of(last)[1]}; before {provider_had})")
+        no_lan_at_provider(s, ["phone10"], "provider")
+        no_lan_at_provider(s, ["phone10"], "carrier")
+        row = s.record("transferred to an outside number")
+        check(tuple(row[:6]) == ("inbound", "10", "provider", FAR, 200, "caller"),
+              f"  the record keeps the provider's call {tuple(row[:6])}")
+        check(f"transferred=10>{OUTSIDE}" in row[8].split(), f"  notes transferred=10>{OUTSIDE} ('{row[8]}')")
+        check(s.daemon.find_log(rf"event=transfer_outside call=\d+ from=10 to={OUTSIDE} trunk=carrier", timeout=1),
+              "  the outside transfer logged with its trunk")
 
 
 class Baresip:
@@ -888,6 +958,7 @@ FLOWS = {
     "transfer_target_busy_returns": transfer_target_busy,
     "transfer_recall_after_failure": transfer_recall,
     "transfer_refused_cases": transfer_refused,
+    "transfer_blind_to_outside_number": transfer_outside,
     "transfer_baresip_transferor": transfer_baresip,
 }
 

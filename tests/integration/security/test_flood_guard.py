@@ -61,7 +61,12 @@ def lan_source_flooding(binary):
             for n in range(2000):
                 s.sendto(options(lan, ("127.0.0.9", flood_port), n), ("127.0.0.1", lan))
             got = answers(s, timeout=1.0)
-            check(45 <= got <= 200, f"the flooding host got its first ~50 answers, then nothing ({got} of 2000)")
+            # The filter drops at the socket's door: what already waits in the socket's queue
+            # (208 KiB by default, 170-280 such datagrams depending on the kernel's per-packet
+            # overhead) when the 51st request is read still gets in. A slower daemon (a
+            # sanitizer build, a busy router) lets the queue fill before that read.
+            check(45 <= got <= 50 + 300, f"the flooding host got its first ~50 answers and the socket's queue, "
+                                         f"then nothing ({got} of 2000)")
             s.sendto(options(lan, ("127.0.0.9", flood_port), 99999), ("127.0.0.1", lan))
             check(answers(s, timeout=1.0) == 0, "a second later it is still dropped")
         line = d.wait_log(r"level=warn component=sip event=source_flooding side=lan source=127\.0\.0\.9 "
