@@ -227,6 +227,8 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
   if (const char* defect = sip::request_defect(ev.sip)) return reject(ev, 400, defect, defect);
   const config::Extension* caller = nullptr;
   if (!authenticate(ev, ip, caller)) return;
+  // Replaces names the dialog to take over; the Request-URI says nothing then (RFC 3891 3).
+  if (ev.sip->sip_replaces) return on_replaces(ev, *caller);
   // '#' travels escaped in a user part (RFC 3261 19.1.2): "*21*11%23" is the code "*21*11#".
   std::string dialled = unescape_user(url_user(ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr));
   CallRecord attempt{.direction = Direction::outbound, .extension = caller->number, .remote_number = dialled};

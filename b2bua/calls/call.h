@@ -123,6 +123,12 @@ class Call {
   // still to be answered by the caller of this).
   bool pick_up(const sip::NuaEvent& invite, const std::string& extension, const std::string& lan_ip);
 
+  // call_replace.cpp. The phone whose INVITE is `invite` takes the place of `old` (a phone
+  // leg of this answered call, of the same extension): the other party is re-INVITEd with the
+  // phone's offer, and when it answers, the phone gets the 200 and `old` a BYE. False, touching
+  // nothing, when the call is busy with another change (the INVITE is still to be answered).
+  bool replace(Leg& old, const sip::NuaEvent& invite, const std::string& extension, const std::string& lan_ip);
+
   // call_media.cpp: the B side's relay sockets move to `ip` (a call forwarded from phones to a
   // provider); the sessions are allocated again by the next offer.
   void rebind_b_side(const std::string& ip);
@@ -165,6 +171,9 @@ class Call {
   // call_info.cpp
   void relay_info(Leg& from, const sip::NuaEvent& ev);
 
+  // call_replace.cpp: the other party answered; `phone` takes its place in the call.
+  void replaced(Leg& phone);
+
   // call_update.cpp
   void on_update(Leg& from, const sip::NuaEvent& ev);
   void on_update_response(Leg& answering, const sip::NuaEvent& ev);
@@ -200,6 +209,9 @@ class Call {
   // transfer that is outside: false when the relay has no ports.
   bool move_side_to_wan(Leg& side_of, const std::string& sdp);
   Leg* other_party(const Leg& leg) const;
+  // `newcomer` (a B leg of this call) takes the role of `leaving` (leg A or the winner), which
+  // stays among the B legs until its dialog ends.
+  void take_place(Leg& leaving, Leg& newcomer);
 
   // call_media.cpp. Sessions for the m-lines of `sdp` that the call relays now, with the
   // session leg on `moved` side (0: A, 1: B) bound to `ip` on `network` and the other side as it

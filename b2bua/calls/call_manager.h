@@ -77,6 +77,8 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   void on_feature_code(const sip::NuaEvent& ev, const config::Extension& caller, const std::string& dialled);
   // The pickup codes: `caller`'s phone answers a call ringing elsewhere (call_pickup.cpp).
   void pick_up(const sip::NuaEvent& ev, const config::Extension& caller, const FeatureCode& code);
+  // call_replace.cpp: an INVITE with Replaces (RFC 3891) from `caller`'s phone.
+  void on_replaces(const sip::NuaEvent& ev, const config::Extension& caller);
   // An extension calls a number that routing sends to a trunk.
   void call_out(const sip::NuaEvent& ev, const config::Extension& caller, CallRecord& attempt);
   bool authenticate(const sip::NuaEvent& ev, const std::string& source_ip, const config::Extension*& caller);

@@ -65,6 +65,7 @@ void Call::complete_reinvite(Leg& from, Leg& answering, const sip::NuaEvent& ev)
   if (answer) {
     from.last_sdp = *answer;
     from.respond(SIP_200_OK, answer);
+    if (from.replacing) replaced(from);
     return;
   }
   // RFC 3261 14.2: a failed re-INVITE leaves the session as it was, on both sides; the
@@ -75,6 +76,7 @@ void Call::complete_reinvite(Leg& from, Leg& answering, const sip::NuaEvent& ev)
   } else {
     from.respond(ev.status, from.lasting(ev.phrase));
   }
+  from.replacing = nullptr;  // a phone's INVITE with Replaces: refused, the call stays as it was
 }
 
 void Call::on_refresh_answered(Leg& leg, const sip::NuaEvent& ev) {

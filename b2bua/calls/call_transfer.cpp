@@ -52,6 +52,15 @@ void notify_refer(nua_handle_t* nh, const std::string& event, const std::string&
 
 Leg* Call::other_party(const Leg& leg) const { return &leg == a.get() ? winner : a.get(); }
 
+void Call::take_place(Leg& leaving, Leg& newcomer) {
+  if (&leaving == a.get()) {
+    auto it = std::find_if(b.begin(), b.end(), [&](const auto& l) { return l.get() == &newcomer; });
+    std::swap(a, *it);
+  } else {
+    winner = &newcomer;
+  }
+}
+
 void Call::refuse_refer(Leg& from, const sip::NuaEvent& ev, int status, const char* phrase, const char* why) {
   B2BUA_LOG(info, "calls", "transfer_refused", {{"call", id}, {"ext", from.extension}, {"status", status}, {"reason", why}});
   nua_respond(from.nh, status, phrase, NUTAG_WITH_THIS(ev.nua), TAG_END());
@@ -171,12 +180,7 @@ void Call::transfer_answered(Leg& target, const sip::NuaEvent& ev) {
   end_leg(from, nullptr);
   // The target takes the transferor's place in the call.
   target.transfer_target = false;
-  if (&from == a.get()) {
-    auto it = std::find_if(b.begin(), b.end(), [&](const auto& l) { return l.get() == &target; });
-    std::swap(a, *it);
-  } else {
-    winner = &target;
-  }
+  take_place(from, target);
   // An outside target answered on sessions of its own: the call's media moves there.
   if (!transfer_->sessions.empty()) {
     adopt_sessions(std::move(transfer_->sessions), target.is_a ? 0 : 1, config->wan.address);

@@ -46,6 +46,7 @@ class Leg final : public sip::HandleOwner {
   bool terminated = false;
   bool invited = false;           // B: our INVITE went out (a refused offer ends a call before)
   bool transfer_target = false;   // rung for a blind transfer, not yet part of the call
+  Leg* replacing = nullptr;       // a phone's INVITE with Replaces for that leg, not yet answered
   bool answered = false;          // a 2xx was sent (A) or received (B)
   bool cancelled = false;         // we sent CANCEL (B)
   int final_status = 0;           // final response received on a B leg

@@ -93,6 +93,8 @@ SignallingPlane::SignallingPlane(su_root_t* root, config::Snapshot config, stora
   sip::AgentOptions lan_options{"lan", lan_url(c.lan), "", "REGISTER", "", c.wan.dscp_sip, "", ""};
   lan_options.stream_limits = lan_stream_limits(c);
   lan_options.flood = lan_flood_limits(c);
+  // Phones may require it for an INVITE that replaces a dialog (RFC 3891: call pull, pickup).
+  lan_options.supported = "replaces";
   lan_ = std::make_unique<sip::SipAgent>(root, lan_options);
   lan_->flood_guard()->let_in_only(lan_outside_drop(c));
   if (!c.wan.address.empty()) {

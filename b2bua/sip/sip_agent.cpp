@@ -94,7 +94,8 @@ SipAgent::SipAgent(su_root_t* root, const AgentOptions& options) : root_(root), 
                  // Replaces sofia's default list (which has MESSAGE, SUBSCRIBE, NOTIFY, REFER).
                  SIPTAG_ALLOW_STR(kServedMethods),
                  TAG_IF(!options_.allow_methods.empty(), NUTAG_ALLOW(options_.allow_methods.c_str())),
-                 TAG_IF(!options_.appl_methods.empty(), NUTAG_APPL_METHOD(options_.appl_methods.c_str())), TAG_END());
+                 TAG_IF(!options_.appl_methods.empty(), NUTAG_APPL_METHOD(options_.appl_methods.c_str())),
+                 TAG_IF(!options_.supported.empty(), NUTAG_SUPPORTED(options_.supported.c_str())), TAG_END());
   B2BUA_LOG(info, "sip", "agent_started", {{"agent", options_.name}, {"url", options_.url}});
 }
 

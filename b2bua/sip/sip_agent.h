@@ -63,6 +63,7 @@ struct AgentOptions {
   unsigned transaction_timeout_ms = 0;  // timers B/F/H/J (64*T1); 0 keeps sofia's 32 s
   StreamLimits stream_limits{};         // for connections peers open to our TCP/TLS ports
   std::optional<FloodLimits> flood{};   // requests a second (flood_guard.h); none: no guard
+  std::string supported{};              // option tags added to Supported, e.g. "replaces"
 };
 
 // sofia's defaults keep 2 MB per message and wait forever for the rest of one on a

@@ -130,9 +130,9 @@ class Phone10:
            "m=audio {port} RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
            "a={direction}\r\n")
 
-    def __init__(self, port, lan_port, rtp_port):
-        self.port, self.server, self.rtp_port = port, ("127.0.0.1", lan_port), rtp_port
-        self.contact = f"<sip:10@127.0.0.1:{port}>"
+    def __init__(self, port, lan_port, rtp_port, user="10"):
+        self.port, self.server, self.rtp_port, self.user = port, ("127.0.0.1", lan_port), rtp_port, user
+        self.contact = f"<sip:{user}@127.0.0.1:{port}>"
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", port))
@@ -258,23 +258,29 @@ class Phone10:
         self.ack(d, cseq)
         return r
 
-    def call(self, number, password, lan):
-        """An internal call: INVITE, 407, ACK, INVITE with credentials, 18x, 200, ACK; the dialog."""
+    def call(self, number, password, lan, headers=(), expect=200):
+        """A call: INVITE, 407, ACK, INVITE with credentials and `headers`, 18x, then 200 and ACK
+        (the dialog and the 200), or the `expect`ed failure (None and the failure)."""
         ruri = f"sip:{number}@{lan}"
         call_id = f"ten-consult-{rand_hex()}@127.0.0.1"  # as phones write it: the Replaces escapes the '@'
-        local = f'"Phone 10" <sip:10@{lan}>;tag={rand_hex(32)}'
+        local = f'"Phone {self.user}" <sip:{self.user}@{lan}>;tag={rand_hex(32)}'
         to = f"<sip:{number}@{lan}>"
         branch = self.request("INVITE", ruri, call_id, local, to, 1, sdp=self.sdp())
         r = self.final(call_id, "INVITE", 1)
-        check(r.status in (401, 407), f"  phone 10's INVITE to {number} challenged ({r.first_line})")
+        check(r.status in (401, 407), f"  phone {self.user}'s INVITE to {number} challenged ({r.first_line})")
         self.request("ACK", ruri, call_id, local, r.get("to"), 1, branch=branch)
         name = "proxy-authenticate" if r.status == 407 else "www-authenticate"
         answer = "Proxy-Authorization" if r.status == 407 else "Authorization"
         ch = digest.params(r.get(name))
-        auth = digest.authorization(ch, "10", password, "INVITE", ruri)
-        self.request("INVITE", ruri, call_id, local, to, 2, headers=[f"{answer}: {auth}"], sdp=self.sdp())
+        auth = digest.authorization(ch, self.user, password, "INVITE", ruri)
+        branch = self.request("INVITE", ruri, call_id, local, to, 2, headers=[f"{answer}: {auth}", *headers],
+                              sdp=self.sdp())
         r = self.final(call_id, "INVITE", 2, timeout=15)
-        check(r.status == 200, f"  {number} answered phone 10's call ({r.first_line})")
+        if expect != 200:
+            check(r.status == expect, f"  phone {self.user}'s INVITE answered {expect} ({r.first_line})")
+            self.request("ACK", ruri, call_id, local, r.get("to"), 2, branch=branch)
+            return None, r
+        check(r.status == 200, f"  {number} answered phone {self.user}'s call ({r.first_line})")
         d = LegDialog(call_id, local, r.get("to"), uri_of(r.get("contact")), cseq=2)
         self.ack(d, 2)
         return d, r
