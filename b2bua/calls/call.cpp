@@ -133,6 +133,7 @@ void Call::check_finished() {
   }
   finished_ = true;
   if (transfer_) release_sessions(transfer_->sessions);  // an outside target that never answered
+  if (progress_timer_) progress_timer_->cancel();
   if (ring_timer_) ring_timer_->cancel();
   if (end_bound_) end_bound_->cancel();
   if (duration_limit_) duration_limit_->cancel();

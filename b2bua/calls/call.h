@@ -226,6 +226,10 @@ class Call {
 
   // trunk_legs.cpp: the trunk B `leg` failed with `status`; true when the next trunk was invited.
   bool fail_over(Leg& leg, int status);
+  // A trunk leg of a hunt with trunks left: no progress (18x or a final answer) in time passes
+  // the call on; any response past 100 on `leg` ends the watch.
+  void watch_progress(Leg& leg);
+  void progress_seen(Leg& leg, int status);
 
   // call_close.cpp
   void on_cancel();
@@ -275,6 +279,8 @@ class Call {
   nua_saved_event_t update_saved_[1] = {};  // that UPDATE, answered when the far side answers
   Remotes remotes_before_update_;
   std::unique_ptr<sip::Timer> transfer_timer_;
+  std::unique_ptr<sip::Timer> progress_timer_;
+  Leg* progress_leg_ = nullptr;     // the trunk leg progress_timer_ watches
   std::unique_ptr<sip::Timer> ring_timer_;
   std::unique_ptr<sip::Timer> end_bound_;
   std::unique_ptr<sip::Timer> duration_limit_;

@@ -95,8 +95,6 @@ void Call::end_leg(Leg& leg, const char* reason) {
     nua_bye(leg.nh, TAG_END());
     return;
   }
-  // A leg whose INVITE never went out (the caller's offer was refused first) has no dialog for
-  // the stack to end or report on: it is over now, or the call would wait for the end bound.
   if (leg.replacing) {
     // A phone's INVITE with Replaces still waiting for the other party: the call ends first.
     leg.replacing = nullptr;
@@ -104,6 +102,8 @@ void Call::end_leg(Leg& leg, const char* reason) {
     return;
   }
   const bool ours = &leg != a.get();  // we sent its INVITE (a transfer target may face side A)
+  // A leg whose INVITE never went out (the caller's offer was refused first) has no dialog for
+  // the stack to end or report on: it is over now, or the call would wait for the end bound.
   if (ours && !leg.invited) {
     leg.terminated = true;
     return;

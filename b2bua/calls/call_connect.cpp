@@ -47,6 +47,7 @@ bool Call::invite_legs(size_t first) {
 
 void Call::send_invite(Leg& leg, const std::optional<std::string>& offer) {
   leg.invited = true;
+  if (leg.trunk && !leg.transfer_target) watch_progress(leg);
   nua_invite(leg.nh, TAG_IF(!leg.contact.empty(), SIPTAG_CONTACT_STR(leg.contact.c_str())),
              TAG_IF(!leg.proxy.empty(), NUTAG_PROXY(leg.proxy.c_str())),
              TAG_IF(!leg.headers.empty(), SIPTAG_HEADER_STR(leg.headers.c_str())),
@@ -79,6 +80,7 @@ bool Call::answer_challenge(Leg& leg, int status, const sip::NuaEvent& ev) {
 
 void Call::on_b_response(Leg& leg, const sip::NuaEvent& ev) {
   int status = ev.status;
+  progress_seen(leg, status);
   if (status < 200) return on_provisional(leg, ev);
   if ((status == 401 || status == 407) && leg.trunk && !leg.auth_tried && !ending_ &&
       answer_challenge(leg, status, ev)) {

@@ -2,10 +2,11 @@
 // identity we decide; nothing of the phone's crosses), and the hunt over a route's trunks
 // (routing.outbound[].trunk as a list; every trunk for an emergency number). A trunk whose
 // registration has lapsed is passed over while another is registered; a trunk that fails for
-// itself (no answer in time, 408, 5xx, a transport error, our credentials refused) hands the
-// call to the next one; an answer about the callee (busy, not found, declined) ends the hunt,
+// itself (no answer in time, 408, 5xx, a transport error, our credentials refused, no progress
+// past 100 Trying within kTrunkProgressMs) hands the call to the next one; an answer about the callee (busy, not found, declined) ends the hunt,
 // since another provider would only ring the same busy line.
 #include <algorithm>
+#include <utility>
 
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/calls/routing.h"
@@ -14,6 +15,17 @@
 #include "b2bua/common/phone_number.h"
 
 namespace b2bua::calls {
+namespace {
+
+// A provider that took the INVITE (100 Trying) and then says nothing: an overloaded or half-dead
+// switch. The phone would show "calling" until its user gives up, and no timer of SIP ends an
+// INVITE client transaction once a provisional came (RFC 3261 17.1.1.2). Real call setups send
+// 180 or 183 within a few seconds, international ones within ten; past that, while another trunk
+// is left, the next one takes the call. With no trunk left the call waits as before: a late 180
+// is better than no call.
+constexpr unsigned kTrunkProgressMs = 10000;
+
+}  // namespace
 
 bool fails_for_trunk(int status) {
   // 401/407 reach here only after our own answer was refused: the account, not the callee.
@@ -99,6 +111,28 @@ std::string CallManager::presented_identity(const Call& call, const TrunkHunt& h
   B2BUA_LOG(info, "calls", "outgoing_number_not_allowed",
             {{"call", call.id}, {"extension", hunt.caller->number}, {"trunk", trunk.name}, {"number", *wanted}});
   return trunk.username;
+}
+
+void Call::watch_progress(Leg& leg) {
+  if (!hunt || hunt->left.empty()) return;
+  if (!progress_timer_) progress_timer_ = std::make_unique<sip::Timer>(manager.context().root);
+  progress_leg_ = &leg;
+  progress_timer_->start(kTrunkProgressMs, [this] {
+    Leg* quiet = std::exchange(progress_leg_, nullptr);
+    if (!quiet || winner || ending_ || quiet->final_status || quiet->cancelled || quiet->terminated) return;
+    B2BUA_LOG(warn, "calls", "trunk_no_progress",
+              {{"call", id}, {"trunk", quiet->trunk->name}, {"after_ms", kTrunkProgressMs}});
+    // The leg is cancelled (its 487 then changes nothing) and the call goes on as after a 408.
+    end_leg(*quiet, nullptr);
+    fail_over(*quiet, 408);
+  });
+}
+
+void Call::progress_seen(Leg& leg, int status) {
+  // A challenge is no progress: the INVITE is sent again with our credentials, still watched.
+  if (status <= 100 || status == 401 || status == 407 || &leg != progress_leg_) return;
+  progress_leg_ = nullptr;
+  if (progress_timer_) progress_timer_->cancel();
 }
 
 bool Call::fail_over(Leg& leg, int status) {

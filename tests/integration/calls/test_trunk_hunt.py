@@ -8,6 +8,8 @@ calls, with sipp as the phone and as each provider (IP-authenticated trunks on p
                                    stack's 503 at once), then a port that swallows the INVITE
                                    (timer B: the stack's 408 after 8 s): the second trunk takes
                                    the call either way
+  failover_on_no_progress          the first trunk answers 100 Trying and then nothing: after
+                                   10 s it gets CANCEL and the second trunk takes the call
   failover_on_refused_credentials  the first trunk refuses our answer to its challenge (407
                                    twice): the second takes the call, and each call ends
   failover_skips_unregistered      a trunk whose registration was refused (403) is passed over
@@ -292,6 +294,49 @@ def failover_on_silence(binary):
                   f"{len(datagrams)} datagrams)")
 
 
+def provider_stalls():
+    """A provider that answers the INVITE with 100 Trying and nothing more, until CANCEL."""
+    trying = ("SIP/2.0 100 Trying\n[last_Via:]\n[last_From:]\n[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\n"
+              "Content-Length: 0\n\n")
+    ok = "SIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n\n"
+    terminated = ("SIP/2.0 487 Request Terminated\n[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]stall\n"
+                  "[last_Call-ID:]\nCSeq: [$invite_cseq] INVITE\nContent-Length: 0\n\n")
+    return ('<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="provider_stalls">\n'
+            '<recv request="INVITE" crlf="true">\n  <action><ereg regexp="([0-9]+) INVITE" search_in="hdr" '
+            'header="CSeq:" assign_to="whole,invite_cseq"/></action>\n</recv>\n'
+            '<nop hide="true"><action><log message="[$whole]"/></action></nop>\n'
+            f'<send><![CDATA[\n{trying}]]></send>\n'
+            '<recv request="CANCEL"/>\n'
+            f'<send><![CDATA[\n{ok}]]></send>\n'
+            f'<send><![CDATA[\n{terminated}]]></send>\n'
+            '<recv request="ACK"/>\n</scenario>\n')
+
+
+def stalling_trunks(h, ports):
+    return [ip_trunk("stalls", ports[0]), ip_trunk("second", ports[1])], [{"prefix": "0", "trunk": ["stalls", "second"]}]
+
+
+def failover_on_no_progress(binary):
+    """The first trunk takes the INVITE (100 Trying) and says nothing more: 10 s later it gets
+    CANCEL and the second trunk the call; the record and event=trunk_failover say 408, and
+    event=trunk_no_progress names the trunk."""
+    with running("calls-hunt-no-progress", binary, Setup, build=stalling_trunks) as s:
+        h = s.h
+        stalls = s.provider("stalls", provider_stalls(), s.ports[0])
+        second = s.provider("second", scenarios.provider_answer(), s.ports[1])
+        phone_port = s.call("out", "10", "pw-ten", "0301234")
+        h.finish(stalls, "the stalling provider got CANCEL and answered it 200 and the INVITE 487")
+        h.finish(second, "the second provider answered")
+        check_no_phone_trace(h, "second", phone_port)
+        delay = invite_time(h, "second", True) - invite_time(h, "out", False)
+        check(9.5 <= delay <= 13, f"the second trunk got the call {delay:.1f} s after the phone's INVITE (10 s)")
+        check(s.failovers() == [("stalls", "408", "second")], f"one event=trunk_failover stalls 408 second "
+                                                              f"{s.failovers()}")
+        check(s.daemon.find_log(r"level=warn component=calls event=trunk_no_progress call=\d+ trunk=stalls "
+                                r"after_ms=10000", timeout=1), "event=trunk_no_progress logged")
+        check_record(s.record(), "second", "0301234", 200, "failover=stalls:408")
+
+
 def forbidden_first(h, ports):
     """first registers at a registrar that answers 403 (started here: the daemon registers at
     once); second is IP-authenticated; 0 -> [first, second]."""
@@ -409,7 +454,8 @@ def emergency_tries_every_trunk(binary):
               f"event=trunk_failover for each {s.failovers()}")
 
 
-FLOWS = {f.__name__: f for f in (failover_on_503, failover_on_silence, failover_on_refused_credentials,
+FLOWS = {f.__name__: f for f in (failover_on_503, failover_on_silence, failover_on_no_progress,
+                                 failover_on_refused_credentials,
                                  failover_skips_unregistered,
                                  no_failover_on_busy, emergency_without_outbound_permission,
                                  emergency_tries_every_trunk)}
