@@ -48,7 +48,12 @@ bool Call::invite_legs(size_t first) {
 void Call::send_invite(Leg& leg, const std::optional<std::string>& offer) {
   leg.invited = true;
   if (leg.trunk && !leg.transfer_target) watch_progress(leg);
-  nua_invite(leg.nh, TAG_IF(!leg.contact.empty(), SIPTAG_CONTACT_STR(leg.contact.c_str())),
+  // Without an offer of ours (the caller's delayed offer), a reliable 18x could carry the far
+  // side's offer, and its PRACK would owe the answer (RFC 3262 5) that only the caller can give,
+  // and has not yet: 100rel is then not offered, so the offer comes in the 2xx, which the
+  // caller's ACK answers.
+  nua_invite(leg.nh, TAG_IF(!offer, SIPTAG_SUPPORTED_STR("timer")),
+             TAG_IF(!leg.contact.empty(), SIPTAG_CONTACT_STR(leg.contact.c_str())),
              TAG_IF(!leg.proxy.empty(), NUTAG_PROXY(leg.proxy.c_str())),
              TAG_IF(!leg.headers.empty(), SIPTAG_HEADER_STR(leg.headers.c_str())),
              TAG_IF(offer, SIPTAG_CONTENT_TYPE_STR("application/sdp")),

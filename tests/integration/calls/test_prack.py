@@ -24,6 +24,16 @@ reliably only to a caller that supports 100rel.
                                        relay's SDP, PRACKs it after the phone's 200 reached
                                        b2bua (200), and only then gets the 200
 
+  prack_delayed_offer_outbound         the phone (Supported: 100rel) calls out without SDP
+                                       (delayed offer): the provider's INVITE has no SDP and
+                                       no 100rel in Supported (a reliable 18x could carry an
+                                       offer whose answer, owed in the PRACK, only the phone can
+                                       give); the provider's unreliable 183 and its 200 carry
+                                       its offer; the phone gets a reliable 183 without SDP (no
+                                       offer to answer in its PRACK), the 200 with the relay's
+                                       offer, and its ACK's answer reaches the provider in
+                                       b2bua's ACK; no PRACK towards the provider, RTP both ways
+
 In every flow nothing of one leg crosses to the other (Call-IDs, User-Agent, the peers' own
 addresses), no side ever sees a 504 PRACK timeout, and the call record says answered with RTP
 both ways. One flow per ctest entry (run_flows)."""
@@ -213,19 +223,22 @@ def recv_183_and_prack(d, invite_cseq, prack_cseq):
             '<recv response="200" response_txn="prack"/>\n')
 
 
-def phone_call(reliable):
+def phone_call(reliable, offer=True):
     """Phone 10 calls out (407, then the authenticated INVITE), with Supported: 100rel when
-    `reliable`; takes the 183 (reliable: PRACKs it), the 200, ACKs, plays RTP, hangs up."""
+    `reliable`; takes the 183 (reliable: PRACKs it), the 200, ACKs, plays RTP, hangs up. Without
+    `offer` the INVITE has no SDP and the ACK answers the 200's offer."""
     user, password, dialled = "10", "pw-ten", "0301201"
     d = sc.phone_dialog(user, dialled)
     headers = sc.PHONE_HEADERS + ("Supported: 100rel\n" if reliable else "")
     auth = f"[authentication username={user} password={password}]\n"
-    body = (f'<send retrans="500"><![CDATA[\n{d.request("INVITE", 1, SDP_BODY, headers=headers, initial=True)}]]></send>\n'
+    invite_body = SDP_BODY if offer else "Content-Length: 0\n\n"
+    body = (f'<send retrans="500"><![CDATA[\n{d.request("INVITE", 1, invite_body, headers=headers, initial=True)}]]>'
+            '</send>\n'
             '<recv response="100" optional="true"/>\n'
             '<recv response="407" auth="true"/>\n'
             f'<send><![CDATA[\n{d.request("ACK", 1, branch="[branch-3]")}]]></send>\n'
             f'<send retrans="500" start_txn="invite"><![CDATA[\n'
-            f'{d.request("INVITE", 2, SDP_BODY, headers=headers + auth, initial=True)}]]></send>\n'
+            f'{d.request("INVITE", 2, invite_body, headers=headers + auth, initial=True)}]]></send>\n'
             '<recv response="100" optional="true" response_txn="invite"/>\n'
             '<recv response="180" optional="true" response_txn="invite"/>\n')
     next_cseq = 3
@@ -234,8 +247,9 @@ def phone_call(reliable):
         next_cseq = 4
     else:
         body += '<recv response="183" response_txn="invite"/>\n'
+    ack_body = "Content-Length: 0\n\n" if offer else SDP_BODY
     body += ('<recv response="200" rtd="true" response_txn="invite"/>\n'
-             f'<send ack_txn="invite"><![CDATA[\n{d.request("ACK", 2)}]]></send>\n'
+             f'<send ack_txn="invite"><![CDATA[\n{d.request("ACK", 2, ack_body)}]]></send>\n'
              f'<nop><action><exec play_pcap_audio="{sc.PCAP}"/></action></nop>\n'
              '<pause milliseconds="1200"/>\n' + d.bye(next_cseq))
     return _wrap("phone_call", body)
@@ -256,6 +270,25 @@ def provider_call():
             f'<nop><action><exec play_pcap_audio="{sc.PCAP}"/></action></nop>\n'
             '<pause milliseconds="1200"/>\n' + d.bye(3))
     return _wrap("provider_call", body)
+
+
+def provider_offers_in_200():
+    """A provider that gets an INVITE without SDP: an unreliable 183 with its SDP (early media),
+    then the 200 with its offer; the ACK brings the answer; RTP, then the BYE of the other side."""
+    reply_183 = ("SIP/2.0 183 Session Progress\n[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]uas\n[last_Call-ID:]\n"
+                 "[last_CSeq:]\nContact: <sip:[local_ip]:[local_port]>\n" + SDP_BODY)
+    reply_200 = ("SIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]uas\n[last_Call-ID:]\n[last_CSeq:]\n"
+                 "Contact: <sip:[local_ip]:[local_port]>\n" + SDP_BODY)
+    body = ('<recv request="INVITE" crlf="true"/>\n'
+            f'<send><![CDATA[\n{reply_183}]]></send>\n'
+            '<pause milliseconds="300"/>\n'
+            f'<send retrans="500"><![CDATA[\n{reply_200}]]></send>\n'
+            '<recv request="ACK" crlf="true"/>\n'
+            f'<nop><action><exec play_pcap_audio="{sc.PCAP}"/></action></nop>\n'
+            '<recv request="BYE"/>\n'
+            '<send><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n[last_Call-ID:]\n[last_CSeq:]\n'
+            'Content-Length: 0\n\n]]></send>\n')
+    return _wrap("provider_offers_in_200", body)
 
 
 # --- checks ----------------------------------------------------------------------------------
@@ -390,8 +423,35 @@ def prack_inbound_phone_reliable(binary):
         s.no_leaks(f"{name}_phone", f"{name}_provider")
 
 
+def prack_delayed_offer_outbound(binary):
+    """A delayed offer from the phone: 100rel is not offered to the provider, whose offer comes
+    in the 200 and is answered in the ACK."""
+    name = "prack_delayed_offer_outbound"
+    with running(f"calls-{name}", binary, Setup) as s:
+        h = s.h
+        provider = s.start(f"{name}_provider", provider_offers_in_200(), s.wan, s.provider_port,
+                           media_port=s.provider_rtp)
+        time.sleep(0.3)
+        phone = s.start(f"{name}_phone", phone_call(True, offer=False), s.lan, h.port(), extra=PHONE_CID)
+        h.finish(phone, f"{name}: phone side as scripted (no SDP, 183, 200 with an offer, ACK with the answer)")
+        h.finish(provider, f"{name}: provider side as scripted (183, 200 with its offer, ACK)")
+        invite = find(h.messages(f"{name}_provider"), "INVITE ")[-1]
+        check("m=audio" not in invite, "  provider leg: the INVITE has no SDP (the phone made no offer)")
+        check(not supports_100rel(invite), f"  provider leg: Supported without 100rel ({header(invite, 'Supported')})")
+        ack = find(h.messages(f"{name}_provider"), "ACK ")[-1]
+        check(s.points_at_relay(ack), f"  provider leg: b2bua's ACK answers with the relay ({media_of(ack)})")
+        ok = [m for m in find(h.messages(f"{name}_phone"), "SIP/2.0 200") if cseq(m)[1] == "INVITE"]
+        check(ok and s.points_at_relay(ok[0]), "  phone leg: the 200 offers the relay")
+        early = find(h.messages(f"{name}_phone"), "SIP/2.0 183")
+        check(early and all("m=audio" not in m for m in early), "  phone leg: the 183 carries no SDP (no offer)")
+        check(not find(h.messages(f"{name}_provider"), "PRACK "), "  provider leg: no PRACK")
+        s.no_prack_timeout(f"{name}_phone", f"{name}_provider")
+        s.records.answered(name, "outbound", "10", "provider", "0301201")
+        s.no_leaks(f"{name}_phone", f"{name}_provider")
+
+
 FLOWS = {f.__name__: f for f in (prack_outbound_reliable_183, prack_outbound_phone_without_100rel,
-                                 prack_inbound_phone_reliable)}
+                                 prack_inbound_phone_reliable, prack_delayed_offer_outbound)}
 
 if __name__ == "__main__":
     run_flows(FLOWS)
