@@ -275,6 +275,7 @@ class Call {
   std::optional<Transfer> transfer_;
   bool transfer_reinvite_ = false;  // the re-INVITE to the other party after a transfer
   bool attended_reinvite_ = false;  // the re-INVITE to the consulted party moved into this call
+  bool ports_moved_ = false;        // adopt_sessions gave the staying party new relay ports
   Leg* update_from_ = nullptr;      // leg whose UPDATE with an offer is being bridged
   nua_saved_event_t update_saved_[1] = {};  // that UPDATE, answered when the far side answers
   Remotes remotes_before_update_;

@@ -182,6 +182,7 @@ void Call::adopt_sessions(Sessions next, size_t moved, const std::string& ip) {
   streams = std::move(next);
   remotes_ = std::move(remotes);
   (moved == 0 ? a_bind_ip : b_bind_ip) = ip;
+  ports_moved_ = true;
 }
 
 void Call::release_sessions(Sessions& sessions) {

@@ -56,8 +56,14 @@ void Call::complete_reinvite(Leg& from, Leg& answering, const sip::NuaEvent& ev)
   }
   if (std::exchange(transfer_reinvite_, false)) {
     // Our own re-INVITE after a transfer: the other party's answer only updates the relay
-    // (the target already has its answer); a refusal leaves the media as the target set it.
+    // (the target already has its answer); a refusal leaves the media as the target set it,
+    // unless the other party's relay ports moved (an outside target): it would go on sending
+    // into released ones, and a call nobody hears is worse than an ended one.
     if (ev.status < 300 && !sdp.empty()) bridge_sdp(answering, from, sdp, false);
+    if (std::exchange(ports_moved_, false) && ev.status >= 300) {
+      B2BUA_LOG(warn, "calls", "moved_reinvite_refused", {{"call", id}, {"status", ev.status}});
+      hang_up(0, nullptr, "system");
+    }
     return;
   }
   std::optional<std::string> answer;

@@ -42,6 +42,10 @@ the transfer is the other's, carried by the relay.
                                         re-INVITE onto the new relay port, and the provider and
                                         the carrier hear each other; the record notes
                                         transferred=10>number
+  transfer_outside_reinvite_refused     the same, but the provider refuses the re-INVITE onto the
+                                        new relay port (488): it would send into released ports,
+                                        so b2bua ends the call (BYE to the provider and to the
+                                        carrier) and says why
   transfer_baresip_transferor           a real phone: baresip answers the provider's call as 10
                                         and transfers it with its transfer command (menu module,
                                         sent through ctrl_tcp); 11 and the provider as in the
@@ -280,6 +284,18 @@ def provider_calls(rtp_port, during, hold_ms):
            send(d.request("ACK", 1), retrans=False) + during +
            f'<pause milliseconds="{hold_ms}"/>\n' + d.bye(2))
     return wrap("provider_calls", xml)
+
+
+def provider_calls_until(rtp_port, during):
+    """The provider calls the DID with its audio on the RtpPeer at `rtp_port`; `during` ends the
+    call (b2bua's BYE taken, for one)."""
+    d = sc.provider_dialog(DID)
+    invite = d.request("INVITE", 1, sdp_body(sdp_at(rtp_port)), initial=True)
+    return wrap("provider_calls", send(invite) +
+                '<recv response="100" optional="true"/>\n'
+                '<recv response="180" optional="true"/>\n'
+                '<recv response="200"/>\n' +
+                send(d.request("ACK", 1), retrans=False) + during)
 
 
 def provider_answers(rtp_port, during, hangup_ms):
@@ -656,14 +672,7 @@ def transfer_target_busy(binary):
                   take_reinvite(2, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687639)) + take_bye())
         far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
         ten = s.rtp_peer(s.ten_rtp, SSRC_TEN, "phone10")
-        d_provider = sc.provider_dialog(DID)
-        invite = d_provider.request("INVITE", 1, sdp_body(sdp_at(s.far_rtp)), initial=True)
-        provider = s.provider("provider", wrap("provider_calls", send(invite) +
-                                               '<recv response="100" optional="true"/>\n'
-                                               '<recv response="180" optional="true"/>\n'
-                                               '<recv response="200"/>\n' +
-                                               send(d_provider.request("ACK", 1), retrans=False) + during),
-                              calling=True)
+        provider = s.provider("provider", provider_calls_until(s.far_rtp, during), calling=True)
         wait_for(s, "  10 resumed the call after the failed transfer",
                  lambda: invites_answered(s, "provider") == 2, timeout=15)
         time.sleep(0.3)
@@ -831,6 +840,32 @@ def transfer_outside(binary):
               "  the outside transfer logged with its trunk")
 
 
+def transfer_outside_refused_reinvite(binary):
+    """After a transfer to an outside number the provider refuses the re-INVITE that moves it to
+    the new relay ports: the call ends on both sides instead of going on without audio."""
+    with running("calls-transfer-outside-refused", binary, Setup) as s:
+        h = s.h
+        answer, d = answer_call(sc.SDP)
+        xml10 = (answer + '<pause milliseconds="600"/>\n' + d.reinvite(1, "sendonly", 2353687638) +
+                 '<pause milliseconds="300"/>\n' + refer(d, 2, f"<sip:{OUTSIDE}@{s.lan}>") + take_notifies("n") +
+                 take_bye())
+        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+        carrier = s.start("carrier", carrier_answers(s.target_rtp), s.wan, s.carrier_port)
+        time.sleep(0.3)
+        refuse = ('<recv request="INVITE"/>\n' + send(reply("488 Not Acceptable Here"), retrans=False) +
+                  '<recv request="ACK"/>\n' + take_bye())
+        during = take_reinvite(1, "sendonly", sdp_at(s.far_rtp, "recvonly", 2353687638)) + refuse
+        provider = s.provider("provider", provider_calls_until(s.far_rtp, during), calling=True)
+        h.finish(provider, "  provider: call, hold, refused the re-INVITE after the transfer, got BYE")
+        h.finish(carrier, "  carrier: answered the transfer, got BYE")
+        h.finish(p10, "  phone 10: REFER, NOTIFYs, BYE")
+        check(s.daemon.find_log(r"level=warn component=calls event=moved_reinvite_refused call=\d+ status=488",
+                                timeout=1), "  the refusal logged")
+        row = s.record("refused move")
+        check(row[5] == "system" and f"transferred=10>{OUTSIDE}" in row[8].split(),
+              f"  the record: ended by the system, transferred noted ({row[5]}, '{row[8]}')")
+
+
 class Baresip:
     """baresip (Debian's baresip-core) as a registered phone: auto-answer, audio from a WAV file
     (aufile) and to nowhere, commands through ctrl_tcp (netstring JSON, as its UIs send them)."""
@@ -959,6 +994,7 @@ FLOWS = {
     "transfer_recall_after_failure": transfer_recall,
     "transfer_refused_cases": transfer_refused,
     "transfer_blind_to_outside_number": transfer_outside,
+    "transfer_outside_reinvite_refused": transfer_outside_refused_reinvite,
     "transfer_baresip_transferor": transfer_baresip,
 }
 
