@@ -52,6 +52,10 @@ the transfer is the other's, carried by the relay.
                                         first flow; baresip's own SIP trace shows the REFER, the
                                         NOTIFYs and the BYE
 
+  transfer_baresip_to_outside_number    the same to an outside number: the carrier gets our
+                                        identity and nothing of the LAN or of baresip, and hears
+                                        the provider
+
 One flow per ctest entry (run_flows)."""
 import json
 import os
@@ -941,34 +945,35 @@ def write_tone(path, seconds):
                                for i in range(8000 * seconds)))
 
 
-def transfer_baresip(binary):
-    """A real phone as the transferor: baresip answers the provider's call as 10 and
-    transfers it to 11 with its transfer command; 11 (sipp) answers and takes over."""
-    with running("calls-transfer-baresip", binary, Setup, register=("11",)) as s:
+def baresip_transfers(binary, name, target, target_run, start_target, check_target=None):
+    """A real phone as the transferor: baresip answers the provider's call as 10 and transfers
+    it to `target` with its transfer command; the target (sipp run `target_run`, started by
+    `start_target(s)`) answers and takes over; `check_target(s, phone)` checks what it got."""
+    with running(name, binary, Setup, register=("11",)) as s:
         h = s.h
         phone = Baresip(s, "10", PASSWORDS["10"])
-        p11 = s.phone("phone11", target_phone(s.target_rtp), "11")
+        p_target = start_target(s)
         far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
-        target = s.rtp_peer(s.target_rtp, SSRC_TARGET, "phone11")
+        heard = s.rtp_peer(s.target_rtp, SSRC_TARGET, target_run)
         provider = s.provider("provider", provider_calls(
             s.far_rtp, take_reinvite(1, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687638)), hold_ms=3500),
             calling=True)
         s.daemon.wait_log(r"event=answered call=\d+ extension=10 ", timeout=10)
         phone.proc.wait_log(r"Call established", timeout=5)
         time.sleep(0.5)
-        answer = phone.command("transfer", f"sip:11@{s.lan}")
+        answer = phone.command("transfer", f"sip:{target}@{s.lan}")
         check(answer is not None and answer.get("ok") is not False, f"  baresip took the transfer command ({answer})")
-        wait_for(s, "  11 answered the transfer", lambda: answered_invite(s, "phone11"), timeout=15)
+        wait_for(s, f"  {target} answered the transfer", lambda: answered_invite(s, target_run), timeout=15)
         wait_for(s, "  the provider took the re-INVITE after the transfer",
                  lambda: invites_answered(s, "provider") >= 1, timeout=10)
-        check_audio_after_transfer(s, far, target, "after the transfer")
+        check_audio_after_transfer(s, far, heard, "after the transfer")
         h.finish(provider, "  provider: call, re-INVITE after the transfer, BYE")
-        h.finish(p11, "  phone 11: rung, answered, BYE when the provider hung up")
-        s.daemon.wait_log(r"event=transfer_answered call=\d+ to=11", timeout=1)
-        check_target_invite(s, "phone11", FAR, offered_ports(phone.messages()))
+        h.finish(p_target, f"  {target}: rung, answered, BYE when the provider hung up")
+        s.daemon.wait_log(rf"event=transfer_answered call=\d+ to=", timeout=1)
         refers = [m for m in phone.messages(received=False) if first_line(m).startswith("REFER ")]
-        check(len(refers) == 1 and re.search(rf"^Refer-To:\s*<?sip:11@{re.escape(s.lan)}>?\s*$", refers[0], re.M | re.I),
-              f"  baresip sent one REFER to 11 ({[header(m, 'Refer-To') for m in refers]})")
+        check(len(refers) == 1 and re.search(rf"^Refer-To:\s*<?sip:{target}@{re.escape(s.lan)}>?\s*$", refers[0],
+                                             re.M | re.I),
+              f"  baresip sent one REFER to {target} ({[header(m, 'Refer-To') for m in refers]})")
         got = [m for m in phone.messages() if first_line(m).startswith("NOTIFY ")]
         frags = [body(m).strip() for m in got]
         check(frags == ["SIP/2.0 100 Trying", "SIP/2.0 180 Ringing", "SIP/2.0 200 OK"],
@@ -982,8 +987,32 @@ def transfer_baresip(binary):
                   if cseq_of(m)[1] == "NOTIFY"), "  baresip answered each NOTIFY 200")
         check(any(first_line(m).startswith("BYE ") for m in phone.messages() + phone.messages(received=False)),
               "  baresip's dialog ended with a BYE after the transfer")
-        no_lan_at_provider(s, ["phone11"], "provider")
-        check_record(s, "transferred by baresip", "inbound", FAR, "caller", ["transferred=10>11"])
+        no_lan_at_provider(s, [target_run] if target_run.startswith("phone") else [], "provider")
+        check_record(s, "transferred by baresip", "inbound", FAR, "caller", [f"transferred=10>{target}"])
+        if check_target:
+            check_target(s, phone)
+
+
+def transfer_baresip(binary):
+    """baresip transfers the provider's call to 11 (sipp), which is offered the relay port
+    baresip had."""
+    baresip_transfers(binary, "calls-transfer-baresip", "11", "phone11",
+                      lambda s: s.phone("phone11", target_phone(s.target_rtp), "11"),
+                      lambda s, phone: check_target_invite(s, "phone11", FAR, offered_ports(phone.messages())))
+
+
+def transfer_baresip_outside(binary):
+    """baresip transfers the provider's call to an outside number: the carrier takes it, sees
+    nothing of the LAN, and hears the provider."""
+    def carrier_saw_nothing_of_lan(s, phone):
+        no_lan_at_provider(s, [], "carrier")
+        invite = received(s, "carrier", "INVITE")[0]
+        check("baresip" not in invite.lower() and f"sip:{CARRIER_USER}@" in (header(invite, "From") or ""),
+              f"  the carrier's INVITE: our identity, nothing of baresip ({header(invite, 'From')})")
+
+    baresip_transfers(binary, "calls-transfer-baresip-outside", OUTSIDE, "carrier",
+                      lambda s: s.start("carrier", carrier_answers(s.target_rtp), s.wan, s.carrier_port),
+                      carrier_saw_nothing_of_lan)
 
 
 FLOWS = {
@@ -996,6 +1025,7 @@ FLOWS = {
     "transfer_blind_to_outside_number": transfer_outside,
     "transfer_outside_reinvite_refused": transfer_outside_refused_reinvite,
     "transfer_baresip_transferor": transfer_baresip,
+    "transfer_baresip_to_outside_number": transfer_baresip_outside,
 }
 
 if __name__ == "__main__":
