@@ -24,6 +24,13 @@ relay.
                                      had, nothing of the LAN), the provider onto the new
                                      sessions, and the two hear each other; both records note
                                      transferred=10>number
+  transfer_attended_linphonec        real phones: linphonec (Debian's linphone-cli) answers as 10,
+                                     holds (pause), calls baresip (11), which answers, and
+                                     transfers with its own attended transfer ("transfer 1
+                                     --to-call 2", a REFER with Replaces): the provider is
+                                     re-INVITEd sendrecv onto the relay and hears baresip,
+                                     baresip receives RTP from the relay, the provider's BYE
+                                     reaches baresip, both records note transferred=10>11
   transfer_attended_unknown_dialog   the same two calls, then REFERs whose Replaces names no
                                      dialog of b2bua (call 2's Call-ID with a wrong to-tag or
                                      its tags swapped, a Call-ID nobody uses): 403 each, no
@@ -34,6 +41,7 @@ relay.
                                      transfer
 
 One flow per ctest entry (run_flows)."""
+import json
 import os
 import random
 import re
@@ -49,7 +57,8 @@ sys.path.insert(0, HERE)
 from harness import check, run_flows, running  # noqa: E402
 import digest  # noqa: E402
 import sip_client  # noqa: E402
-from test_transfer import (FAR, OUTSIDE, PASSWORDS, RECORD_COLUMNS, SSRC_FAR, SSRC_TARGET, SSRC_TEN,  # noqa: E402
+from test_real_phones import Linphonec  # noqa: E402
+from test_transfer import (FAR, OUTSIDE, PASSWORDS, Baresip, RECORD_COLUMNS, SSRC_FAR, SSRC_TARGET, SSRC_TEN,  # noqa: E402
                            RtpPeer, Setup, check_audio_after_transfer, invites_answered, media_of,
                            no_lan_at_provider, provider_calls, received, reply, sdp_at, sdp_body, send, take_bye,
                            take_reinvite, wait_for, wrap)
@@ -468,6 +477,59 @@ def transfer_attended_outside(binary):
         check(all(f"transferred=10>{OUTSIDE}" in n for n in notes), f"  both records note the transfer {notes}")
 
 
+def transfer_attended_linphonec(binary):
+    """Real phones: linphonec (10) answers the provider's call, holds it, calls baresip (11),
+    which answers, and transfers the held call to it with its attended transfer command
+    (`transfer 1 --to-call 2`: REFER with Replaces)."""
+    with running("calls-transfer-attended-linphonec", binary, Setup, register=()) as s:
+        h = s.h
+        ten = Linphonec(h, "10", s.lan)
+        s.daemon.wait_log(rf"event=binding_added ext=10 contact=127\.0\.0\.1:{ten.sip_port} ", timeout=15)
+        eleven = Baresip(s, "11", PASSWORDS["11"])
+        ten.tone(h.path("tone.wav"), seconds=20)
+        far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
+        during = (take_reinvite(1, "sendonly|inactive", sdp_at(s.far_rtp, "recvonly", 2353687638)) +
+                  take_reinvite(2, "sendrecv", sdp_at(s.far_rtp, "sendrecv", 2353687639)))
+        provider = s.provider("provider", provider_calls(s.far_rtp, during, hold_ms=4000), calling=True)
+        s.daemon.wait_log(r"event=answered call=\d+ extension=10 trunk=provider ", timeout=10)
+        time.sleep(1.0)
+        ten.command("pause")
+        wait_for(s, "  linphonec held the provider's call", lambda: invites_answered(s, "provider") == 1, timeout=5)
+        ten.command(f"call sip:11@{s.lan}")
+        s.daemon.wait_log(r"event=answered call=\d+ extension=10 trunk=\"\" ", timeout=10)
+        time.sleep(1.0)
+        baresip_log = len(eleven.proc.output())
+        ten.command("transfer 1 --to-call 2")
+        s.daemon.wait_log(r"event=transfer_attended call=\d+ from=10 to=11 consultation=\d+", timeout=10)
+        wait_for(s, "  the provider took the re-INVITE after the transfer",
+                 lambda: invites_answered(s, "provider") == 2, timeout=10)
+        heard, sent_before = sum(far.received.values()), far.sent
+        time.sleep(1.5)
+        got = sum(far.received.values()) - heard
+        check(got >= 45, f"  the provider hears baresip after the transfer ({got} packets in 1.5 s)")
+        sent_after = far.sent - sent_before
+        h.finish(provider, "  provider: call, hold, re-INVITE after the transfer, BYE")
+        out = open(ten.log_path, errors="replace").read()
+        check("Performing attended transfer of call 1 to call 2" in out and "has been transfered" in out,
+              "  linphonec did the attended transfer and was told it worked")
+        reinvite = h.messages("provider", method="INVITE")[-1]
+        check(media_of(reinvite)[2] == "sendrecv" and s.points_at_relay(reinvite),
+              f"  the provider's last re-INVITE: sendrecv on the relay ({media_of(reinvite)})")
+        no_lan_at_provider(s, [], "provider")
+        rows = h.call_records(2, columns=RECORD_COLUMNS)
+        check(all("transferred=10>11" in row[8].split() for row in rows),
+              f"  both calls' records note transferred=10>11 {[row[8] for row in rows]}")
+        # Whatever the relay sent the phones' side before the transfer came from the provider's
+        # peer, so at most sent_before of it: the rest went to baresip after the transfer.
+        stats = json.loads([row for row in rows if row[0] == "inbound"][0][7])
+        to_phones = stats["b"]["packets_sent"]
+        check(to_phones - sent_before >= 0.8 * sent_after,
+              f"  baresip is sent the provider's audio after the transfer (the relay sent the phones' side "
+              f"{to_phones} packets, the provider's peer {sent_before} before the transfer and {sent_after} in "
+              f"the 1.5 s after)")
+        eleven.proc.wait_log(r"BYE", timeout=5, after=baresip_log)
+
+
 def transfer_attended_unknown_dialog(binary):
     """REFERs whose Replaces names no dialog of b2bua are refused with 403 (not 481, which
     would end call 1's dialog, RFC 5057); both calls go on untouched: 10 resumes call 1 and
@@ -513,6 +575,7 @@ FLOWS = {
     "transfer_attended_inbound": transfer_attended_inbound,
     "transfer_attended_outside": transfer_attended_outside,
     "transfer_attended_unknown_dialog": transfer_attended_unknown_dialog,
+    "transfer_attended_linphonec": transfer_attended_linphonec,
 }
 
 if __name__ == "__main__":

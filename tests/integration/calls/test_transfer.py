@@ -885,7 +885,9 @@ class Baresip:
         wav = os.path.join(directory, "tone.wav")
         write_tone(wav, seconds=30)
         with open(os.path.join(directory, "config"), "w") as f:
-            f.write(f"poll_method epoll\nsip_listen 127.0.0.1:{self.sip_port}\n"
+            # net_interface: its SDP names 127.0.0.1, where it sends from (else the address of
+            # the default interface).
+            f.write(f"poll_method epoll\nnet_interface 127.0.0.1\nsip_listen 127.0.0.1:{self.sip_port}\n"
                     f"rtp_ports {rtp[0]}-{rtp[1]}\n"
                     "module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\nmodule aubridge.so\n"
                     f"audio_source aufile,{wav}\naudio_player aubridge,nowhere\naudio_alert aubridge,nowhere\n"
@@ -894,7 +896,8 @@ class Baresip:
         with open(os.path.join(directory, "accounts"), "w") as f:
             f.write(f"<sip:{ext}@{s.lan};transport=udp>;auth_pass={password};answermode=auto;regint=300;"
                     "audio_codecs=PCMA\n")
-        self.proc = h.spawn(["baresip", "-f", directory, "-s"], "baresip")  # -s: its SIP trace in the log
+        # -s: its SIP trace in the log; -v: its stream lines (RTP established, from where)
+        self.proc = h.spawn(["baresip", "-f", directory, "-s", "-v"], "baresip")
         s.daemon.wait_log(rf"event=binding_added ext={ext} contact=127.0.0.1:{self.sip_port} ", timeout=10)
 
     def messages(self, received=True):
