@@ -17,6 +17,10 @@ callers call from ports of their own at the same address.
                                    Request-URI): /status shows dnd on, a call for 10 gets 486 at
                                    the provider and baresip never sees an INVITE; #26#: dnd
                                    off, the next call is auto-answered with audio both ways
+  real_pickup_group                the provider's call rings baresip 10 (no auto-answer);
+                                   baresip 11, in a ring group with 10, dials *8#: 10 is
+                                   cancelled, 11 talks to the provider (audio both ways at the
+                                   relay and at baresip), the record notes picked_up=11
   real_blocked_caller              routing.block names a number: its call gets 603 and baresip
                                    never sees an INVITE; another caller is auto-answered with
                                    audio both ways
@@ -24,6 +28,9 @@ callers call from ports of their own at the same address.
                                    first answers 503, second answers, audio both ways, record
                                    notes failover=first:503; baresip 11 ("outbound": false) dials
                                    112 and reaches a provider as dialled, and 0301234 gets 403
+  real_failover_unregistered       the route's first trunk is not registered (403 from its
+                                   registrar): baresip 10's call goes to the second at once,
+                                   audio both ways, the first never gets an INVITE
 
 Audio is checked at both ends: at the relay (the call record's media counters: packets in and
 out on each leg, so both the provider's sipp and baresip sent and were sent RTP), and at baresip
@@ -64,7 +71,7 @@ from harness import Harness, Process, check, fail, run_flows, udp_bound, wait_un
 from records import rtp_both_ways  # noqa: E402
 import scenarios  # noqa: E402
 from status_http import get_json  # noqa: E402
-from test_trunk_hunt import end_provider, ip_trunk, provider_refuses, start_peer  # noqa: E402
+from test_trunk_hunt import end_provider, forbidden_first, ip_trunk, provider_refuses, start_peer  # noqa: E402
 
 DID10 = "+4930123456"
 FAR_END = "+4989111222"  # the provider's caller (scenarios.provider_dialog)
@@ -202,7 +209,7 @@ class Setup:
     the DID, server at provider_port; `trunks` may use self.ports) and the outbound rule 0 ->
     `route`, emergency 112."""
 
-    def __init__(self, h, extensions=None, trunk=None, trunks=None, route="provider", block=None):
+    def __init__(self, h, extensions=None, trunk=None, trunks=None, route="provider", block=None, groups=()):
         self.h = h
         self.lan_port, self.wan_port, self.provider_port, self.status_port = h.port(4)
         self.ports = [h.port() for _ in range(2)]
@@ -213,12 +220,14 @@ class Setup:
         self.sdp_leaks = []
         extensions = extensions or {}
         if trunks is not None:
-            trunks = trunks(self.ports)
+            trunks = trunks(h, self.ports)
         else:
             trunks = [dict({"name": "provider", "registrar": f"sip:127.0.0.1:{self.provider_port}",
                             "username": TRUNK_USER, "register": False, "numbers": [DID10],
                             "keepalive": {"method": "off"}}, **(trunk or {}))]
-        routing = {"inbound": [{"number": DID10, "ring": ["10"], "timeout": 30}],
+        # `groups`: more inbound numbers, each ringing a list of extensions (a ring group).
+        routing = {"inbound": [{"number": DID10, "ring": ["10"], "timeout": 30}] +
+                              [{"number": f"+49301239{i:02d}", "ring": list(g)} for i, g in enumerate(groups)],
                    "outbound": [{"prefix": "0", "trunk": route}], "emergency": ["112"]}
         if block is not None:
             routing["block"] = block
@@ -408,6 +417,29 @@ def real_dnd_from_phone(binary):
                  notes=lambda n: "unavailable" not in n)
 
 
+def real_pickup_group(binary):
+    """The provider's call rings baresip 10 (no auto-answer); baresip 11, in a ring group with
+    10, dials *8# and gets the call: 10 stops ringing, 11 and the provider talk."""
+    with running("calls-real-pickup", binary, groups=[("10", "11")]) as s:
+        ten = s.phone("10", auto_answer=False)
+        eleven = s.phone("11", auto_answer=False)
+        ten_mark, eleven_mark = ten.mark(), eleven.mark()
+        caller = s.provider_call("in", hold_ms=4000, bg=True)
+        ten.wait_event("CALL_INCOMING", 10, after=ten_mark)
+        log_mark = len(eleven.proc.output())
+        eleven.command("dial", "*8#")
+        eleven.wait_event("CALL_ESTABLISHED", 10, after=eleven_mark)
+        closed = ten.wait_event("CALL_CLOSED", 10, after=ten_mark)
+        # baresip 1.0 reports an incoming call ended by CANCEL as ECONNRESET.
+        check("reset by peer" in (closed.get("param") or ""), f"  10 stopped ringing, cancelled ({closed.get('param')})")
+        check(not any(t == "CALL_ESTABLISHED" for t, _ in ten.calls(ten_mark)), "  10 never answered")
+        s.h.finish(caller, "the provider's call was picked up by 11 and hung up")
+        baresip_heard(s, eleven, "picked-up call", log_mark)
+        s.daemon.wait_log(r"event=picked_up call=\d+ ext=11", timeout=1)
+        s.record("picked-up call", "inbound", "11", "provider", FAR_END, 200,
+                 notes=lambda n: "picked_up=11" in n.split())
+
+
 def real_blocked_caller(binary):
     """routing.block names a number: 603, baresip never rings; another caller rings and is
     answered with audio both ways."""
@@ -428,7 +460,7 @@ def real_blocked_caller(binary):
 def real_failover_and_emergency(binary):
     """baresip 10 dials 0301234: first answers 503, second 200, audio both ways; baresip 11
     (no outbound calls) dials 112 and reaches the first trunk as dialled; 0301234 gets 403."""
-    def trunks(ports):
+    def trunks(h, ports):
         return [ip_trunk("first", ports[0]), ip_trunk("second", ports[1])]
     with running("calls-real-failover", binary, trunks=trunks, route=["first", "second"],
                  extensions={"11": {"outbound": False}}) as s:
@@ -473,6 +505,29 @@ def real_failover_and_emergency(binary):
               f"the first trunk got only INVITE sip:112@... ({[i.split(chr(10), 1)[0] for i in invites]})")
         check(re.search(r"event=call_started \S+ direction=outbound extension=11 .*emergency=yes", s.daemon.output()),
               "the daemon logs 11's call as an emergency call")
+
+
+def real_failover_unregistered(binary):
+    """The route's first trunk is not registered (its registrar answers 403): baresip 10's call
+    goes to the second trunk at once, audio both ways; the first never gets an INVITE."""
+    with running("calls-real-unregistered", binary, trunks=lambda h, ports: forbidden_first(h, ports)[0],
+                 route=["first", "second"]) as s:
+        h = s.h
+        s.daemon.wait_log(r"event=registration_rejected trunk=first status=403", timeout=10)
+        p10 = s.phone("10")
+        second = start_peer(h, "second", scenarios.provider_answer(), s.ports[1])
+        mark, log_mark = p10.mark(), p10.proc.log_size()
+        p10.command("dial", "0301234")
+        est = p10.wait_event("CALL_ESTABLISHED", 10, after=mark)
+        time.sleep(TALK_S)
+        p10.command("hangup")
+        p10.wait_event("CALL_CLOSED", 5, after=mark)
+        h.finish(second, "the second trunk answered, got ACK and baresip's BYE")
+        registrar = next(p for p in h.processes if getattr(p, "name", None) == "first")
+        check(not end_provider(h, registrar), "the unregistered first trunk never got an INVITE")
+        baresip_heard(s, p10, "call passing over the unregistered trunk", log_mark)
+        check_nothing_of_lan(s, p10, est.get("id"), ("second",))
+        s.record("call passing over the unregistered trunk", "outbound", "10", "second", "0301234", 200, notes="")
 
 
 class Linphonec(Process):
@@ -557,6 +612,8 @@ def real_linphone_inbound(binary):
 FLOWS = {"real_forward_no_answer_external": real_forward_no_answer_external,
          "real_dnd_from_phone": real_dnd_from_phone,
          "real_blocked_caller": real_blocked_caller,
+         "real_pickup_group": real_pickup_group,
+         "real_failover_unregistered": real_failover_unregistered,
          "real_failover_and_emergency": real_failover_and_emergency,
          "real_linphone_inbound": real_linphone_inbound}
 
