@@ -141,6 +141,9 @@ class MediaEvents {
   virtual void on_media_timeout(SessionId id) = 0;
   // Final counters of a released session, for the call record.
   virtual void on_released(SessionId id, const std::array<LegStats, 2>& stats) = 0;
+  // Once per session: leg `silent`'s peer sends nothing while the other's audio flows
+  // (RelaySession::one_way); `stats` as of now, to explain it.
+  virtual void on_one_way_audio(SessionId id, int silent, const std::array<LegStats, 2>& stats) = 0;
 };
 
 struct MediaSettings {
@@ -160,6 +163,9 @@ struct MediaSettings {
   // RFC 6263: a keep-alive goes to a leg's peer when nothing was sent to it for this long
   // (held calls), and at once when its address becomes known (our NAT opens for its media).
   int keepalive_ms = 15000;
+  // One-way audio (RelaySession::one_way): a sending peer silent this long while the other
+  // side's audio flows; 0: never reported.
+  int one_way_s = 5;
 };
 
 class MediaPlane {

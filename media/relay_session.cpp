@@ -14,6 +14,7 @@ RelayTuning RelayTuning::from(const MediaSettings& s) {
   t.relatch_silence = TimeNs{s.relatch_silence_ms} * kNsPerMs;
   t.keepalive = TimeNs{s.keepalive_ms} * kNsPerMs;
   t.latch_holdoff = TimeNs{s.latch_holdoff_ms} * kNsPerMs;
+  t.one_way = TimeNs{s.one_way_s} * kNsPerSec;
   return t;
 }
 
@@ -147,6 +148,7 @@ Forward RelaySession::on_packet(int index, Channel channel, const sockaddr_stora
   in.bytes += len;
   last_activity_ = now;
   if (kind == PacketKind::rtp) {
+    in.last_rtp = now;
     in.rtp_stats.on_packet(header.seq, header.timestamp, header.ssrc, now, in.remote.clock_rate);
   }
 
@@ -174,6 +176,24 @@ bool RelaySession::timed_out(TimeNs now, const RelayTuning& tuning) {
   if (now - since < (held ? tuning.hold_timeout : tuning.timeout)) return false;
   timeout_reported_ = true;
   return true;
+}
+
+int RelaySession::one_way(TimeNs now, const RelayTuning& tuning) {
+  if (!armed_ || one_way_reported_ || tuning.one_way <= 0 || now - armed_at_ < tuning.one_way) return -1;
+  // A call on hold is no alarm, whoever holds: a phone that holds with sendonly often sends
+  // nothing, and a peer that answered recvonly may go on sending all the same.
+  if (legs_[0].remote.direction != Direction::sendrecv || legs_[1].remote.direction != Direction::sendrecv) {
+    return -1;
+  }
+  auto heard = [&](const RelayLeg& leg) { return leg.last_rtp != 0 && now - leg.last_rtp < tuning.one_way; };
+  for (int silent = 0; silent < 2; ++silent) {
+    const RelayLeg& quiet = legs_[static_cast<size_t>(silent)];
+    const RelayLeg& other = legs_[static_cast<size_t>(1 - silent)];
+    if (heard(quiet) || !heard(other) || now - quiet.latch[kRtp].opened_at < tuning.one_way) continue;
+    one_way_reported_ = true;
+    return silent;
+  }
+  return -1;
 }
 
 size_t RelaySession::build_keepalive(RelayLeg& leg, Channel channel, uint8_t* buf) {

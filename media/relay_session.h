@@ -50,6 +50,7 @@ struct RelayTuning {
   TimeNs relatch_silence = 2 * kNsPerSec;
   TimeNs keepalive = 15 * kNsPerSec;
   TimeNs latch_holdoff = 1 * kNsPerSec;
+  TimeNs one_way = 5 * kNsPerSec;
   static RelayTuning from(const MediaSettings& s);
 };
 
@@ -84,6 +85,7 @@ struct RelayLeg {
   uint64_t packets_sent = 0;
   uint64_t dropped_source = 0;
   uint64_t dropped_invalid = 0;
+  TimeNs last_rtp = 0;                 // last RTP packet taken from the peer (0: none yet)
   std::array<TimeNs, 2> last_tx{};     // last packet sent to the peer per socket
   std::array<bool, 2> keepalive_due{}; // send one at the next tick (remote just learned)
 
@@ -120,6 +122,13 @@ class RelaySession {
   // starts when both legs know their remote: a ringing call has no media yet.
   bool timed_out(TimeNs now, const RelayTuning& tuning);
 
+  // One-way audio, reported once per session: the leg (0 or 1) from whose peer no RTP came for
+  // tuning.one_way while RTP from the other leg's peer keeps coming, both sides sendrecv; -1
+  // when there is none. A call on hold (either side not sendrecv), or silence suppression with
+  // comfort noise (CN packets keep coming), is no alarm; the clock starts when media is due,
+  // and again for a leg a re-INVITE moved.
+  int one_way(TimeNs now, const RelayTuning& tuning);
+
   std::array<LegStats, 2> stats() const { return {legs_[0].stats(), legs_[1].stats()}; }
 
  private:
@@ -134,6 +143,7 @@ class RelaySession {
   TimeNs armed_at_ = 0;
   bool armed_ = false;
   bool timeout_reported_ = false;
+  bool one_way_reported_ = false;
 };
 
 template <class Send>

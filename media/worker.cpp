@@ -161,6 +161,7 @@ void Worker::on_tick() {
       ::sendto(fd, data, len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to.addr), to.len);
     });
     if (s.timed_out(now, tuning_)) events_.on_media_timeout(id);
+    if (const int silent = s.one_way(now, tuning_); silent >= 0) events_.on_one_way_audio(id, silent, s.stats());
   }
 }
 

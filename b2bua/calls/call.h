@@ -77,6 +77,11 @@ class Call {
   // is still unanswered.
   void hang_up(int code, const char* phrase, const char* by);
   void on_media_timeout();
+  // call_one_way.cpp: the relay hears one side of `session` but not the `silent` one (0: A's
+  // side): said once per call, with what is known, in the log, the record and the metrics.
+  // Returns the network of the silent side ("lan" or "wan"), or nullptr when not reported.
+  const char* on_one_way_audio(media::SessionId session, int silent, const std::array<media::LegStats, 2>& stats);
+  std::string one_way;  // "wan:nothing_arrives" once reported, for the status
   bool finished() const { return finished_; }
   Direction direction() const { return record.direction; }
 

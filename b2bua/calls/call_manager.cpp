@@ -126,6 +126,14 @@ void CallManager::on_media_timeout(media::SessionId id) {
   if (c != calls_.end() && !c->second->finished()) c->second->on_media_timeout();
 }
 
+void CallManager::on_one_way_audio(media::SessionId id, int silent, const std::array<media::LegStats, 2>& stats) {
+  auto s = by_session_.find(id);
+  if (s == by_session_.end()) return;
+  auto c = calls_.find(s->second);
+  if (c == calls_.end() || c->second->finished()) return;
+  if (const char* network = c->second->on_one_way_audio(id, silent, stats)) ++one_way_calls_[network];
+}
+
 void CallManager::on_released(media::SessionId id, const std::array<media::LegStats, 2>& stats) {
   auto s = by_session_.find(id);
   if (s == by_session_.end()) return;

@@ -36,6 +36,7 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   void on_latched(media::SessionId id, int leg, const media::Endpoint& peer) override;
   void on_media_timeout(media::SessionId id) override;
   void on_released(media::SessionId id, const std::array<media::LegStats, 2>& stats) override;
+  void on_one_way_audio(media::SessionId id, int silent, const std::array<media::LegStats, 2>& stats) override;
 
   // An INVITE on the WAN agent that the trunk gate matched to `trunk`.
   void on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& trunk);
@@ -140,6 +141,7 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   std::function<void()> shutdown_done_;
   std::map<int, uint64_t> final_codes_;  // for metrics
   std::map<std::string, uint64_t> blocked_callers_;  // for metrics, by BlockVerdict::reason
+  std::map<std::string, uint64_t> one_way_calls_;    // for metrics, by the silent side's network
   // call_record.cpp: the table is pruned every so many records, and records of refused attempts
   // are rate-limited, so neither time nor a flood fills a router's RAM-backed /var.
   bool refused_record_allowed(int64_t now_ms);

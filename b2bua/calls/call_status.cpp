@@ -22,14 +22,17 @@ void CallManager::describe(nlohmann::json& status) const {
                       {"trunk", r.trunk}, {"remote_number", r.remote_number},
                       {"state", call->winner ? "answered" : "ringing"},
                       {"duration_s", (now_ms - (r.answer_ms ? r.answer_ms : r.start_ms)) / 1000},
-                      {"relay_ports", ports}});
+                      {"relay_ports", ports}, {"one_way_audio", call->one_way}});
   }
   status["calls"] = active;
   nlohmann::json codes = nlohmann::json::object();
   for (const auto& [code, n] : final_codes_) codes[std::to_string(code)] = n;
   nlohmann::json blocked = nlohmann::json::object();
   for (const auto& [reason, n] : blocked_callers_) blocked[reason] = n;
+  nlohmann::json one_way = nlohmann::json::object();
+  for (const auto& [network, n] : one_way_calls_) one_way[network] = n;
   status["call_totals"] = {{"active", active.size()}, {"by_final_code", codes}, {"blocked_by_reason", blocked},
+                           {"one_way_audio_by_side", one_way},
                            {"records_suppressed", refused_records_.suppressed_total()}};
   outbound_limits_.describe(status, *config_, now_ms / 1000);
   // Forwarding, do-not-disturb and call waiting as they apply now (the phone's codes over the file).

@@ -93,6 +93,11 @@ class MediaEventBridge final : public media::MediaEvents {
       if (auto* sink = target()) sink->on_released(id, stats);
     });
   }
+  void on_one_way_audio(media::SessionId id, int silent, const std::array<media::LegStats, 2>& stats) override {
+    sip_.post([this, id, silent, stats] {
+      if (auto* sink = target()) sink->on_one_way_audio(id, silent, stats);
+    });
+  }
 
  private:
   // SIP thread only: the plane exists between start and stop of the SIP thread.

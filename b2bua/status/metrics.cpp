@@ -188,6 +188,12 @@ void add_calls(const json& status, std::vector<Family>& out) {
   add_labelled(blocked, member(status, "call_totals"), "blocked_by_reason", "reason");
   out.push_back(std::move(blocked));
 
+  Family one_way("b2bua_calls_one_way_audio_total", "counter",
+                 "Calls where one side's audio flowed and the other's never came or stopped, since start, by the "
+                 "silent side's network.");
+  add_labelled(one_way, member(status, "call_totals"), "one_way_audio_by_side", "side");
+  out.push_back(std::move(one_way));
+
   Family suppressed("b2bua_call_records_suppressed_total", "counter",
                     "Refused attempts left without a call record (more than one a second).");
   double suppressed_n = 0;

@@ -19,6 +19,7 @@ class NoEvents : public MediaEvents {
   void on_latched(SessionId, int, const Endpoint&) override {}
   void on_media_timeout(SessionId) override {}
   void on_released(SessionId, const std::array<LegStats, 2>&) override {}
+  void on_one_way_audio(SessionId, int, const std::array<LegStats, 2>&) override {}
 };
 }  // namespace
 

@@ -331,8 +331,10 @@ class Setup:
         self.target_rtp = h.port(2)[0]
         self.ten_rtp = h.port(2)[0]
         self.relay = h.ports.span(20)
+        self.status_port = h.port()
         self.lan, self.wan = f"127.0.0.1:{self.lan_port}", f"127.0.0.1:{self.wan_port}"
         self.daemon = h.start_daemon({
+            "status": {"listen": f"127.0.0.1:{self.status_port}"},
             "lan": {"listen": [f"udp:{self.lan}"], "networks": ["127.0.0.0/8"], "realm": "test.arpa"},
             "wan": {"address": "127.0.0.1", "port": self.wan_port},
             "registrar": {"qualify_interval": 0},

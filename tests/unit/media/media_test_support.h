@@ -19,7 +19,7 @@
 namespace b2bua::media::test {
 
 struct MediaEvent {
-  enum Kind { latched, timeout, released } kind;
+  enum Kind { latched, timeout, released, one_way } kind;
   SessionId id = 0;
   int leg = -1;
   Endpoint peer;
@@ -34,6 +34,9 @@ class QueuedEvents : public MediaEvents {
   void on_media_timeout(SessionId id) override { queue.push(MediaEvent{MediaEvent::timeout, id, -1, {}, {}}); }
   void on_released(SessionId id, const std::array<LegStats, 2>& stats) override {
     queue.push(MediaEvent{MediaEvent::released, id, -1, {}, stats});
+  }
+  void on_one_way_audio(SessionId id, int silent, const std::array<LegStats, 2>& stats) override {
+    queue.push(MediaEvent{MediaEvent::one_way, id, silent, {}, stats});
   }
 
   // Waits (on the caller's thread) until an event satisfies `match`; events seen are kept.

@@ -292,6 +292,49 @@ TEST_F(RelaySessionTest, TimeoutStartsWhenBothRemotesAreKnownAndFiresOnce) {
   EXPECT_FALSE(session_.timed_out(200 * kNsPerSec, tuning_)) << "reported once";
 }
 
+// One-way audio: the provider's RTP flows, the phone (which said sendrecv) sends nothing.
+TEST_F(RelaySessionTest, OneWayAudioNamesTheSilentLegOnce) {
+  tuning_.one_way = 3 * kNsPerSec;
+  both_remotes_known();
+  for (int i = 0; i <= 5; ++i) {
+    packet(1, provider_, rtp_packet(static_cast<uint16_t>(i), 160u * i, 9), i * kNsPerSec);
+    EXPECT_EQ(session_.one_way(i * kNsPerSec, tuning_), i < 3 ? -1 : (i == 3 ? 0 : -1))
+        << "at " << i << " s: the phone's leg, once";
+  }
+}
+
+TEST_F(RelaySessionTest, OneWayAudioIsNoAlarmWhenBothTalkOrTheSilentSideHolds) {
+  tuning_.one_way = 3 * kNsPerSec;
+  both_remotes_known();
+  for (int i = 0; i <= 5; ++i) {
+    packet(1, provider_, rtp_packet(static_cast<uint16_t>(i), 160u * i, 9), i * kNsPerSec);
+    packet(0, phone_nat_, rtp_packet(static_cast<uint16_t>(i), 160u * i, 7), i * kNsPerSec + 1);
+    EXPECT_EQ(session_.one_way(i * kNsPerSec + 2, tuning_), -1) << "both talk";
+  }
+  // The phone holds (sendonly) and sends nothing; the provider answered recvonly and goes on
+  // sending all the same.
+  RemoteMedia holding = nat_phone(4000);
+  holding.direction = Direction::sendonly;
+  session_.set_remote(0, holding, 6 * kNsPerSec);
+  RemoteMedia held = remote_at("198.51.100.7", 30000);
+  held.direction = Direction::recvonly;
+  session_.set_remote(1, held, 6 * kNsPerSec);
+  for (int i = 6; i <= 12; ++i) {
+    packet(1, provider_, rtp_packet(static_cast<uint16_t>(i), 160u * i, 9), i * kNsPerSec);
+    EXPECT_EQ(session_.one_way(i * kNsPerSec, tuning_), -1) << "a held call";
+  }
+}
+
+TEST_F(RelaySessionTest, OneWayAudioWaitsForBothSidesToBeDueAndForTheOtherSideToBeHeard) {
+  tuning_.one_way = 3 * kNsPerSec;
+  session_.set_remote(1, remote_at("198.51.100.7", 30000), 0);
+  packet(1, provider_, rtp_packet(1, 160, 9), 4 * kNsPerSec);
+  EXPECT_EQ(session_.one_way(4 * kNsPerSec, tuning_), -1) << "ringing: the phone's leg has no remote yet";
+  session_.set_remote(0, nat_phone(4000), 5 * kNsPerSec);
+  EXPECT_EQ(session_.one_way(7 * kNsPerSec, tuning_), -1) << "media due for 2 s only";
+  EXPECT_EQ(session_.one_way(9 * kNsPerSec, tuning_), -1) << "nobody heard for 3 s: silence, not one-way";
+}
+
 TEST_F(RelaySessionTest, HeldCallUsesTheHoldTimeout) {
   both_remotes_known();
   RemoteMedia held = nat_phone(4000);

@@ -1,0 +1,53 @@
+// One-way audio, explained. The relay reports a call where one side's RTP flows and the other's,
+// which its SDP said would come, does not (media::RelaySession::one_way). What it knows says why,
+// in the words a VoIP admin looks for:
+//   - wrong_source: packets do arrive for that side, from an address other than the one latched
+//     or named in its SDP, and are dropped (a provider whose media server is not its SDP's, a
+//     phone whose NAT changed its port);
+//   - private_address: nothing arrives and the side is on the WAN with a private address in its
+//     SDP (a peer behind a NAT that rewrites nothing and opened no mapping for us);
+//   - stopped: it sent, then stopped (a phone that lost its network, a NAT mapping that expired);
+//   - nothing_arrives: it never sent anything we could see (a firewall in between, or it sends
+//     to an address other than ours: a SIP ALG that rewrote our SDP).
+// Said once per call: one warning, a note in the call record, a metric and the status.
+#include "b2bua/calls/call.h"
+#include "b2bua/calls/call_manager.h"
+#include "b2bua/common/log.h"
+#include "b2bua/trunk/host_port.h"
+
+namespace b2bua::calls {
+
+const char* Call::on_one_way_audio(media::SessionId session, int silent,
+                                   const std::array<media::LegStats, 2>& stats) {
+  if (!one_way.empty() || !winner) return nullptr;
+  Leg* quiet = nullptr;
+  for (Leg* leg : {a.get(), winner}) {
+    if (leg && (leg->is_a ? 0 : 1) == silent) quiet = leg;
+  }
+  if (!quiet) return nullptr;
+  const media::LegStats& s = stats[static_cast<size_t>(silent)];
+  const media::RemoteMedia* remote = nullptr;  // what the silent side's SDP said
+  for (size_t i = 0; i < streams.size() && i < remotes_.size(); ++i) {
+    if (streams[i] && streams[i]->id == session && remotes_[i][static_cast<size_t>(silent)]) {
+      remote = &*remotes_[i][static_cast<size_t>(silent)];
+    }
+  }
+  const bool wan = &quiet->agent == manager.context().wan;
+  const bool private_sdp = remote && trunk::is_private_ip(remote->rtp.ip());
+  const char* cause = s.dropped_source > 0            ? "wrong_source"
+                      : s.packets > 0                 ? "stopped"
+                      : wan && private_sdp            ? "private_address"
+                                                      : "nothing_arrives";
+  const char* network = wan ? "wan" : "lan";
+  one_way = std::string(network) + ":" + cause;
+  record.note("one_way", one_way);
+  B2BUA_LOG(warn, "calls", "one_way_audio",
+            {{"call", id}, {"silent", silent == 0 ? "a" : "b"}, {"side", network},
+             {"who", quiet->trunk ? quiet->trunk->name : quiet->extension}, {"cause", cause},
+             {"sdp", remote ? remote->rtp.to_string() : std::string()}, {"private", private_sdp ? "yes" : "no"},
+             {"latched", s.latched.valid() ? s.latched.to_string() : "none"}, {"packets", s.packets},
+             {"dropped_source", s.dropped_source}});
+  return network;
+}
+
+}  // namespace b2bua::calls
