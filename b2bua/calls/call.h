@@ -82,6 +82,10 @@ class Call {
   // Returns the network of the silent side ("lan" or "wan"), or nullptr when not reported.
   const char* on_one_way_audio(media::SessionId session, int silent, const std::array<media::LegStats, 2>& stats);
   std::string one_way;  // "wan:nothing_arrives" once reported, for the status
+  // call_one_way.cpp: the relay took `peer` as side `leg`'s media source; said once per side
+  // when it is not the address that side's SDP named (a media server other than the
+  // signalling's, a NAT that changed the port): the relay follows it, and the log says so.
+  void on_latched(media::SessionId session, int leg, const media::Endpoint& peer);
   bool finished() const { return finished_; }
   Direction direction() const { return record.direction; }
 
@@ -266,6 +270,7 @@ class Call {
   std::string b_offer_;             // that offer, to decline if the call ends before A's ACK
   Leg* reinvite_from_ = nullptr;    // leg whose re-INVITE is being bridged (A or the winner)
   Remotes remotes_;                 // what the relay was last told, per stream and side
+  std::array<bool, 2> latched_elsewhere_{};  // on_latched said so for that side already
   Remotes remotes_before_reinvite_; // to go back to when a bridged re-INVITE fails
   // A blind transfer under way (call_transfer.cpp, call_transfer_out.cpp).
   struct Transfer {

@@ -117,7 +117,12 @@ void CallManager::reap() {
   if (shutdown_done_ && calls_.empty() && pending_.empty()) std::exchange(shutdown_done_, nullptr)();
 }
 
-void CallManager::on_latched(media::SessionId, int, const media::Endpoint&) {}
+void CallManager::on_latched(media::SessionId id, int leg, const media::Endpoint& peer) {
+  auto s = by_session_.find(id);
+  if (s == by_session_.end()) return;
+  auto c = calls_.find(s->second);
+  if (c != calls_.end() && !c->second->finished()) c->second->on_latched(id, leg, peer);
+}
 
 void CallManager::on_media_timeout(media::SessionId id) {
   auto s = by_session_.find(id);

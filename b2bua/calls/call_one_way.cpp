@@ -10,12 +10,27 @@
 //   - nothing_arrives: it never sent anything we could see (a firewall in between, or it sends
 //     to an address other than ours: a SIP ALG that rewrote our SDP).
 // Said once per call: one warning, a note in the call record, a metric and the status.
+//
+// A side whose media comes from an address other than its SDP's is no one-way call: the relay
+// latches to the real source (symmetric RTP) and the audio flows. It is said once, at info,
+// since it explains what an admin sees in a capture.
 #include "b2bua/calls/call.h"
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/log.h"
 #include "b2bua/trunk/host_port.h"
 
 namespace b2bua::calls {
+namespace {
+
+// Who a side of the relay is, for the admin: the trunk's name or the phone's extension (the
+// leg of a provider's call in has no trunk of its own: the call's record names it).
+std::string who(const Leg* leg, const std::string& call_trunk, bool wan) {
+  if (!leg) return {};
+  if (leg->trunk) return leg->trunk->name;
+  return wan ? call_trunk : leg->extension;
+}
+
+}  // namespace
 
 const char* Call::on_one_way_audio(media::SessionId session, int silent,
                                    const std::array<media::LegStats, 2>& stats) {
@@ -43,11 +58,32 @@ const char* Call::on_one_way_audio(media::SessionId session, int silent,
   record.note("one_way", one_way);
   B2BUA_LOG(warn, "calls", "one_way_audio",
             {{"call", id}, {"silent", silent == 0 ? "a" : "b"}, {"side", network},
-             {"who", quiet->trunk ? quiet->trunk->name : quiet->extension}, {"cause", cause},
+             {"who", who(quiet, record.trunk, wan)}, {"cause", cause},
              {"sdp", remote ? remote->rtp.to_string() : std::string()}, {"private", private_sdp ? "yes" : "no"},
              {"latched", s.latched.valid() ? s.latched.to_string() : "none"}, {"packets", s.packets},
              {"dropped_source", s.dropped_source}});
   return network;
+}
+
+void Call::on_latched(media::SessionId session, int leg, const media::Endpoint& peer) {
+  const size_t side = leg == 0 ? 0 : 1;
+  if (latched_elsewhere_[side]) return;
+  for (size_t i = 0; i < streams.size() && i < remotes_.size(); ++i) {
+    if (!streams[i] || streams[i]->id != session || !remotes_[i][side]) continue;
+    const media::RemoteMedia& sdp = *remotes_[i][side];
+    if (sdp.rtp == peer) return;
+    latched_elsewhere_[side] = true;
+    Leg* from = nullptr;
+    for (Leg* l : {a.get(), winner}) {
+      if (l && (l->is_a ? 0u : 1u) == side) from = l;
+    }
+    const bool wan = from && &from->agent == manager.context().wan;
+    B2BUA_LOG(info, "calls", "media_source_differs",
+              {{"call", id}, {"side", wan ? "wan" : "lan"}, {"who", who(from, record.trunk, wan)},
+               {"sdp", sdp.rtp.to_string()}, {"from", peer.to_string()},
+               {"private_sdp", trunk::is_private_ip(sdp.rtp.ip()) ? "yes" : "no"}});
+    return;
+  }
 }
 
 }  // namespace b2bua::calls

@@ -82,6 +82,9 @@ class MediaEventBridge final : public media::MediaEvents {
   MediaEventBridge(sip::SipThread& sip, std::unique_ptr<SignallingPlane>& plane) : sip_(sip), plane_(plane) {}
   void on_latched(media::SessionId id, int leg, const media::Endpoint& peer) override {
     B2BUA_LOG(debug, "media", "latched", {{"session", id}, {"leg", leg}, {"peer", peer.to_string()}});
+    sip_.post([this, id, leg, peer] {
+      if (auto* sink = target()) sink->on_latched(id, leg, peer);
+    });
   }
   void on_media_timeout(media::SessionId id) override {
     sip_.post([this, id] {
