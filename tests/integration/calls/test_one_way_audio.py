@@ -113,23 +113,24 @@ class RtpTo(RtpPeer):
         super().__init__(port, ssrc, lambda: to)
 
 
-def talking_phone(s):
-    """Phone 10 answers with its audio on the RtpPeer at ten_rtp and waits for the BYE."""
+def provider_calls_talking_phone(s, far):
+    """The provider calls (8 s, its audio from the RtpPeer `far`); phone 10 answers with its
+    audio on an RtpPeer at ten_rtp and waits for the BYE. Returns the phone's and the
+    provider's sipp runs."""
     answer, _ = answer_call(sdp_at(s.ten_rtp), play=False)
     kept = '<nop hide="true"><action><log message="[$inv_from] [$inv_to]"/></action></nop>\n'
     phone = s.phone("phone10", wrap("talking_phone", answer + kept + take_bye()), "10")
     time.sleep(0.3)
-    return phone
+    s.peers.append(far)
+    s.peers.append(RtpPeer(s.ten_rtp, SSRC_TEN, relay_port(s, "b")))
+    return phone, s.provider("provider", provider_calls(s.far_rtp, "", hold_ms=8000), calling=True)
 
 
 def one_way_provider_wrong_port(binary):
     with running("calls-one-way-wrong-port", binary, Setup, register=("10",)) as s:
         h = s.h
-        phone = talking_phone(s)
         nowhere = h.port()  # nothing listens there
-        s.peers.append(RtpTo(s.far_rtp, SSRC_FAR, ("127.0.0.1", nowhere)))
-        s.peers.append(RtpPeer(s.ten_rtp, SSRC_TEN, relay_port(s, "b")))
-        provider = s.provider("provider", provider_calls(s.far_rtp, "", hold_ms=8000), calling=True)
+        phone, provider = provider_calls_talking_phone(s, RtpTo(s.far_rtp, SSRC_FAR, ("127.0.0.1", nowhere)))
         line = s.daemon.wait_log(r"level=warn component=calls event=one_way_audio call=\d+ silent=a side=wan "
                                  rf"who=provider cause=nothing_arrives sdp=127\.0\.0\.1:{s.far_rtp} private=no "
                                  r"latched=none packets=0", timeout=12)
@@ -144,12 +145,9 @@ def one_way_provider_wrong_port(binary):
 def media_from_elsewhere(binary):
     with running("calls-media-elsewhere", binary, Setup, register=("10",)) as s:
         h = s.h
-        phone = talking_phone(s)
         elsewhere = h.port(2)[0]
         far = RtpPeer(elsewhere, SSRC_FAR, relay_port(s, "a"))
-        s.peers.append(far)
-        s.peers.append(RtpPeer(s.ten_rtp, SSRC_TEN, relay_port(s, "b")))
-        provider = s.provider("provider", provider_calls(s.far_rtp, "", hold_ms=8000), calling=True)
+        phone, provider = provider_calls_talking_phone(s, far)
         line = s.daemon.wait_log(r"level=info component=calls event=media_source_differs call=\d+ side=wan "
                                  rf"who=provider sdp=127\.0\.0\.1:{s.far_rtp} from=127\.0\.0\.1:{elsewhere} "
                                  r"private_sdp=no", timeout=8)
