@@ -202,6 +202,11 @@ void Call::transfer_failed(int status, const char* phrase) {
   B2BUA_LOG(info, "calls", "transfer_failed", {{"call", id}, {"to", t.target}, {"status", status}});
   notify_transferor("SIP/2.0 " + std::to_string(status) + " " + (phrase ? phrase : ""), true);
   release_sessions(t.sessions);
+  if (ending_) {
+    // The other party hung up while the target rang: there is no call left to recall anyone to.
+    end_transfer();
+    return;
+  }
   if (!t.transferor_gone) {
     // The transferor is still in the call: its phone takes the held call back (RFC 5589 6.1).
     end_transfer();

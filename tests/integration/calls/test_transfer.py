@@ -20,6 +20,10 @@ the transfer is the other's, carried by the relay.
   transfer_transferor_hangs_up_early    10 hangs up right after the 202: the provider's call
                                         stays up, 11 answers, the provider gets the re-INVITE
                                         and the call goes on; 10 hears nothing more
+  transfer_caller_hangs_up_while_target_rings
+                                        10 REFERs to 11 and hangs up at once; the provider
+                                        hangs up while 11 rings: 11 is cancelled (487) and 10
+                                        is not rung again for the ended call (no recall)
   transfer_target_busy_returns          11 answers 486: 10 gets NOTIFY "SIP/2.0 486 Busy Here"
                                         (terminated) and no BYE, resumes (re-INVITE bridged to
                                         the provider, audio both ways) and hangs up
@@ -657,6 +661,44 @@ def transfer_early_hangup(binary):
         check_record(s, "transferred, transferor gone", "inbound", FAR, "caller", ["transferred=10>11"], ["recall"])
 
 
+def ringing_target_cancelled():
+    """A transfer target that rings until it is cancelled: 487 to the INVITE, then the ACK."""
+    return wrap("target_cancelled", '<recv request="INVITE" crlf="true"/>\n' +
+                send(reply("180 Ringing", to_tag=";tag=[pid]uas"), retrans=False) +
+                '<recv request="CANCEL"/>\n' + send(reply("200 OK"), retrans=False) +
+                send("SIP/2.0 487 Request Terminated\n[last_Via:]\n[last_From:]\n[last_To:];tag=[pid]uas\n"
+                     "[last_Call-ID:]\nCSeq: [$invite_cseq] INVITE\nContent-Length: 0\n\n", retrans=False) +
+                '<recv request="ACK"/>\n').replace(
+        '<recv request="INVITE" crlf="true"/>',
+        '<recv request="INVITE" crlf="true">\n  <action><ereg regexp="([0-9]+) INVITE" search_in="hdr" '
+        'header="CSeq:" assign_to="cseq_line,invite_cseq"/></action>\n</recv>\n'
+        '<nop hide="true"><action><log message="[$cseq_line]"/></action></nop>', 1)
+
+
+def transfer_caller_hangs_up_while_target_rings(binary):
+    """10 REFERs to 11 and hangs up at once; while 11 rings, the provider hangs up: 11 is
+    cancelled, and 10 is not rung again for a call that is over (no recall)."""
+    with running("calls-transfer-caller-gone", binary, Setup) as s:
+        h = s.h
+        answer, d = answer_call(sc.SDP)
+        xml10 = (answer + '<pause milliseconds="600"/>\n' + refer(d, 1, f"<sip:11@{s.lan}>") +
+                 hang_up_with_notify_in_flight(d, 2))
+        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+        p11 = s.phone("phone11", ringing_target_cancelled(), "11")
+        time.sleep(0.3)
+        provider = s.provider("provider", provider_calls(s.far_rtp, "", hold_ms=2500), calling=True)
+        h.finish(p10, "  phone 10: answer, REFER, 202, BYE at once", timeout=15)
+        h.finish(provider, "  provider: call, hung up while 11 rang")
+        h.finish(p11, "  phone 11: rang, cancelled, 487")
+        s.daemon.wait_log(r"event=call_ended call=\d+ ", timeout=5)
+        time.sleep(1.0)
+        invites10 = received(s, "phone10", "INVITE")
+        check(len(invites10) == 1, f"  10 was not rung again for the ended call ({len(invites10)} INVITEs)")
+        check("event=transfer_recall" not in s.daemon.output(), "  no recall logged")
+        row = s.record("caller gone during the transfer")
+        check("recall" not in row[8] and "transferred=10>11" in row[8].split(), f"  the record ('{row[8]}')")
+
+
 def transfer_target_busy(binary):
     """11 answers 486: 10 hears it in the final NOTIFY, keeps the call, resumes it (bridged to
     the provider, audio both ways) and hangs up."""
@@ -1024,6 +1066,7 @@ FLOWS = {
     "transfer_blind_inbound_to_extension": transfer_inbound,
     "transfer_blind_outbound_to_extension": transfer_outbound,
     "transfer_transferor_hangs_up_early": transfer_early_hangup,
+    "transfer_caller_hangs_up_while_target_rings": transfer_caller_hangs_up_while_target_rings,
     "transfer_target_busy_returns": transfer_target_busy,
     "transfer_recall_after_failure": transfer_recall,
     "transfer_refused_cases": transfer_refused,
