@@ -35,6 +35,14 @@ Leg::Leg(Call& c, bool a, sip::SipAgent& ag, nua_handle_t* handle, std::string a
                   TAG_IF(phone_side, NUTAG_APPL_METHOD("REFER")), TAG_END());
 }
 
+Leg* Leg::by_replaces(nua_t* nua, const sip_replaces_t* replaces) {
+  nua_handle_t* found = replaces ? nua_handle_by_replaces(nua, replaces) : nullptr;  // referenced
+  if (!found) return nullptr;
+  Leg* leg = dynamic_cast<Leg*>(static_cast<sip::HandleOwner*>(nua_handle_magic(found)));
+  nua_handle_unref(found);
+  return leg;
+}
+
 Leg::~Leg() {
   if (nh) {
     nua_handle_bind(nh, nullptr);

@@ -204,8 +204,6 @@ class Call {
   // `sdp` (what we sent the leg being replaced) for `to` on the same relay side, off hold; on
   // `sessions` in place of the call's streams when given.
   std::optional<std::string> active_offer_for_side(const std::string& sdp, Leg& to, const Sessions* sessions = nullptr);
-  // The transfer ends, its target's own relay sessions (if any) released.
-  void end_transfer();
   // The transfer targets rung give up after a while (the transfer then fails).
   void start_transfer_timer();
   // call_transfer_out.cpp. Transfer to an outside number, placed through `out` as a call of the
@@ -223,14 +221,18 @@ class Call {
   void take_place(Leg& leaving, Leg& newcomer);
 
   // call_media.cpp. Sessions for the m-lines of `sdp` that the call relays now, with the
-  // session leg on `moved` side (0: A, 1: B) bound to `ip` on `network` and the other side as it
+  // session leg on `moved` side (0: A, 1: B) bound to our WAN address and the other side as it
   // is; nullopt (nothing kept) when the relay has no ports left.
-  std::optional<Sessions> sessions_moving_side(size_t moved, const std::string& ip, media::Side network,
-                                               const std::string& sdp);
-  // The call's media goes over `next`: the staying side's remote addresses carry over, the old
-  // sessions are released (their counters do not reach the record) and `moved`'s bind address
-  // becomes `ip`. The staying party must then be re-INVITEd: its ports changed.
-  void adopt_sessions(Sessions next, size_t moved, const std::string& ip);
+  std::optional<Sessions> sessions_with_side_on_wan(size_t moved, const std::string& sdp);
+  // The call's media goes over `next` (from sessions_with_side_on_wan): the staying side's
+  // remote addresses carry over, the old sessions are released (their counters do not reach the
+  // record) and `moved`'s bind address becomes the WAN's. The staying party must then be
+  // re-INVITEd: its ports changed.
+  void adopt_sessions(Sessions next, size_t moved);
+  // The leg that makes the call on relay side `side` (0: A's): leg A or the winner, or null.
+  Leg* on_side(size_t side) const;
+  // What the relay was told of side `side`'s media in `session` (its SDP), or null.
+  const media::RemoteMedia* remote_of(media::SessionId session, size_t side) const;
   void release_sessions(Sessions& sessions);
 
   // trunk_legs.cpp: the trunk B `leg` failed with `status`; true when the next trunk was invited.

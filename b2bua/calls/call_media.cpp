@@ -132,19 +132,28 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
   return std::get<std::string>(rewritten);
 }
 
-std::optional<Call::Sessions> Call::sessions_moving_side(size_t moved, const std::string& ip, media::Side network,
-                                                         const std::string& sdp) {
+Leg* Call::on_side(size_t side) const {
+  for (Leg* leg : {a.get(), winner}) {
+    if (leg && (leg->is_a ? 0u : 1u) == side) return leg;
+  }
+  return nullptr;
+}
+
+const media::RemoteMedia* Call::remote_of(media::SessionId session, size_t side) const {
+  for (size_t i = 0; i < streams.size() && i < remotes_.size(); ++i) {
+    if (streams[i] && streams[i]->id == session && remotes_[i][side]) return &*remotes_[i][side];
+  }
+  return nullptr;
+}
+
+std::optional<Call::Sessions> Call::sessions_with_side_on_wan(size_t moved, const std::string& sdp) {
   media::MediaPlane* relay = manager.context().media;
   auto inspected = media::inspect_sdp(sdp);
   auto* offered = std::get_if<std::vector<media::SdpStream>>(&inspected);
-  if (!relay || !offered) return std::nullopt;
-  Leg* staying = nullptr;
-  for (Leg* leg : {a.get(), winner}) {
-    if (leg && (leg->is_a ? 0u : 1u) != moved) staying = leg;
-  }
-  if (!staying) return std::nullopt;
+  Leg* staying = on_side(1 - moved);
+  if (!relay || !offered || !staying) return std::nullopt;
   media::LegSpec specs[2];
-  specs[moved] = media::LegSpec{ip, network};
+  specs[moved] = media::LegSpec{config->wan.address, media::Side::wan};
   specs[1 - moved] = media::LegSpec{moved == 0 ? b_bind_ip : a_bind_ip,
                                     &staying->agent == manager.context().wan ? media::Side::wan : media::Side::lan};
   Sessions next;
@@ -165,7 +174,7 @@ std::optional<Call::Sessions> Call::sessions_moving_side(size_t moved, const std
   return next;
 }
 
-void Call::adopt_sessions(Sessions next, size_t moved, const std::string& ip) {
+void Call::adopt_sessions(Sessions next, size_t moved) {
   media::MediaPlane* relay = manager.context().media;
   const size_t stay = 1 - moved;
   Remotes remotes(next.size());
@@ -181,7 +190,7 @@ void Call::adopt_sessions(Sessions next, size_t moved, const std::string& ip) {
   release_sessions(streams);
   streams = std::move(next);
   remotes_ = std::move(remotes);
-  (moved == 0 ? a_bind_ip : b_bind_ip) = ip;
+  (moved == 0 ? a_bind_ip : b_bind_ip) = config->wan.address;
   ports_moved_ = true;
 }
 

@@ -34,19 +34,11 @@ std::string who(const Leg* leg, const std::string& call_trunk, bool wan) {
 
 const char* Call::on_one_way_audio(media::SessionId session, int silent,
                                    const std::array<media::LegStats, 2>& stats) {
-  if (!one_way.empty() || !winner) return nullptr;
-  Leg* quiet = nullptr;
-  for (Leg* leg : {a.get(), winner}) {
-    if (leg && (leg->is_a ? 0 : 1) == silent) quiet = leg;
-  }
-  if (!quiet) return nullptr;
-  const media::LegStats& s = stats[static_cast<size_t>(silent)];
-  const media::RemoteMedia* remote = nullptr;  // what the silent side's SDP said
-  for (size_t i = 0; i < streams.size() && i < remotes_.size(); ++i) {
-    if (streams[i] && streams[i]->id == session && remotes_[i][static_cast<size_t>(silent)]) {
-      remote = &*remotes_[i][static_cast<size_t>(silent)];
-    }
-  }
+  const size_t side = silent == 0 ? 0 : 1;
+  Leg* quiet = on_side(side);
+  if (!one_way.empty() || !winner || !quiet) return nullptr;
+  const media::LegStats& s = stats[side];
+  const media::RemoteMedia* remote = remote_of(session, side);  // what the silent side's SDP said
   const bool wan = &quiet->agent == manager.context().wan;
   const bool private_sdp = remote && trunk::is_private_ip(remote->rtp.ip());
   const char* cause = s.dropped_source > 0            ? "wrong_source"
@@ -67,23 +59,15 @@ const char* Call::on_one_way_audio(media::SessionId session, int silent,
 
 void Call::on_latched(media::SessionId session, int leg, const media::Endpoint& peer) {
   const size_t side = leg == 0 ? 0 : 1;
-  if (latched_elsewhere_[side]) return;
-  for (size_t i = 0; i < streams.size() && i < remotes_.size(); ++i) {
-    if (!streams[i] || streams[i]->id != session || !remotes_[i][side]) continue;
-    const media::RemoteMedia& sdp = *remotes_[i][side];
-    if (sdp.rtp == peer) return;
-    latched_elsewhere_[side] = true;
-    Leg* from = nullptr;
-    for (Leg* l : {a.get(), winner}) {
-      if (l && (l->is_a ? 0u : 1u) == side) from = l;
-    }
-    const bool wan = from && &from->agent == manager.context().wan;
-    B2BUA_LOG(info, "calls", "media_source_differs",
-              {{"call", id}, {"side", wan ? "wan" : "lan"}, {"who", who(from, record.trunk, wan)},
-               {"sdp", sdp.rtp.to_string()}, {"from", peer.to_string()},
-               {"private_sdp", trunk::is_private_ip(sdp.rtp.ip()) ? "yes" : "no"}});
-    return;
-  }
+  const media::RemoteMedia* sdp = remote_of(session, side);
+  if (latched_elsewhere_[side] || !sdp || sdp->rtp == peer) return;
+  latched_elsewhere_[side] = true;
+  Leg* from = on_side(side);
+  const bool wan = from && &from->agent == manager.context().wan;
+  B2BUA_LOG(info, "calls", "media_source_differs",
+            {{"call", id}, {"side", wan ? "wan" : "lan"}, {"who", who(from, record.trunk, wan)},
+             {"sdp", sdp->rtp.to_string()}, {"from", peer.to_string()},
+             {"private_sdp", trunk::is_private_ip(sdp->rtp.ip()) ? "yes" : "no"}});
 }
 
 }  // namespace b2bua::calls

@@ -16,12 +16,7 @@
 namespace b2bua::calls {
 
 void CallManager::on_replaces(const sip::NuaEvent& ev, const config::Extension& caller) {
-  nua_handle_t* found = nua_handle_by_replaces(context_.lan->nua(), ev.sip->sip_replaces);
-  Leg* old = nullptr;
-  if (found) {
-    old = dynamic_cast<Leg*>(static_cast<sip::HandleOwner*>(nua_handle_magic(found)));
-    nua_handle_unref(found);
-  }
+  Leg* old = Leg::by_replaces(context_.lan->nua(), ev.sip->sip_replaces);
   if (!old || old->terminated || !old->call || old->call->finished()) {
     return reject(ev, 481, "Call/Transaction Does Not Exist", "replaces: no such dialog");
   }

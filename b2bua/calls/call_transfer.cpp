@@ -138,10 +138,6 @@ void Call::start_transfer_timer() {
   });
 }
 
-void Call::end_transfer() {
-  if (transfer_) release_sessions(transfer_->sessions);
-  transfer_.reset();
-}
 
 void Call::on_transfer_response(Leg& leg, const sip::NuaEvent& ev) {
   if (!transfer_ || ev.status == 100) return;
@@ -183,7 +179,7 @@ void Call::transfer_answered(Leg& target, const sip::NuaEvent& ev) {
   take_place(from, target);
   // An outside target answered on sessions of its own: the call's media moves there.
   if (!transfer_->sessions.empty()) {
-    adopt_sessions(std::move(transfer_->sessions), target.is_a ? 0 : 1, config->wan.address);
+    adopt_sessions(std::move(transfer_->sessions), target.is_a ? 0 : 1);
   }
   transfer_.reset();
   // The other party hears the target: a re-INVITE with the target's answer as its offer.
@@ -204,12 +200,12 @@ void Call::transfer_failed(int status, const char* phrase) {
   release_sessions(t.sessions);
   if (ending_) {
     // The other party hung up while the target rang: there is no call left to recall anyone to.
-    end_transfer();
+    transfer_.reset();
     return;
   }
   if (!t.transferor_gone) {
     // The transferor is still in the call: its phone takes the held call back (RFC 5589 6.1).
-    end_transfer();
+    transfer_.reset();
     return;
   }
   if (!t.recalled && !t.transferor->extension.empty()) {
@@ -220,7 +216,7 @@ void Call::transfer_failed(int status, const char* phrase) {
     B2BUA_LOG(info, "calls", "transfer_recall", {{"call", id}, {"ext", t.target}});
     if (ring_transfer_target(t.target)) return;
   }
-  end_transfer();
+  transfer_.reset();
   hang_up(0, nullptr, "system");
 }
 
@@ -281,14 +277,9 @@ void Call::attended_transfer(Leg& from, const sip::NuaEvent& ev, const sip_refer
   tagi_t* headers = sip_url_query_as_taglist(home, refer_to.r_url->url_headers, nullptr);
   const tagi_t* t = headers ? tl_find(headers, siptag_replaces) : nullptr;
   const auto* replaces = t ? reinterpret_cast<const sip_replaces_t*>(t->t_value) : nullptr;
-  nua_handle_t* found = replaces ? nua_handle_by_replaces(manager.context().lan->nua(), replaces) : nullptr;
+  Leg* consulting = Leg::by_replaces(manager.context().lan->nua(), replaces);
   su_home_deinit(home);
   if (!replaces) return refuse(501, "Not Implemented", "Refer-To headers other than Replaces");
-  Leg* consulting = nullptr;
-  if (found) {
-    consulting = dynamic_cast<Leg*>(static_cast<sip::HandleOwner*>(nua_handle_magic(found)));
-    nua_handle_unref(found);
-  }
   // Not 481: to a request inside a dialog it would end the dialog (RFC 5057).
   if (!consulting || consulting->call == this || consulting->terminated || !consulting->answered) {
     return refuse(403, "Replaced Call Not Found", "no such call of ours");

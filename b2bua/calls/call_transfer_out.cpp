@@ -24,17 +24,16 @@ std::string Call::transferred_caller(const Leg& other) const {
 bool Call::ring_outside_target(TrunkHunt out) {
   Leg& from = *transfer_->transferor;
   const size_t side = from.is_a ? 0 : 1;
-  // The call's record keeps naming the trunk it came in or went out on; the target's trunk is
-  // in the log line below.
-  std::string kept_trunk = record.trunk;
+  // The call's record keeps naming the trunk it came in or went out on (an internal call takes
+  // the target's); the target's trunk is in the log line below.
+  const std::string kept_trunk = record.trunk;
   hunt = std::move(out);
   if (!manager.open_trunk_leg(*this)) return false;
   Leg& target = *b.back();
-  std::swap(kept_trunk, record.trunk);
-  if (record.trunk.empty()) record.trunk = kept_trunk;
+  if (!kept_trunk.empty()) record.trunk = kept_trunk;
   target.is_a = from.is_a;
   target.transfer_target = true;
-  std::optional<Sessions> sessions = sessions_moving_side(side, config->wan.address, media::Side::wan, from.last_sdp);
+  std::optional<Sessions> sessions = sessions_with_side_on_wan(side, from.last_sdp);
   if (!sessions) {
     end_leg(target, nullptr);
     return false;
@@ -55,9 +54,9 @@ bool Call::ring_outside_target(TrunkHunt out) {
 
 bool Call::move_side_to_wan(Leg& side_of, const std::string& sdp) {
   const size_t side = side_of.is_a ? 0 : 1;
-  std::optional<Sessions> next = sessions_moving_side(side, config->wan.address, media::Side::wan, sdp);
+  std::optional<Sessions> next = sessions_with_side_on_wan(side, sdp);
   if (!next) return false;
-  adopt_sessions(std::move(*next), side, config->wan.address);
+  adopt_sessions(std::move(*next), side);
   return true;
 }
 

@@ -23,6 +23,9 @@ class Leg final : public sip::HandleOwner {
   Leg& operator=(const Leg&) = delete;
 
   void on_nua_event(const sip::NuaEvent& ev) override;
+  // The leg of ours whose dialog on `nua` a Replaces names (RFC 3891), or null: another
+  // dialog's, none, or one that is no call leg.
+  static Leg* by_replaces(nua_t* nua, const sip_replaces_t* replaces);
 
   // Answers the INVITE (or re-INVITE) this leg received. A 1xx/2xx carries our Contact (the
   // dialog's remote target, RFC 3261 12.1.1) and `sdp` when given.

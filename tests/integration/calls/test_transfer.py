@@ -249,6 +249,15 @@ def hang_up_with_notify_in_flight(d, cseq):
             '<recv response="200"/>\n')
 
 
+def refer_and_hang_up(s):
+    """Phone 10's run: it answers, REFERs to 11 and hangs up right after the 202."""
+    answer, d = answer_call(sc.SDP)
+    # The 100 Trying NOTIFY leaves b2bua right after the 202, before our BYE can arrive.
+    xml10 = (answer + '<pause milliseconds="600"/>\n' + refer(d, 1, f"<sip:11@{s.lan}>") +
+             hang_up_with_notify_in_flight(d, 2))
+    return s.phone("phone10", wrap("transferor", xml10), "10")
+
+
 def take_bye():
     return '<recv request="BYE"/>\n' + send(reply("200 OK"), retrans=False)
 
@@ -624,11 +633,7 @@ def transfer_early_hangup(binary):
     provider's call goes on with 11."""
     with running("calls-transfer-early", binary, Setup) as s:
         h = s.h
-        answer, d = answer_call(sc.SDP)
-        # The 100 Trying NOTIFY leaves b2bua right after the 202, before our BYE can arrive.
-        xml10 = (answer + '<pause milliseconds="600"/>\n' + refer(d, 1, f"<sip:11@{s.lan}>") +
-                 hang_up_with_notify_in_flight(d, 2))
-        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+        p10 = refer_and_hang_up(s)
         # 11 rings a second after the INVITE, answers 0.6 s later: 10 is long gone.
         p11 = s.phone("phone11", target_phone(s.target_rtp, first_ms=1000), "11")
         time.sleep(0.3)
@@ -680,10 +685,7 @@ def transfer_caller_hangs_up_while_target_rings(binary):
     cancelled, and 10 is not rung again for a call that is over (no recall)."""
     with running("calls-transfer-caller-gone", binary, Setup) as s:
         h = s.h
-        answer, d = answer_call(sc.SDP)
-        xml10 = (answer + '<pause milliseconds="600"/>\n' + refer(d, 1, f"<sip:11@{s.lan}>") +
-                 hang_up_with_notify_in_flight(d, 2))
-        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+        p10 = refer_and_hang_up(s)
         p11 = s.phone("phone11", ringing_target_cancelled(), "11")
         time.sleep(0.3)
         provider = s.provider("provider", provider_calls(s.far_rtp, "", hold_ms=2500), calling=True)
@@ -746,10 +748,7 @@ def transfer_recall(binary):
     the provider gets a re-INVITE for it."""
     with running("calls-transfer-recall", binary, Setup) as s:
         h = s.h
-        answer, d = answer_call(sc.SDP)
-        xml10 = (answer + '<pause milliseconds="600"/>\n' + refer(d, 1, f"<sip:11@{s.lan}>") +
-                 hang_up_with_notify_in_flight(d, 2))
-        p10 = s.phone("phone10", wrap("transferor", xml10), "10")
+        p10 = refer_and_hang_up(s)
         p11 = s.phone("phone11", target_phone(status="486 Busy Here", first_ms=1000, ring_ms=300), "11")
         time.sleep(0.3)
         far = s.rtp_peer(s.far_rtp, SSRC_FAR, "provider")
