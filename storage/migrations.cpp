@@ -66,6 +66,23 @@ constexpr std::array kMigrations{
         PRIMARY KEY (extension, key)
       ) WITHOUT ROWID;
     )sql",
+    // 4: the answering machine's messages. The audio lives in files; a row names its file
+    // (relative to the voicemail folder), which is unique. Listing a mailbox oldest first is
+    // the one query that runs per call, hence the index.
+    R"sql(
+      CREATE TABLE voice_messages (
+        id            INTEGER PRIMARY KEY,
+        mailbox       TEXT    NOT NULL,
+        caller_number TEXT    NOT NULL,
+        caller_name   TEXT    NOT NULL,
+        received_ms   INTEGER NOT NULL,
+        duration_ms   INTEGER NOT NULL CHECK (duration_ms >= 0),
+        size_bytes    INTEGER NOT NULL CHECK (size_bytes >= 0),
+        file          TEXT    NOT NULL UNIQUE,
+        heard         INTEGER NOT NULL DEFAULT 0 CHECK (heard IN (0, 1))
+      );
+      CREATE INDEX voice_messages_by_mailbox ON voice_messages (mailbox, received_ms);
+    )sql",
 };
 
 bool table_exists(Connection& connection, const std::string& name) {

@@ -54,4 +54,36 @@ std::vector<ExtensionSettingRow> QueuedExtensionSettingRepository::load_all() {
   return thread_.read([&] { return sql_.load_all(); });
 }
 
+// The writes go through read() too: it returns only once the transaction holding the work has
+// committed, and rethrows its failure here rather than at the next flush().
+int64_t QueuedVoiceMessageRepository::insert(const VoiceMessageRow& row) {
+  return thread_.read([&] { return sql_.insert(row); });
+}
+
+std::vector<VoiceMessageRow> QueuedVoiceMessageRepository::list(const std::string& mailbox) {
+  return thread_.read([&] { return sql_.list(mailbox); });
+}
+
+std::optional<VoiceMessageRow> QueuedVoiceMessageRepository::find(int64_t id) {
+  return thread_.read([&] { return sql_.find(id); });
+}
+
+void QueuedVoiceMessageRepository::set_heard(int64_t id, bool heard) {
+  thread_.read([&] {
+    sql_.set_heard(id, heard);
+    return true;  // read() needs a value to hand back
+  });
+}
+
+void QueuedVoiceMessageRepository::remove(int64_t id) {
+  thread_.read([&] {
+    sql_.remove(id);
+    return true;
+  });
+}
+
+std::vector<VoiceMessageRow> QueuedVoiceMessageRepository::list_all() {
+  return thread_.read([&] { return sql_.list_all(); });
+}
+
 }  // namespace b2bua::storage

@@ -58,4 +58,20 @@ class QueuedExtensionSettingRepository final : public ExtensionSettingRepository
   ExtensionSettingRepository& sql_;
 };
 
+// Every call waits for its commit; see VoiceMessageRepository in store.h for why.
+class QueuedVoiceMessageRepository final : public VoiceMessageRepository {
+ public:
+  QueuedVoiceMessageRepository(StorageThread& thread, VoiceMessageRepository& sql) : thread_(thread), sql_(sql) {}
+  int64_t insert(const VoiceMessageRow& row) override;
+  std::vector<VoiceMessageRow> list(const std::string& mailbox) override;
+  std::optional<VoiceMessageRow> find(int64_t id) override;
+  void set_heard(int64_t id, bool heard) override;
+  void remove(int64_t id) override;
+  std::vector<VoiceMessageRow> list_all() override;
+
+ private:
+  StorageThread& thread_;
+  VoiceMessageRepository& sql_;
+};
+
 }  // namespace b2bua::storage

@@ -1,10 +1,11 @@
 // The storage seam: what the signalling plane persists and reads back.
 //
-// Four small repositories (registrar bindings, trunk state, call detail records, settings phones
-// changed with feature codes) over one SQLite database in WAL mode. Callers on the SIP thread
-// never wait on the disk: writes are queued to the storage thread and return at once; `flush()`
-// blocks until everything queued before it is committed. Reads are synchronous and see every
-// write queued before them.
+// Five small repositories (registrar bindings, trunk state, call detail records, settings phones
+// changed with feature codes, answering-machine messages) over one SQLite database in WAL mode.
+// Callers on the SIP thread never wait on the disk: writes are queued to the storage thread and
+// return at once; `flush()` blocks until everything queued before it is committed. Reads are
+// synchronous and see every write queued before them. The one exception is
+// VoiceMessageRepository, whose every call waits for its commit (the reason is beside it).
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -81,6 +82,20 @@ struct ExtensionSettingRow {
   int64_t updated_at = 0;  // unix seconds
 };
 
+// One message left on an answering machine. The audio is a WAV file under the storage folder;
+// the row is written only after the file is complete, so a row always has its file.
+struct VoiceMessageRow {
+  int64_t id = 0;              // assigned on insert
+  std::string mailbox;         // extension number, e.g. "10"
+  std::string caller_number;   // "" when withheld
+  std::string caller_name;
+  int64_t received_ms = 0;     // unix milliseconds
+  int duration_ms = 0;
+  int64_t size_bytes = 0;      // of the file
+  std::string file;            // path relative to the voicemail folder, e.g. "10/1733512345123-42.wav"
+  bool heard = false;
+};
+
 class BindingRepository {
  public:
   virtual ~BindingRepository() = default;
@@ -121,6 +136,29 @@ class ExtensionSettingRepository {
   virtual std::vector<ExtensionSettingRow> load_all() = 0;
 };
 
+// Synchronous, unlike the others: each call returns once its transaction is committed, and a
+// failure is thrown at the call (not at some later flush()). Every row is paired with a file the
+// mailbox writes or deletes right around the call, so the caller must know the row's fate before
+// touching the file: insert() needs the id and a durable row before the caller may say "message
+// saved" (and a failed insert must delete the file it just wrote); remove() must be committed
+// before the file goes, so a listing never offers a message whose audio is gone. The cost is one
+// fsync per message left, heard or deleted, a handful a day, next to the WAV file's own fsync.
+class VoiceMessageRepository {
+ public:
+  virtual ~VoiceMessageRepository() = default;
+  // Returns the id the database assigned; the row's own id is ignored.
+  virtual int64_t insert(const VoiceMessageRow& row) = 0;
+  // One mailbox's messages, oldest first (by received_ms, then id).
+  virtual std::vector<VoiceMessageRow> list(const std::string& mailbox) = 0;
+  virtual std::optional<VoiceMessageRow> find(int64_t id) = 0;
+  // Absent ids are ignored.
+  virtual void set_heard(int64_t id, bool heard) = 0;
+  virtual void remove(int64_t id) = 0;
+  // Every mailbox, ordered by mailbox then oldest first: for the start-up check of rows
+  // against files.
+  virtual std::vector<VoiceMessageRow> list_all() = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -128,6 +166,7 @@ class Store {
   virtual TrunkStateRepository& trunk_states() = 0;
   virtual CallRecordRepository& call_records() = 0;
   virtual ExtensionSettingRepository& extension_settings() = 0;
+  virtual VoiceMessageRepository& voice_messages() = 0;
   // Blocks until every write queued before this call is committed to disk. Throws StorageError
   // if any queued write failed since the previous flush (the others are committed regardless).
   virtual void flush() = 0;

@@ -85,4 +85,16 @@ inline ExtensionSettingRow make_setting(const std::string& extension, const std:
   return ExtensionSettingRow{extension, key, value, 1700000000};
 }
 
+inline VoiceMessageRow make_voice_message(const std::string& mailbox, int64_t received_ms) {
+  VoiceMessageRow row;
+  row.mailbox = mailbox;
+  row.caller_number = "+4930123456";
+  row.caller_name = "Erika Mustermann";
+  row.received_ms = received_ms;
+  row.duration_ms = 12500;
+  row.size_bytes = 200044;
+  row.file = mailbox + "/" + std::to_string(received_ms) + "-1a2b3c4d.wav";
+  return row;
+}
+
 }  // namespace b2bua::storage::testing
