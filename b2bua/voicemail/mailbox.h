@@ -7,8 +7,10 @@
 // temporary, both of which reconcile() deletes at the next start; a row whose file vanished
 // (deleted by hand, flash trouble) is dropped there too.
 //
-// Threads: SIP thread only, except path_of(), which any thread may call. Every method but
-// store() throws storage::StorageError when the database fails; store() reports it as text.
+// Threads: SIP thread only, except path_of(), which any thread may call. store(), remove(),
+// mark_heard() and a pruning make_room() wait for the flash (fsync of the file, commit of the
+// row): tens of milliseconds, once per message, never per packet. Every method but store()
+// throws storage::StorageError when the database fails; store() reports it as text.
 #pragma once
 
 #include <cstdint>
