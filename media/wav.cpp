@@ -218,7 +218,9 @@ std::variant<Audio, std::string> parse(std::span<const uint8_t> bytes) {
     const size_t body = pos + 8;
     const uint64_t avail = n - body;
     if (is_id(id, "data") && !data) {
-      if (size == 0xFFFFFFFFu) size = avail;  // a streaming writer could not seek back to fill it in
+      // Streaming writers that cannot seek back leave a placeholder: 0xFFFFFFFF (ffmpeg and
+      // others), 0x7FFFF000 (sox). Their audio runs to the end of the file.
+      if ((size == 0xFFFFFFFFu || size == 0x7FFFF000u) && size > avail) size = avail;
       if (size > avail)
         return "truncated data chunk (" + std::to_string(size) + " bytes declared, " + std::to_string(avail) +
                " in the file)";

@@ -9,8 +9,9 @@
 // - Every error names the file and the problem ("greeting.wav: not a WAV file (no RIFF/WAVE
 //   header)"), so a log line or a web page can show it as is.
 // - A data chunk longer than the file is an error ("truncated data chunk"): a half-uploaded
-//   greeting should be noticed, not played cut off. The one exception is the size 0xFFFFFFFF
-//   that streaming writers leave when they cannot seek back: that data runs to the end of file.
+//   greeting should be noticed, not played cut off. The exception are the placeholder sizes
+//   streaming writers leave when they cannot seek back (0xFFFFFFFF; sox: 0x7FFFF000): that data
+//   runs to the end of the file.
 // - Little-endian by byte, never by casting: the router may be a big-endian MIPS.
 // - write_wav() is crash-safe: the file appears under its name complete or not at all.
 #pragma once

@@ -260,6 +260,9 @@ TEST(Wav, StreamedDataSizeRunsToTheEndOfTheFile) {
   std::vector<uint8_t> b = make_wav({}, pcm16({1, 2, 3}));
   std::memset(b.data() + b.size() - 10, 0xFF, 4);  // the data size field
   EXPECT_EQ(audio_of(parse_wav(b, "s.wav")).samples, (std::vector<int16_t>{1, 2, 3}));
+  const uint8_t sox_piped[4] = {0x00, 0xF0, 0xFF, 0x7F};  // what sox writes to a pipe
+  std::memcpy(b.data() + b.size() - 10, sox_piped, 4);
+  EXPECT_EQ(audio_of(parse_wav(b, "s.wav")).samples, (std::vector<int16_t>{1, 2, 3}));
 }
 
 TEST(Wav, ErrorsNameTheFileAndTheProblem) {
