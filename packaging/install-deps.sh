@@ -9,6 +9,9 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config
   libsofia-sip-ua-dev libevent-dev libsqlite3-dev nlohmann-json3-dev libc-ares-dev
+  # answering machine: resampling WAV files to 8 kHz, G.711 (A-law/mu-law) decoding
+  libsoxr-dev
+  libspandsp-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev sqlite3

@@ -75,6 +75,9 @@ def main():
         check(modes.get("/etc/b2bua/b2bua.jsonc") == "-rw-r-----", "config shipped with mode 0640")
         check(modes.get("/lib/systemd/system/b2bua.service") == "-rw-r--r--", "systemd unit shipped")
         check(modes.get("/var/lib/b2bua/", "").startswith("d"), "state folder /var/lib/b2bua shipped")
+        check(modes.get("/usr/share/b2bua/prompts/greeting.wav") == "-rw-r--r--", "voice prompts shipped")
+        check(not any(p.startswith("/usr/share/b2bua/prompts/") and not p.endswith((".wav", "/")) for p in modes),
+              "only the prompts' WAV files in the prompt folder (not generate.sh)")
 
         root = os.path.join(work, "root")
         check(run(["dpkg-deb", "-x", deb, root]).returncode == 0, "package extracts")
