@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake pkg-config
-  libsofia-sip-ua-dev libevent-dev libsqlite3-dev nlohmann-json3-dev libc-ares-dev
+  libsofia-sip-ua-dev libevent-dev libsqlite3-dev nlohmann-json3-dev libc-ares-dev libspandsp-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev sqlite3
