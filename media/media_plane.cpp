@@ -12,6 +12,7 @@
 #include "media/port_pool.h"
 #include "media/relay_session.h"
 #include "media/udp_socket.h"
+#include "media/voice_session.h"
 #include "media/worker.h"
 
 namespace b2bua::media {
@@ -58,6 +59,7 @@ class MediaPlaneImpl final : public MediaPlane {
  public:
   MediaPlaneImpl(const MediaSettings& settings, MediaEvents& events)
       : settings_(settings),
+        events_(events),
         pool_(settings.port_min, settings.port_max, TimeNs{settings.quarantine_s} * kNsPerSec) {
     int n = settings.workers > 0 ? settings.workers : default_workers();
     if (n > kMaxWorkers) n = kMaxWorkers;
@@ -92,6 +94,39 @@ class MediaPlaneImpl final : public MediaPlane {
     }
     workers_[w]->post(command::AddSession{std::make_unique<RelaySession>(id, std::move(legs), now)});
     return a;
+  }
+
+  AllocateResult allocate_voice(const LegSpec& spec) override {
+    std::lock_guard lock(lifecycle_);
+    if (stopped_) return AllocationError{"media plane stopped"};
+    const TimeNs now = monotonic_ns();
+    RelayLeg leg;
+    std::string error = bind_leg(spec, leg, now);
+    if (!error.empty()) return AllocationError{error};
+    const uint64_t seq = next_seq_++;
+    const size_t w = seq % workers_.size();
+    const SessionId id = (seq << 8) | w;
+    Allocation a;
+    a.id = id;
+    a.legs[0] = {leg.ip, leg.rtp_port, static_cast<uint16_t>(leg.rtp_port + 1)};
+    workers_[w]->post(command::AddVoiceSession{std::make_unique<VoiceSession>(id, std::move(leg), now, events_)});
+    return a;
+  }
+
+  void set_voice_format(SessionId id, const VoiceFormat& format) override {
+    if (Worker* w = owner(id)) w->post(command::SetVoiceFormat{id, format});
+  }
+  void play(SessionId id, AudioPtr audio, uint32_t tag) override {
+    if (Worker* w = owner(id)) w->post(command::Play{id, std::move(audio), tag});
+  }
+  void stop_playing(SessionId id) override {
+    if (Worker* w = owner(id)) w->post(command::StopPlaying{id});
+  }
+  void record(SessionId id, const RecordSpec& spec) override {
+    if (Worker* w = owner(id)) w->post(command::Record{id, spec});
+  }
+  void stop_recording(SessionId id) override {
+    if (Worker* w = owner(id)) w->post(command::StopRecording{id});
   }
 
   void set_remote(SessionId id, int leg, const RemoteMedia& remote) override {
@@ -166,6 +201,7 @@ class MediaPlaneImpl final : public MediaPlane {
   std::mutex lifecycle_;
   std::atomic<bool> stopped_{false};
   MediaSettings settings_;
+  MediaEvents& events_;
   PortPool pool_;
   std::vector<std::unique_ptr<Worker>> workers_;
   uint64_t next_seq_ = 1;

@@ -9,6 +9,11 @@
 // allocate() is synchronous on purpose: it reserves ports and binds the sockets on the calling
 // thread, so the caller can write SDP right away. Every other command is queued to the worker
 // that owns the session and returns at once; commands for one session are applied in order.
+//
+// Two kinds of session: a relay (allocate(), two legs, packets pass from one peer to the other)
+// and a voice session (allocate_voice(), one leg whose other end is b2bua itself: it plays
+// prompts to the peer, records what the peer says and hears its key presses). set_remote(),
+// release(), query() and the media timeout apply to both; a voice session has leg 0 only.
 #pragma once
 
 #include <netinet/in.h>
@@ -20,6 +25,9 @@
 #include <memory>
 #include <string>
 #include <variant>
+#include <vector>
+
+#include "media/audio.h"
 
 namespace b2bua::media {
 
@@ -132,6 +140,31 @@ struct RelayTotals {
   uint64_t drops(DropReason r) const { return dropped[static_cast<size_t>(r)]; }
 };
 
+// How b2bua speaks on a voice session's leg, from the peer's SDP (the answer we give names it).
+struct VoiceFormat {
+  uint8_t payload_type = 0;     // 0 PCMU or 8 PCMA
+  int dtmf_payload_type = -1;   // RFC 4733 telephone-event, -1 when not offered
+};
+
+struct RecordSpec {
+  int max_ms = 120000;         // the recording ends at this length
+  int silence_ms = 0;          // ... or after this much continuous silence once something was heard (0: never)
+  int initial_silence_ms = 0;  // ... or when nothing but silence came for this long from the start (0: never)
+};
+
+struct Recording {
+  enum class End { stopped, silence, max_length, released } end = End::stopped;
+  std::vector<int16_t> samples;  // what was heard, decoded (silence that ended it trimmed)
+};
+
+// What a voice session reports (MediaEvents::on_voice).
+struct VoiceEvent {
+  enum class Kind { dtmf, played, recorded } kind = Kind::dtmf;
+  char digit = 0;       // dtmf: '0'-'9', '*', '#', 'A'-'D'
+  uint32_t tag = 0;     // played: the tag given to play()
+  Recording recording;  // recorded
+};
+
 class MediaEvents {
  public:
   virtual ~MediaEvents() = default;
@@ -144,6 +177,16 @@ class MediaEvents {
   // Once per session: leg `silent`'s peer sends nothing while the other's audio flows
   // (RelaySession::one_way); `stats` as of now, to explain it.
   virtual void on_one_way_audio(SessionId id, int silent, const std::array<LegStats, 2>& stats) = 0;
+  // A voice session's news:
+  //  - dtmf: a key press, reported once whether it came as RFC 4733 events or as in-band tones.
+  //    An RFC 4733 event is reported on its first packet (a menu reacts at once, not after the
+  //    key is let go); its later packets, the end packet and the end packet's two retransmissions
+  //    (RFC 4733 section 2.5.1.4) all carry the same RTP timestamp and count once. A tone heard
+  //    in the audio within 200 ms of an RFC 4733 event of the same digit is that same press.
+  //  - played: the prompt play() was given with `tag` has been sent, or stop_playing() dropped it.
+  //  - recorded: a recording ended (its length, silence, stop_recording(), or release: then it
+  //    comes before on_released()).
+  virtual void on_voice(SessionId id, VoiceEvent event) = 0;
 };
 
 struct MediaSettings {
@@ -176,11 +219,35 @@ class MediaPlane {
   virtual AllocateResult allocate(const LegSpec& leg0, const LegSpec& leg1) = 0;
   // Queued: the peer of `leg` sends/receives at `remote` (initial offer/answer or re-INVITE).
   virtual void set_remote(SessionId id, int leg, const RemoteMedia& remote) = 0;
-  // Queued: the session goes away; on_released() follows with its final counters.
+  // Queued: the session goes away; on_released() follows with its final counters (a voice
+  // session that was recording reports on_voice(recorded, End::released) first).
   virtual void release(SessionId id) = 0;
   // Queued: a snapshot of counters is delivered to `done` on a media thread.
   virtual void query(SessionId id, void (*done)(void* ctx, SessionId, const std::array<LegStats, 2>&),
                      void* ctx) = 0;
+
+  // Voice sessions (leg 0 faces the peer, b2bua is the other end). Stats: leg 0 is the peer,
+  // leg 1 stays zero. A voice session's traffic is not in totals() (nothing is relayed).
+  // Any thread, synchronous like allocate(): one leg (legs[0] of the Allocation; legs[1] left
+  // empty) whose other end is b2bua.
+  virtual AllocateResult allocate_voice(const LegSpec& leg) = 0;
+  // Queued: the payload types to send and to expect (from the peer's SDP); until then PCMU and
+  // no telephone-event.
+  virtual void set_voice_format(SessionId id, const VoiceFormat& format) = 0;
+  // Queued: plays `audio` after what is queued, in 20 ms packets at real-time pace;
+  // on_voice(played, tag) when it has been sent (or dropped by stop_playing). Nothing is sent
+  // before the peer's address is known (set_remote) nor while the peer does not want to receive
+  // (sendonly, inactive): the prompts wait.
+  virtual void play(SessionId id, AudioPtr audio, uint32_t tag) = 0;
+  // Queued: drops what plays and what is queued (a key press interrupts a prompt); each
+  // dropped prompt reports played.
+  virtual void stop_playing(SessionId id) = 0;
+  // Queued: starts keeping what the peer says (a recording already running ends as stopped
+  // first); it ends on its own as `spec` says.
+  virtual void record(SessionId id, const RecordSpec& spec) = 0;
+  // Queued: ends the recording now; on_voice(recorded) follows with what was heard.
+  virtual void stop_recording(SessionId id) = 0;
+
   // Any thread, also after stop(). Reads the workers' counters without stopping or waiting for
   // them: each worker's part is as of its last received batch, and the figures are not one
   // atomic cut (a packet may show as relayed before the session count moved, or the reverse).

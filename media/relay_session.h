@@ -32,69 +32,19 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <string>
 
 #include "media/clock.h"
 #include "media/media_plane.h"
+#include "media/relay_leg.h"
 #include "media/rtp_packet.h"
-#include "media/rtp_receiver_stats.h"
-#include "media/udp_socket.h"
 
 namespace b2bua::media {
-
-enum Channel : uint8_t { kRtp = 0, kRtcp = 1 };
-
-struct RelayTuning {
-  TimeNs timeout = 60 * kNsPerSec;
-  TimeNs hold_timeout = 3600 * kNsPerSec;
-  TimeNs relatch_silence = 2 * kNsPerSec;
-  TimeNs keepalive = 15 * kNsPerSec;
-  TimeNs latch_holdoff = 1 * kNsPerSec;
-  TimeNs one_way = 5 * kNsPerSec;
-  static RelayTuning from(const MediaSettings& s);
-};
 
 // Where on_packet() wants a datagram to go. fd < 0: drop it, for the reason in `drop`.
 struct Forward {
   int fd = -1;
   const Endpoint* to = nullptr;
   DropReason drop = DropReason::no_destination;
-};
-
-struct RelayLeg {
-  std::string ip;
-  Side side = Side::lan;
-  uint16_t rtp_port = 0;
-  std::array<UdpSocket, 2> sockets;  // [kRtp], [kRtcp]
-
-  RemoteMedia remote;
-  bool remote_known = false;
-
-  struct Latch {
-    Endpoint peer;
-    uint32_t ssrc = 0;
-    TimeNs last_rx = 0;
-    TimeNs opened_at = 0;  // when set_remote gave this socket a new SDP address: hold-off start
-    bool latched = false;
-  };
-  std::array<Latch, 2> latch;
-
-  RtpReceiverStats rtp_stats;
-  uint64_t packets = 0;
-  uint64_t bytes = 0;
-  uint64_t packets_sent = 0;
-  uint64_t dropped_source = 0;
-  uint64_t dropped_invalid = 0;
-  TimeNs last_rtp = 0;                 // last RTP packet taken from the peer (0: none yet)
-  std::array<TimeNs, 2> last_tx{};     // last packet sent to the peer per socket
-  std::array<bool, 2> keepalive_due{}; // send one at the next tick (remote just learned)
-
-  uint32_t keepalive_ssrc = 0;
-  uint16_t keepalive_seq = 0;
-
-  // Where this leg's peer receives packets of `channel` (the latched source, else the SDP).
-  const Endpoint& destination(Channel channel) const;
-  LegStats stats() const;
 };
 
 class RelaySession {
@@ -132,11 +82,6 @@ class RelaySession {
   std::array<LegStats, 2> stats() const { return {legs_[0].stats(), legs_[1].stats()}; }
 
  private:
-  bool accept_source(RelayLeg& leg, Channel channel, PacketKind kind, const sockaddr_storage& source,
-                     uint32_t ssrc, TimeNs now, const RelayTuning& tuning, bool& latched);
-  bool in_holdoff(const RelayLeg::Latch& latch, TimeNs now, const RelayTuning& tuning) const;
-  size_t build_keepalive(RelayLeg& leg, Channel channel, uint8_t* buf);
-
   SessionId id_;
   std::array<RelayLeg, 2> legs_;
   TimeNs last_activity_;
@@ -148,23 +93,7 @@ class RelaySession {
 
 template <class Send>
 void RelaySession::send_keepalives(TimeNs now, const RelayTuning& tuning, Send&& send) {
-  for (auto& leg : legs_) {
-    if (!leg.remote_known) continue;
-    for (Channel ch : {kRtp, kRtcp}) {
-      if (ch == kRtcp && leg.remote.rtcp_mux) continue;
-      const Endpoint& to = leg.destination(ch);
-      if (!to.valid()) continue;
-      if (!leg.keepalive_due[ch] && now - leg.last_tx[ch] < tuning.keepalive) continue;
-      uint8_t buf[12];
-      const size_t len = build_keepalive(leg, ch, buf);
-      send(leg.sockets[ch].fd(), to, buf, len);
-      leg.keepalive_due[ch] = false;
-      leg.last_tx[ch] = now;
-    }
-  }
+  for (auto& leg : legs_) send_leg_keepalives(leg, now, tuning, send);
 }
-
-// Same transport address as `e`? Compared field by field: this runs for every packet.
-bool same_address(const Endpoint& e, const sockaddr_storage& s);
 
 }  // namespace b2bua::media

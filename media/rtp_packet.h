@@ -36,6 +36,21 @@ inline bool valid_rtp(const uint8_t* p, size_t len) {
   return true;
 }
 
+// The payload of a packet valid_rtp() accepted: after the CSRC list and the header extension,
+// before the padding.
+struct RtpPayload {
+  uint8_t payload_type = 0;
+  bool marker = false;
+  const uint8_t* data = nullptr;
+  size_t len = 0;
+};
+inline RtpPayload rtp_payload(const uint8_t* p, size_t len) {
+  size_t header = 12 + 4 * size_t{p[0] & 0x0fu};
+  if (p[0] & 0x10u) header += 4 + 4 * size_t{read_be16(p + header + 2)};
+  const size_t pad = (p[0] & 0x20u) ? p[len - 1] : 0;
+  return {static_cast<uint8_t>(p[1] & 0x7f), (p[1] & 0x80) != 0, p + header, len - header - pad};
+}
+
 // RFC 3550 §6.4: version 2, a control packet type, first packet's length inside the datagram.
 inline bool valid_rtcp(const uint8_t* p, size_t len) {
   if (len < 8 || (p[0] >> 6) != 2) return false;

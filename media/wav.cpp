@@ -11,7 +11,7 @@
 #include <cstring>
 #include <optional>
 
-#include "media/g711.h"
+#include "media/g711_codec.h"
 #include "media/resampler.h"
 #include "media/unique_fd.h"
 
@@ -118,8 +118,8 @@ std::optional<std::string> parse_fmt(const uint8_t* p, size_t size, Format& out)
 // One sample of one channel, full scale at +-1.
 float decode(const uint8_t* p, const Format& f) {
   switch (f.encoding) {
-    case Encoding::alaw: return static_cast<float>(alaw_to_pcm(*p)) / 32768.0f;
-    case Encoding::mulaw: return static_cast<float>(ulaw_to_pcm(*p)) / 32768.0f;
+    case Encoding::alaw: return static_cast<float>(g711_sample(kPayloadPcma, *p)) / 32768.0f;
+    case Encoding::mulaw: return static_cast<float>(g711_sample(kPayloadPcmu, *p)) / 32768.0f;
     case Encoding::ieee_float: {
       double v = 0;
       if (f.sample_bytes == 4) {

@@ -3,6 +3,7 @@
 #include <event2/event.h>
 #include <pthread.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 
@@ -19,6 +20,11 @@ void readable_cb(evutil_socket_t, short, void* arg) {
 }
 void commands_cb(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->on_commands(); }
 void tick_cb(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->on_tick(); }
+void voice_timer_cb(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->on_voice_timer(); }
+
+bool send_one(int fd, const Endpoint& to, const uint8_t* data, size_t len) {
+  return ::sendto(fd, data, len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to.addr), to.len) >= 0;
+}
 
 // The worker thread is the only writer: a relaxed load and store add without a locked
 // instruction, and a concurrent reader still sees a whole value.
@@ -57,7 +63,8 @@ Worker::Worker(int index, const RelayTuning& tuning, MediaEvents& events, PortPo
   if (!base_) throw std::runtime_error("event_base_new failed");
   wake_event_.reset(event_new(base_.get(), commands_.fd(), EV_READ | EV_PERSIST, commands_cb, this));
   tick_event_.reset(event_new(base_.get(), -1, EV_PERSIST, tick_cb, this));
-  if (!wake_event_ || !tick_event_) throw std::runtime_error("event_new failed");
+  voice_timer_.reset(event_new(base_.get(), -1, 0, voice_timer_cb, this));
+  if (!wake_event_ || !tick_event_ || !voice_timer_) throw std::runtime_error("event_new failed");
   event_add(wake_event_.get(), nullptr);
   event_add(tick_event_.get(), &kTick);
   for (size_t i = 0; i < kBatch; ++i) {
@@ -89,32 +96,58 @@ void Worker::run() {
       const SessionId id = add_cmd->session->id();
       add(std::move(add_cmd->session));
       release(id);
+    } else if (auto* add_voice_cmd = std::get_if<command::AddVoiceSession>(&c)) {
+      const SessionId id = add_voice_cmd->session->id();
+      add_voice(std::move(add_voice_cmd->session));
+      release(id);
     }
   });
 }
 
 void Worker::on_commands() {
   commands_.drain([this](Command& c) { handle(c); });
+  if (!voices_.empty()) pump_voices();  // a prompt queued, a remote learned: maybe due now
+}
+
+VoiceSession* Worker::voice(SessionId id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second->voice.get();
 }
 
 void Worker::handle(Command& c) {
   if (auto* add_cmd = std::get_if<command::AddSession>(&c)) {
     add(std::move(add_cmd->session));
+  } else if (auto* add_voice_cmd = std::get_if<command::AddVoiceSession>(&c)) {
+    add_voice(std::move(add_voice_cmd->session));
   } else if (auto* remote = std::get_if<command::SetRemote>(&c)) {
     auto it = sessions_.find(remote->id);
     if (it == sessions_.end() || remote->leg < 0 || remote->leg > 1) return;
-    RelaySession& s = *it->second->session;
     const TimeNs now = monotonic_ns();
+    if (VoiceSession* v = it->second->voice.get()) {
+      if (remote->leg != 0) return;  // b2bua itself is the other end
+      v->set_remote(remote->remote, now);
+      v->send_keepalives(now, tuning_, send_one);
+      return;
+    }
+    RelaySession& s = *it->second->session;
     s.set_remote(remote->leg, remote->remote, now);
-    s.send_keepalives(now, tuning_, [](int fd, const Endpoint& to, const uint8_t* data, size_t len) {
-      ::sendto(fd, data, len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to.addr), to.len);
-    });
+    s.send_keepalives(now, tuning_, send_one);
+  } else if (auto* format = std::get_if<command::SetVoiceFormat>(&c)) {
+    if (VoiceSession* v = voice(format->id)) v->set_format(format->format);
+  } else if (auto* play = std::get_if<command::Play>(&c)) {
+    if (VoiceSession* v = voice(play->id)) v->play(std::move(play->audio), play->tag);
+  } else if (auto* stop_playing = std::get_if<command::StopPlaying>(&c)) {
+    if (VoiceSession* v = voice(stop_playing->id)) v->stop_playing();
+  } else if (auto* record = std::get_if<command::Record>(&c)) {
+    if (VoiceSession* v = voice(record->id)) v->record(record->spec, monotonic_ns());
+  } else if (auto* stop_recording = std::get_if<command::StopRecording>(&c)) {
+    if (VoiceSession* v = voice(stop_recording->id)) v->stop_recording();
   } else if (auto* rel = std::get_if<command::Release>(&c)) {
     release(rel->id);
   } else if (auto* q = std::get_if<command::Query>(&c)) {
     auto it = sessions_.find(q->id);
-    const std::array<LegStats, 2> stats = it == sessions_.end() ? std::array<LegStats, 2>{}
-                                                                 : it->second->session->stats();
+    std::array<LegStats, 2> stats{};
+    if (it != sessions_.end()) stats = it->second->voice ? it->second->voice->stats() : it->second->session->stats();
     q->done(q->ctx, q->id, stats);
   } else if (auto* apply = std::get_if<command::Apply>(&c)) {
     tuning_ = apply->tuning;
@@ -123,43 +156,89 @@ void Worker::handle(Command& c) {
   }
 }
 
+void Worker::watch(Entry& entry, int leg, Channel channel, int fd) {
+  const size_t slot = static_cast<size_t>(leg * 2 + channel);
+  entry.refs[slot] = {this, entry.session.get(), entry.voice.get(), leg, channel};
+  entry.events[slot].reset(event_new(base_.get(), fd, EV_READ | EV_PERSIST, readable_cb, &entry.refs[slot]));
+  if (entry.events[slot]) event_add(entry.events[slot].get(), nullptr);
+}
+
 void Worker::add(std::unique_ptr<RelaySession> session) {
   auto entry = std::make_unique<Entry>();
   entry->session = std::move(session);
   RelaySession* s = entry->session.get();
   for (int leg = 0; leg < 2; ++leg) {
-    for (Channel ch : {kRtp, kRtcp}) {
-      const size_t slot = static_cast<size_t>(leg * 2 + ch);
-      entry->refs[slot] = {this, s, leg, ch};
-      entry->events[slot].reset(event_new(base_.get(), s->leg(leg).sockets[ch].fd(), EV_READ | EV_PERSIST,
-                                          readable_cb, &entry->refs[slot]));
-      if (entry->events[slot]) event_add(entry->events[slot].get(), nullptr);
-    }
+    for (Channel ch : {kRtp, kRtcp}) watch(*entry, leg, ch, s->leg(leg).sockets[ch].fd());
   }
   sessions_.emplace(s->id(), std::move(entry));
+  counters_.set_sessions(sessions_.size());
+}
+
+void Worker::add_voice(std::unique_ptr<VoiceSession> session) {
+  auto entry = std::make_unique<Entry>();
+  entry->voice = std::move(session);
+  VoiceSession* v = entry->voice.get();
+  for (Channel ch : {kRtp, kRtcp}) watch(*entry, 0, ch, v->leg().sockets[ch].fd());
+  voices_.push_back(v);
+  sessions_.emplace(v->id(), std::move(entry));
   counters_.set_sessions(sessions_.size());
 }
 
 void Worker::release(SessionId id) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
-  const std::array<LegStats, 2> stats = it->second->session->stats();
-  const std::array<uint16_t, 2> ports = {it->second->session->leg(0).rtp_port,
-                                         it->second->session->leg(1).rtp_port};
+  Entry& entry = *it->second;
+  std::array<LegStats, 2> stats;
+  std::array<uint16_t, 2> ports = {0, 0};
+  if (VoiceSession* v = entry.voice.get()) {
+    v->release();  // a recording running is reported before on_released()
+    stats = v->stats();
+    ports[0] = v->leg().rtp_port;
+    voices_.erase(std::find(voices_.begin(), voices_.end(), v));
+  } else {
+    stats = entry.session->stats();
+    ports = {entry.session->leg(0).rtp_port, entry.session->leg(1).rtp_port};
+  }
   sessions_.erase(it);  // events first, then sockets: the ports are free before the pool has them
   counters_.set_sessions(sessions_.size());
   const TimeNs now = monotonic_ns();
-  for (uint16_t p : ports) pool_.release(p, now);
+  for (uint16_t p : ports) {
+    if (p != 0) pool_.release(p, now);
+  }
   events_.on_released(id, stats);
+}
+
+void Worker::on_voice_timer() { pump_voices(); }
+
+void Worker::pump_voices() {
+  const TimeNs now = monotonic_ns();
+  TimeNs next = VoicePlayer::kNever;
+  for (VoiceSession* v : voices_) {
+    v->pump(now, send_one);
+    next = std::min(next, v->next_due(now));
+  }
+  if (next == VoicePlayer::kNever) {
+    event_del(voice_timer_.get());
+    return;
+  }
+  // The exact time left (epoll rounds it up to the millisecond): packets are due every 20 ms,
+  // and one found late is sent at once with its own timestamp.
+  const TimeNs wait = std::max<TimeNs>(next - now, 0);
+  const timeval tv{static_cast<time_t>(wait / kNsPerSec), static_cast<suseconds_t>((wait % kNsPerSec) / 1000)};
+  event_add(voice_timer_.get(), &tv);
 }
 
 void Worker::on_tick() {
   const TimeNs now = monotonic_ns();
   for (auto& [id, entry] : sessions_) {
+    if (VoiceSession* v = entry->voice.get()) {
+      v->send_keepalives(now, tuning_, send_one);
+      if (v->timed_out(now, tuning_)) events_.on_media_timeout(id);
+      v->on_tick(now);
+      continue;
+    }
     RelaySession& s = *entry->session;
-    s.send_keepalives(now, tuning_, [](int fd, const Endpoint& to, const uint8_t* data, size_t len) {
-      ::sendto(fd, data, len, MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to.addr), to.len);
-    });
+    s.send_keepalives(now, tuning_, send_one);
     if (s.timed_out(now, tuning_)) events_.on_media_timeout(id);
     if (const int silent = s.one_way(now, tuning_); silent >= 0) events_.on_one_way_audio(id, silent, s.stats());
   }
@@ -185,8 +264,35 @@ RelayTotals::Flow Worker::send_batch(int fd, mmsghdr* msgs, size_t count) {
 
 void Worker::on_readable(const SocketRef& ref) {
   RelayTotals tally;
-  relay_from(ref, tally);
+  if (ref.voice) {
+    hear_from(ref, tally);
+  } else {
+    relay_from(ref, tally);
+  }
   counters_.publish(tally);
+}
+
+void Worker::hear_from(const SocketRef& ref, RelayTotals& tally) {
+  VoiceSession& v = *ref.voice;
+  const int fd = v.leg().sockets[ref.channel].fd();
+  for (int round = 0; round < kRoundsPerWakeup; ++round) {
+    for (auto& m : rx_) m.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    const int n = ::recvmmsg(fd, rx_.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) return;
+    const TimeNs now = monotonic_ns();
+    for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
+      if (rx_[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        ++v.leg().dropped_invalid;
+        ++tally.drops(DropReason::malformed);
+        continue;
+      }
+      bool latched = false;
+      const auto drop = v.on_packet(ref.channel, rx_addr_[i], buffers_[i].data(), rx_[i].msg_len, now, tuning_, latched);
+      if (latched) events_.on_latched(v.id(), 0, v.leg().latch[kRtp].peer);
+      if (drop) ++tally.drops(*drop);
+    }
+    if (static_cast<size_t>(n) < kBatch) return;
+  }
 }
 
 void Worker::relay_from(const SocketRef& ref, RelayTotals& tally) {

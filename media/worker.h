@@ -2,6 +2,10 @@
 // sockets. Nothing outside the thread touches them: commands arrive through a WakeQueue whose
 // eventfd is registered in the base, events leave through MediaEvents on this thread. The one
 // exception is its part of the relay totals, which any thread may read (add_totals_to()).
+//
+// Voice sessions (voice_session.h) live here too. Their prompts are paced by a timer of their
+// own, armed for the exact time the next packet of any voice session is due (the 100 ms tick
+// is far too coarse for 20 ms packets); each wake-up sends every packet due by then.
 #pragma once
 
 #include <sys/socket.h>
@@ -15,10 +19,12 @@
 #include <utility>
 #include <unordered_map>
 #include <variant>
+#include <vector>
 
 #include "media/media_plane.h"
 #include "media/port_pool.h"
 #include "media/relay_session.h"
+#include "media/voice_session.h"
 #include "media/wake_queue.h"
 
 struct event_base;
@@ -31,6 +37,9 @@ using QueryDone = void (*)(void* ctx, SessionId, const std::array<LegStats, 2>&)
 namespace command {
 struct AddSession {
   std::unique_ptr<RelaySession> session;
+};
+struct AddVoiceSession {
+  std::unique_ptr<VoiceSession> session;
 };
 struct SetRemote {
   SessionId id;
@@ -48,11 +57,31 @@ struct Query {
 struct Apply {
   RelayTuning tuning;
 };
+struct SetVoiceFormat {
+  SessionId id;
+  VoiceFormat format;
+};
+struct Play {
+  SessionId id;
+  AudioPtr audio;
+  uint32_t tag;
+};
+struct StopPlaying {
+  SessionId id;
+};
+struct Record {
+  SessionId id;
+  RecordSpec spec;
+};
+struct StopRecording {
+  SessionId id;
+};
 struct Stop {};
 }  // namespace command
 
-using Command = std::variant<command::AddSession, command::SetRemote, command::Release, command::Query,
-                             command::Apply, command::Stop>;
+using Command = std::variant<command::AddSession, command::AddVoiceSession, command::SetRemote, command::Release,
+                             command::Query, command::Apply, command::SetVoiceFormat, command::Play,
+                             command::StopPlaying, command::Record, command::StopRecording, command::Stop>;
 
 class Worker {
  public:
@@ -73,13 +102,15 @@ class Worker {
   // Called by libevent on this worker's thread.
   struct SocketRef {
     Worker* worker;
-    RelaySession* session;
+    RelaySession* session;  // one of the two
+    VoiceSession* voice;
     int leg;
     Channel channel;
   };
   void on_readable(const SocketRef& ref);
   void on_commands();
   void on_tick();
+  void on_voice_timer();
 
  private:
   struct EventFree {
@@ -90,7 +121,8 @@ class Worker {
   };
   using EventPtr = std::unique_ptr<event, EventFree>;
   struct Entry {
-    std::unique_ptr<RelaySession> session;
+    std::unique_ptr<RelaySession> session;  // a relay, or
+    std::unique_ptr<VoiceSession> voice;    // a voice session (leg 0 only)
     std::array<SocketRef, 4> refs;
     std::array<EventPtr, 4> events;  // leg0 rtp, leg0 rtcp, leg1 rtp, leg1 rtcp
   };
@@ -117,7 +149,15 @@ class Worker {
   void run();
   void handle(Command& c);
   void add(std::unique_ptr<RelaySession> session);
+  void add_voice(std::unique_ptr<VoiceSession> session);
+  void watch(Entry& entry, int leg, Channel channel, int fd);
   void release(SessionId id);
+  // The voice session `id`, or null (unknown, or a relay).
+  VoiceSession* voice(SessionId id);
+  // Sends what the voice sessions have due now and arms the voice timer for the next packet.
+  void pump_voices();
+  // Reads what a voice session's socket has (a bounded number of batches) and hears it.
+  void hear_from(const SocketRef& ref, RelayTotals& tally);
   // Reads what `ref`'s socket has (a bounded number of batches) and relays it.
   void relay_from(const SocketRef& ref, RelayTotals& tally);
   // What the kernel took of `count` datagrams: the rest is dropped (send_failed).
@@ -134,7 +174,9 @@ class Worker {
   std::unique_ptr<event_base, BaseFree> base_;
   EventPtr wake_event_;
   EventPtr tick_event_;
+  EventPtr voice_timer_;
   std::unordered_map<SessionId, std::unique_ptr<Entry>> sessions_;
+  std::vector<VoiceSession*> voices_;  // the voice sessions among sessions_, for the timer
   Counters counters_;
 
   // Batch I/O state, allocated once: the packet path never allocates.

@@ -37,6 +37,8 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   void on_media_timeout(media::SessionId id) override;
   void on_released(media::SessionId id, const std::array<media::LegStats, 2>& stats) override;
   void on_one_way_audio(media::SessionId id, int silent, const std::array<media::LegStats, 2>& stats) override;
+  // call_voice.cpp: a voice session's key press, finished prompt or ended recording.
+  void on_voice(media::SessionId id, media::VoiceEvent event) override;
 
   // An INVITE on the WAN agent that the trunk gate matched to `trunk`.
   void on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& trunk);

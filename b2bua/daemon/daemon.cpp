@@ -101,6 +101,13 @@ class MediaEventBridge final : public media::MediaEvents {
       if (auto* sink = target()) sink->on_one_way_audio(id, silent, stats);
     });
   }
+  void on_voice(media::SessionId id, media::VoiceEvent event) override {
+    // A recording's samples move along; the task itself may be copied by the queue.
+    auto moved = std::make_shared<media::VoiceEvent>(std::move(event));
+    sip_.post([this, id, moved] {
+      if (auto* sink = target()) sink->on_voice(id, std::move(*moved));
+    });
+  }
 
  private:
   // SIP thread only: the plane exists between start and stop of the SIP thread.

@@ -20,6 +20,7 @@ class NoEvents : public MediaEvents {
   void on_media_timeout(SessionId) override {}
   void on_released(SessionId, const std::array<LegStats, 2>&) override {}
   void on_one_way_audio(SessionId, int, const std::array<LegStats, 2>&) override {}
+  void on_voice(SessionId, VoiceEvent) override {}
 };
 }  // namespace
 

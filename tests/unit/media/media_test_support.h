@@ -19,24 +19,28 @@
 namespace b2bua::media::test {
 
 struct MediaEvent {
-  enum Kind { latched, timeout, released, one_way } kind;
+  enum Kind { latched, timeout, released, one_way, voice } kind;
   SessionId id = 0;
   int leg = -1;
   Endpoint peer;
   std::array<LegStats, 2> stats{};
+  VoiceEvent voice_event{};  // voice
 };
 
 class QueuedEvents : public MediaEvents {
  public:
   void on_latched(SessionId id, int leg, const Endpoint& peer) override {
-    queue.push(MediaEvent{MediaEvent::latched, id, leg, peer, {}});
+    queue.push(MediaEvent{MediaEvent::latched, id, leg, peer, {}, {}});
   }
-  void on_media_timeout(SessionId id) override { queue.push(MediaEvent{MediaEvent::timeout, id, -1, {}, {}}); }
+  void on_media_timeout(SessionId id) override { queue.push(MediaEvent{MediaEvent::timeout, id, -1, {}, {}, {}}); }
   void on_released(SessionId id, const std::array<LegStats, 2>& stats) override {
-    queue.push(MediaEvent{MediaEvent::released, id, -1, {}, stats});
+    queue.push(MediaEvent{MediaEvent::released, id, -1, {}, stats, {}});
   }
   void on_one_way_audio(SessionId id, int silent, const std::array<LegStats, 2>& stats) override {
-    queue.push(MediaEvent{MediaEvent::one_way, id, silent, {}, stats});
+    queue.push(MediaEvent{MediaEvent::one_way, id, silent, {}, stats, {}});
+  }
+  void on_voice(SessionId id, VoiceEvent event) override {
+    queue.push(MediaEvent{MediaEvent::voice, id, -1, {}, {}, std::move(event)});
   }
 
   // Waits (on the caller's thread) until an event satisfies `match`; events seen are kept.
