@@ -227,12 +227,13 @@ class MediaPlane {
                      void* ctx) = 0;
 
   // Voice sessions (leg 0 faces the peer, b2bua is the other end). Stats: leg 0 is the peer,
-  // leg 1 stays zero. A voice session's traffic is not in totals() (nothing is relayed).
+  // leg 1 stays zero. In totals() a voice session counts among the sessions and its drops are
+  // counted, but its traffic is not in `relayed` (nothing passes from peer to peer).
   // Any thread, synchronous like allocate(): one leg (legs[0] of the Allocation; legs[1] left
   // empty) whose other end is b2bua.
   virtual AllocateResult allocate_voice(const LegSpec& leg) = 0;
   // Queued: the payload types to send and to expect (from the peer's SDP); until then PCMU and
-  // no telephone-event.
+  // no telephone-event. A payload type other than 0 or 8 is taken as PCMU.
   virtual void set_voice_format(SessionId id, const VoiceFormat& format) = 0;
   // Queued: plays `audio` after what is queued, in 20 ms packets at real-time pace;
   // on_voice(played, tag) when it has been sent (or dropped by stop_playing). Nothing is sent

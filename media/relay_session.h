@@ -25,6 +25,7 @@
 //           peer's packets go only to the other leg).
 //   - set_remote with a different address (re-INVITE) forgets the latch.
 // RTCP latches on its own socket with the same rules; with rtcp-mux it travels on the RTP socket.
+// The rules are implemented per leg in relay_leg.h, where a voice session's leg uses them too.
 #pragma once
 
 #include <sys/socket.h>

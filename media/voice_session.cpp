@@ -30,6 +30,11 @@ void VoiceSession::set_remote(const RemoteMedia& remote, TimeNs now) {
   if (!armed_.armed) armed_ = {true, now};
 }
 
+void VoiceSession::set_format(const VoiceFormat& format) {
+  format_ = format;
+  if (!is_g711(format_.payload_type)) format_.payload_type = kPayloadPcmu;
+}
+
 bool VoiceSession::may_send() const {
   // RFC 3264 section 6.1: nothing goes to a peer that said sendonly or inactive.
   return leg_.remote_known && leg_.destination(kRtp).valid() &&

@@ -39,7 +39,8 @@ class VoiceSession {
   const RelayLeg& leg() const { return leg_; }
 
   void set_remote(const RemoteMedia& remote, TimeNs now);
-  void set_format(const VoiceFormat& format) { format_ = format; }
+  // A payload type other than PCMU or PCMA is taken as PCMU: b2bua speaks nothing else.
+  void set_format(const VoiceFormat& format);
   void play(AudioPtr audio, uint32_t tag) { player_.enqueue(std::move(audio), tag); }
   void stop_playing();
   // A recording already running ends first, as stopped.
