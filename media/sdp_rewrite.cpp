@@ -370,4 +370,60 @@ std::variant<std::string, SdpError> declining_answer(std::string_view offer, Sdp
   return rewrite_sdp(offer, none, origin);
 }
 
+std::variant<VoiceAnswer, SdpError> voice_answer(std::string_view offer, const LegPorts& ports, SdpOrigin& origin) {
+  auto inspected = inspect_sdp(offer);
+  if (auto* e = std::get_if<SdpError>(&inspected)) return *e;
+  auto streams = std::get<std::vector<SdpStream>>(std::move(inspected));
+  auto parsed = parse(offer);
+  if (auto* e = std::get_if<SdpError>(&parsed)) return *e;
+  const sdp_session_t* s = sdp_session(std::get<Parser>(parsed).get());
+
+  VoiceAnswer answer;
+  std::optional<size_t> chosen;
+  // The answer is written as an SDP of our own, m-line for m-line, and then goes through
+  // rewrite_sdp() like any other: one place writes o=, c= and the ports.
+  std::string body = "v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n";
+  size_t index = 0;
+  for (const sdp_media_t* m = s->sdp_media; m; m = m->m_next, ++index) {
+    const SdpStream& st = streams[index];
+    int g711 = -1;
+    int dtmf = -1;
+    if (!chosen && !st.disabled && st.media == "audio" && st.proto == "RTP/AVP") {
+      for (const sdp_rtpmap_t* r = m->m_rtpmaps; r; r = r->rm_next) {
+        const char* enc = r->rm_encoding ? r->rm_encoding : "";
+        if (g711 < 0 && r->rm_rate == 8000 && ((r->rm_pt == 0 && strcasecmp(enc, "PCMU") == 0) ||
+                                                (r->rm_pt == 8 && strcasecmp(enc, "PCMA") == 0))) {
+          g711 = static_cast<int>(r->rm_pt);
+        }
+        if (dtmf < 0 && r->rm_rate == 8000 && strcasecmp(enc, "telephone-event") == 0) dtmf = static_cast<int>(r->rm_pt);
+      }
+    }
+    if (g711 >= 0) {
+      chosen = index;
+      answer.format.payload_type = static_cast<uint8_t>(g711);
+      answer.format.dtmf_payload_type = dtmf;
+      answer.remote = st.remote;
+      answer.stream = index;
+      body += "m=audio 9 RTP/AVP " + std::to_string(g711) + (dtmf >= 0 ? " " + std::to_string(dtmf) : "") + "\r\n";
+      body += g711 == 0 ? "a=rtpmap:0 PCMU/8000\r\n" : "a=rtpmap:8 PCMA/8000\r\n";
+      if (dtmf >= 0) {
+        body += "a=rtpmap:" + std::to_string(dtmf) + " telephone-event/8000\r\na=fmtp:" + std::to_string(dtmf) +
+                " 0-15\r\n";
+      }
+      body += "a=ptime:20\r\na=sendrecv\r\n";
+    } else {
+      // Declined (RFC 3264 6): same media and proto, port 0, any one of its formats.
+      const char* fmt = m->m_format && m->m_format->l_text ? m->m_format->l_text : "0";
+      body += "m=" + st.media + " 0 " + (st.proto.empty() ? "RTP/AVP" : st.proto) + " " + fmt + "\r\n";
+    }
+  }
+  if (!chosen) return SdpError{"sdp: no audio m-line offers PCMU or PCMA"};
+  std::vector<std::optional<LegPorts>> at(streams.size());
+  at[*chosen] = ports;
+  auto written = rewrite_sdp(body, at, origin);
+  if (auto* e = std::get_if<SdpError>(&written)) return *e;
+  answer.sdp = std::get<std::string>(std::move(written));
+  return answer;
+}
+
 }  // namespace b2bua::media

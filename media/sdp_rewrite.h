@@ -72,6 +72,21 @@ class SdpOrigin {
 std::variant<std::string, SdpError> rewrite_sdp(std::string_view sdp, const std::vector<std::optional<LegPorts>>& ports,
                                                 SdpOrigin& origin);
 
+// How b2bua itself answers an offer when it is the far end (MediaPlane::allocate_voice): the
+// SDP, what the voice session speaks, and the caller's media for set_remote().
+struct VoiceAnswer {
+  std::string sdp;
+  VoiceFormat format;
+  RemoteMedia remote;
+  size_t stream = 0;  // index of the m-line answered
+};
+
+// An answer to `offer` for a voice session at `ports`: the first enabled RTP/AVP audio m-line
+// that offers PCMU or PCMA (in the offer's order of preference) is answered with that codec,
+// plus telephone-event (RFC 4733) when offered at 8000 Hz; every other m-line is declined
+// (port 0). SdpError when no audio m-line offers G.711: the caller then gets 488.
+std::variant<VoiceAnswer, SdpError> voice_answer(std::string_view offer, const LegPorts& ports, SdpOrigin& origin);
+
 // An answer to `offer` that declines every stream (port 0, RFC 3264 6): for a dialog that must
 // be answered but will carry no media (a call ending before its ACK, a feature code confirmed).
 std::variant<std::string, SdpError> declining_answer(std::string_view offer, SdpOrigin& origin);

@@ -163,7 +163,10 @@ bool CallManager::over_limit(const sip::NuaEvent& ev, const config::Extension* c
   return false;
 }
 
-void CallManager::nobody_to_ring(Call& call) { call.hang_up(480, "Temporarily Unavailable", "system"); }
+void CallManager::nobody_to_ring(Call& call) {
+  if (call.voicemail_box && call.to_voicemail(*call.voicemail_box, "unregistered")) return;
+  call.hang_up(480, "Temporarily Unavailable", "system");
+}
 
 bool CallManager::fork_to_phones(Call& call, const std::vector<std::string>& extensions, const std::string& from_number,
                                  const std::string& from_display) {
@@ -340,6 +343,8 @@ void CallManager::on_trunk_invite(const sip::NuaEvent& ev, const config::Trunk& 
   call.record.remote_number = number;
   call.ring_timeout_s = route->timeout;
   call.fallback = route->fallback;
+  call.voicemail_box = route->voicemail;
+  call.voicemail_on_busy = true;
   call.presented_number = number;
   call.presented_display = display;
   if (!(route->ring.size() == 1 ? deliver(call, route->ring.front()) : ring_group(call, route->ring))) return;

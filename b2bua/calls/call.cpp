@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "b2bua/calls/call_machine.h"
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/clock.h"
 
@@ -139,6 +140,7 @@ void Call::check_finished() {
   for (auto& leg : b) {
     if (!leg->terminated) return;
   }
+  if (machine_busy()) return;  // it calls back when the message is stored
   finished_ = true;
   if (transfer_) release_sessions(transfer_->sessions);  // an outside target that never answered
   if (progress_timer_) progress_timer_->cancel();

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,6 +23,11 @@
 #include "b2bua/config/config.h"
 #include "b2bua/sip/timer.h"
 #include "media/media_plane.h"
+
+namespace b2bua::voicemail {
+class VoiceApp;
+class VoiceIo;
+}  // namespace b2bua::voicemail
 
 namespace b2bua::calls {
 
@@ -137,6 +143,22 @@ class Call {
   // phone's offer, and when it answers, the phone gets the 200 and `old` a BYE. False, touching
   // nothing, when the call is busy with another change (the INVITE is still to be answered).
   bool replace(Leg& old, const sip::NuaEvent& invite, const std::string& extension, const std::string& lan_ip);
+
+  // call_voicemail.cpp. The mailbox whose answering machine takes the call when the phones rung
+  // do not answer in time, are all busy, or none is registered: the extension's own no-answer
+  // rule or the inbound route's (routing.inbound[].voicemail).
+  std::optional<std::string> voicemail_box;
+  bool voicemail_on_busy = false;  // ... also when every phone rung is busy
+  // The caller is answered by `mailbox`'s answering machine instead of ringing on; before the
+  // call started (admission) it happens in start(). False when it cannot (no answering
+  // machine there, an offer without G.711, no relay ports): the caller is still to be answered.
+  bool to_voicemail(const std::string& mailbox, const char* condition);
+  // The caller (a phone that dialled the voicemail code) is answered by the voicemail menu of
+  // `mailbox`, asking for its PIN first when `pin_first`.
+  void to_menu(const std::string& mailbox, bool pin_first);
+  // A voice session event (a digit, a prompt played, a recording) of this call's machine.
+  void on_voice(media::VoiceEvent event);
+  bool answered_by_machine() const { return machine_ != nullptr; }
 
   // call_media.cpp: the B side's relay sockets move to `ip` (a call forwarded from phones to a
   // provider); the sessions are allocated again by the next offer.
@@ -263,6 +285,22 @@ class Call {
   // caller's ACK brought the answer: sent now, declining every stream.
   void ack_waiting_winner();
 
+  // call_voicemail.cpp
+  struct Machine;
+  std::unique_ptr<Machine> machine_;
+  // Makes the voice application once the caller is answered.
+  using AppMaker = std::function<std::unique_ptr<voicemail::VoiceApp>(voicemail::VoiceIo&)>;
+  struct MachineStart {
+    AppMaker make;
+    std::string note;  // for the record: "voicemail=busy:10"
+  };
+  std::optional<MachineStart> machine_at_start_;
+  // Answers the caller with a voice session whose far end is the application `make` returns.
+  bool answer_by_machine(const AppMaker& make, const std::string& note, const std::string& extension);
+  // The machine still owes the call something (a recording to store): the call is not over.
+  bool machine_busy();
+
+  bool started_ = false;
   bool finished_ = false;
   bool ending_ = false;
   bool a_offered_ = false;          // leg A's INVITE carried SDP (else: delayed offer)

@@ -6,6 +6,7 @@
 // Unanswered B legs are cancelled, answered ones get BYE; the call is over when every dialog is
 // (call.cpp, check_finished).
 #include "b2bua/calls/call.h"
+#include "b2bua/calls/call_machine.h"
 #include "b2bua/calls/call_manager.h"
 #include "b2bua/common/log.h"
 
@@ -61,7 +62,7 @@ void Call::on_bye(Leg& leg) {
 
 void Call::b_failed(Leg& leg, int status, const char* phrase) {
   B2BUA_LOG(info, "calls", "leg_failed", {{"call", id}, {"status", status}, {"phrase", phrase}, {"extension", leg.extension}});
-  if (ending_ || winner) return;
+  if (ending_ || winner || machine_) return;
   if (fail_over(leg, status)) return;
   bool any_busy = false;
   for (auto& other : b) {
@@ -75,6 +76,7 @@ void Call::b_failed(Leg& leg, int status, const char* phrase) {
     if (manager.forward_after_ringing(*this, forward, "busy")) invite_new_legs(first_new);
     return;
   }
+  if (any_busy && voicemail_box && !leg.trunk && to_voicemail(*voicemail_box, "busy")) return;
   // A trunk's answer is mapped; phones rung in parallel are summed up: busy if one was.
   int code = leg.trunk ? map_failure(status) : any_busy ? 486 : 480;
   // The far side's reason phrase where the code is its own, the standard one where we mapped it.
@@ -132,6 +134,7 @@ void Call::hang_up(int code, const char* phrase, const char* by) {
       B2BUA_LOG(warn, "calls", "forced_end", {{"call", id}});
       a->terminated = true;
       for (auto& leg : b) leg->terminated = true;
+      machine_.reset();  // a recording the relay never returned is given up
       check_finished();
     });
   }

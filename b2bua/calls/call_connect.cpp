@@ -14,6 +14,13 @@ namespace b2bua::calls {
 void Call::start(const sip::NuaEvent& invite) {
   a_offer_ = sdp_of(invite.sip);
   a_offered_ = !a_offer_.empty();
+  started_ = true;
+  if (machine_at_start_) {
+    MachineStart start = std::move(*machine_at_start_);
+    machine_at_start_.reset();
+    if (!answer_by_machine(start.make, start.note, record.extension)) hang_up(480, "Temporarily Unavailable", "system");
+    return;
+  }
   if (!invite_legs(0)) return;
   start_ring_timer();
   B2BUA_LOG(info, "calls", "call_started",
@@ -119,7 +126,7 @@ bool Call::invite_new_legs(size_t first) {
 }
 
 void Call::on_ring_timeout() {
-  if (winner || ending_) return;
+  if (winner || ending_ || machine_) return;
   B2BUA_LOG(info, "calls", "no_answer", {{"call", id}, {"timeout_s", ring_timeout_s}});
   if (on_no_answer) {
     // Forward on no answer (CFNR): the phones stop ringing, the target rings instead.
@@ -141,6 +148,7 @@ void Call::on_ring_timeout() {
       return;
     }
   }
+  if (voicemail_box && to_voicemail(*voicemail_box, "no_answer")) return;
   hang_up(480, "Temporarily Unavailable", "system");
 }
 

@@ -35,6 +35,7 @@ CallManager::CallManager(const plane::PlaneContext& context, config::Snapshot co
   }
   // Records past the configured count or age go at start, then every hundred records.
   if (context_.store) prune_records();
+  setup_voicemail();
 }
 
 CallManager::~CallManager() {
@@ -49,6 +50,7 @@ void CallManager::apply_config(const config::Config&, config::Snapshot now) {
   // Calls in progress keep the config they started with; new calls use the new one.
   config_ = std::move(now);
   auth_.update(registrar::digest_settings(*config_));
+  setup_voicemail();
   // Reloading is how the admin lifts a block at once (after changing a password, say).
   if (size_t lifted = outbound_limits_.reset(clock::unix_s())) {
     B2BUA_LOG(info, "calls", "extension_blocks_lifted", {{"extensions", lifted}, {"by", "reload"}});

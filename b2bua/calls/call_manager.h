@@ -11,12 +11,16 @@
 #include "b2bua/calls/call.h"
 #include "b2bua/calls/extension_settings.h"
 #include "b2bua/calls/feature_call.h"
+#include "b2bua/calls/forwarding.h"
 #include "b2bua/calls/outbound_limits.h"
 #include "b2bua/calls/record_budget.h"
 #include "b2bua/plane/feature.h"
 #include "b2bua/registrar/digest_auth.h"
 #include "b2bua/registrar/phones.h"
 #include "b2bua/trunk/trunk_routes.h"
+#include "b2bua/voicemail/mailbox.h"
+#include "b2bua/voicemail/message_waiting.h"
+#include "b2bua/voicemail/prompt_book.h"
 
 namespace b2bua::calls {
 
@@ -37,7 +41,7 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   void on_media_timeout(media::SessionId id) override;
   void on_released(media::SessionId id, const std::array<media::LegStats, 2>& stats) override;
   void on_one_way_audio(media::SessionId id, int silent, const std::array<media::LegStats, 2>& stats) override;
-  // call_voice.cpp: a voice session's key press, finished prompt or ended recording.
+  // call_voicemail.cpp: a voice session's key press, finished prompt or ended recording.
   void on_voice(media::SessionId id, media::VoiceEvent event) override;
 
   // An INVITE on the WAN agent that the trunk gate matched to `trunk`.
@@ -66,6 +70,11 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   std::optional<TrunkHunt> hunt_as(const config::Config& c, const config::Extension& from, const std::string& number,
                                    const std::string& original_caller, const char*& refused);
   const plane::PlaneContext& context() const { return context_; }
+  // call_voicemail.cpp: the answering machines' message store and announcements; ready when
+  // both could be set up (a store, a media plane, the built-in prompts).
+  bool voicemail_ready() const { return mailboxes_ && prompts_.usable() && context_.media; }
+  voicemail::Mailboxes& mailboxes() { return *mailboxes_; }
+  const voicemail::PromptBook& prompts() const { return prompts_; }
   void session_allocated(media::SessionId session, Call& call) { by_session_[session] = call.id; }
   void call_finished(Call& call);
   size_t active_calls() const;
@@ -78,6 +87,9 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   void on_lan_invite(const sip::NuaEvent& ev);
   // feature_dial.cpp: `caller` dialled a feature code (`dialled` percent-decoded).
   void on_feature_code(const sip::NuaEvent& ev, const config::Extension& caller, const std::string& dialled);
+  // The voicemail code: `caller`'s phone hears the menu of `target`'s mailbox (its own when
+  // empty), answered by a call of its own (call_voicemail.cpp).
+  void listen_to_mailbox(const sip::NuaEvent& ev, const config::Extension& caller, const std::string& target);
   // The pickup codes: `caller`'s phone answers a call ringing elsewhere (call_pickup.cpp).
   void pick_up(const sip::NuaEvent& ev, const config::Extension& caller, const FeatureCode& code);
   // call_replace.cpp: an INVITE with Replaces (RFC 3891) from `caller`'s phone.
@@ -101,6 +113,9 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   // scanner cannot fill the disk.
   void reject(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
               const char* extra_header = nullptr, CallRecord* attempt = nullptr);
+  // forward.cpp: `ext`'s answering machine (or the number's) takes the call now instead of
+  // what `d` says: true when it does (or will, once the call starts).
+  bool machine_answers(Call& call, const config::Extension& ext, const Delivery& d);
   // forward.cpp: out through a trunk as a call `from` placed (its permissions and limits).
   bool forward_out(Call& call, const config::Extension& from, const std::string& number);
 
@@ -152,6 +167,12 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   RecordBudget refused_records_{60, 1};
   OutboundLimits outbound_limits_;
   ExtensionSettings settings_;  // what phones set with feature codes, over the config
+  // call_voicemail.cpp: set up at start and on reload (the folder or prompts may change).
+  void setup_voicemail();
+  std::unique_ptr<voicemail::Mailboxes> mailboxes_;
+  std::string mailboxes_folder_;
+  voicemail::PromptBook prompts_;
+  std::unique_ptr<voicemail::MessageWaiting> mwi_;  // after mailboxes_: it holds a reference
   std::map<uint64_t, std::unique_ptr<ConfirmationCall>> confirmations_;
   std::vector<std::unique_ptr<ConfirmationCall>> dead_confirmations_;
   uint64_t next_confirmation_ = 1;

@@ -127,6 +127,7 @@ bool ExtensionSettings::apply(const std::string& extension, const FeatureCode& c
       return true;
     case FeatureCode::pickup_extension:
     case FeatureCode::pickup_group:
+    case FeatureCode::voicemail:
       return false;
   }
   return false;

@@ -81,6 +81,11 @@ std::optional<FeatureCode> parse_feature_code(std::string_view dialled) {
     code.target = std::string(extension);
     return code;
   }
+  if (dialled == "*97" || dialled == "*97#") {
+    FeatureCode code;
+    code.kind = FeatureCode::voicemail;
+    return code;
+  }
   if (dialled == "*8" || dialled == "*8#") {
     FeatureCode code;
     code.kind = FeatureCode::pickup_group;
@@ -110,6 +115,12 @@ std::optional<FeatureCode> parse_feature_code(std::string_view dialled) {
 
   const std::vector<std::string_view> fields = split(body, '*');
   FeatureCode code;
+  if (fields[0] == "97") {
+    if (fields.size() != 2 || !all_digits(fields[1]) || fields[1].size() > number::kMaxDialledLength) return std::nullopt;
+    code.kind = FeatureCode::voicemail;
+    code.target = std::string(fields[1]);
+    return code;
+  }
   if (const auto kind = switch_of(fields[0])) {
     if (fields.size() != 1) return std::nullopt;
     code.kind = *kind;
@@ -175,6 +186,7 @@ std::string to_string(const FeatureCode& code) {
     case FeatureCode::call_waiting: return code.on ? "call_waiting on" : "call_waiting off";
     case FeatureCode::pickup_extension: return "pickup_extension " + code.target;
     case FeatureCode::pickup_group: return "pickup_group";
+    case FeatureCode::voicemail: return code.target.empty() ? "voicemail" : "voicemail " + code.target;
   }
   return "?";
 }

@@ -20,14 +20,16 @@
 //   #43#                         call waiting off                              call_waiting  on = false
 //   **EXT                        pick up the call ringing extension EXT        pickup_extension target = EXT
 //   *8#  or  *8                  pick up a call ringing in my ring group       pickup_group
+//   *97  or  *97#                listen to my messages (voicemail menu)        voicemail     target = ""
+//   *97*EXT#                     ... to the mailbox of EXT (asks its PIN)      voicemail     target = EXT
 //
 // NUMBER is an extension or an external number: an optional leading '+' and digits only ('*'
 // and '#' delimit the code), at most number::kMaxDialledLength digits. EXT is digits only.
 //
 // Strict on purpose: a code without its closing '#' ("*21*11") is no code, nor is anything not
-// in the table ("*21#", "##21#", "*26*1#"). Only the pickups take no '#': they are the spellings
-// of Asterisk-style PBXs ("*8" group pickup, "**EXT" directed pickup), which phones' busy-lamp
-// keys dial as they are.
+// in the table ("*21#", "##21#", "*26*1#"). Only the pickups and the voicemail code take no
+// '#': they are the spellings of Asterisk-style PBXs ("*8" group pickup, "**EXT" directed
+// pickup, "*97" own mailbox), which phones' busy-lamp and message keys dial as they are.
 //
 // Pure functions: no config, no state; what a code does to an extension is extension_settings.h.
 #pragma once
@@ -39,13 +41,13 @@
 namespace b2bua::calls {
 
 struct FeatureCode {
-  enum Kind { forward_set, forward_clear, dnd, call_waiting, pickup_extension, pickup_group };
+  enum Kind { forward_set, forward_clear, dnd, call_waiting, pickup_extension, pickup_group, voicemail };
   // Which forward a forward_set / forward_clear is about (config::Forwarding's members).
   enum Which { always, busy, no_answer, unregistered };
 
   Kind kind = forward_set;
   Which which = always;   // forward_set and forward_clear only
-  std::string target;     // forward_set: NUMBER; pickup_extension: EXT; else ""
+  std::string target;     // forward_set: NUMBER; pickup_extension, voicemail: EXT; else ""
   int seconds = 0;        // forward_set no_answer: ring this long first; 0 = leave as it is
   bool on = false;        // dnd and call_waiting: switched on (true) or off
   bool operator==(const FeatureCode&) const = default;

@@ -17,6 +17,7 @@ void CallManager::on_feature_code(const sip::NuaEvent& ev, const config::Extensi
   if (code->kind == FeatureCode::pickup_extension || code->kind == FeatureCode::pickup_group) {
     return pick_up(ev, caller, *code);
   }
+  if (code->kind == FeatureCode::voicemail) return listen_to_mailbox(ev, caller, code->target);
   if (code->kind == FeatureCode::forward_set && code->target != caller.number &&
       !number::is_dialable(code->target)) {
     return reject(ev, 484, "Address Incomplete", "forward target is not a number");
@@ -62,6 +63,22 @@ void CallManager::pick_up(const sip::NuaEvent& ev, const config::Extension& call
     }
   }
   reject(ev, 480, "No Call To Pick Up", "no call ringing to pick up");
+}
+
+void CallManager::listen_to_mailbox(const sip::NuaEvent& ev, const config::Extension& caller, const std::string& target) {
+  const std::string mailbox = target.empty() ? caller.number : target;
+  const config::Extension* box = config_->find_extension(mailbox);
+  if (!box || !box->voicemail.enabled) return reject(ev, 404, "No Such Mailbox", "no answering machine there");
+  // Another extension's messages need its PIN; a mailbox without one is its phones' alone.
+  const bool pin_first = mailbox != caller.number;
+  if (pin_first && !box->voicemail.pin) return reject(ev, 403, "Mailbox Has No PIN", "mailbox of another extension without a PIN");
+  if (!voicemail_ready()) return reject(ev, 503, "Service Unavailable", "voicemail is not available");
+  Call& call = create(Direction::internal, ev, *context_.lan, config_->lan.listen.front().host);
+  call.a->extension = caller.number;
+  call.record.extension = caller.number;
+  call.record.remote_number = "*97";
+  call.to_menu(mailbox, pin_first);
+  call.start(ev);
 }
 
 }  // namespace b2bua::calls

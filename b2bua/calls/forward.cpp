@@ -41,6 +41,7 @@ bool CallManager::deliver(Call& call, std::string extension) {
     ExtensionNow now{.registered = !targets.ring.empty() || !targets.skipped.empty(),
                      .active_calls = active_calls_of(extension)};
     Delivery d = deliver_to(*ext, settings, now);
+    if (machine_answers(call, *ext, d)) return true;
     if (d.kind == Delivery::refuse) {
       if (std::string_view(d.condition) == "unregistered") {
         B2BUA_LOG(info, "calls", "nobody_registered", {{"call", call.id}, {"extensions", extension}});
@@ -72,10 +73,31 @@ bool CallManager::deliver(Call& call, std::string extension) {
     if (settings.forward.no_answer) {
       call.on_no_answer = Call::Forward{extension, *settings.forward.no_answer};
       call.ring_timeout_s = settings.forward.no_answer_after;
+    } else if (ext->voicemail.enabled) {
+      // The extension's own answering machine, after its own ringing time.
+      call.voicemail_box = extension;
+      call.voicemail_on_busy = ext->voicemail.on_busy;
+      call.ring_timeout_s = ext->voicemail.after;
     }
     if (settings.forward.busy) call.on_busy = Call::Forward{extension, *settings.forward.busy};
     return true;
   }
+}
+
+bool CallManager::machine_answers(Call& call, const config::Extension& ext, const Delivery& d) {
+  if (d.kind == Delivery::forward) return false;  // forwarding decides first
+  const config::Voicemail& vm = ext.voicemail;
+  const std::string_view condition = d.condition;
+  if (vm.enabled) {
+    const bool takes = d.kind == Delivery::ring ? vm.always || vm.after == 0
+                       : condition == "unregistered" ? vm.on_unregistered
+                                                     : vm.on_busy;
+    if (takes && call.to_voicemail(ext.number, d.kind == Delivery::ring ? "always" : d.condition)) return true;
+    if (d.kind == Delivery::ring) return false;
+  }
+  // The number's own mailbox (routing.inbound[].voicemail) when the extension has none.
+  return d.kind == Delivery::refuse && call.voicemail_box && (condition == "unregistered" || call.voicemail_on_busy) &&
+         call.to_voicemail(*call.voicemail_box, d.condition);
 }
 
 bool CallManager::ring_group(Call& call, const std::vector<std::string>& members) {
@@ -102,6 +124,7 @@ bool CallManager::ring_group(Call& call, const std::vector<std::string>& members
     if (std::find(ring.begin(), ring.end(), rung) == ring.end()) ring.push_back(rung);
   }
   if (ring.empty()) {
+    if (call.voicemail_box && call.to_voicemail(*call.voicemail_box, "busy")) return true;
     call.record.note("unavailable", "busy:group");
     call.hang_up(486, "Busy Here", "callee");
     return false;

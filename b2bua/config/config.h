@@ -126,6 +126,32 @@ inline const std::set<number::DestinationClass> kDefaultAllow = {
     number::DestinationClass::internal, number::DestinationClass::national, number::DestinationClass::mobile,
     number::DestinationClass::emergency};
 
+// extensions[].voicemail: the extension's answering machine. Forwarding decides first: where a
+// forward rule covers a condition (busy, no answer, unregistered), the call is forwarded.
+struct Voicemail {
+  bool enabled = false;
+  int after = 20;                       // seconds of ringing before it answers
+  bool on_busy = true;                  // answers when the extension is busy (or do-not-disturb)
+  bool on_unregistered = true;          // answers when no phone of the extension is registered
+  bool always = false;                  // answers at once: the phones do not ring
+  bool announce_only = false;           // plays the greeting and hangs up: no message is left
+  std::optional<std::string> greeting;  // a WAV file (absolute after loading); else the built-in one
+  std::optional<std::string> pin;       // to listen from another extension's phone (secret: never logged)
+  int max_message = 120;                // seconds a message may last
+  int silence = 5;                      // seconds of silence that end a message
+  int max_messages = 50;                // messages kept; the oldest heard ones make room first
+  int max_total_mb = 20;                // size of all messages together
+  bool notify = false;                  // message-waiting NOTIFYs also to phones that did not SUBSCRIBE
+  bool operator==(const Voicemail&) const = default;
+};
+
+// voicemail: what every answering machine shares.
+struct VoicemailCommon {
+  std::string folder;   // where messages are kept (absolute; default: "voicemail" next to the database)
+  std::string prompts;  // the announcements (absolute; default: the ones installed with b2bua)
+  bool operator==(const VoicemailCommon&) const = default;
+};
+
 struct Extension {
   std::string number;
   std::string name;
@@ -142,6 +168,7 @@ struct Extension {
   Forwarding forward;
   bool dnd = false;                     // do-not-disturb: calls take the busy rule
   bool call_waiting = true;             // false: an extension in a call counts as busy
+  Voicemail voicemail;
   // Emergency calls are allowed whatever the list says.
   bool allows(number::DestinationClass c) const {
     return c == number::DestinationClass::emergency || allow.count(c) > 0;
@@ -191,6 +218,9 @@ struct InboundRoute {
   int timeout = 30;
   std::optional<std::string> fallback;  // extension rung when nobody answers
   BlockList block;                      // callers refused on this number (besides routing.block)
+  // Mailbox whose answering machine takes the call when nobody answers within `timeout` (nor
+  // the fallback), every phone is busy or none is registered.
+  std::optional<std::string> voicemail;
   bool operator==(const InboundRoute&) const = default;
 };
 
@@ -268,6 +298,7 @@ struct Config {
   Storage storage;
   Status status;
   Log log;
+  VoicemailCommon voicemail;
 
   const Extension* find_extension(const std::string& number) const;
   const Trunk* find_trunk(const std::string& name) const;

@@ -203,7 +203,7 @@ void read_extensions(Validator& v, const json& root, Config& c) {
   std::map<std::string, std::string> seen;  // number -> path of first
   v.obj_array(root, "", "extensions", [&](const std::string& p, const json& e) {
     if (!v.object(e, p, {"number", "name", "password", "ha1", "outbound", "max_calls", "outgoing_number", "clir",
-                         "allow", "limits", "forward", "dnd", "call_waiting"})) {
+                         "allow", "limits", "forward", "dnd", "call_waiting", "voicemail"})) {
       return;
     }
     Extension x;
@@ -383,7 +383,7 @@ void read_routing(Validator& v, const json& root, Config& c) {
   read_block(v, *r, "routing", c.routing.block);
   std::set<std::string> dids;
   v.obj_array(*r, "routing", "inbound", [&](const std::string& p, const json& e) {
-    if (!v.object(e, p, {"number", "ring", "timeout", "fallback", "block"})) return;
+    if (!v.object(e, p, {"number", "ring", "timeout", "fallback", "block", "voicemail"})) return;
     InboundRoute x;
     if (v.str(e, p, "number", x.number, true) && !dids.insert(x.number).second) {
       v.error(JsonPositions::member(p, "number"), "a route for '" + x.number + "' already exists");
@@ -391,6 +391,7 @@ void read_routing(Validator& v, const json& root, Config& c) {
     v.str_array(e, p, "ring", true, [&](const std::string&, const std::string& s) { x.ring.push_back(s); });
     v.integer(e, p, "timeout", x.timeout, 5, 600);
     v.opt_str(e, p, "fallback", x.fallback);
+    v.opt_str(e, p, "voicemail", x.voicemail);
     read_block(v, e, p, x.block);
     c.routing.inbound.push_back(std::move(x));
   });
@@ -551,6 +552,14 @@ void cross_check(Validator& v, Config& c) {
     if (r.fallback && !c.find_extension(*r.fallback)) {
       v.error(p + ".fallback", "unknown extension '" + *r.fallback + "'");
     }
+    if (r.voicemail) {
+      const Extension* box = c.find_extension(*r.voicemail);
+      if (!box) {
+        v.error(p + ".voicemail", "unknown extension '" + *r.voicemail + "'");
+      } else if (!box->voicemail.enabled) {
+        v.error(p + ".voicemail", "extension " + *r.voicemail + " has no answering machine (extensions[].voicemail)");
+      }
+    }
   }
   // A call forwarded to the extension it was for would ring it again and again.
   for (size_t i = 0; i < c.extensions.size(); ++i) {
@@ -601,6 +610,7 @@ void read_sections(Validator& v, const json& root, Config& c, const std::string&
   read_routing(v, root, c);
   read_media(v, root, c);
   read_small_sections(v, root, c, config_dir);
+  read_voicemail(v, root, c, config_dir);
   cross_check(v, c);
 }
 

@@ -16,4 +16,8 @@ namespace b2bua::config {
 // Reads every section of `root` into `c`; relative paths resolve against `config_dir`.
 void read_sections(Validator& v, const nlohmann::json& root, Config& c, const std::string& config_dir);
 
+// config_voicemail.cpp: the voicemail section and extensions[].voicemail; needs storage.path
+// read first (the message folder defaults to its folder).
+void read_voicemail(Validator& v, const nlohmann::json& root, Config& c, const std::string& config_dir);
+
 }  // namespace b2bua::config

@@ -85,6 +85,7 @@ bool Mailboxes::make_room(const std::string& mailbox, int64_t max_bytes, const M
     B2BUA_LOG(info, "voicemail", "voicemail_pruned",
               {{"mailbox", mailbox}, {"id", row->id}, {"received_ms", row->received_ms}, {"bytes", row->size_bytes}});
   }
+  if (!victims.empty()) changed(mailbox);
   return true;
 }
 
@@ -125,6 +126,7 @@ std::variant<storage::VoiceMessageRow, std::string> Mailboxes::store(const std::
   B2BUA_LOG(info, "voicemail", "voicemail_stored",
             {{"mailbox", mailbox}, {"id", row.id}, {"caller", caller_number.empty() ? "withheld" : caller_number},
              {"duration_ms", row.duration_ms}, {"bytes", row.size_bytes}});
+  changed(mailbox);
   return row;
 }
 
@@ -139,7 +141,10 @@ MessageCounts Mailboxes::counts(const std::string& mailbox) {
 bool Mailboxes::mark_heard(int64_t id) {
   const auto row = repo_.find(id);
   if (!row) return false;
-  if (!row->heard) repo_.set_heard(id, true);
+  if (!row->heard) {
+    repo_.set_heard(id, true);
+    changed(row->mailbox);
+  }
   return true;
 }
 
@@ -151,6 +156,7 @@ bool Mailboxes::remove(int64_t id) {
   repo_.remove(id);
   delete_file(*row, "removed");
   B2BUA_LOG(info, "voicemail", "voicemail_removed", {{"mailbox", row->mailbox}, {"id", id}});
+  changed(row->mailbox);
   return true;
 }
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <variant>
@@ -71,12 +72,21 @@ class Mailboxes {
   // caller or config sends can reach outside the voicemail folder.
   static bool valid_mailbox(const std::string& mailbox);
 
+  // Called after a mailbox's counts changed (a message stored, heard, removed or pruned), on
+  // the thread that changed it: message waiting (message_waiting.h) tells the phones.
+  void on_change(std::function<void(const std::string& mailbox)> listener) { listener_ = std::move(listener); }
+
  private:
   // A file name in `mailbox`'s folder that is not taken yet.
   std::string new_file_name(const std::string& mailbox, int64_t received_ms);
   void delete_file(const storage::VoiceMessageRow& row, const char* reason);
 
+  void changed(const std::string& mailbox) {
+    if (listener_) listener_(mailbox);
+  }
+
   storage::VoiceMessageRepository& repo_;
+  std::function<void(const std::string&)> listener_;
   std::string folder_;
   std::mt19937 random_;
 };

@@ -1,0 +1,169 @@
+// A call answered by an answering machine (b2bua/voicemail/answering_machine.h): when the
+// phones rung do not answer in time, are busy or none is registered, and no forward rule
+// covers that (forwarding decides first), or at once with voicemail.always.
+//
+// The phones stop ringing (CANCEL), the relay sessions go, and the caller gets a 200 whose
+// SDP names a voice session: b2bua itself is the far end (MediaPlane::allocate_voice). The
+// call is over when the caller's dialog is and the machine has stored what it recorded; the
+// record says voicemail=<mailbox>:<outcome>.
+#include "b2bua/calls/call_machine.h"
+#include "b2bua/calls/call_manager.h"
+#include "b2bua/common/clock.h"
+#include "b2bua/common/log.h"
+#include "b2bua/trunk/host_port.h"
+#include "b2bua/voicemail/answering_machine.h"
+#include "b2bua/voicemail/voicemail_menu.h"
+
+namespace b2bua::calls {
+
+void Call::Machine::play(media::AudioPtr audio, uint32_t tag) {
+  if (!audio) {
+    // A prompt that could not be loaded is skipped, as if it had been played.
+    app->on_played(tag);
+    return;
+  }
+  call.manager.context().media->play(session, std::move(audio), tag);
+}
+void Call::Machine::stop_playing() { call.manager.context().media->stop_playing(session); }
+void Call::Machine::record(const media::RecordSpec& spec) { call.manager.context().media->record(session, spec); }
+void Call::Machine::stop_recording() { call.manager.context().media->stop_recording(session); }
+void Call::Machine::hang_up() {
+  call.ending("callee");
+  call.end_leg(*call.a, nullptr);
+}
+
+bool Call::to_voicemail(const std::string& mailbox, const char* condition) {
+  const config::Extension* box = config->find_extension(mailbox);
+  if (!box || !box->voicemail.enabled || !manager.voicemail_ready()) return false;
+  const bool withheld = presented_number.empty() || presented_number == "anonymous";
+  voicemail::AnsweringMachine::Caller caller{withheld ? std::string() : presented_number, presented_display};
+  CallManager& m = manager;
+  const uint64_t call_id = id;
+  const config::Voicemail settings = box->voicemail;
+  AppMaker make = [&m, mailbox, settings, caller, call_id](voicemail::VoiceIo& io) {
+    return std::make_unique<voicemail::AnsweringMachine>(io, m.mailboxes(), m.prompts(), mailbox, settings, caller,
+                                                         call_id);
+  };
+  std::string note = "voicemail=" + std::string(condition) + ":" + mailbox;
+  if (!started_) {
+    if (record.extension.empty()) record.extension = mailbox;
+    machine_at_start_ = MachineStart{std::move(make), std::move(note)};
+    return true;
+  }
+  return answer_by_machine(make, note, mailbox);
+}
+
+void Call::to_menu(const std::string& mailbox, bool pin_first) {
+  CallManager& m = manager;
+  const uint64_t call_id = id;
+  const config::Extension* box = config->find_extension(mailbox);
+  const std::string pin = box && box->voicemail.pin ? *box->voicemail.pin : std::string();
+  machine_at_start_ = MachineStart{[&m, mailbox, pin, pin_first, call_id](voicemail::VoiceIo& io) {
+                                     return std::make_unique<voicemail::VoicemailMenu>(
+                                         io, m.mailboxes(), m.prompts(), mailbox, pin_first ? pin : std::string(), call_id);
+                                   },
+                                   "voicemail_menu=" + mailbox};
+}
+
+bool Call::answer_by_machine(const AppMaker& make, const std::string& note, const std::string& extension) {
+  media::MediaPlane* relay = manager.context().media;
+  if (!relay || machine_ || ending_ || a->answered) return false;
+  if (!a_offered_) {
+    // The caller's INVITE had no SDP: our offer would go in the 200 and the answer in the
+    // ACK; not done for a voice application, the caller is refused instead.
+    B2BUA_LOG(warn, "voicemail", "not_answered", {{"call", id}, {"extension", extension}, {"reason", "no_offer"}});
+    return false;
+  }
+  const bool wan = &a->agent == manager.context().wan;
+  auto allocated = relay->allocate_voice(media::LegSpec{a_bind_ip, wan ? media::Side::wan : media::Side::lan});
+  if (auto* failure = std::get_if<media::AllocationError>(&allocated)) {
+    B2BUA_LOG(error, "calls", "relay_unavailable", {{"call", id}, {"reason", failure->reason}});
+    return false;
+  }
+  const media::Allocation voice = std::get<media::Allocation>(allocated);
+  auto answer = media::voice_answer(a_offer_, voice.legs[0], a->origin);
+  if (auto* e = std::get_if<media::SdpError>(&answer)) {
+    B2BUA_LOG(warn, "voicemail", "not_answered", {{"call", id}, {"extension", extension}, {"reason", e->reason}});
+    relay->release(voice.id);
+    return false;
+  }
+  auto& va = std::get<media::VoiceAnswer>(answer);
+
+  // The phones stop ringing; what was bridged towards them goes.
+  if (ring_timer_) ring_timer_->cancel();
+  for (auto& leg : b) end_leg(*leg, nullptr);
+  release_sessions(streams);
+  remotes_.clear();
+  streams.push_back(voice);
+  manager.session_allocated(voice.id, *this);
+  va.remote.sdp_names_source = !(wan && trunk::is_private_ip(va.remote.rtp.ip()));
+  relay->set_voice_format(voice.id, va.format);
+  relay->set_remote(voice.id, 0, va.remote);
+
+  const size_t eq = note.find('=');
+  record.note(note.substr(0, eq), note.substr(eq + 1));
+  if (record.extension.empty()) record.extension = extension;
+  record.answer_ms = clock::unix_ms();
+  record.final_code = 200;
+  a->answered = true;
+  a->last_sdp = va.sdp;
+  a->respond(200, "OK", va.sdp);
+  B2BUA_LOG(info, "calls", "answered", {{"call", id}, {"extension", extension}, {"trunk", record.trunk}, {"media", "voice"}});
+
+  machine_ = std::make_unique<Machine>(*this, voice.id);
+  machine_->app = make(*machine_);
+  machine_->app->start();
+  return true;
+}
+
+void Call::on_voice(media::VoiceEvent event) {
+  if (!machine_) return;
+  auto& app = *machine_->app;
+  switch (event.kind) {
+    case media::VoiceEvent::Kind::dtmf: app.on_dtmf(event.digit); break;
+    case media::VoiceEvent::Kind::played: app.on_played(event.tag); break;
+    case media::VoiceEvent::Kind::recorded: app.on_recorded(std::move(event.recording)); break;
+  }
+  check_finished();
+}
+
+bool Call::machine_busy() {
+  if (!machine_) return false;
+  if (!machine_->caller_gone) {
+    machine_->caller_gone = true;
+    machine_->app->on_caller_gone();
+  }
+  if (!machine_->app->done()) return true;
+  if (!machine_->outcome_noted) {
+    machine_->outcome_noted = true;
+    record.note("voice_result", machine_->app->outcome());
+  }
+  return false;
+}
+
+}  // namespace b2bua::calls
+
+namespace b2bua::calls {
+
+void CallManager::setup_voicemail() {
+  prompts_.load(*config_);
+  if (!context_.store) return;
+  if (mwi_) mwi_->apply(config_);
+  if (mailboxes_ && mailboxes_folder_ == config_->voicemail.folder) return;
+  // A new folder holds the messages from now on; those in the old one stay where they are.
+  mwi_.reset();
+  mailboxes_folder_ = config_->voicemail.folder;
+  mailboxes_ = std::make_unique<voicemail::Mailboxes>(context_.store->voice_messages(), mailboxes_folder_);
+  mailboxes_->reconcile();
+  mwi_ = std::make_unique<voicemail::MessageWaiting>(*context_.lan, phones_, *mailboxes_, config_);
+  mailboxes_->on_change([this](const std::string& mailbox) { mwi_->changed(mailbox); });
+}
+
+void CallManager::on_voice(media::SessionId id, media::VoiceEvent event) {
+  auto s = by_session_.find(id);
+  if (s == by_session_.end()) return;
+  auto c = calls_.find(s->second);
+  if (c != calls_.end()) c->second->on_voice(std::move(event));
+}
+
+}  // namespace b2bua::calls

@@ -1,0 +1,147 @@
+#include "b2bua/voicemail/message_waiting.h"
+
+#include <algorithm>
+
+#include "b2bua/common/log.h"
+
+namespace b2bua::voicemail {
+namespace {
+
+constexpr const char* kEvent = "message-summary";
+constexpr const char* kContentType = "application/simple-message-summary";
+constexpr int kUnsolicitedExpires = 3600;  // what an unsolicited NOTIFY claims; sent again on every change
+
+// "sip:192.168.1.20:5062;transport=udp" -> "192.168.1.20:5062"
+std::string host_port_of(const std::string& flow_uri) {
+  std::string s = flow_uri.rfind("sip:", 0) == 0 ? flow_uri.substr(4) : flow_uri;
+  return s.substr(0, s.find(';'));
+}
+
+std::string user_of(const url_t* url) { return url && url->url_user ? url->url_user : ""; }
+
+}  // namespace
+
+std::string message_summary(const MessageCounts& counts, const std::string& account) {
+  return std::string("Messages-Waiting: ") + (counts.new_messages > 0 ? "yes" : "no") + "\r\nMessage-Account: " +
+         account + "\r\nVoice-Message: " + std::to_string(counts.new_messages) + "/" +
+         std::to_string(counts.old_messages) + "\r\n";
+}
+
+struct MessageWaiting::Dialog final : sip::HandleOwner {
+  Dialog(MessageWaiting& o, nua_handle_t* h, std::string box, bool u) : owner(o), nh(h), mailbox(std::move(box)), unsolicited(u) {}
+  ~Dialog() {
+    if (nh) {
+      nua_handle_bind(nh, nullptr);
+      nua_handle_destroy(nh);
+    }
+  }
+  void on_nua_event(const sip::NuaEvent& ev) override {
+    int substate = -1;
+    tl_gets(ev.tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
+    const bool ended = (ev.event == nua_i_subscribe && substate == nua_substate_terminated) ||
+                       (ev.event == nua_r_notify && ev.status >= 300) || ev.event == nua_i_terminated;
+    if (ended) owner.drop(this);
+  }
+  MessageWaiting& owner;
+  nua_handle_t* nh;
+  std::string mailbox;
+  bool unsolicited;
+  std::string contact;  // unsolicited: the phone's registered Contact
+};
+
+MessageWaiting::MessageWaiting(sip::SipAgent& lan, registrar::Phones& phones, Mailboxes& boxes, config::Snapshot config)
+    : lan_(lan), phones_(phones), boxes_(boxes), config_(std::move(config)), reaper_(lan.root()) {
+  nua_set_params(lan_.nua(), NUTAG_ALLOW("SUBSCRIBE"), NUTAG_ALLOW_EVENTS(kEvent), TAG_END());
+  lan_.on_request(nua_i_subscribe, [this](const sip::NuaEvent& ev) { on_subscribe(ev); });
+}
+
+MessageWaiting::~MessageWaiting() { lan_.on_request(nua_i_subscribe, nullptr); }
+
+size_t MessageWaiting::subscriptions() const {
+  return static_cast<size_t>(std::count_if(dialogs_.begin(), dialogs_.end(), [](const auto& d) { return !d->unsolicited; }));
+}
+
+std::string MessageWaiting::body_for(const std::string& mailbox) {
+  return message_summary(boxes_.counts(mailbox), "sip:" + mailbox + "@" + config_->lan.realm);
+}
+
+void MessageWaiting::on_subscribe(const sip::NuaEvent& ev) {
+  const sip_t* sip = ev.sip;
+  const std::string event = sip && sip->sip_event && sip->sip_event->o_type ? sip->sip_event->o_type : "";
+  std::string mailbox = user_of(sip && sip->sip_request ? sip->sip_request->rq_url : nullptr);
+  const config::Extension* ext = config_->find_extension(mailbox);
+  std::string ip, transport;
+  uint16_t port = 0;
+  sip::request_source(ev.nua, ip, port, transport);
+  const std::string source = (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+  auto refuse = [&](int status, const char* phrase, const char* why) {
+    B2BUA_LOG(info, "voicemail", "subscribe_refused", {{"mailbox", mailbox}, {"source", source}, {"reason", why}});
+    nua_respond(ev.nh, status, phrase, NUTAG_WITH_THIS(ev.nua), TAG_END());
+    nua_handle_destroy(ev.nh);
+  };
+  if (event != kEvent) return refuse(489, "Bad Event", "event");
+  if (!ext || !ext->voicemail.enabled) return refuse(404, "Not Found", "no mailbox");
+  const registrar::RingTargets phones = phones_.ring_targets(mailbox);
+  const bool from_phone = std::any_of(phones.ring.begin(), phones.ring.end(), [&](const registrar::PhoneTarget& t) {
+    return host_port_of(t.flow_uri) == source;
+  });
+  if (!from_phone) return refuse(403, "Forbidden", "not_from_a_registered_phone");
+  auto d = std::make_unique<Dialog>(*this, ev.nh, mailbox, false);
+  nua_handle_bind(ev.nh, d.get());
+  nua_respond(ev.nh, SIP_200_OK, NUTAG_WITH_THIS(ev.nua), TAG_END());
+  B2BUA_LOG(info, "voicemail", "subscribed", {{"mailbox", mailbox}, {"source", source}});
+  notify(*d, body_for(mailbox));
+  dialogs_.push_back(std::move(d));
+}
+
+void MessageWaiting::notify(Dialog& d, const std::string& body) {
+  if (d.unsolicited) {
+    const std::string state = "active;expires=" + std::to_string(kUnsolicitedExpires);
+    nua_notify(d.nh, NUTAG_URL(d.contact.c_str()), NUTAG_NEWSUB(1), SIPTAG_EVENT_STR(kEvent),
+               SIPTAG_SUBSCRIPTION_STATE_STR(state.c_str()), SIPTAG_CONTENT_TYPE_STR(kContentType),
+               SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+    return;
+  }
+  nua_notify(d.nh, NUTAG_SUBSTATE(nua_substate_active), SIPTAG_EVENT_STR(kEvent), SIPTAG_CONTENT_TYPE_STR(kContentType),
+             SIPTAG_PAYLOAD_STR(body.c_str()), TAG_END());
+}
+
+void MessageWaiting::drop(Dialog* d) {
+  auto it = std::find_if(dialogs_.begin(), dialogs_.end(), [d](const auto& p) { return p.get() == d; });
+  if (it == dialogs_.end()) return;
+  // Destroyed on a later turn: this runs inside the handle's own callback.
+  dead_.push_back(std::move(*it));
+  dialogs_.erase(it);
+  if (!reaper_.armed()) reaper_.start(0, [this] { dead_.clear(); });
+}
+
+void MessageWaiting::changed(const std::string& mailbox) {
+  const std::string body = body_for(mailbox);
+  const MessageCounts counts = boxes_.counts(mailbox);
+  size_t sent = 0;
+  for (auto& d : dialogs_) {
+    if (d->mailbox != mailbox || d->unsolicited) continue;
+    notify(*d, body);
+    ++sent;
+  }
+  const config::Extension* ext = config_->find_extension(mailbox);
+  if (ext && ext->voicemail.enabled && ext->voicemail.notify) {
+    for (const auto& phone : phones_.ring_targets(mailbox).ring) {
+      auto it = std::find_if(dialogs_.begin(), dialogs_.end(), [&](const auto& d) {
+        return d->unsolicited && d->mailbox == mailbox && d->contact == phone.contact;
+      });
+      if (it == dialogs_.end()) {
+        const std::string to = "<sip:" + mailbox + "@" + config_->lan.realm + ">";
+        auto d = std::make_unique<Dialog>(*this, nullptr, mailbox, true);
+        d->nh = nua_handle(lan_.nua(), d.get(), SIPTAG_TO_STR(to.c_str()), NUTAG_PROXY(phone.flow_uri.c_str()), TAG_END());
+        d->contact = phone.contact;
+        it = dialogs_.insert(dialogs_.end(), std::move(d));
+      }
+      notify(**it, body);
+      ++sent;
+    }
+  }
+  B2BUA_LOG(info, "voicemail", "mwi", {{"mailbox", mailbox}, {"new", counts.new_messages}, {"old", counts.old_messages}, {"notified", sent}});
+}
+
+}  // namespace b2bua::voicemail
