@@ -9,6 +9,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake pkg-config
   libsofia-sip-ua-dev libevent-dev libsqlite3-dev nlohmann-json3-dev libc-ares-dev
+  libcurl4-openssl-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev sqlite3
