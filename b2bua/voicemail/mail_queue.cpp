@@ -148,7 +148,9 @@ std::string domain_of(const std::string& address) {
   return d;
 }
 
-std::string sender(const MailSettings& s) { return s.from.empty() ? "b2bua@localhost" : s.from; }
+// The envelope sender and From header; a malformed configured one (a line break would forge
+// headers) falls back like an empty one.
+std::string sender(const MailSettings& s) { return plausible_address(s.from) ? s.from : "b2bua@localhost"; }
 
 // Writes `data` to `path` through a temporary name, synced before the rename.
 void write_atomically(const fs::path& path, const std::string& data) {

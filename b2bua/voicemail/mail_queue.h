@@ -17,7 +17,8 @@
 // A failed attempt is logged (event=mail_failed attempt=N error=... to=...) and retried after a
 // backoff that doubles from `first_retry` up to `max_retry`; a job older than `max_age` is
 // given up (event=mail_given_up) and its spool files removed. Success logs event=mail_sent. A new
-// MailQueue on the same spool folder resumes whatever an earlier one left there.
+// MailQueue on the same spool folder resumes whatever an earlier one left there, trying each job
+// at once (the attempt count carries on from the `.job` file).
 //
 // The password is a secret: it is passed to libcurl only, never logged, never part of a message
 // or an exception text.
@@ -46,7 +47,7 @@ struct MailSettings {
   uint16_t port = 587;
   enum class Security { starttls, tls, none } security = Security::starttls;  // none only for a relay on loopback/LAN
   std::string user, password;    // empty user: no login. password is a secret: never logged
-  std::string from;              // "b2bua@home.example"; empty: "b2bua@localhost"
+  std::string from;              // "b2bua@home.example"; empty or malformed: "b2bua@localhost"
   std::string ca_file;           // empty: the system's CAs
   bool operator==(const MailSettings&) const = default;
 };

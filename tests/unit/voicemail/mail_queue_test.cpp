@@ -59,6 +59,7 @@ class SmtpServer {
   uint16_t port() const { return port_; }
   void set_mode(Mode mode) { mode_ = mode; }
   int connections() const { return connections_; }
+  int logins() const { return logins_; }
   std::vector<Received> mails() const {
     std::lock_guard lock(mutex_);
     return mails_;
@@ -108,6 +109,7 @@ class SmtpServer {
       } else if (verb == "HELO" || verb == "RSET" || verb == "NOOP") {
         say(fd, "250 ok\r\n");
       } else if (verb == "AUTH") {
+        ++logins_;
         std::string rest = line.size() > 11 ? line.substr(11) : "";
         if (rest.empty()) {
           say(fd, "334 \r\n");
@@ -162,6 +164,7 @@ class SmtpServer {
   std::atomic<Mode> mode_;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
+  std::atomic<int> logins_{0};
   mutable std::mutex mutex_;
   std::vector<Received> mails_;
   std::thread thread_;
@@ -318,6 +321,44 @@ TEST_F(MailQueueTest, LogsInWithoutEverLoggingThePassword) {
   std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(base64_decode(server.mails().at(0).auth), std::string("\0mailer\0s3cret-Passw0rd", 23));
   EXPECT_EQ(log.find("s3cret"), std::string::npos) << log;
+}
+
+TEST_F(MailQueueTest, StartTlsIsRequiredBeforeTheLoginAndTheMessage) {
+  SmtpServer server;  // offers no STARTTLS
+  MailSettings s = settings(server.port());
+  s.security = MailSettings::Security::starttls;
+  s.user = "mailer";
+  s.password = "s3cret-Passw0rd";
+  ::testing::internal::CaptureStderr();
+  MailQueue queue(options(), s);
+  ASSERT_TRUE(queue.enqueue(job()));
+  bool tried = wait_for([&] { return server.connections() >= 2; });
+  queue.stop();
+  std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(tried) << log;
+  EXPECT_EQ(server.logins(), 0);
+  EXPECT_TRUE(server.mails().empty());
+  EXPECT_NE(log.find("event=mail_failed attempt=1"), std::string::npos) << log;
+  EXPECT_EQ(log.find("s3cret"), std::string::npos) << log;
+  EXPECT_EQ(queue.pending(), 1u);
+}
+
+TEST_F(MailQueueTest, NewSettingsSendWhatWaitedAtOnce) {
+  MailQueueOptions o = options();
+  o.first_retry = std::chrono::hours(1);
+  o.max_retry = std::chrono::hours(1);
+  ::testing::internal::CaptureStderr();
+  MailQueue queue(o, settings(free_port()));
+  ASSERT_TRUE(queue.enqueue(job()));
+  bool failed = wait_for([&] { return queue.pending() == 1 && spool_files() == 2; });
+  std::this_thread::sleep_for(200ms);  // the first attempt fails: an hour to the next
+  SmtpServer server;
+  queue.apply(settings(server.port()));
+  bool delivered = wait_for([&] { return server.mails().size() == 1 && queue.pending() == 0; }, 5s);
+  queue.stop();
+  std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(failed && delivered) << log;
+  EXPECT_NE(log.find("event=mail_failed attempt=1"), std::string::npos) << log;
 }
 
 TEST_F(MailQueueTest, DeliversAfterRetryOnceTheServerIsUp) {
