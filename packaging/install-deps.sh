@@ -12,6 +12,8 @@ build_pkgs=(
   # answering machine: resampling WAV files to 8 kHz, G.711 (A-law/mu-law) decoding
   libsoxr-dev
   libspandsp-dev
+  # answering machine: messages by mail (libcurl's SMTP client)
+  libcurl4-openssl-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev sqlite3
