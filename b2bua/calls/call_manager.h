@@ -18,6 +18,7 @@
 #include "b2bua/registrar/digest_auth.h"
 #include "b2bua/registrar/phones.h"
 #include "b2bua/trunk/trunk_routes.h"
+#include "b2bua/voicemail/mail_queue.h"
 #include "b2bua/voicemail/mailbox.h"
 #include "b2bua/voicemail/message_waiting.h"
 #include "b2bua/voicemail/prompt_book.h"
@@ -75,6 +76,8 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   bool voicemail_ready() const { return mailboxes_ && prompts_.usable() && context_.media; }
   voicemail::Mailboxes& mailboxes() { return *mailboxes_; }
   const voicemail::PromptBook& prompts() const { return prompts_; }
+  // Mails a stored message to the mailbox's address (voicemail.email), if it has one.
+  void mail_message(const config::Voicemail& box, const storage::VoiceMessageRow& row);
   void session_allocated(media::SessionId session, Call& call) { by_session_[session] = call.id; }
   void call_finished(Call& call);
   size_t active_calls() const;
@@ -173,6 +176,7 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   std::string mailboxes_folder_;
   voicemail::PromptBook prompts_;
   std::unique_ptr<voicemail::MessageWaiting> mwi_;  // after mailboxes_: it holds a reference
+  std::unique_ptr<voicemail::MailQueue> mail_;
   std::map<uint64_t, std::unique_ptr<ConfirmationCall>> confirmations_;
   std::vector<std::unique_ptr<ConfirmationCall>> dead_confirmations_;
   uint64_t next_confirmation_ = 1;

@@ -8,6 +8,9 @@
 // record says voicemail=<mailbox>:<outcome>.
 #include "b2bua/calls/call_machine.h"
 #include "b2bua/calls/call_manager.h"
+
+#include <ctime>
+#include <filesystem>
 #include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 #include "b2bua/trunk/host_port.h"
@@ -41,8 +44,9 @@ bool Call::to_voicemail(const std::string& mailbox, const char* condition) {
   const uint64_t call_id = id;
   const config::Voicemail settings = box->voicemail;
   AppMaker make = [&m, mailbox, settings, caller, call_id](voicemail::VoiceIo& io) {
-    return std::make_unique<voicemail::AnsweringMachine>(io, m.mailboxes(), m.prompts(), mailbox, settings, caller,
-                                                         call_id);
+    return std::make_unique<voicemail::AnsweringMachine>(
+        io, m.mailboxes(), m.prompts(), mailbox, settings, caller, call_id,
+        [&m, settings](const storage::VoiceMessageRow& row) { m.mail_message(settings, row); });
   };
   std::string note = "voicemail=" + std::string(condition) + ":" + mailbox;
   if (!started_) {
@@ -145,10 +149,68 @@ bool Call::machine_busy() {
 
 namespace b2bua::calls {
 
+namespace {
+
+voicemail::MailSettings mail_settings(const config::Smtp& smtp) {
+  using Security = voicemail::MailSettings::Security;
+  return voicemail::MailSettings{
+      .server = smtp.server,
+      .port = smtp.port,
+      .security = smtp.security == "tls" ? Security::tls : smtp.security == "none" ? Security::none : Security::starttls,
+      .user = smtp.user,
+      .password = smtp.password,
+      .from = smtp.from,
+      .ca_file = smtp.ca_file};
+}
+
+// "12 s", "2 min 5 s"
+std::string spoken_length(int ms) {
+  const int s = (ms + 500) / 1000;
+  return s < 60 ? std::to_string(s) + " s" : std::to_string(s / 60) + " min " + std::to_string(s % 60) + " s";
+}
+
+}  // namespace
+
+void CallManager::mail_message(const config::Voicemail& box, const storage::VoiceMessageRow& row) {
+  if (!box.email || !mail_) return;
+  const std::string caller = row.caller_number.empty() ? "an unknown caller" : row.caller_number;
+  const std::string named = row.caller_name.empty() ? caller : row.caller_name + " (" + caller + ")";
+  const std::time_t t = static_cast<std::time_t>(row.received_ms / 1000);
+  std::tm local{};
+  localtime_r(&t, &local);
+  char when[32], stamp[32];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", &local);
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%d-%H%M%S", &local);
+  mail_->enqueue(voicemail::MailJob{
+      .to = *box.email,
+      .subject = "Voice message from " + caller + " (" + spoken_length(row.duration_ms) + ")",
+      .text = "Mailbox " + row.mailbox + " has a new voice message.\n\nFrom: " + named + "\nReceived: " + when +
+              "\nLength: " + spoken_length(row.duration_ms) + "\n\nThe message is attached as a WAV file.\n",
+      .attachment_path = mailboxes_->path_of(row),
+      .attachment_name = std::string("message-") + stamp + ".wav"});
+}
+
 void CallManager::setup_voicemail() {
   prompts_.load(*config_);
   if (!context_.store) return;
   if (mwi_) mwi_->apply(config_);
+  if (config_->voicemail.smtp) {
+    voicemail::MailSettings settings = mail_settings(*config_->voicemail.smtp);
+    if (mail_) {
+      mail_->apply(settings);
+    } else {
+      // Next to the database, not in the message folder: a spool of its own, kept across restarts.
+      voicemail::MailQueueOptions options;
+      options.spool_dir = std::filesystem::path(config_->storage.path).parent_path() / "mail-spool";
+      try {
+        mail_ = std::make_unique<voicemail::MailQueue>(options, settings);
+      } catch (const std::exception& e) {
+        B2BUA_LOG(error, "voicemail", "mail_unavailable", {{"error", e.what()}});
+      }
+    }
+  } else if (mail_) {
+    mail_->apply(voicemail::MailSettings{});  // waiting mail stays in the spool until a server is set
+  }
   if (mailboxes_ && mailboxes_folder_ == config_->voicemail.folder) return;
   // A new folder holds the messages from now on; those in the old one stay where they are.
   mwi_.reset();

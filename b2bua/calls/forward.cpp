@@ -89,10 +89,10 @@ bool CallManager::machine_answers(Call& call, const config::Extension& ext, cons
   const config::Voicemail& vm = ext.voicemail;
   const std::string_view condition = d.condition;
   if (vm.enabled) {
-    const bool takes = d.kind == Delivery::ring ? vm.always || vm.after == 0
-                       : condition == "unregistered" ? vm.on_unregistered
-                                                     : vm.on_busy;
-    if (takes && call.to_voicemail(ext.number, d.kind == Delivery::ring ? "always" : d.condition)) return true;
+    // "always" answers at once whether or not a phone could ring.
+    const bool at_once = vm.always || (d.kind == Delivery::ring && vm.after == 0);
+    const bool takes = at_once || (d.kind == Delivery::refuse && (condition == "unregistered" ? vm.on_unregistered : vm.on_busy));
+    if (takes && call.to_voicemail(ext.number, at_once ? "always" : d.condition)) return true;
     if (d.kind == Delivery::ring) return false;
   }
   // The number's own mailbox (routing.inbound[].voicemail) when the extension has none.

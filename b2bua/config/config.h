@@ -142,13 +142,27 @@ struct Voicemail {
   int max_messages = 50;                // messages kept; the oldest heard ones make room first
   int max_total_mb = 20;                // size of all messages together
   bool notify = false;                  // message-waiting NOTIFYs also to phones that did not SUBSCRIBE
+  std::optional<std::string> email;     // each message is mailed there too (voicemail.smtp)
   bool operator==(const Voicemail&) const = default;
+};
+
+// voicemail.smtp: the mail server messages are sent through (extensions[].voicemail.email).
+struct Smtp {
+  std::string server;                 // host name or IP
+  uint16_t port = 587;                // submission
+  std::string security = "starttls";  // starttls | tls | none (none: a relay on this host or the LAN)
+  std::string user;                   // empty: no login
+  std::string password;               // secret: never logged
+  std::string from;                   // the sender address
+  std::string ca_file;                // empty: the system's CAs
+  bool operator==(const Smtp&) const = default;
 };
 
 // voicemail: what every answering machine shares.
 struct VoicemailCommon {
   std::string folder;   // where messages are kept (absolute; default: "voicemail" next to the database)
   std::string prompts;  // the announcements (absolute; default: the ones installed with b2bua)
+  std::optional<Smtp> smtp;  // none: messages are not mailed
   bool operator==(const VoicemailCommon&) const = default;
 };
 

@@ -63,7 +63,7 @@ LoadResult load_config_text(const std::string& text, const std::string& path) {
   auto config = std::make_shared<Config>();
   config->source_path = path;
   if (v.object(root, "", {"lan", "wan", "registrar", "limits", "extensions", "trunks", "routing", "media", "calls",
-                          "storage", "status", "log"})) {
+                          "storage", "status", "log", "voicemail"})) {
     std::string dir = std::filesystem::path(path).parent_path().string();
     if (dir.empty()) dir = ".";
     read_sections(v, root, *config, dir);

@@ -9,14 +9,15 @@
 namespace b2bua::voicemail {
 
 AnsweringMachine::AnsweringMachine(VoiceIo& io, Mailboxes& boxes, const PromptBook& prompts, std::string mailbox,
-                                   const config::Voicemail& settings, Caller caller, uint64_t call_id)
+                                   const config::Voicemail& settings, Caller caller, uint64_t call_id, Stored stored)
     : io_(io),
       boxes_(boxes),
       prompts_(prompts),
       mailbox_(std::move(mailbox)),
       settings_(settings),
       caller_(std::move(caller)),
-      call_id_(call_id) {}
+      call_id_(call_id),
+      stored_(std::move(stored)) {}
 
 void AnsweringMachine::start() {
   started_ms_ = clock::unix_ms();
@@ -119,6 +120,7 @@ void AnsweringMachine::save(media::Recording& recording) {
     return;
   }
   outcome_ = "message";
+  if (stored_) stored_(std::get<storage::VoiceMessageRow>(stored));
 }
 
 }  // namespace b2bua::voicemail

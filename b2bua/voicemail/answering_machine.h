@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "b2bua/config/config.h"
@@ -33,8 +34,10 @@ class AnsweringMachine final : public VoiceApp {
     std::string name;
   };
   // `greeting`: the mailbox's own (loaded by PromptBook), or null for the built-in one.
+  // `stored` is told of each message stored (to mail it); may be empty.
+  using Stored = std::function<void(const storage::VoiceMessageRow&)>;
   AnsweringMachine(VoiceIo& io, Mailboxes& boxes, const PromptBook& prompts, std::string mailbox,
-                   const config::Voicemail& settings, Caller caller, uint64_t call_id);
+                   const config::Voicemail& settings, Caller caller, uint64_t call_id, Stored stored = nullptr);
 
   void start() override;
   void on_played(uint32_t tag) override;
@@ -61,6 +64,7 @@ class AnsweringMachine final : public VoiceApp {
   config::Voicemail settings_;
   Caller caller_;
   uint64_t call_id_;
+  Stored stored_;
   State state_ = State::greeting;
   std::string outcome_ = "no_message";
   int64_t started_ms_ = 0;

@@ -1,0 +1,558 @@
+#!/usr/bin/env python3
+"""The answering machine (extensions[].voicemail, routing.inbound[].voicemail), its menu (*97)
+and message waiting (RFC 3842), end to end: sipp plays the provider (an IP-authenticated
+trunk) and the phones, RTP endpoints of the test's own receive what b2bua plays and send tones
+and RFC 4733 events (voicemail_support.Rtp), baresip plays a real caller; messages are checked
+in the database (voice_messages) and as WAV files.
+
+  no_answer_leaves_message         the provider calls the DID, 10 rings (180 only), is
+                                   cancelled after its voicemail.after (3 s); b2bua answers the
+                                   provider (PCMU, telephone-event, ptime 20) and plays the
+                                   built-in greeting and the 1 kHz beep (packet count, pacing,
+                                   payload type), records 3 s of a 440 Hz tone: one row of
+                                   3000 +-200 ms, the WAV (8 kHz mono 16-bit) at ~440 Hz, the
+                                   record's notes, the log; the provider sees nothing of the LAN
+  baresip_leaves_message           baresip (11, PCMA) calls 10 (voicemail.always) with a
+                                   speech-like WAV (aufile); the stored message matches the part
+                                   of the WAV baresip sent after the beep (normalized
+                                   cross-correlation >= 0.8 at the best lag, length within
+                                   100 ms of what was left of the WAV)
+  hangup_in_greeting_no_message    the caller hangs up in the greeting: no row, no file,
+                                   voice_result=no_message, event=no_message
+  max_length_cuts                  max_message 5, the caller talks for 8 s: a 5 s message
+                                   (+-200 ms) and b2bua's BYE
+  mailbox_full                     max_messages 1: a first call leaves a message; the second
+                                   hears "mailbox full" (~4 s of RTP) and gets b2bua's BYE; still
+                                   one row, voice_result=full, event=voicemail_full
+  menu_rfc4733                     two messages (two calls at once); a phone of 10 SUBSCRIBEd
+                                   (message-summary); 10 dials *97 and keys RFC 4733 events: the
+                                   first message plays to its end (heard), 6 plays the next (heard),
+                                   7 deletes it, # says goodbye and b2bua hangs up; the played
+                                   messages carry the callers' tones; NOTIFYs 0/0, 1/0, 2/0, 1/1,
+                                   0/2, 0/1
+  menu_sip_info                    the same menu keyed by SIP INFO (application/dtmf-relay): '#'
+                                   during the summary ends the call within 3 s
+  subscribe_refused_from_stranger  SUBSCRIBE message-summary for 10 from a port no phone
+                                   registered from: 403 (event=subscribe_refused); from 11's
+                                   registered port: 403; a wrong Event: 489; from 10's own: 200
+                                   and a NOTIFY "Messages-Waiting: no"
+  bad_greeting                     10's greeting a text file, 11's a zero-length file: each
+                                   logged event=greeting_unusable with the file and the reason;
+                                   calls to both are answered with the built-in greeting
+  folder_setting                   the top-level voicemail section (folder relative to the
+                                   config, prompts): the message lands in that folder
+  skip_greeting_with_hash          '#' (RFC 4733) in the greeting: it stops, the beep plays, the
+                                   message that follows is stored
+  menu_pin                         11 dials *97*10# (PIN 4711): a wrong PIN is refused
+                                   (event=wrong_pin, no digits logged), the right one opens the
+                                   empty mailbox: "no new messages", goodbye, BYE
+  mwi_unsolicited_notify           voicemail.notify: a registered phone that never subscribed gets
+                                   a message-summary NOTIFY (1/0) when a message is stored
+
+One flow per ctest entry (run_flows)."""
+import os
+import re
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from voicemail_support import (DID, DID2, FAR, Baresip, MwiPhone, Setup, check_message, check_played,  # noqa: E402
+                               check_voice_answer, first_line, g711_decode, greeting_seconds, header, log_lines,
+                               notes_of, phone_calls, prompt_seconds, provider_call, read_wav, sine, speechlike,
+                               align, write_wav, zero_crossing_hz, spurt_ends, wrap, send, reply, sdp, sdp_body)
+from harness import check, running, run_flows, sipp_trace, wait_until  # noqa: E402
+import scenarios as sc  # noqa: E402
+
+TONE_S = 3.0
+
+
+def received(s, run, method=None):
+    return s.h.messages(run, method=method)
+
+
+def wait_rows(s, n, timeout=8):
+    rows = wait_until(lambda: (lambda r: r if len(r) == n else None)(s.messages()), timeout)
+    return rows if rows is not None else s.messages()
+
+
+def check_greeting(s, peer, pt=0, what="greeting and beep"):
+    """Waits for the built-in greeting and the beep (one spurt), checks them; returns them."""
+    greet = greeting_seconds()
+    played = peer.wait_quiet(int(greet / 0.02 * 0.85), quiet=0.3, timeout=greet + 8)
+    check_played(played, greet, pt, what)
+    samples = [x for p in played[-20:-1] for x in g711_decode(pt, p.payload)]
+    freq = zero_crossing_hz(samples)
+    check(950 <= freq <= 1050, f"  {what}: ends with the 1 kHz beep ({freq:.0f} Hz in its last 380 ms)")
+    speech = [x for p in played[:int(prompt_seconds('greeting') / 0.02) - 5] for x in g711_decode(pt, p.payload)]
+    level = sum(abs(x) for x in speech) / max(1, len(speech))
+    check(level > 200, f"  {what}: the greeting is not silence (mean level {level:.0f})")
+    return played
+
+
+def lan_leaks(s, text, phone_runs=()):
+    leaks = ["test.arpa", "TestPhone", f":{s.lan_port}"] + [f":{p}" for p in s.phones.values()]
+    for run in phone_runs:
+        for m in s.h.messages(run) + s.h.messages(run, received=False):
+            cid = header(m, "Call-ID")
+            if cid:
+                leaks.append(cid)
+    return [leak for leak in leaks if leak in text]
+
+
+# --- flows -------------------------------------------------------------------------------------------
+
+def no_answer_leaves_message(binary):
+    with running("vm-no-answer", binary, Setup, voicemail={"10": {"after": 3}}, register=("10",)) as s:
+        h = s.h
+        phone = s.phone("phone10", sc.phone_ring_only(), "10")
+        time.sleep(0.3)
+        peer = s.rtp()
+        greet = greeting_seconds()
+        provider = s.provider("provider", provider_call(peer.port, ("bye", int((greet + TONE_S + 3) * 1000))))
+        h.finish(phone, "  phone 10: rang (180), was cancelled (200, 487, ACK)", timeout=15)
+        msgs = sipp_trace(h.sipp_messages("phone10"))
+        inv = next(m for m in msgs if m.received and m.method == "INVITE")
+        cancel = next(m for m in msgs if m.received and m.method == "CANCEL")
+        check(2.5 <= cancel.time - inv.time <= 4.0,
+              f"  10 cancelled after voicemail.after 3 s ({cancel.time - inv.time:.2f} s)")
+        answer = s.aim(peer, "provider")
+        check_voice_answer(answer, 0, "b2bua's answer to the provider")
+        played = check_greeting(s, peer)
+        check(all(src == (peer.destination[0], peer.destination[1]) for src in peer.sources),
+              f"  the greeting came from the port in b2bua's SDP ({peer.sources} / {peer.destination})")
+        check(played[0].wall - cancel.time < 2.0, "  the greeting started right after the answer")
+        peer.send_audio(sine(440, TONE_S), wait=True)
+        h.finish(provider, "  provider: answered by the machine, hung up after its message")
+        rows = wait_rows(s, 1)
+        check(len(rows) == 1, f"  one row in voice_messages ({len(rows)})")
+        samples = check_message(s, rows[0], "10", FAR, TONE_S, 200, "the message")
+        freq = zero_crossing_hz(samples)
+        check(430 <= freq <= 450, f"  the message is the caller's 440 Hz tone ({freq:.1f} Hz by zero crossings)")
+        level = sum(abs(x) for x in samples) / max(1, len(samples))
+        check(4000 <= level <= 6200, f"  at the level sent (mean |x| {level:.0f}; a 8000 peak sine has 5093)")
+        row = s.record()
+        check(tuple(row[:6]) == ("inbound", "10", "provider", FAR, 200, "caller"),
+              f"  record {tuple(row[:6])}")
+        check({"voicemail=no_answer:10", "voice_result=message"} <= set(notes_of(row)), f"  notes '{row[-1]}'")
+        check(re.search(r"component=calls event=answered call=\d+ extension=10 trunk=provider media=voice",
+                        s.daemon.output()), "  logged: calls event=answered media=voice")
+        check(len(log_lines(s, "answered")) == 1 and "mailbox=10" in log_lines(s, "answered")[0],
+              f"  logged: voicemail event=answered mailbox=10 {log_lines(s, 'answered')}")
+        stored = log_lines(s, "voicemail_stored")
+        check(len(stored) == 1 and f"caller={FAR}" in stored[0] and f"duration_ms={rows[0][5]}" in stored[0],
+              f"  logged: event=voicemail_stored with the caller and duration {stored}")
+        to_provider = "\n".join(received(s, "provider"))
+        found = lan_leaks(s, to_provider, ["phone10"])
+        check(not found, f"  the provider sees nothing of the LAN ({found})")
+
+
+def baresip_leaves_message(binary):
+    with running("vm-baresip", binary, Setup, voicemail={"10": {"always": True, "silence": 2}},
+                 register=("10",)) as s:
+        h = s.h
+        greet = greeting_seconds()
+        source = speechlike(greet + 5.0)
+        wav = h.path("caller.wav")
+        write_wav(wav, source)
+        phone = Baresip(s, "11", wav, codec="PCMA")
+        phone.command("dial", "10")
+        phone.wait_event("CALL_ESTABLISHED", timeout=10)
+        s.daemon.wait_log(r"component=voicemail event=answered call=\d+ mailbox=10", timeout=5)
+        check(wait_until(lambda: phone.events("CALL_CLOSED"), greet + 15), "  the call ended (baresip or b2bua hung up)")
+        rows = wait_rows(s, 1)
+        check(len(rows) == 1, f"  one row in voice_messages ({len(rows)})")
+        _, box, number, *_ = rows[0]
+        check(box == "10" and number == "11", f"  mailbox 10, caller 11 ({box}, {number})")
+        path = os.path.join(s.folder(), rows[0][7])
+        rate, channels, width, rec = read_wav(path)
+        check((rate, channels, width) == (8000, 1, 2), "  the WAV is 8 kHz mono 16-bit")
+        lag, corr = align(rec, source)
+        print(f"  recording {len(rec) / 8:.0f} ms starts at {lag / 8:.0f} ms of the source "
+              f"(greeting+beep {greet * 1000:.0f} ms), correlation {corr:.3f}", flush=True)
+        check(corr >= 0.8, f"  the message is what baresip sent: normalized cross-correlation {corr:.3f} >= 0.8")
+        check(greet - 0.5 <= lag / 8000 <= greet + 1.5,
+              f"  it starts where the beep ended ({lag / 8000:.2f} s into the source; greeting+beep {greet:.2f} s)")
+        # baresip sends G.711 silence between the end of its file and its BYE (~0.8 s): that is
+        # recorded too (shorter than the 2 s silence that would end the message), so the
+        # length compared is up to the last sound, and what follows must be silence.
+        left = (len(source) - lag) / 8
+        sound = max((i for i, x in enumerate(rec) if abs(x) > 64), default=-1) + 1
+        check(abs(sound / 8 - left) <= 100,
+              f"  its sound lasts {sound / 8:.0f} ms: what baresip sent of its file after the beep ({left:.0f} ms) "
+              "+-100 ms")
+        tail = rec[sound:]
+        check(all(abs(x) <= 16 for x in tail) and len(tail) < 2 * 8000,
+              f"  then {len(tail) / 8:.0f} ms of baresip's silence until its BYE (< the 2 s that would end it)")
+        row = s.record()
+        check({"voicemail=always:10", "voice_result=message"} <= set(notes_of(row)), f"  notes '{row[-1]}'")
+
+
+def hangup_in_greeting_no_message(binary):
+    with running("vm-hangup-greeting", binary, Setup, voicemail={"10": {"always": True}},
+                 register=("10",)) as s:
+        h = s.h
+        peer = s.rtp()
+        provider = s.provider("provider", provider_call(peer.port, ("bye", 2000)))
+        s.aim(peer, "provider")
+        h.finish(provider, "  provider: answered, hung up 2 s into the greeting")
+        s.daemon.wait_log(r"component=voicemail event=no_message call=\d+ mailbox=10 reason=hung_up_in_greeting",
+                          timeout=5)
+        time.sleep(0.5)
+        got = peer.packets()
+        check(0 < len(got) < int(2.5 / 0.02), f"  the greeting was cut at the hang-up ({len(got)} packets)")
+        check(s.messages() == [], f"  no row in voice_messages ({s.messages()})")
+        folder = h.path("voicemail")  # the default: next to the database
+        files = [os.path.join(d, f) for d, _, fs in os.walk(folder) for f in fs]
+        check(not files, f"  no file under {folder} ({files})")
+        row = s.record()
+        check(tuple(row[:6]) == ("inbound", "10", "provider", FAR, 200, "caller"), f"  record {tuple(row[:6])}")
+        check({"voicemail=always:10", "voice_result=no_message"} <= set(notes_of(row)), f"  notes '{row[-1]}'")
+        check(not log_lines(s, "voicemail_stored"), "  nothing stored")
+
+
+def max_length_cuts(binary):
+    with running("vm-max-length", binary, Setup, voicemail={"10": {"always": True, "max_message": 5}},
+                 register=("10",)) as s:
+        h = s.h
+        peer = s.rtp()
+        provider = s.provider("provider", provider_call(peer.port, ("take_bye", 25000)))
+        s.aim(peer, "provider")
+        check_greeting(s, peer)
+        started = time.monotonic()
+        peer.send_audio(sine(440, 8.0))
+        h.finish(provider, "  provider: b2bua hung up while its caller still talked")
+        bye_after = time.monotonic() - started
+        check(4.5 <= bye_after <= 6.5, f"  the BYE came at the maximum length ({bye_after:.2f} s into the message)")
+        check(peer.sent < 8.0 / 0.02, f"  before the caller was done ({peer.sent} of 400 packets sent)")
+        rows = wait_rows(s, 1)
+        check(len(rows) == 1, f"  one row in voice_messages ({len(rows)})")
+        samples = check_message(s, rows[0], "10", FAR, 5.0, 200, "the message")
+        check(430 <= zero_crossing_hz(samples) <= 450, "  the caller's tone")
+        row = s.record()
+        check(row[5] == "callee", f"  ended by the machine (hangup_by {row[5]})")
+        check({"voicemail=always:10", "voice_result=message"} <= set(notes_of(row)), f"  notes '{row[-1]}'")
+
+
+def mailbox_full(binary):
+    with running("vm-full", binary, Setup, voicemail={"10": {"always": True, "max_messages": 1}},
+                 register=("10",)) as s:
+        h = s.h
+        greet = greeting_seconds()
+        first = s.rtp()
+        p1 = s.provider("provider1", provider_call(first.port, ("bye", int((greet + 1.5 + 2.5) * 1000))))
+        s.aim(first, "provider1")
+        check_greeting(s, first)
+        first.send_audio(sine(440, 1.5), wait=True)
+        h.finish(p1, "  first caller: left a message")
+        check(len(wait_rows(s, 1)) == 1, "  the first message stored")
+        second = s.rtp()
+        p2 = s.provider("provider2", provider_call(second.port, ("take_bye", 15000), caller="+4989333444"))
+        answer = s.aim(second, "provider2")
+        check_voice_answer(answer, 0, "the second call")
+        h.finish(p2, "  second caller: answered, told, hung up on by b2bua")
+        played = second.wait_quiet(1, quiet=0.2, timeout=3)
+        check_played(played, prompt_seconds("mailbox_full"), 0, "\"mailbox full\"")
+        check(len(s.messages()) == 1, f"  still one row ({len(s.messages())})")
+        full = log_lines(s, "voicemail_full")
+        check(len(full) == 1 and "mailbox=10" in full[0] and "max_messages=1" in full[0], f"  logged {full}")
+        rows = s.h.call_records(2, columns="direction, extension, trunk, remote_number, final_code, hangup_by, "
+                                "answer_ms, notes")
+        check("voice_result=message" in notes_of(rows[0]), f"  first call: voice_result=message ('{rows[0][-1]}')")
+        check("voice_result=full" in notes_of(rows[1]) and rows[1][5] == "callee",
+              f"  second call: voice_result=full, ended by b2bua ('{rows[1][-1]}', {rows[1][5]})")
+
+
+def leave_two_messages(s):
+    """Two callers at once leave 1.5 s of 440 Hz and of 660 Hz."""
+    greet = greeting_seconds()
+    runs = []
+    for n, (caller, freq) in enumerate((("+4930111", 440), ("+4930222", 660))):
+        peer = s.rtp()
+        p = s.provider(f"caller{n}", provider_call(peer.port, ("bye", int((greet + 1.5 + 2.5) * 1000)), caller=caller))
+        runs.append((p, peer, freq))
+        time.sleep(0.3)  # one call answered before the other: the menu's "oldest first" is then known
+    for p, peer, freq in runs:
+        s.aim(peer, p.name)
+    for p, peer, freq in runs:
+        check_greeting(s, peer)
+        peer.send_audio(sine(freq, 1.5))
+    for p, peer, freq in runs:
+        s.h.finish(p, f"  {p.name}: left a message")
+    rows = wait_rows(s, 2)
+    check(len(rows) == 2, f"  two messages stored ({len(rows)})")
+    return rows
+
+
+def tone_windows(packets, freq, pt=0):
+    """How many 0.5 s windows of what was played carry `freq` (+-15 Hz) loudly."""
+    audio = [x for p in packets for x in g711_decode(pt, p.payload)]
+    n = 0
+    for i in range(0, len(audio) - 4000, 4000):
+        w = audio[i:i + 4000]
+        if sum(abs(x) for x in w) / 4000 > 2000 and abs(zero_crossing_hz(w) - freq) <= 15:
+            n += 1
+    return n
+
+
+def heard_count(s):
+    return sum(r[8] for r in s.messages())
+
+
+def menu_rfc4733(binary):
+    with running("vm-menu", binary, Setup, voicemail={"10": {"always": True}}) as s:
+        h = s.h
+        mwi = MwiPhone(s, "10")
+        check(mwi.subscribe() == 200, "  10's phone subscribed to message-summary (200)")
+        check(wait_until(lambda: mwi.summaries(), 3) == [(0, 0)], f"  first NOTIFY: 0/0 {mwi.summaries()}")
+        rows = leave_two_messages(s)
+        check(wait_until(lambda: len(mwi.summaries()) >= 3, 5) and mwi.summaries()[:3] == [(0, 0), (1, 0), (2, 0)],
+              f"  NOTIFYs as they came: 1/0, 2/0 {mwi.summaries()}")
+        peer = s.rtp()
+        phone = s.phone("menu10", phone_calls("10", "*97", peer.port, take_bye_ms=60000))
+        answer = s.aim(peer, "menu10")
+        check_voice_answer(answer, 0, "the menu's answer")
+        s.daemon.wait_log(r"component=voicemail event=menu call=\d+ mailbox=10 pin=no", timeout=3)
+        check(wait_until(lambda: heard_count(s) == 1, 25), f"  the first message played to its end: heard "
+              f"({s.messages()})")
+        oldest = min(rows, key=lambda r: (r[4], r[0]))
+        first_heard = next(r for r in s.messages() if r[8])
+        check(first_heard[0] == oldest[0], f"  the oldest first (id {first_heard[0]}; oldest {oldest[0]})")
+        check(wait_until(lambda: mwi.summaries()[-1:] == [(1, 1)], 3), f"  NOTIFY 1/1 {mwi.summaries()}")
+        peer.send_event("6", 101)
+        check(wait_until(lambda: heard_count(s) == 2, 20), f"  6: the next message played to its end ({s.messages()})")
+        check(wait_until(lambda: mwi.summaries()[-1:] == [(0, 2)], 3), f"  NOTIFY 0/2 {mwi.summaries()}")
+        time.sleep(0.5)
+        peer.send_event("7", 101)
+        check(wait_until(lambda: len(s.messages()) == 1, 5), f"  7: the message deleted ({s.messages()})")
+        kept = s.messages()[0]
+        check(kept[0] == oldest[0] and kept[8] == 1, f"  the first message is kept, heard ({kept})")
+        deleted = next(r for r in rows if r[0] != kept[0])
+        check(not os.path.exists(os.path.join(s.folder(), deleted[7])), f"  its file is gone ({deleted[7]})")
+        check(wait_until(lambda: mwi.summaries()[-1:] == [(0, 1)], 3), f"  NOTIFY 0/1 {mwi.summaries()}")
+        time.sleep(1.0)
+        peer.send_event("#", 101)
+        h.finish(phone, "  #: goodbye, and b2bua hung up", timeout=15)
+        played = peer.packets()
+        check(tone_windows(played, 440) >= 2 and tone_windows(played, 660) >= 2,
+              f"  both messages were played back (0.5 s windows at 440 Hz: {tone_windows(played, 440)}, "
+              f"at 660 Hz: {tone_windows(played, 660)})")
+        check(len(log_lines(s, "message_deleted")) == 1, f"  logged event=message_deleted {log_lines(s, 'message_deleted')}")
+        sums = mwi.summaries()
+        check(sums == [(0, 0), (1, 0), (2, 0), (1, 1), (0, 2), (0, 1)],
+              f"  NOTIFYs 0/0, 1/0, 2/0, 1/1, 0/2, 0/1 ({sums})")
+        bodies = mwi.bodies()
+        check(all(re.search(r"^Message-Account: sip:10@test\.arpa\r?$", b, re.M) for b in bodies) and
+              all(("Messages-Waiting: yes" in b) == (n > 0) for b, (n, _) in zip(bodies, sums)),
+              f"  each body: Messages-Waiting yes only with new messages, Message-Account sip:10@test.arpa ({bodies[-1]!r})")
+        row = s.h.call_records(3, columns="direction, extension, remote_number, final_code, hangup_by, notes")[-1]
+        check(row[2] == "*97" and row[3] == 200 and "voicemail_menu=10" in (row[-1] or "").split(),
+              f"  the menu call's record {row}")
+
+
+def menu_sip_info(binary):
+    with running("vm-menu-info", binary, Setup, voicemail={"10": {"always": True}}) as s:
+        h = s.h
+        peer = s.rtp()
+        greet = greeting_seconds()
+        p = s.provider("caller", provider_call(peer.port, ("bye", int((greet + 1.5 + 2.5) * 1000))))
+        s.aim(peer, "caller")
+        check_greeting(s, peer)
+        peer.send_audio(sine(440, 1.5))
+        h.finish(p, "  a caller left a message")
+        check(len(wait_rows(s, 1)) == 1, "  stored")
+        menu_peer = s.rtp()
+        d = sc.phone_dialog("10", "*97")
+        auth = f"[authentication username=10 password=pw-ten]\n"
+        offer = sdp_body(sdp(menu_peer.port))
+        info = ("Content-Type: application/dtmf-relay\nContent-Length: [len]\n\nSignal=#\nDuration=160\n")
+        xml = (send(d.request("INVITE", 1, offer, initial=True)) +
+               '<recv response="100" optional="true"/>\n<recv response="407" auth="true"/>\n' +
+               send(d.request("ACK", 1, branch="[branch-3]"), retrans=False) +
+               send(d.request("INVITE", 2, offer, headers=auth, initial=True)) +
+               '<recv response="100" optional="true"/>\n<recv response="180" optional="true"/>\n'
+               '<recv response="200"/>\n' + send(d.request("ACK", 2), retrans=False) +
+               '<pause milliseconds="1000"/>\n' + send(d.request("INFO", 3, info)) +
+               '<recv response="200"/>\n<recv request="BYE" timeout="5000" ontimeout="hangup"/>\n' +
+               send(reply("200 OK"), retrans=False) + '<nop next="end"/>\n<label id="hangup"/>\n' + d.bye(4) +
+               '<label id="end"/>\n')
+        phone = s.phone("info10", wrap("menu_info", xml))
+        s.aim(menu_peer, "info10")
+        h.finish(phone, "  the phone's run: INFO answered 200, then a BYE (b2bua's, or its own after 5 s)",
+                 timeout=40)
+        msgs = sipp_trace(h.sipp_messages("info10"))
+        sent_info = next(m for m in msgs if not m.received and m.method == "INFO")
+        bye = next((m for m in msgs if m.received and m.method == "BYE"), None)
+        check(bye is not None and bye.time - sent_info.time <= 3.0,
+              "  '#' by INFO ended the menu: b2bua's BYE within 3 s of the INFO (goodbye is 0.7 s; unheeded, "
+              "the summary, the message and three menus come first) "
+              f"({'none within 5 s: the phone hung up' if bye is None else f'{bye.time - sent_info.time:.1f} s'})")
+
+
+def subscribe_refused_from_stranger(binary):
+    with running("vm-subscribe", binary, Setup, voicemail={"10": {}}) as s:
+        stranger = MwiPhone(s, "10", register=False)
+        check(stranger.subscribe() == 403, "  SUBSCRIBE from a port no phone of 10 registered from: 403")
+        line = s.daemon.wait_log(r"component=voicemail event=subscribe_refused mailbox=10 "
+                                 rf"source=127\.0\.0\.1:{stranger.port} reason=not_from_a_registered_phone", timeout=3)
+        check(line, f"  logged ({line.group(0)})")
+        eleven = MwiPhone(s, "11")
+        check(eleven.subscribe("10") == 403, "  from 11's registered port for mailbox 10: 403")
+        ten = MwiPhone(s, "10")
+        r = ten._request("SUBSCRIBE", f"sip:10@127.0.0.1:{s.lan_port}", "<sip:10@127.0.0.1>",
+                         ["Event: presence", "Expires: 600"])
+        check(r is not None and int(r.split()[1]) == 489, f"  Event: presence: 489 ({first_line(r or '-')})")
+        check(ten.subscribe() == 200, "  from 10's own registered port: 200")
+        check(wait_until(lambda: ten.summaries(), 3) == [(0, 0)], f"  and a NOTIFY 0/0 ({ten.summaries()})")
+        check("Messages-Waiting: no" in ten.bodies()[0], f"  Messages-Waiting: no ({ten.bodies()[0]!r})")
+        check(not stranger.notifies and not eleven.notifies, "  no NOTIFY to the refused")
+        refused = [x for x in log_lines(s, "subscribe_refused") if "reason=not_from_a_registered_phone" in x]
+        check(len(refused) == 2 and len(log_lines(s, "subscribed")) == 1,
+              f"  two refusals (not from a registered phone of 10) and one subscription logged {refused}")
+
+
+def bad_greeting(binary):
+    files = {"not-a-wav.txt": b"Hello, this is not audio at all.\n", "empty.wav": b""}
+    routes = [{"number": DID, "ring": ["10"], "timeout": 20}, {"number": DID2, "ring": ["11"], "timeout": 20}]
+    with running("vm-bad-greeting", binary, Setup, files=files, routes=routes,
+                 voicemail={"10": {"always": True, "greeting": "not-a-wav.txt"},
+                            "11": {"always": True, "greeting": "empty.wav"}}) as s:
+        h = s.h
+        for box, name, reason in (("10", "not-a-wav.txt", r"not a WAV file"), ("11", "empty.wav", "zero-length file")):
+            path = re.escape(h.path(name))
+            line = s.daemon.wait_log(rf"level=error component=voicemail event=greeting_unusable mailbox={box} "
+                                     rf"file={path} error=\"{path}: {reason}[^\"]*\" using=built-in", timeout=3)
+            check(line, f"  {box}'s greeting unusable, said with the file and why ({line.group(0)})")
+        greet = greeting_seconds()
+        runs = []
+        for n, did in enumerate((DID, DID2)):
+            peer = s.rtp()
+            runs.append((s.provider(f"caller{n}", provider_call(peer.port, ("bye", int((greet + 1.5) * 1000)),
+                                                                did=did)), peer))
+        for p, peer in runs:
+            s.aim(peer, p.name)
+        for p, peer in runs:
+            check_greeting(s, peer, what=f"{p.name}: the built-in greeting and the beep")
+        for p, peer in runs:
+            h.finish(p, f"  {p.name}: answered by the machine")
+        boxes = sorted(re.findall(r"component=voicemail event=answered call=\d+ mailbox=(\d+)", s.daemon.output()))
+        check(boxes == ["10", "11"], f"  both machines answered {boxes}")
+
+
+def folder_setting(binary):
+    """The top-level voicemail section: messages go to voicemail.folder (relative to the
+    config's folder), prompts come from voicemail.prompts."""
+    prompts = os.path.normpath(os.path.join(HERE, "..", "..", "..", "media", "prompts"))
+    with running("vm-folder", binary, Setup, voicemail={"10": {"always": True}},
+                 top={"folder": "messages-here", "prompts": prompts}) as s:
+        h = s.h
+        peer = s.rtp()
+        greet = greeting_seconds()
+        p = s.provider("caller", provider_call(peer.port, ("bye", int((greet + 1.5 + 2.5) * 1000))))
+        s.aim(peer, "caller")
+        check_greeting(s, peer)
+        peer.send_audio(sine(440, 1.5))
+        h.finish(p, "  a caller left a message")
+        rows = wait_rows(s, 1)
+        check(len(rows) == 1, f"  one row ({len(rows)})")
+        check_message(s, rows[0], "10", FAR, 1.5, 200, "the message", folder="messages-here")
+        check(not os.path.exists(h.path("voicemail")), "  nothing in the default folder")
+
+
+def skip_greeting_with_hash(binary):
+    """'#' (RFC 4733) during the greeting skips to the beep: the greeting stops, the beep plays,
+    and what follows is recorded."""
+    with running("vm-skip", binary, Setup, voicemail={"10": {"always": True}}, register=("10",)) as s:
+        h = s.h
+        peer = s.rtp()
+        p = s.provider("caller", provider_call(peer.port, ("bye", 6000)))
+        s.aim(peer, "caller")
+        check(wait_until(lambda: peer.count() >= 50, 5), "  the greeting plays")
+        peer.send_event("#", 101)
+        pressed = peer.count()
+        played = peer.wait_quiet(pressed + 10, quiet=0.3, timeout=5)
+        ends = spurt_ends(played, gap=0.1)
+        check(len(played) < int(prompt_seconds("greeting") / 0.02) - 50,
+              f"  the greeting stopped at the key ({len(played)} packets in all, {pressed} when it was pressed)")
+        beep = [x for q in played[-19:-1] for x in g711_decode(0, q.payload)]
+        freq = zero_crossing_hz(beep)
+        check(950 <= freq <= 1050, f"  then the beep ({freq:.0f} Hz at the end; spurts end at {ends})")
+        peer.send_audio(sine(440, 2.0), wait=True)
+        h.finish(p, "  the caller left a message and hung up")
+        rows = wait_rows(s, 1)
+        check(len(rows) == 1, f"  one row ({len(rows)})")
+        samples = check_message(s, rows[0], "10", FAR, 2.0, 200, "the message")
+        check(430 <= zero_crossing_hz(samples) <= 450, "  the caller's tone")
+
+
+def menu_pin(binary):
+    """11 dials *97*10# for 10's mailbox (pin 4711): a wrong PIN is refused (event=wrong_pin,
+    no digits in the log), the right one opens it; empty: "no new messages", goodbye, BYE."""
+    with running("vm-pin", binary, Setup, voicemail={"10": {"pin": "4711"}}) as s:
+        h = s.h
+        peer = s.rtp()
+        phone = s.phone("pin11", phone_calls("11", "*97*10#", peer.port, take_bye_ms=30000))
+        s.aim(peer, "pin11")
+        s.daemon.wait_log(r"component=voicemail event=menu call=\d+ mailbox=10 pin=asked", timeout=3)
+        time.sleep(1.0)
+        for key in "1234#":
+            peer.send_event(key, 101)
+            time.sleep(0.1)
+        line = s.daemon.wait_log(r"level=warn component=voicemail event=wrong_pin call=\d+ mailbox=10 try=1", timeout=3)
+        check("1234" not in line.string[line.start():line.string.find("\n", line.start())],
+              f"  a wrong PIN refused, its digits not logged ({line.group(0)})")
+        time.sleep(0.5)
+        for key in "4711#":
+            peer.send_event(key, 101)
+            time.sleep(0.1)
+        opened = time.monotonic()
+        h.finish(phone, "  the right PIN: the mailbox said it is empty, goodbye, b2bua hung up", timeout=20)
+        took = time.monotonic() - opened
+        want = prompt_seconds("no_new_messages") + prompt_seconds("goodbye")
+        check(took <= want + 2.5, f"  BYE {took:.1f} s after the PIN (\"no new messages\", \"goodbye\": {want:.1f} s)")
+        check(len(log_lines(s, "wrong_pin")) == 1, f"  one wrong PIN logged {log_lines(s, 'wrong_pin')}")
+
+
+def mwi_unsolicited_notify(binary):
+    """voicemail.notify: a registered phone that never subscribed gets a message-summary NOTIFY
+    when a message is stored."""
+    with running("vm-mwi-notify", binary, Setup, voicemail={"10": {"always": True, "notify": True}}) as s:
+        h = s.h
+        phone = MwiPhone(s, "10")
+        peer = s.rtp()
+        greet = greeting_seconds()
+        p = s.provider("caller", provider_call(peer.port, ("bye", int((greet + 1.5 + 2.5) * 1000))))
+        s.aim(peer, "caller")
+        check_greeting(s, peer)
+        peer.send_audio(sine(440, 1.5))
+        h.finish(p, "  a caller left a message")
+        check(len(wait_rows(s, 1)) == 1, "  stored")
+        check(wait_until(lambda: phone.summaries(), 5) == [(1, 0)],
+              f"  the phone got one unsolicited NOTIFY 1/0 ({phone.summaries()})")
+        n = phone.notifies[0]
+        check(re.search(r"^(Event|o):\s*message-summary\s*$", n, re.M | re.I) and
+              re.search(r"^(Content-Type|c):\s*application/simple-message-summary", n, re.M | re.I),
+              "  Event: message-summary, Content-Type: application/simple-message-summary")
+        check("Messages-Waiting: yes" in phone.bodies()[0], f"  Messages-Waiting: yes ({phone.bodies()[0]!r})")
+        mwi = log_lines(s, "mwi")
+        check(mwi and "new=1 old=0 notified=1" in mwi[-1], f"  logged event=mwi ... notified=1 {mwi}")
+
+
+FLOWS = {
+    "no_answer_leaves_message": no_answer_leaves_message,
+    "baresip_leaves_message": baresip_leaves_message,
+    "hangup_in_greeting_no_message": hangup_in_greeting_no_message,
+    "max_length_cuts": max_length_cuts,
+    "mailbox_full": mailbox_full,
+    "menu_rfc4733": menu_rfc4733,
+    "menu_sip_info": menu_sip_info,
+    "subscribe_refused_from_stranger": subscribe_refused_from_stranger,
+    "bad_greeting": bad_greeting,
+    "folder_setting": folder_setting,
+    "skip_greeting_with_hash": skip_greeting_with_hash,
+    "menu_pin": menu_pin,
+    "mwi_unsolicited_notify": mwi_unsolicited_notify,
+}
+
+if __name__ == "__main__":
+    run_flows(FLOWS)
