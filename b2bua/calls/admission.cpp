@@ -296,7 +296,9 @@ void CallManager::call_out(const sip::NuaEvent& ev, const config::Extension& cal
   call.max_duration_s = route.emergency ? 0 : caller.limits.max_duration_s;
   call.hunt = TrunkHunt{.caller = call.config->find_extension(caller.number), .withheld = caller.clir,
                         .number = route.number, .left = std::move(trunks), .original_caller = {}};
-  if (!open_trunk_leg(call)) return call.hang_up(503, "Service Unavailable", "system");
+  if (!open_trunk_leg(call) && !call.refuse_with_tone(503, "Service Unavailable", media::Tone::congestion)) {
+    return call.hang_up(503, "Service Unavailable", "system");
+  }
   call.start(ev);
 }
 

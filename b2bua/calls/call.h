@@ -23,6 +23,7 @@
 #include "b2bua/config/config.h"
 #include "b2bua/sip/timer.h"
 #include "media/media_plane.h"
+#include "media/tones.h"
 
 namespace b2bua::voicemail {
 class VoiceApp;
@@ -159,6 +160,11 @@ class Call {
   // A voice session event (a digit, a prompt played, a recording) of this call's machine.
   void on_voice(media::VoiceEvent event);
   bool answered_by_machine() const { return machine_ != nullptr; }
+  // call_tone.cpp. A LAN phone's call that b2bua refuses (busy, no way out) hears why first: the
+  // country's busy or congestion tone as early media (183), then `code`. False when it cannot
+  // (a provider's call, a tone-less config, no offer, no relay ports): the caller is still to
+  // be answered. Before the call started (admission) it happens in start().
+  bool refuse_with_tone(int code, const char* phrase, media::Tone tone);
 
   // call_media.cpp: the B side's relay sockets move to `ip` (a call forwarded from phones to a
   // provider); the sessions are allocated again by the next offer.
@@ -293,10 +299,15 @@ class Call {
   struct MachineStart {
     AppMaker make;
     std::string note;  // for the record: "voicemail=busy:10"
+    int refuse_code = 0;  // early media (183), then this final answer (call_tone.cpp)
+    const char* refuse_phrase = nullptr;
   };
   std::optional<MachineStart> machine_at_start_;
   // Answers the caller with a voice session whose far end is the application `make` returns.
-  bool answer_by_machine(const AppMaker& make, const std::string& note, const std::string& extension);
+  // With `refuse_code`, the caller gets the voice as early media (183) and then that final
+  // answer, instead of a 200.
+  bool answer_by_machine(const AppMaker& make, const std::string& note, const std::string& extension,
+                         int refuse_code = 0, const char* refuse_phrase = nullptr);
   // The machine still owes the call something (a recording to store): the call is not over.
   bool machine_busy();
 

@@ -81,6 +81,11 @@ void Call::b_failed(Leg& leg, int status, const char* phrase) {
   int code = leg.trunk ? map_failure(status) : any_busy ? 486 : 480;
   // The far side's reason phrase where the code is its own, the standard one where we mapped it.
   const char* text = code == status ? phrase : sip_status_phrase(code);
+  // b2bua's own verdict on a phone's call is heard: every phone busy, or no trunk left to try.
+  if ((code == 486 && !leg.trunk && refuse_with_tone(486, "Busy Here", media::Tone::busy)) ||
+      (code == 503 && leg.trunk && refuse_with_tone(503, "Service Unavailable", media::Tone::congestion))) {
+    return;
+  }
   ending("callee");
   record.final_code = code;
   a->respond(code, a->lasting(text));

@@ -18,7 +18,13 @@ void Call::start(const sip::NuaEvent& invite) {
   if (machine_at_start_) {
     MachineStart start = std::move(*machine_at_start_);
     machine_at_start_.reset();
-    if (!answer_by_machine(start.make, start.note, record.extension)) hang_up(480, "Temporarily Unavailable", "system");
+    if (!answer_by_machine(start.make, start.note, record.extension, start.refuse_code, start.refuse_phrase)) {
+      if (start.refuse_code) {
+        hang_up(start.refuse_code, start.refuse_phrase, "system");
+      } else {
+        hang_up(480, "Temporarily Unavailable", "system");
+      }
+    }
     return;
   }
   if (!invite_legs(0)) return;

@@ -24,6 +24,8 @@ struct Call::Machine final : voicemail::VoiceIo {
   std::unique_ptr<voicemail::VoiceApp> app;
   bool caller_gone = false;
   bool outcome_noted = false;
+  int refuse_code = 0;  // early media: the final answer after it
+  const char* refuse_phrase = nullptr;
 };
 
 }  // namespace b2bua::calls

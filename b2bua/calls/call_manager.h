@@ -75,6 +75,7 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   // both could be set up (a store, a media plane, the built-in prompts).
   bool voicemail_ready() const { return mailboxes_ && prompts_.usable() && context_.media; }
   voicemail::Mailboxes& mailboxes() { return *mailboxes_; }
+  voicemail::Mailboxes* mailboxes_or_null() const { return mailboxes_.get(); }
   const voicemail::PromptBook& prompts() const { return prompts_; }
   // Mails a stored message to the mailbox's address (voicemail.email), if it has one.
   void mail_message(const config::Voicemail& box, const storage::VoiceMessageRow& row);

@@ -31,6 +31,14 @@ void Call::Machine::stop_playing() { call.manager.context().media->stop_playing(
 void Call::Machine::record(const media::RecordSpec& spec) { call.manager.context().media->record(session, spec); }
 void Call::Machine::stop_recording() { call.manager.context().media->stop_recording(session); }
 void Call::Machine::hang_up() {
+  if (refuse_code && !call.a->answered) {
+    // Early media over: the final answer the tone announced (as without the tone: a busy
+    // callee's answer, or the system's).
+    call.ending(refuse_code == 486 ? "callee" : "system");
+    call.record.final_code = refuse_code;
+    call.a->respond(refuse_code, refuse_phrase);
+    return;
+  }
   call.ending("callee");
   call.end_leg(*call.a, nullptr);
 }
@@ -69,7 +77,8 @@ void Call::to_menu(const std::string& mailbox, bool pin_first) {
                                    "voicemail_menu=" + mailbox};
 }
 
-bool Call::answer_by_machine(const AppMaker& make, const std::string& note, const std::string& extension) {
+bool Call::answer_by_machine(const AppMaker& make, const std::string& note, const std::string& extension,
+                             int refuse_code, const char* refuse_phrase) {
   media::MediaPlane* relay = manager.context().media;
   if (!relay || machine_ || ending_ || a->answered) return false;
   if (!a_offered_) {
@@ -107,14 +116,20 @@ bool Call::answer_by_machine(const AppMaker& make, const std::string& note, cons
   const size_t eq = note.find('=');
   record.note(note.substr(0, eq), note.substr(eq + 1));
   if (record.extension.empty()) record.extension = extension;
-  record.answer_ms = clock::unix_ms();
-  record.final_code = 200;
-  a->answered = true;
   a->last_sdp = va.sdp;
-  a->respond(200, "OK", va.sdp);
-  B2BUA_LOG(info, "calls", "answered", {{"call", id}, {"extension", extension}, {"trunk", record.trunk}, {"media", "voice"}});
+  if (refuse_code) {
+    a->respond(183, "Session Progress", va.sdp);
+  } else {
+    record.answer_ms = clock::unix_ms();
+    record.final_code = 200;
+    a->answered = true;
+    a->respond(200, "OK", va.sdp);
+    B2BUA_LOG(info, "calls", "answered", {{"call", id}, {"extension", extension}, {"trunk", record.trunk}, {"media", "voice"}});
+  }
 
   machine_ = std::make_unique<Machine>(*this, voice.id);
+  machine_->refuse_code = refuse_code;
+  machine_->refuse_phrase = refuse_phrase;
   machine_->app = make(*machine_);
   machine_->app->start();
   return true;

@@ -51,6 +51,7 @@ bool CallManager::deliver(Call& call, std::string extension) {
       }
       call.record.note("unavailable", std::string(d.condition) + ":" + extension);
       if (call.record.extension.empty()) call.record.extension = extension;  // whose call it was
+      if (d.code == 486 && call.refuse_with_tone(486, "Busy Here", media::Tone::busy)) return true;
       call.hang_up(d.code, sip_status_phrase(d.code), d.code == 480 ? "system" : "callee");
       return false;
     }
@@ -153,6 +154,7 @@ bool CallManager::forward_out(Call& call, const config::Extension& from, const s
   // The B side now faces a provider: its relay sockets move to the WAN address.
   call.rebind_b_side(call.config->wan.address);
   if (!open_trunk_leg(call)) {
+    if (call.refuse_with_tone(503, "Service Unavailable", media::Tone::congestion)) return true;
     call.hang_up(503, "Service Unavailable", "system");
     return false;
   }

@@ -271,6 +271,8 @@ struct Media {
 struct Calls {
   int max_concurrent = 20;
   bool direct_media_internal = false;  // LAN-only calls bypass the relay
+  bool tones = true;                   // a refused phone call hears the busy or congestion tone first
+  std::string tone_country;            // whose tones (media/tones.h); empty: routing.country's
   bool operator==(const Calls&) const = default;
 };
 

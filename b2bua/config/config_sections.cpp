@@ -13,6 +13,7 @@
 #include "b2bua/common/destination_class.h"
 #include "b2bua/common/phone_number.h"
 #include "b2bua/config/network.h"
+#include "media/tones.h"
 
 namespace b2bua::config {
 namespace {
@@ -447,9 +448,13 @@ void read_media(Validator& v, const json& root, Config& c) {
 }
 
 void read_small_sections(Validator& v, const json& root, Config& c, const std::string& config_dir) {
-  if (const json* k = v.member(root, "", "calls", false); k && v.object(*k, "calls", {"max_concurrent", "direct_media_internal"})) {
+  if (const json* k = v.member(root, "", "calls", false); k && v.object(*k, "calls", {"max_concurrent", "direct_media_internal", "tones", "tone_country"})) {
     v.integer(*k, "calls", "max_concurrent", c.calls.max_concurrent, 1, 100000);
     v.boolean(*k, "calls", "direct_media_internal", c.calls.direct_media_internal);
+    v.boolean(*k, "calls", "tones", c.calls.tones);
+    if (v.str(*k, "calls", "tone_country", c.calls.tone_country) && !media::has_tones(c.calls.tone_country)) {
+      v.error("calls.tone_country", "no tones for '" + c.calls.tone_country + "'; one of: " + media::tone_countries());
+    }
   }
   c.storage.path = "/var/lib/b2bua/b2bua.db";
   if (const json* s = v.member(root, "", "storage", false);

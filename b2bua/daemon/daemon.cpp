@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "b2bua/voicemail/mailbox.h"
 #include "b2bua/common/log.h"
 #include "b2bua/common/version.h"
 #include "b2bua/config/config_loader.h"
@@ -240,7 +241,20 @@ int run_daemon(const std::string& config_path) {
       // The plane's config is the one in force after reloads.
       status::add_configured_view(status, plane->config());
     };
-    status_endpoint = status::start_status_endpoint(*config, sip, describe_live, *store);
+    // The page's voicemail part, run on the SIP thread, where the mailboxes live (with the plane).
+    auto mailboxes = [&plane]() -> voicemail::Mailboxes* { return plane ? plane->mailboxes() : nullptr; };
+    status::VoicemailActions voicemail;
+    voicemail.message_path = [mailboxes, &store](int64_t id) -> std::optional<std::string> {
+      auto* boxes = mailboxes();
+      auto row = boxes ? store->voice_messages().find(id) : std::nullopt;
+      if (!row) return std::nullopt;
+      return boxes->path_of(*row);
+    };
+    voicemail.remove_message = [mailboxes](int64_t id) {
+      auto* boxes = mailboxes();
+      return boxes && boxes->remove(id);
+    };
+    status_endpoint = status::start_status_endpoint(*config, sip, describe_live, *store, std::move(voicemail));
   } catch (const std::exception& e) {
     B2BUA_LOG(error, "daemon", "not_started", {{"reason", e.what()}});
     exit_code = 1;

@@ -147,6 +147,7 @@ std::vector<plane::Feature*> SignallingPlane::features() const {
 }
 
 media::MediaEvents* SignallingPlane::media_events() const { return calls_.get(); }
+voicemail::Mailboxes* SignallingPlane::mailboxes() const { return calls_ ? calls_->mailboxes_or_null() : nullptr; }
 
 void SignallingPlane::apply_config(config::Snapshot now) {
   auto before = config_;

@@ -25,6 +25,9 @@ class TrunkManager;
 namespace b2bua::calls {
 class CallManager;
 }
+namespace b2bua::voicemail {
+class Mailboxes;
+}
 
 namespace b2bua::daemon {
 
@@ -51,6 +54,8 @@ class SignallingPlane {
 
   // Where relay events go once they are on the SIP thread (the calls feature).
   media::MediaEvents* media_events() const;
+  // The voicemail mailboxes (the status page lists and deletes messages), or null without a store.
+  voicemail::Mailboxes* mailboxes() const;
 
  private:
   // The features in start order (the trunk manager only with a WAN side).

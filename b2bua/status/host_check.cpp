@@ -20,6 +20,26 @@ bool same_name(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+bool same_origin(const char* origin, const char* host) {
+  if (!origin) return true;
+  if (!host) return false;
+  std::string o(origin);
+  uint16_t default_port = 0;
+  if (o.rfind("http://", 0) == 0) {
+    o.erase(0, 7);
+    default_port = 80;
+  } else if (o.rfind("https://", 0) == 0) {
+    o.erase(0, 8);
+    default_port = 443;
+  } else {
+    return false;  // "null" (sandboxed frames, file:), other schemes
+  }
+  if (o.empty() || o.find_first_of("/?#@") != std::string::npos) return false;  // an origin has no path
+  auto from = config::parse_host_port(o, default_port);
+  auto to = config::parse_host_port(host, default_port);
+  return from && to && !from->host.empty() && from->port == to->port && same_name(from->host, to->host);
+}
+
 bool host_allowed(const char* host, const std::vector<std::string>& allowed_names) {
   if (!host) return true;
   auto hp = config::parse_host_port(host, 80);

@@ -14,4 +14,10 @@ namespace b2bua::status {
 // `host`: the Host header ("name", "name:port", "1.2.3.4:8088", "[::1]:8088") or null.
 bool host_allowed(const char* host, const std::vector<std::string>& allowed_names);
 
+// A state-changing request (POST) from a page: true when it carries no Origin header (not a
+// browser's cross-origin request: curl, scripts) or one whose host:port is the Host header's
+// (the status page itself). "null", another scheme than http/https, or any other host or port
+// is false; so is an Origin without a Host to compare it with.
+bool same_origin(const char* origin, const char* host);
+
 }  // namespace b2bua::status

@@ -10,7 +10,8 @@
 namespace b2bua::status {
 
 std::unique_ptr<StatusServer> start_status_endpoint(const config::Config& config, sip::SipThread& sip,
-                                                    DescribeLive describe_live, storage::Store& store) {
+                                                    DescribeLive describe_live, storage::Store& store,
+                                                    VoicemailActions voicemail) {
   StatusSettings settings;
   settings.listen = config.status.listen;
   settings.token = config.status.token;
@@ -20,6 +21,11 @@ std::unique_ptr<StatusServer> start_status_endpoint(const config::Config& config
   sources.describe = std::move(describe_live);
   sources.records = &store.call_records();
   sources.started_at = clock::unix_s();
+  if (voicemail.message_path && voicemail.remove_message) {
+    sources.messages = &store.voice_messages();
+    sources.message_path = std::move(voicemail.message_path);
+    sources.remove_message = std::move(voicemail.remove_message);
+  }
   return std::make_unique<StatusServer>(std::move(settings), std::move(sources));
 }
 

@@ -4,13 +4,18 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <future>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string_view>
@@ -23,6 +28,7 @@
 #include "b2bua/status/metrics.h"
 #include "b2bua/status/snapshot.h"
 #include "b2bua/status/status_page.h"
+#include "storage/store.h"
 
 namespace b2bua::status {
 namespace {
@@ -30,7 +36,7 @@ namespace {
 // The page may run its own inline script and style and talk to this origin; nothing else.
 constexpr const char* kPagePolicy =
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
-    "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    "img-src data:; media-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 std::string peer_of(evhttp_request* request) {
   char* address = nullptr;
@@ -53,6 +59,73 @@ void reply(evhttp_request* request, int code, const char* reason, const char* co
 
 void reply_text(evhttp_request* request, int code, const char* reason, const std::string& text) {
   reply(request, code, reason, "text/plain; charset=utf-8", text + "\n");
+}
+
+// 32 bytes from the kernel's CSPRNG, as hex.
+std::string random_token() {
+  unsigned char bytes[32];
+  size_t have = 0;
+  while (have < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + have, sizeof bytes - have, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error(std::string("status endpoint: getrandom failed (") + std::strerror(errno) + ")");
+    }
+    have += static_cast<size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 0x0F];
+  }
+  return out;
+}
+
+// Runs `fn` on the SIP thread and waits up to `bound` for its value. nullopt, with the reason in
+// `why`, when the thread did not answer in time or has stopped; an exception `fn` threw is
+// rethrown here. As in snapshot(): only the closure owns the promise.
+template <class T>
+std::optional<T> on_sip_thread(const std::function<void(std::function<void()>)>& post, std::chrono::milliseconds bound,
+                               std::function<T()> fn, std::string& why) {
+  auto live = std::make_shared<std::promise<T>>();
+  auto ready = live->get_future();
+  post([live = std::move(live), fn = std::move(fn)] {
+    try {
+      live->set_value(fn());
+    } catch (...) {
+      live->set_exception(std::current_exception());
+    }
+  });
+  if (ready.wait_for(bound) != std::future_status::ready) {
+    why = "the SIP thread did not answer within " + std::to_string(bound.count()) + " ms";
+    return std::nullopt;
+  }
+  try {
+    return ready.get();
+  } catch (const std::future_error&) {
+    why = "the SIP thread has stopped";
+    return std::nullopt;
+  }
+}
+
+// "/voicemail/<digits><suffix>" -> the id; nullopt for anything else (so no "..", no other
+// characters, nothing from the URL ever becomes a path).
+std::optional<int64_t> message_id(std::string_view path, std::string_view suffix) {
+  constexpr std::string_view prefix = "/voicemail/";
+  if (path.substr(0, prefix.size()) != prefix || path.size() <= prefix.size() + suffix.size() ||
+      path.substr(path.size() - suffix.size()) != suffix) {
+    return std::nullopt;
+  }
+  std::string_view digits = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+  if (digits.empty() || digits.size() > 18) return std::nullopt;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  int64_t id = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+  if (error != std::errc() || end != digits.data() + digits.size() || id <= 0) return std::nullopt;
+  return id;
 }
 
 }  // namespace
@@ -81,7 +154,11 @@ struct StatusServer::Loop {
 };
 
 StatusServer::StatusServer(StatusSettings settings, StatusSources sources)
-    : settings_(std::move(settings)), sources_(std::move(sources)), token_(settings_.token), loop_(std::make_unique<Loop>()) {
+    : settings_(std::move(settings)),
+      sources_(std::move(sources)),
+      token_(settings_.token),
+      csrf_token_(random_token()),
+      loop_(std::make_unique<Loop>()) {
   auto listen = config::parse_host_port(settings_.listen);
   if (!listen) {
     throw std::runtime_error("status.listen '" + settings_.listen + "': expected address:port");
@@ -92,10 +169,12 @@ StatusServer::StatusServer(StatusSettings settings, StatusSources sources)
   loop_->http.reset(evhttp_new(loop_->base.get()));
   if (!loop_->http) throw std::runtime_error("status endpoint: evhttp_new failed");
   evhttp* http = loop_->http.get();
-  evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+  // POST only for deleting a voice message; other methods get 405 from evhttp (OPTIONS too: no
+  // CORS preflight is ever answered).
+  evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
   evhttp_set_timeout(http, 10);            // a stuck client cannot hold a connection forever
   evhttp_set_max_headers_size(http, 8192);
-  evhttp_set_max_body_size(http, 1024);    // GET only: no request needs a body
+  evhttp_set_max_body_size(http, 1024);    // no request needs a body (the POST has none)
   evhttp_set_gencb(http, &StatusServer::on_request, this);
 
   errno = 0;
@@ -176,6 +255,21 @@ std::optional<nlohmann::json> StatusServer::snapshot(std::string* why) const {
 
 void StatusServer::on_request(evhttp_request* request, void* self) { static_cast<StatusServer*>(self)->handle(request); }
 
+bool StatusServer::check_token(evhttp_request* request, const std::string& path) {
+  std::optional<std::string> token;
+  {
+    std::lock_guard lock(token_mutex_);
+    token = token_;
+  }
+  const char* authorization = evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
+  if (authorized(authorization, token)) return true;
+  B2BUA_LOG(warn, "status", "unauthorized", {{"peer", peer_of(request)}, {"path", path},
+                                              {"reason", authorization ? "wrong token" : "no token"}});
+  evhttp_add_header(evhttp_request_get_output_headers(request), "WWW-Authenticate", "Bearer realm=\"b2bua\"");
+  reply_text(request, 401, "Unauthorized", "unauthorized: send Authorization: Bearer <status.token>");
+  return false;
+}
+
 void StatusServer::handle(evhttp_request* request) {
   const char* raw_path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(request));
   std::string path = raw_path && *raw_path ? raw_path : "/";
@@ -186,6 +280,11 @@ void StatusServer::handle(evhttp_request* request) {
                       "unknown Host: open this page by its address or localhost, or add the name to "
                       "status.allowed_hosts");
   }
+  if (path == "/voicemail" || path.rfind("/voicemail/", 0) == 0) return handle_voicemail(request, path);
+  if (evhttp_request_get_command(request) == EVHTTP_REQ_POST) {
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", "GET, HEAD");
+    return reply_text(request, 405, "Method Not Allowed", "method not allowed");
+  }
 
   if (path == "/" || path == "/index.html") {
     evkeyvalq* headers = evhttp_request_get_output_headers(request);
@@ -194,19 +293,7 @@ void StatusServer::handle(evhttp_request* request) {
     return reply(request, HTTP_OK, "OK", "text/html; charset=utf-8", status_page_html());
   }
   if (path != "/status" && path != "/metrics") return reply_text(request, HTTP_NOTFOUND, "Not Found", "not found");
-
-  std::optional<std::string> token;
-  {
-    std::lock_guard lock(token_mutex_);
-    token = token_;
-  }
-  const char* authorization = evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
-  if (!authorized(authorization, token)) {
-    B2BUA_LOG(warn, "status", "unauthorized", {{"peer", peer_of(request)}, {"path", path},
-                                                {"reason", authorization ? "wrong token" : "no token"}});
-    evhttp_add_header(evhttp_request_get_output_headers(request), "WWW-Authenticate", "Bearer realm=\"b2bua\"");
-    return reply_text(request, 401, "Unauthorized", "unauthorized: send Authorization: Bearer <status.token>");
-  }
+  if (!check_token(request, path)) return;
 
   std::string why;
   auto status = snapshot(&why);
@@ -216,6 +303,118 @@ void StatusServer::handle(evhttp_request* request) {
   }
   if (path == "/metrics") return reply(request, HTTP_OK, "OK", kMetricsContentType, render_metrics(*status));
   reply(request, HTTP_OK, "OK", "application/json", to_json_text(*status));
+}
+
+void StatusServer::handle_voicemail(evhttp_request* request, const std::string& path) {
+  const evhttp_cmd_type method = evhttp_request_get_command(request);
+  const bool is_get = method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD;
+  auto wrong_method = [&](const char* allow) {
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", allow);
+    reply_text(request, 405, "Method Not Allowed", "method not allowed");
+  };
+  if (!check_token(request, path)) return;
+  if (!sources_.messages || !sources_.message_path || !sources_.remove_message) {
+    return reply_text(request, HTTP_NOTFOUND, "Not Found", "voicemail is not available");
+  }
+  auto not_found = [&] { reply_text(request, HTTP_NOTFOUND, "Not Found", "no such message"); };
+  auto unavailable = [&](const std::string& why) {
+    B2BUA_LOG(warn, "status", "voicemail_unavailable", {{"path", path}, {"reason", why}});
+    reply_text(request, 503, "Service Unavailable", why);
+  };
+
+  if (path == "/voicemail") {
+    if (!is_get) return wrong_method("GET, HEAD");
+    nlohmann::json body = {{"mailboxes", nlohmann::json::object()}, {"csrf", csrf_token_}};
+    try {
+      for (const auto& row : sources_.messages->list_all()) {
+        body["mailboxes"][row.mailbox].push_back({{"id", row.id},
+                                                  {"caller_number", row.caller_number},
+                                                  {"caller_name", row.caller_name},
+                                                  {"received_ms", row.received_ms},
+                                                  {"duration_ms", row.duration_ms},
+                                                  {"heard", row.heard}});
+      }
+    } catch (const std::exception& e) {
+      B2BUA_LOG(error, "status", "voicemail_unreadable", {{"error", e.what()}});
+      return reply_text(request, 500, "Internal Server Error", std::string("voice messages unreadable: ") + e.what());
+    }
+    return reply(request, HTTP_OK, "OK", "application/json", body.dump());
+  }
+
+  if (auto id = message_id(path, ".wav")) {
+    if (!is_get) return wrong_method("GET, HEAD");
+    std::string why;
+    std::optional<std::optional<std::string>> file;
+    try {
+      file = on_sip_thread<std::optional<std::string>>(
+          sources_.post_to_sip, settings_.snapshot_bound,
+          [find = sources_.message_path, id = *id] { return find(id); }, why);
+    } catch (const std::exception& e) {
+      why = std::string("finding the message failed: ") + e.what();
+    }
+    if (!file) return unavailable(why);
+    if (!*file) return not_found();
+    // The row's own file, opened without following a link in its last component.
+    int fd = ::open(file->value().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      if (fd >= 0) ::close(fd);
+      B2BUA_LOG(warn, "status", "voicemail_file_unreadable", {{"id", *id}});
+      return not_found();
+    }
+    evkeyvalq* headers = evhttp_request_get_output_headers(request);
+    evhttp_add_header(headers, "Content-Type", "audio/wav");
+    evhttp_add_header(headers, "Cache-Control", "no-store");
+    evhttp_add_header(headers, "X-Content-Type-Options", "nosniff");
+    evbuffer* buffer = evbuffer_new();
+    // evbuffer_add_file owns the descriptor from here on, also when it fails.
+    if (!buffer || evbuffer_add_file(buffer, fd, 0, st.st_size) != 0) {
+      if (buffer) evbuffer_free(buffer);
+      else ::close(fd);
+      return evhttp_send_error(request, HTTP_INTERNAL, nullptr);
+    }
+    evhttp_send_reply(request, HTTP_OK, "OK", buffer);
+    evbuffer_free(buffer);
+    return;
+  }
+
+  if (auto id = message_id(path, "/delete")) {
+    if (method != EVHTTP_REQ_POST) return wrong_method("POST");
+    evkeyvalq* in = evhttp_request_get_input_headers(request);
+    const char* origin = evhttp_find_header(in, "Origin");
+    const char* csrf = evhttp_find_header(in, "X-CSRF-Token");
+    const char* refused = !same_origin(origin, evhttp_find_header(in, "Host")) ? "foreign origin"
+                          : !csrf                                              ? "no csrf token"
+                          : !constant_time_equal(csrf_token_, csrf)             ? "wrong csrf token"
+                                                                                : nullptr;
+    if (refused) {
+      B2BUA_LOG(warn, "status", "voicemail_delete_refused",
+                {{"peer", peer_of(request)}, {"id", *id}, {"reason", refused}, {"origin", origin}});
+      return reply_text(request, 403, "Forbidden",
+                        std::string("forbidden: ") + refused + " (send X-CSRF-Token from GET /voicemail)");
+    }
+    std::optional<storage::VoiceMessageRow> row;
+    try {
+      row = sources_.messages->find(*id);
+    } catch (const std::exception& e) {
+      return reply_text(request, 500, "Internal Server Error", std::string("voice messages unreadable: ") + e.what());
+    }
+    if (!row) return not_found();
+    std::string why;
+    std::optional<bool> removed;
+    try {
+      removed = on_sip_thread<bool>(sources_.post_to_sip, settings_.snapshot_bound,
+                                    [remove = sources_.remove_message, id = *id] { return remove(id); }, why);
+    } catch (const std::exception& e) {
+      B2BUA_LOG(error, "status", "voicemail_delete_failed", {{"id", *id}, {"mailbox", row->mailbox}, {"error", e.what()}});
+      return reply_text(request, 500, "Internal Server Error", std::string("deleting failed: ") + e.what());
+    }
+    if (!removed) return unavailable(why);
+    if (!*removed) return not_found();
+    B2BUA_LOG(info, "status", "voicemail_deleted", {{"id", *id}, {"mailbox", row->mailbox}, {"peer", peer_of(request)}});
+    return evhttp_send_reply(request, 204, "No Content", nullptr);
+  }
+  not_found();
 }
 
 }  // namespace b2bua::status

@@ -57,17 +57,16 @@ import math
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 import wave
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.path.insert(0, HERE)
-from harness import Harness, Process, check, fail, run_flows, udp_bound, wait_until  # noqa: E402
+from harness import Harness, Process, check, run_flows, wait_until  # noqa: E402
+import baresip  # noqa: E402
 from records import rtp_both_ways  # noqa: E402
 import scenarios  # noqa: E402
 from status_http import get_json  # noqa: E402
@@ -81,110 +80,21 @@ PASSWORDS = {"10": "pw-ten", "11": "pw-eleven"}
 RECORD_COLUMNS = ("direction, extension, trunk, remote_number, final_code, hangup_by, answer_ms, "
                   "media_stats_json, notes")
 PROVIDER_CID = "provider-leg-%u-%p@%s"
-MODULES = "/usr/lib/baresip/modules"
 # How long a call baresip placed stays up: its status line's bitrates stay 0 for the first
 # seconds of a call (they are averaged over a window), so audio is judged after that.
 TALK_S = 5
 
 
-class Baresip:
-    """One baresip process registered as `ext`: its own config folder, SIP port (and the TLS
-    port above it, which baresip binds too), ctrl_tcp port; the ctrl_tcp connection is read by a
-    thread that keeps every event and response."""
+class Baresip(baresip.Baresip):
+    """baresip registered as `ext` (auto-answer or not), sending a 440 Hz tone from ausine and
+    playing nothing; its call status line's bitrates read from its output."""
 
     def __init__(self, h, ext, registrar, auto_answer):
-        self.h, self.ext = h, ext
-        self.sip_port = h.port(2)[0]
-        self.ctrl_port = h.port()
-        self.dir = h.path(f"baresip{ext}")
-        os.makedirs(self.dir, exist_ok=True)
-        with open(os.path.join(self.dir, "config"), "w") as f:
-            # ausine wants 48 kHz stereo; baresip resamples to the codec's 8 kHz mono. No audio
-            # player module: baresip then decodes what it receives and plays nothing.
-            # net_interface 127.0.0.1: its SDP announces 127.0.0.1, where it sends from (else the
-            # address of the default interface, which the relay's 1 s strict latch drops).
-            f.write(f"poll_method epoll\nnet_interface 127.0.0.1\nsip_listen 127.0.0.1:{self.sip_port}\n"
-                    f"module_path {MODULES}\n"
-                    "module g711.so\nmodule ausine.so\nmodule_app account.so\nmodule_app menu.so\n"
-                    f"module_app ctrl_tcp.so\nctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n"
-                    "audio_source ausine,440\nausrc_srate 48000\nausrc_channels 2\n")
-        mode = "auto" if auto_answer else "manual"
-        with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write(f"<sip:{ext}@{registrar};transport=udp>;auth_pass={PASSWORDS[ext]};regint=600;"
-                    f"answermode={mode}\n")
-        self.proc = h.spawn(["baresip", "-f", self.dir], f"baresip{ext}")
-        self.items = []
-        self.lock = threading.Lock()
-        up = wait_until(lambda: not self.proc.running() or udp_bound(self.sip_port) and self._connect(), 10)
-        if not up or not self.proc.running():
-            fail(f"baresip {ext} did not start:\n{self.proc.output()[-2000:]}")
-        self.token = 0
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _connect(self):
-        try:
-            self.sock = socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1)
-        except OSError:
-            return False
-        self.sock.settimeout(None)
-        return True
-
-    def _read(self):
-        buf = b""
-        while True:
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                return
-            if not data:
-                return
-            buf += data
-            while True:  # netstrings: <length>:<json>,
-                head, colon, rest = buf.partition(b":")
-                if not colon or not head.isdigit() or len(rest) < int(head) + 1:
-                    break
-                n = int(head)
-                with self.lock:
-                    self.items.append(json.loads(rest[:n]))
-                buf = rest[n + 1:]
-
-    def command(self, command, params="", timeout=5):
-        """Sends a command; returns its response's data (fails the test on an error answer)."""
-        self.token += 1
-        token = f"t{self.token}"
-        raw = json.dumps({"command": command, "params": params, "token": token}).encode()
-        self.sock.sendall(str(len(raw)).encode() + b":" + raw + b",")
-        r = wait_until(lambda: next((i for i in self.snapshot() if i.get("response") and i.get("token") == token),
-                                    None), timeout)
-        check(r and r.get("ok"), f"baresip {self.ext}: /{command} {params}".rstrip(), str(r))
-        return r.get("data", "")
-
-    def snapshot(self):
-        with self.lock:
-            return list(self.items)
-
-    def events(self, kind=None, after=0):
-        return [i for i in self.snapshot()[after:] if i.get("event") and (kind is None or i.get("type") == kind)]
-
-    def calls(self, after=0):
-        """The call events past `after` (an INVITE that reached baresip makes at least one)."""
-        return [(e.get("type"), e.get("param")) for e in self.events(after=after)
-                if e.get("type", "").startswith("CALL_")]
-
-    def mark(self):
-        return len(self.snapshot())
-
-    def wait_event(self, kind, timeout=10, after=0):
-        e = wait_until(lambda: self.events(kind, after), timeout)
-        if not e:
-            fail(f"baresip {self.ext}: no {kind} event within {timeout}s; events "
-                 f"{[(i.get('type'), i.get('param')) for i in self.events(after=after)]}\n"
-                 f"{self.log()[-2000:]}")
-        return e[0]
-
-    def log(self):
-        """Its output without the call status line it rewrites in place (kept in rx_rates)."""
-        return re.sub(r"\[\d+:\d\d:\d\d\] audio=\d+/\d+ \(bit/s\)\s*", "", self.proc.output())
+        # ausine wants 48 kHz stereo; baresip resamples to the codec's 8 kHz mono. No audio
+        # player module: baresip then decodes what it receives and plays nothing.
+        super().__init__(h, ext, registrar, PASSWORDS[ext],
+                         config="module ausine.so\naudio_source ausine,440\nausrc_srate 48000\nausrc_channels 2\n",
+                         account=f"regint=600;answermode={'auto' if auto_answer else 'manual'}")
 
     def rx_rates(self, after=0):
         """The receive bitrates of its call status lines ("audio=TX/RX (bit/s)") past `after`."""
@@ -192,15 +102,6 @@ class Baresip:
 
     def tx_rates(self, after=0):
         return [int(tx) for tx, _ in re.findall(r"audio=(\d+)/(\d+) \(bit/s\)", self.proc.output()[after:])]
-
-    def quit(self):
-        """/quit (unregisters), then the harness's TERM/KILL if it is still there."""
-        try:
-            self.command("quit", timeout=2)
-        except SystemExit:
-            pass
-        wait_until(lambda: not self.proc.running(), 5)
-        self.proc.stop(5)
 
 
 class Setup:

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Requests a phone sends that b2bua does not serve: MESSAGE, SUBSCRIBE (a package phones use
-and an unknown one), PUBLISH, and REFER, NOTIFY, UPDATE and INFO outside any dialog. A
+and an unknown one; message-summary is served, voicemail.* tests it), PUBLISH, and REFER, NOTIFY, UPDATE and INFO outside any dialog. A
 registered phone (extension 10, digest auth) sends each; it must get a final answer that tells
 it the truth (RFC 3261, RFC 6665), so it stops retrying and falls back:
 
@@ -28,8 +28,8 @@ from sip_client import Client, Response  # noqa: E402
 # case: the final answers that are right for it.
 EXPECTED = {
     "message": {405},                 # not in Allow (RFC 3261 8.2.1), with the Allow we serve
-    "subscribe_presence": {405},      # no event package is served: the method is not allowed
-    "subscribe_foo": {405},
+    "subscribe_presence": {489},      # only message-summary is served (voicemail lamps): Bad Event
+    "subscribe_foo": {489},
     "publish": {405},
     "refer": {405},                   # REFER is allowed in a call (transfer), never outside one
     "notify": {405},
@@ -162,6 +162,8 @@ def judge(case, r):
         wrong.append("a 2xx for a request nothing serves")
     if 500 <= r.status < 600 and r.status != 501:
         wrong.append("a 5xx other than 501 asks the phone to retry")
+    if r.status == 489 and "message-summary" not in (r.get("Allow-Events") or "message-summary"):
+        wrong.append(f"489 with Allow-Events that leaves out message-summary: {r.get('Allow-Events')}")
     if r.status == 405:
         allow = ",".join(r.all("allow")).upper()
         if not allow:

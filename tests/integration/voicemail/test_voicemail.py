@@ -48,8 +48,17 @@ in the database (voice_messages) and as WAV files.
                                    empty mailbox: "no new messages", goodbye, BYE
   mwi_unsolicited_notify           voicemail.notify: a registered phone that never subscribed gets
                                    a message-summary NOTIFY (1/0) when a message is stored
+  mailed_message                   voicemail.smtp (plain, to an SMTP server of the test's own)
+                                   and 10's voicemail.email: a 3 s message is mailed within
+                                   10 s: envelope b2bua@home.test -> anna@home.test, a Subject
+                                   with the caller and the length, a base64 audio/wav attachment
+                                   holding exactly the stored WAV's bytes, event=mail_sent; with
+                                   the server down the next message logs event=mail_failed and
+                                   stays as one job in <storage dir>/mail-spool
 
 One flow per ctest entry (run_flows)."""
+import email
+import email.policy
 import os
 import re
 import sys
@@ -57,7 +66,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from voicemail_support import (DID, DID2, FAR, Baresip, MwiPhone, Setup, check_message, check_played,  # noqa: E402
+from voicemail_support import (DID, DID2, FAR, Baresip, MwiPhone, Setup, SmtpSink, check_message, check_played,  # noqa: E402
                                check_voice_answer, first_line, g711_decode, greeting_seconds, header, log_lines,
                                notes_of, phone_calls, prompt_seconds, provider_call, read_wav, sine, speechlike,
                                align, write_wav, zero_crossing_hz, spurt_ends, wrap, send, reply, sdp, sdp_body)
@@ -88,6 +97,23 @@ def check_greeting(s, peer, pt=0, what="greeting and beep"):
     level = sum(abs(x) for x in speech) / max(1, len(speech))
     check(level > 200, f"  {what}: the greeting is not silence (mean level {level:.0f})")
     return played
+
+
+def leave_message(s, seconds=1.5, freq=440, name="caller", caller=FAR, what="a caller"):
+    """The provider's `caller` reaches the machine (sipp run `name`), hears the greeting and the
+    beep, talks `seconds` of `freq` Hz and hangs up 2.5 s later; returns the rows once the
+    message is stored (one row more than before)."""
+    before = len(s.messages())
+    peer = s.rtp()
+    greet = greeting_seconds()
+    p = s.provider(name, provider_call(peer.port, ("bye", int((greet + seconds + 2.5) * 1000)), caller=caller))
+    s.aim(peer, name)
+    check_greeting(s, peer)
+    peer.send_audio(sine(freq, seconds), wait=True)
+    s.h.finish(p, f"  {what}: left a message")
+    rows = wait_rows(s, before + 1)
+    check(len(rows) == before + 1, f"  {what}: the message stored ({len(rows)} rows, {before + 1} expected)")
+    return rows
 
 
 def lan_leaks(s, text, phone_runs=()):
@@ -238,14 +264,7 @@ def mailbox_full(binary):
     with running("vm-full", binary, Setup, voicemail={"10": {"always": True, "max_messages": 1}},
                  register=("10",)) as s:
         h = s.h
-        greet = greeting_seconds()
-        first = s.rtp()
-        p1 = s.provider("provider1", provider_call(first.port, ("bye", int((greet + 1.5 + 2.5) * 1000))))
-        s.aim(first, "provider1")
-        check_greeting(s, first)
-        first.send_audio(sine(440, 1.5), wait=True)
-        h.finish(p1, "  first caller: left a message")
-        check(len(wait_rows(s, 1)) == 1, "  the first message stored")
+        leave_message(s, name="provider1", what="first caller")
         second = s.rtp()
         p2 = s.provider("provider2", provider_call(second.port, ("take_bye", 15000), caller="+4989333444"))
         answer = s.aim(second, "provider2")
@@ -353,14 +372,7 @@ def menu_rfc4733(binary):
 def menu_sip_info(binary):
     with running("vm-menu-info", binary, Setup, voicemail={"10": {"always": True}}) as s:
         h = s.h
-        peer = s.rtp()
-        greet = greeting_seconds()
-        p = s.provider("caller", provider_call(peer.port, ("bye", int((greet + 1.5 + 2.5) * 1000))))
-        s.aim(peer, "caller")
-        check_greeting(s, peer)
-        peer.send_audio(sine(440, 1.5))
-        h.finish(p, "  a caller left a message")
-        check(len(wait_rows(s, 1)) == 1, "  stored")
+        leave_message(s)
         menu_peer = s.rtp()
         d = sc.phone_dialog("10", "*97")
         auth = f"[authentication username=10 password=pw-ten]\n"
@@ -446,15 +458,7 @@ def folder_setting(binary):
     with running("vm-folder", binary, Setup, voicemail={"10": {"always": True}},
                  top={"folder": "messages-here", "prompts": prompts}) as s:
         h = s.h
-        peer = s.rtp()
-        greet = greeting_seconds()
-        p = s.provider("caller", provider_call(peer.port, ("bye", int((greet + 1.5 + 2.5) * 1000))))
-        s.aim(peer, "caller")
-        check_greeting(s, peer)
-        peer.send_audio(sine(440, 1.5))
-        h.finish(p, "  a caller left a message")
-        rows = wait_rows(s, 1)
-        check(len(rows) == 1, f"  one row ({len(rows)})")
+        rows = leave_message(s)
         check_message(s, rows[0], "10", FAR, 1.5, 200, "the message", folder="messages-here")
         check(not os.path.exists(h.path("voicemail")), "  nothing in the default folder")
 
@@ -517,16 +521,8 @@ def mwi_unsolicited_notify(binary):
     """voicemail.notify: a registered phone that never subscribed gets a message-summary NOTIFY
     when a message is stored."""
     with running("vm-mwi-notify", binary, Setup, voicemail={"10": {"always": True, "notify": True}}) as s:
-        h = s.h
         phone = MwiPhone(s, "10")
-        peer = s.rtp()
-        greet = greeting_seconds()
-        p = s.provider("caller", provider_call(peer.port, ("bye", int((greet + 1.5 + 2.5) * 1000))))
-        s.aim(peer, "caller")
-        check_greeting(s, peer)
-        peer.send_audio(sine(440, 1.5))
-        h.finish(p, "  a caller left a message")
-        check(len(wait_rows(s, 1)) == 1, "  stored")
+        leave_message(s)
         check(wait_until(lambda: phone.summaries(), 5) == [(1, 0)],
               f"  the phone got one unsolicited NOTIFY 1/0 ({phone.summaries()})")
         n = phone.notifies[0]
@@ -536,6 +532,81 @@ def mwi_unsolicited_notify(binary):
         check("Messages-Waiting: yes" in phone.bodies()[0], f"  Messages-Waiting: yes ({phone.bodies()[0]!r})")
         mwi = log_lines(s, "mwi")
         check(mwi and "new=1 old=0 notified=1" in mwi[-1], f"  logged event=mwi ... notified=1 {mwi}")
+
+
+MAIL_FROM, MAIL_TO = "b2bua@home.test", "anna@home.test"
+
+
+def with_smtp(h, **kw):
+    """Setup with an SMTP server of the test's own as voicemail.smtp (plain, no login)."""
+    smtp = SmtpSink(h.port())
+    s = Setup(h, top={"smtp": {"server": "127.0.0.1", "port": smtp.port, "security": "none", "from": MAIL_FROM}},
+              **kw)
+    s.smtp = smtp
+    s.peers.append(smtp)
+    return s
+
+
+def mail_log(s, event):
+    """The mail queue's log lines of `event` (b2bua logs them as component=mail)."""
+    return re.findall(rf"^.*component=\w+ event={event}\b.*$", s.daemon.output(), re.M)
+
+
+def spool_files(s, ext):
+    folder = s.h.path("mail-spool")  # next to the database
+    return sorted(f for f in os.listdir(folder) if f.endswith(ext)) if os.path.isdir(folder) else []
+
+
+def mailed_message(binary):
+    """voicemail.smtp and extensions[].voicemail.email: a message is mailed as a WAV attachment;
+    with the mail server down the next one is logged as failed and kept in the spool."""
+    with running("vm-mail", binary, with_smtp, voicemail={"10": {"always": True, "email": MAIL_TO}}) as s:
+        smtp = s.smtp
+        rows = leave_message(s, seconds=TONE_S, what="the provider's caller")
+        stored = time.monotonic()
+        check_message(s, rows[0], "10", FAR, TONE_S, 200, "the message")
+        check(wait_until(lambda: smtp.received(), 10), f"  a mail arrived within 10 s of the message "
+              f"(sessions {smtp.sessions}; log {mail_log(s, 'mail_[a-z_]+')})")
+        print(f"  the mail came {time.monotonic() - stored:.1f} s after the message was stored", flush=True)
+        sent = s.daemon.wait_log(r"component=(\w+) event=mail_sent [^\n]*", timeout=5)
+        time.sleep(1.0)
+        mails = smtp.received()
+        check(len(mails) == 1, f"  one mail ({len(mails)})")
+        sender, rcpts, data = mails[0]
+        check(sender == MAIL_FROM and rcpts == [MAIL_TO], f"  envelope {sender} -> {rcpts}")
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+        subject = str(msg["Subject"])
+        length = f"{(rows[0][5] + 500) // 1000} s"
+        check(FAR in subject and length in subject, f"  Subject names the caller {FAR} and the length {length} "
+              f"('{subject}')")
+        check(str(msg["From"]) == MAIL_FROM and str(msg["To"]) == MAIL_TO, f"  From {msg['From']}, To {msg['To']}")
+        wavs = [part for part in msg.walk() if part.get_content_type() == "audio/wav"]
+        check(len(wavs) == 1 and wavs[0].get("Content-Transfer-Encoding", "").lower() == "base64" and
+              wavs[0].get_content_disposition() == "attachment",
+              f"  one base64 audio/wav attachment ({[(p.get_content_type(), p.get('Content-Transfer-Encoding')) for p in msg.walk()]})")
+        with open(os.path.join(s.folder(), rows[0][7]), "rb") as f:
+            wav = f.read()
+        got = wavs[0].get_payload(decode=True)
+        check(got == wav, f"  the attachment is the stored WAV to the byte ({len(got)} and {len(wav)} bytes, "
+              f"{wavs[0].get_filename()})")
+        check(f"to={MAIL_TO}" in sent.group(0), f"  logged {sent.group(0)}")
+        if sent.group(1) != "voicemail":
+            print(f"note: the mail queue logs as component={sent.group(1)}, not component=voicemail", flush=True)
+        check(not spool_files(s, ".job"), f"  the spool is empty once sent ({spool_files(s, '')})")
+
+        smtp.stop()
+        leave_message(s, seconds=2.0, name="caller2", caller="+4989333444", what="a second caller")
+        line = s.daemon.wait_log(r"component=\w+ event=mail_failed [^\n]*", timeout=10)
+        check(f"to={MAIL_TO}" in line.group(0) and "attempt=1 " in line.group(0),
+              f"  with the server down: logged {line.group(0)}")
+        jobs = spool_files(s, ".job")
+        check(len(jobs) == 1 and len(spool_files(s, ".eml")) == 1,
+              f"  the job kept in the spool, one job file ({spool_files(s, '')})")
+        smtp.start()
+        time.sleep(1.0)
+        check(len(smtp.received()) == 1 and len(mail_log(s, "mail_failed")) == 1,
+              "  no new attempt before the backoff (1 min) is over")
+        check(len(spool_files(s, ".job")) == 1, "  the job still waits in the spool")
 
 
 FLOWS = {
@@ -552,6 +623,7 @@ FLOWS = {
     "skip_greeting_with_hash": skip_greeting_with_hash,
     "menu_pin": menu_pin,
     "mwi_unsolicited_notify": mwi_unsolicited_notify,
+    "mailed_message": mailed_message,
 }
 
 if __name__ == "__main__":

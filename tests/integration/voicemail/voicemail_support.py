@@ -3,14 +3,15 @@ built from the calls tests' pieces, an RTP endpoint of the test's own that keeps
 it gets (to check what b2bua played) and sends G.711 audio and RFC 4733 events, G.711 in pure
 Python, the built-in prompts' lengths, WAV analysis (length, dominant frequency by zero
 crossings, normalized cross-correlation), a small SIP UA for MWI (REGISTER + SUBSCRIBE from one
-port, answering NOTIFYs) and baresip as a LAN phone playing a WAV of the test's own (aufile).
+port, answering NOTIFYs), baresip as a LAN phone playing a WAV of the test's own (aufile) and a
+tiny SMTP server that keeps the mail it gets.
 """
-import json
 import math
 import os
 import random
 import re
 import socket
+import socketserver
 import struct
 import sys
 import threading
@@ -20,7 +21,8 @@ import wave
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.path.insert(0, os.path.join(HERE, "..", "calls"))
-from harness import check, check_sipp, fail, udp_bound, wait_until  # noqa: E402
+from harness import check, check_sipp, fail, wait_until  # noqa: E402
+import baresip  # noqa: E402
 from records import Records  # noqa: E402
 import digest  # noqa: E402
 import scenarios as sc  # noqa: E402
@@ -31,7 +33,6 @@ DID2 = "+4930123457"
 FAR = "+4989111222"  # the provider's caller (scenarios.provider_dialog)
 PASSWORDS = {"10": "pw-ten", "11": "pw-eleven", "12": "pw-twelve"}
 PROMPTS = os.path.normpath(os.path.join(HERE, "..", "..", "..", "media", "prompts"))
-MODULES = "/usr/lib/baresip/modules"
 RECORD_COLUMNS = "direction, extension, trunk, remote_number, final_code, hangup_by, answer_ms, notes"
 MESSAGE_COLUMNS = "id, mailbox, caller_number, caller_name, received_ms, duration_ms, size_bytes, file, heard"
 PROVIDER_CID = ["-cid_str", "provider-leg-%u-%p@%s"]
@@ -663,88 +664,113 @@ class MwiPhone:
         self.sock.close()
 
 
+# --- SMTP: a mail server of the test's own --------------------------------------------------------
+
+class SmtpSink:
+    """A plain SMTP server (no TLS, no login) on 127.0.0.1:`port` that accepts every mail and
+    keeps it: (envelope sender, recipients, data with the dot-stuffing undone and the final
+    "." line dropped). stop() closes it (connections are then refused), start() opens it again
+    on the same port."""
+
+    def __init__(self, port):
+        self.port = port
+        self.mails = []
+        self.sessions = []  # the commands of each connection, as received
+        self.lock = threading.Lock()
+        self.server = None
+        self.start()
+
+    def start(self):
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def say(self, *lines):
+                self.wfile.write(b"".join(line.encode() + b"\r\n" for line in lines))
+                self.wfile.flush()
+
+            def handle(self):
+                commands = []
+                with sink.lock:
+                    sink.sessions.append(commands)
+                sender, rcpts = None, []
+                self.say("220 sink.test ESMTP test sink")
+                while True:
+                    raw = self.rfile.readline()
+                    if not raw:
+                        return
+                    line = raw.decode(errors="replace").rstrip("\r\n")
+                    commands.append(line)
+                    verb = line.split(" ", 1)[0].upper()
+                    if verb == "EHLO":
+                        self.say("250-sink.test", "250 8BITMIME")
+                    elif verb == "HELO":
+                        self.say("250 sink.test")
+                    elif verb == "MAIL":
+                        m = re.match(r"(?i)MAIL FROM:\s*<([^>]*)>", line)
+                        sender, rcpts = (m.group(1), []) if m else (None, [])
+                        self.say("250 OK" if m else "501 syntax")
+                    elif verb == "RCPT":
+                        m = re.match(r"(?i)RCPT TO:\s*<([^>]*)>", line)
+                        if m and sender is not None:
+                            rcpts.append(m.group(1))
+                        self.say("250 OK" if m and sender is not None else "503 sequence")
+                    elif verb == "DATA":
+                        if not rcpts:
+                            self.say("503 no recipients")
+                            continue
+                        self.say("354 end with <CRLF>.<CRLF>")
+                        data = []
+                        while True:
+                            raw = self.rfile.readline()
+                            if not raw or raw in (b".\r\n", b".\n"):
+                                break
+                            data.append(raw[1:] if raw.startswith(b".") else raw)
+                        if not raw:
+                            return
+                        with sink.lock:
+                            sink.mails.append((sender, list(rcpts), b"".join(data)))
+                        sender, rcpts = None, []
+                        self.say("250 OK queued")
+                    elif verb in ("RSET", "NOOP"):
+                        if verb == "RSET":
+                            sender, rcpts = None, []
+                        self.say("250 OK")
+                    elif verb == "QUIT":
+                        self.say("221 bye")
+                        return
+                    else:
+                        self.say("502 not implemented")
+
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def received(self):
+        with self.lock:
+            return list(self.mails)
+
+    def stop(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
 # --- baresip playing a WAV -----------------------------------------------------------------------
 
-class Baresip:
-    """baresip registered as `ext`, its audio from `wav` (aufile), played to nowhere (aubridge),
-    driven over ctrl_tcp (netstring JSON); -s -v: its SIP trace and stream lines in its log."""
+class Baresip(baresip.Baresip):
+    """baresip registered as `ext` (no auto-answer, `codec` only), its audio from `wav`
+    (aufile), played to nowhere (aubridge); -s -v: its SIP trace and stream lines in its log.
+    Returns once the daemon has its binding."""
 
     def __init__(self, s, ext, wav, codec="PCMA"):
-        h = s.h
-        self.h, self.ext = h, ext
-        self.sip_port = h.port(2)[0]
-        self.ctrl_port = h.port()
-        rtp = h.ports.span(10)
-        self.dir = h.path(f"baresip{ext}")
-        os.makedirs(self.dir, exist_ok=True)
-        with open(os.path.join(self.dir, "config"), "w") as f:
-            f.write(f"poll_method epoll\nnet_interface 127.0.0.1\nsip_listen 127.0.0.1:{self.sip_port}\n"
-                    f"rtp_ports {rtp[0]}-{rtp[1]}\n"
-                    f"module_path {MODULES}\nmodule g711.so\nmodule aufile.so\nmodule aubridge.so\n"
-                    f"audio_source aufile,{wav}\naudio_player aubridge,nowhere\naudio_alert aubridge,nowhere\n"
-                    "ausrc_srate 8000\nausrc_channels 1\n"
-                    "module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n"
-                    f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n")
-        with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write(f"<sip:{ext}@{s.lan};transport=udp>;auth_pass={PASSWORDS[ext]};answermode=manual;regint=300;"
-                    f"audio_codecs={codec}\n")
-        self.proc = h.spawn(["baresip", "-f", self.dir, "-s", "-v"], f"baresip{ext}")
-        self.items = []
-        self.lock = threading.Lock()
-        self.token = 0
-        up = wait_until(lambda: not self.proc.running() or udp_bound(self.sip_port) and self._connect(), 10)
-        if not up or not self.proc.running():
-            fail(f"baresip {ext} did not start:\n{self.proc.output()[-2000:]}")
-        threading.Thread(target=self._read, daemon=True).start()
+        rtp = s.h.ports.span(10)
+        super().__init__(s.h, ext, s.lan, PASSWORDS[ext],
+                         config=(f"rtp_ports {rtp[0]}-{rtp[1]}\nmodule aufile.so\nmodule aubridge.so\n"
+                                 f"audio_source aufile,{wav}\naudio_player aubridge,nowhere\n"
+                                 "audio_alert aubridge,nowhere\nausrc_srate 8000\nausrc_channels 1\n"),
+                         account=f"answermode=manual;regint=300;audio_codecs={codec}", args=("-s", "-v"))
         s.daemon.wait_log(rf"event=binding_added ext={ext} contact=127.0.0.1:{self.sip_port} ", timeout=10)
-
-    def _connect(self):
-        try:
-            self.sock = socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1)
-        except OSError:
-            return False
-        self.sock.settimeout(None)
-        return True
-
-    def _read(self):
-        buf = b""
-        while True:
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                return
-            if not data:
-                return
-            buf += data
-            while True:
-                head, colon, rest = buf.partition(b":")
-                if not colon or not head.isdigit() or len(rest) < int(head) + 1:
-                    break
-                n = int(head)
-                with self.lock:
-                    self.items.append(json.loads(rest[:n]))
-                buf = rest[n + 1:]
-
-    def command(self, command, params="", timeout=5):
-        self.token += 1
-        token = f"t{self.token}"
-        raw = json.dumps({"command": command, "params": params, "token": token}).encode()
-        self.sock.sendall(str(len(raw)).encode() + b":" + raw + b",")
-        r = wait_until(lambda: next((i for i in self.snapshot() if i.get("response") and i.get("token") == token),
-                                    None), timeout)
-        check(r and r.get("ok"), f"  baresip {self.ext}: /{command} {params}".rstrip(), str(r))
-        return r.get("data", "")
-
-    def snapshot(self):
-        with self.lock:
-            return list(self.items)
-
-    def events(self, kind=None):
-        return [i for i in self.snapshot() if i.get("event") and (kind is None or i.get("type") == kind)]
-
-    def wait_event(self, kind, timeout=10):
-        e = wait_until(lambda: self.events(kind), timeout)
-        if not e:
-            fail(f"baresip {self.ext}: no {kind} event within {timeout}s; events "
-                 f"{[(i.get('type'), i.get('param')) for i in self.events()]}\n{self.proc.output()[-2000:]}")
-        return e[0]
