@@ -4,14 +4,22 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <string_view>
 #include <system_error>
 
 #include "b2bua/common/log.h"
-#include "b2bua/voicemail/wav_file.h"
+#include "media/audio.h"
+#include "media/wav.h"
 
 namespace b2bua::voicemail {
 namespace fs = std::filesystem;
 namespace {
+
+// media::write_wav()'s file: a 44-byte header, then 16-bit samples; written to the name plus
+// kTemporarySuffix first, which reconcile() deletes when a crash left it behind.
+constexpr int64_t kWavHeaderBytes = 44;
+constexpr std::string_view kTemporarySuffix = ".tmp";
+constexpr int64_t wav_file_bytes(size_t sample_count) { return kWavHeaderBytes + 2 * static_cast<int64_t>(sample_count); }
 
 constexpr size_t kMaxMailboxLength = 32;
 constexpr std::string_view kWavSuffix = ".wav";
@@ -110,12 +118,12 @@ std::variant<storage::VoiceMessageRow, std::string> Mailboxes::store(const std::
   row.caller_number = caller_number;
   row.caller_name = caller_name;
   row.received_ms = received_ms;
-  row.duration_ms = static_cast<int>(static_cast<int64_t>(samples.size()) * 1000 / kSampleRate);
+  row.duration_ms = static_cast<int>(static_cast<int64_t>(samples.size()) * 1000 / media::kAudioRate);
   row.size_bytes = wav_file_bytes(samples.size());
   row.file = new_file_name(mailbox, received_ms);
   const std::string path = path_of(row);
 
-  if (auto failure = write_wav_file(path, samples)) return refuse(*failure);
+  if (std::string failure = media::write_wav(path, samples); !failure.empty()) return refuse(failure);
   try {
     row.id = repo_.insert(row);
   } catch (const storage::StorageError& storage_error) {
