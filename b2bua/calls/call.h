@@ -262,6 +262,10 @@ class Call {
   // What the relay was told of side `side`'s media in `session` (its SDP), or null.
   const media::RemoteMedia* remote_of(media::SessionId session, size_t side) const;
   void release_sessions(Sessions& sessions);
+  // The network `leg` faces, and whether the media address its SDP names is where its packets
+  // come from (MediaPlane's RemoteMedia::sdp_names_source).
+  media::Side side_of(const Leg& leg) const;
+  bool sdp_names_source(const Leg& from, const media::RemoteMedia& remote) const;
 
   // trunk_legs.cpp: the trunk B `leg` failed with `status`; true when the next trunk was invited.
   bool fail_over(Leg& leg, int status);

@@ -79,7 +79,6 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
   int from_side = from.is_a ? 0 : 1;
   size_t to_side = from.is_a ? 1 : 0;
   // The network each session leg faces (the relay counts by direction): its SIP leg's agent.
-  auto side = [this](const Leg& l) { return &l.agent == manager.context().wan ? media::Side::wan : media::Side::lan; };
   size_t relayed = 0;
   for (const auto& allocation : streams) relayed += allocation.has_value();
   std::string declined;  // m-lines this offer adds that the relay does not take
@@ -95,8 +94,8 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
       if (wanted && !media::relay_stream(s, relayed)) {
         declined += (declined.empty() ? "" : ",") + std::to_string(i + 1) + ":" + s.media + "/" + s.proto;
       } else if (wanted) {
-        auto result = relay->allocate(media::LegSpec{a_bind_ip, side(*a)},
-                                      media::LegSpec{b_bind_ip, side(from.is_a ? to : from)});
+        auto result = relay->allocate(media::LegSpec{a_bind_ip, side_of(*a)},
+                                      media::LegSpec{b_bind_ip, side_of(from.is_a ? to : from)});
         if (auto* failure = std::get_if<media::AllocationError>(&result)) {
           B2BUA_LOG(error, "calls", "relay_unavailable", {{"call", id}, {"reason", failure->reason}});
           return std::nullopt;
@@ -115,7 +114,7 @@ std::optional<std::string> Call::bridge_sdp(Leg& from, Leg& to, const std::strin
     media::RemoteMedia remote = s.remote;
     // A private address in SDP from the WAN is a peer behind a NAT: its packets come from the
     // NAT's public address, so the relay has no address to wait for before latching.
-    remote.sdp_names_source = !(side(from) == media::Side::wan && trunk::is_private_ip(remote.rtp.ip()));
+    remote.sdp_names_source = sdp_names_source(from, remote);
     relay->set_remote(allocation->id, from_side, remote);
     if (remotes_.size() <= i) remotes_.resize(i + 1);
     remotes_[i][static_cast<size_t>(from_side)] = remote;
@@ -192,6 +191,16 @@ void Call::adopt_sessions(Sessions next, size_t moved) {
   remotes_ = std::move(remotes);
   (moved == 0 ? a_bind_ip : b_bind_ip) = config->wan.address;
   ports_moved_ = true;
+}
+
+media::Side Call::side_of(const Leg& leg) const {
+  return &leg.agent == manager.context().wan ? media::Side::wan : media::Side::lan;
+}
+
+bool Call::sdp_names_source(const Leg& from, const media::RemoteMedia& remote) const {
+  // A peer on the WAN that names a private address sits behind a NAT: its packets come from
+  // the NAT's address, so the one in its SDP is nothing to wait for (relay_leg.h, hold-off).
+  return !(side_of(from) == media::Side::wan && trunk::is_private_ip(remote.rtp.ip()));
 }
 
 void Call::release_sessions(Sessions& sessions) {

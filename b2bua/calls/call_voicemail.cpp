@@ -13,7 +13,6 @@
 #include <filesystem>
 #include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
-#include "b2bua/trunk/host_port.h"
 #include "b2bua/voicemail/answering_machine.h"
 #include "b2bua/voicemail/voicemail_menu.h"
 
@@ -87,8 +86,7 @@ bool Call::answer_by_machine(const AppMaker& make, const std::string& note, cons
     B2BUA_LOG(warn, "voicemail", "not_answered", {{"call", id}, {"extension", extension}, {"reason", "no_offer"}});
     return false;
   }
-  const bool wan = &a->agent == manager.context().wan;
-  auto allocated = relay->allocate_voice(media::LegSpec{a_bind_ip, wan ? media::Side::wan : media::Side::lan});
+  auto allocated = relay->allocate_voice(media::LegSpec{a_bind_ip, side_of(*a)});
   if (auto* failure = std::get_if<media::AllocationError>(&allocated)) {
     B2BUA_LOG(error, "calls", "relay_unavailable", {{"call", id}, {"reason", failure->reason}});
     return false;
@@ -109,7 +107,7 @@ bool Call::answer_by_machine(const AppMaker& make, const std::string& note, cons
   remotes_.clear();
   streams.push_back(voice);
   manager.session_allocated(voice.id, *this);
-  va.remote.sdp_names_source = !(wan && trunk::is_private_ip(va.remote.rtp.ip()));
+  va.remote.sdp_names_source = sdp_names_source(*a, va.remote);
   relay->set_voice_format(voice.id, va.format);
   relay->set_remote(voice.id, 0, va.remote);
 

@@ -61,8 +61,8 @@ size_t MessageWaiting::subscriptions() const {
   return static_cast<size_t>(std::count_if(dialogs_.begin(), dialogs_.end(), [](const auto& d) { return !d->unsolicited; }));
 }
 
-std::string MessageWaiting::body_for(const std::string& mailbox) {
-  return message_summary(boxes_.counts(mailbox), "sip:" + mailbox + "@" + config_->lan.realm);
+std::string MessageWaiting::body_for(const std::string& mailbox, const MessageCounts& counts) const {
+  return message_summary(counts, "sip:" + mailbox + "@" + config_->lan.realm);
 }
 
 void MessageWaiting::on_subscribe(const sip::NuaEvent& ev) {
@@ -90,7 +90,7 @@ void MessageWaiting::on_subscribe(const sip::NuaEvent& ev) {
   nua_handle_bind(ev.nh, d.get());
   nua_respond(ev.nh, SIP_200_OK, NUTAG_WITH_THIS(ev.nua), TAG_END());
   B2BUA_LOG(info, "voicemail", "subscribed", {{"mailbox", mailbox}, {"source", source}});
-  notify(*d, body_for(mailbox));
+  notify(*d, body_for(mailbox, boxes_.counts(mailbox)));
   dialogs_.push_back(std::move(d));
 }
 
@@ -116,8 +116,8 @@ void MessageWaiting::drop(Dialog* d) {
 }
 
 void MessageWaiting::changed(const std::string& mailbox) {
-  const std::string body = body_for(mailbox);
   const MessageCounts counts = boxes_.counts(mailbox);
+  const std::string body = body_for(mailbox, counts);
   size_t sent = 0;
   for (auto& d : dialogs_) {
     if (d->mailbox != mailbox || d->unsolicited) continue;

@@ -47,7 +47,7 @@ class MessageWaiting {
   void on_subscribe(const sip::NuaEvent& ev);
   void notify(Dialog& d, const std::string& body);
   void drop(Dialog* d);
-  std::string body_for(const std::string& mailbox);
+  std::string body_for(const std::string& mailbox, const MessageCounts& counts) const;
 
   sip::SipAgent& lan_;
   registrar::Phones& phones_;
