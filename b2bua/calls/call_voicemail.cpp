@@ -44,7 +44,13 @@ void Call::Machine::hang_up() {
 
 bool Call::to_voicemail(const std::string& mailbox, const char* condition) {
   const config::Extension* box = config->find_extension(mailbox);
-  if (!box || !box->voicemail.enabled || !manager.voicemail_ready()) return false;
+  if (!box || !box->voicemail.enabled) return false;
+  if (!manager.voicemail_ready()) {
+    // Said at each call, not only once at start: the caller got 480 instead of the machine.
+    B2BUA_LOG(warn, "voicemail", "not_answered",
+              {{"call", id}, {"mailbox", mailbox}, {"reason", "voicemail unavailable: prompts or message store missing"}});
+    return false;
+  }
   const bool withheld = presented_number.empty() || presented_number == "anonymous";
   voicemail::AnsweringMachine::Caller caller{withheld ? std::string() : presented_number, presented_display};
   CallManager& m = manager;
