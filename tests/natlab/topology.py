@@ -25,16 +25,26 @@ FAR_END = "198.51.100.20"
 WAN_IF = "wan0"
 HOSTS = ("lan", "srv", "rtr", "wan")
 
+# Relay port ranges. b2bua on the router uses the range its firewall opens; b2bua in the LAN uses
+# another one, closed on the router as on a real one. That matters: a far end that starts its
+# RTP a moment before our first packet has opened the mapping (it starts on the ACK, we send on
+# the 200) must be dropped by the router's filter, as a home router does. Were that port open
+# on the router, the stray packet would leave a confirmed conntrack entry for it, and the NAT
+# would then move our flow to another public port than the SDP names (one-way audio towards a
+# far end that does not latch).
+RELAY_PORTS_ROUTER = (30000, 30199)
+RELAY_PORTS_LAN = (40000, 40199)
+
 # Router firewall: established flows pass, anything unsolicited from the WAN is dropped and
 # counted (`wan_unsolicited`): packets that hit an expired NAT mapping land there. Ports 5060 and
-# the relay range are open on the router itself because b2bua may run there.
+# the router's relay range are open on the router itself because b2bua may run there.
 RTR_RULES = """
 table inet natlab_fw {{
   counter wan_unsolicited {{}}
   chain input {{
     type filter hook input priority 0; policy accept;
     iifname "{wan}" ct state established,related accept
-    iifname "{wan}" udp dport {{ 5060, 30000-30199 }} accept
+    iifname "{wan}" udp dport {{ 5060, {relay_min}-{relay_max} }} accept
     iifname "{wan}" meta l4proto icmp accept
     iifname "{wan}" counter name wan_unsolicited drop
   }}
@@ -145,7 +155,8 @@ class Topology:
         for address in (PROVIDER, FAR_END):
             self.ip("wan", "addr", "add", f"{address}/32", "dev", "lo")
         self.sysctl("rtr", **{"net.ipv4.ip_forward": 1})
-        self.nft("rtr", RTR_RULES.format(wan=WAN_IF))
+        self.nft("rtr", RTR_RULES.format(wan=WAN_IF, relay_min=RELAY_PORTS_ROUTER[0],
+                                             relay_max=RELAY_PORTS_ROUTER[1]))
         # Per namespace; both must be short: a UDP flow that saw replies moves to the "stream"
         # timeout (120 s by default), which would hide the aggressive NAT.
         self.sysctl("rtr", **{"net.netfilter.nf_conntrack_udp_timeout": nat_timeout_s,
