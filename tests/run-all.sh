@@ -24,13 +24,14 @@ bash packaging/install-deps.sh --test
 # run_pass NAME BUILD_DIR TIMEOUT [ctest filter args...]: runs the tests of BUILD_DIR and checks
 # that as many ran as the build holds under the same filter.
 #
-# Two tests at a time, as two "cpus" slots: every test holds one (RESOURCE_GROUPS,
-# tests/CMakeLists.txt) but the NAT lab's phases, which spend minutes waiting on NAT and retry
-# timers; ctest gets a job for each of those on top of the two, so they run beside the others.
+# Four "cpus" slots, two per core of the 2-core machine the suite is sized for: a test that keeps
+# a core busy holds two, an integration flow (mostly waiting) one (RESOURCE_GROUPS,
+# tests/CMakeLists.txt); the NAT lab's phases, which spend minutes waiting on NAT and retry
+# timers, hold none, and ctest gets a job for each of those on top, so they run beside the others.
 run_pass() {
   local name=$1 dir=$2 timeout=$3
   shift 3
-  local expected idle spec log ran skipped status slots=2
+  local expected idle spec log ran skipped status slots=4
   expected=$(ctest --test-dir "$dir" -N "$@" | awk '/^Total Tests:/ {print $3}')
   idle=$(ctest --test-dir "$dir" -N -L natlab "$@" | awk '/^Total Tests:/ {print $3}')
   spec="$(cd "$dir" && pwd)/cpu-slots.json"  # absolute: ctest reads it from inside the build folder

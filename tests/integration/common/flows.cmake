@@ -4,6 +4,9 @@
 # script is a test after the next configure, without a second list to keep in step.
 find_program(B2BUA_PYTHON3 python3 REQUIRED)
 
+# Each flow holds one CPU slot, as one that mostly waits (tests/CMakeLists.txt); a flow that keeps
+# a core busy passes PROPERTIES RESOURCE_GROUPS ${B2BUA_CPU_SLOT}.
+#
 # b2bua_flow_tests(<area> <script> [TIMEOUT seconds] [PROPERTIES prop value ...])
 function(b2bua_flow_tests area script)
   cmake_parse_arguments(ARG "" "TIMEOUT" "PROPERTIES" ${ARGN})
@@ -25,6 +28,6 @@ function(b2bua_flow_tests area script)
   foreach(flow IN LISTS flows)
     add_test(NAME ${area}.${flow} COMMAND ${B2BUA_PYTHON3} -B ${path} $<TARGET_FILE:b2bua> ${flow})
     set_tests_properties(${area}.${flow} PROPERTIES LABELS "integration;${area}" TIMEOUT ${ARG_TIMEOUT}
-                         RESOURCE_GROUPS ${B2BUA_CPU_SLOT} ${ARG_PROPERTIES})
+                         RESOURCE_GROUPS ${B2BUA_WAIT_SLOT} ${ARG_PROPERTIES})
   endforeach()
 endfunction()
