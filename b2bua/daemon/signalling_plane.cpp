@@ -39,11 +39,9 @@ std::string wan_url(const config::Wan& wan, const std::string& scheme = "sip", b
   // configured public address, or, until it is known, a name that reveals nothing.
   std::string head = scheme + ":";
   std::string only_udp = scheme == "sip" && !tcp ? ";transport=udp" : "";
-  if (wan.public_address) return head + host(*wan.public_address) + port + only_udp + ";maddr=" + host(wan.address);
-  if (trunk::is_private_ip(wan.address)) {
-    return head + trunk::kUnknownPublicHost + port + only_udp + ";maddr=" + host(wan.address);
-  }
-  return head + host(wan.address) + port + only_udp;
+  const std::string sent_by = trunk::via_sent_by_host(wan.public_address, wan.address);
+  if (sent_by == wan.address) return head + host(wan.address) + port + only_udp;
+  return head + host(sent_by) + port + only_udp + ";maddr=" + host(wan.address);
 }
 
 // Phones on the LAN: one or two connections each, kept while they are registered (a phone

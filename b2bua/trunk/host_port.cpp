@@ -16,4 +16,9 @@ bool is_private_ip(const std::string& ip) {
   return false;
 }
 
+std::string via_sent_by_host(const std::optional<std::string>& configured_public, const std::string& bind) {
+  if (configured_public && !configured_public->empty()) return *configured_public;
+  return is_private_ip(bind) ? kUnknownPublicHost : bind;
+}
+
 }  // namespace b2bua::trunk

@@ -3,6 +3,7 @@
 // can make reachable. Pure functions: any thread.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "b2bua/config/host_port.h"
@@ -25,5 +26,10 @@ bool is_private_ip(const std::string& ip);
 // .invalid). RFC 3581 providers answer to the source address and port anyway, and tell us the
 // public one in received/rport, after which the Contact carries that.
 inline constexpr const char* kUnknownPublicHost = "b2bua.invalid";
+
+// The host every Via we send towards providers names as sent-by (the WAN agent's URL, fixed
+// when the agent starts): the configured public address, else the bind address when it is
+// public, else kUnknownPublicHost. Unlike the Contact, it does not follow what we learn.
+std::string via_sent_by_host(const std::optional<std::string>& configured_public, const std::string& bind);
 
 }  // namespace b2bua::trunk

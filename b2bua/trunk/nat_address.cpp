@@ -40,6 +40,11 @@ HostPort NatAddress::contact_address() const {
   return local_;
 }
 
+HostPort NatAddress::sent_by() const {
+  return HostPort{via_sent_by_host(configured_ ? std::optional<std::string>(public_.host) : std::nullopt, local_.host),
+                  local_.port};
+}
+
 std::string NatAddress::public_address() const { return public_.empty() ? "" : public_.str(); }
 
 }  // namespace b2bua::trunk

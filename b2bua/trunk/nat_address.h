@@ -29,6 +29,9 @@ class NatAddress {
   // public, else kUnknownPublicHost.
   HostPort contact_address() const;
 
+  // What the top Via of our requests names as sent-by (via_sent_by_host), on the bind port.
+  HostPort sent_by() const;
+
   // "ip:port" learned or configured, "" when nothing is known yet.
   std::string public_address() const;
   bool configured() const { return configured_; }

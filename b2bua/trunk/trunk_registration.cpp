@@ -217,7 +217,7 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
   retry_.on_success();
   bool was_registered = state_ == TrunkState::registered;
   registered_until_ = clock::unix_s() + granted;
-  if (auto rewrite = alg_.inspect(ev.sip, nat_.local(), token_, contact_.sent(), current_server())) {
+  if (auto rewrite = alg_.inspect(ev.sip, nat_.sent_by(), token_, contact_.sent(), current_server())) {
     B2BUA_LOG(warn, "trunk", "sip_alg_detected",
               {{"trunk", trunk_.name},
                {"rewritten", *rewrite},

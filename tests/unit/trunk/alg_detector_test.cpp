@@ -19,6 +19,17 @@ TEST(AlgDetector, HonestNatIsNoAlg) {
   EXPECT_FALSE(alg.detected());
 }
 
+TEST(AlgDetector, HiddenViaEchoedIsNoAlg) {
+  // Behind a NAT our Via names b2bua.invalid (nothing private leaves): echoed as sent, with the
+  // public address in received/rport, it is an honest NAT, not a rewrite.
+  AlgDetector alg;
+  auto m = test::parse_message(test::register_response(
+      200, "SIP/2.0/UDP b2bua.invalid:5060;rport=40000;received=203.0.113.7;branch=z9hG4bK1",
+      "<sip:tok@203.0.113.7:40000>;expires=60"));
+  EXPECT_FALSE(alg.inspect(test::sip_of(m), HostPort{"b2bua.invalid", 5060}, "tok", kPublic));
+  EXPECT_FALSE(alg.detected());
+}
+
 TEST(AlgDetector, ReceivedMissingForPrivateVia) {
   AlgDetector alg;
   // The ALG put the public address into our Via on the way out and put ours back on the way in.

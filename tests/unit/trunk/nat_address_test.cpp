@@ -48,6 +48,18 @@ TEST(NatAddress, ConfiguredPublicAddressWins) {
   EXPECT_EQ(nat.contact_address().str(), "203.0.113.9:5160");
 }
 
+TEST(NatAddress, SentByIsWhatTheViaNames) {
+  EXPECT_EQ(NatAddress(std::nullopt, {"192.168.1.2", 5080}).sent_by().str(), "b2bua.invalid:5080")
+      << "behind a NAT the Via never names the private bind address, learned or not";
+  NatAddress learned(std::nullopt, {"192.168.1.2", 5080});
+  auto m = test::parse_message(test::register_response(
+      200, "SIP/2.0/UDP b2bua.invalid:5080;rport=40000;received=203.0.113.7;branch=z9hG4bK1", ""));
+  ASSERT_TRUE(learned.learn(via_of(m)));
+  EXPECT_EQ(learned.sent_by().str(), "b2bua.invalid:5080") << "the Via stays as the agent was started";
+  EXPECT_EQ(NatAddress(std::string("203.0.113.9"), {"10.0.0.2", 5160}).sent_by().str(), "203.0.113.9:5160");
+  EXPECT_EQ(NatAddress(std::nullopt, {"203.0.113.2", 5060}).sent_by().str(), "203.0.113.2:5060");
+}
+
 TEST(NatAddress, RestoredAddressIsUsedUntilCorrected) {
   NatAddress nat(std::nullopt, {"10.0.0.2", 5060});
   nat.restore("198.51.100.4:30000");
