@@ -127,11 +127,30 @@ size_t CallManager::active_calls_out(const std::string& extension) const {
 }
 
 void CallManager::refuse_destination(const sip::NuaEvent& ev, int status, const char* phrase, const char* reason,
-                                     const char* destination, CallRecord& attempt) {
+                                     const char* destination, CallRecord& attempt, bool announce) {
   B2BUA_LOG(warn, "calls", "destination_refused",
             {{"call", next_refusal_serial()}, {"ext", attempt.extension}, {"class", destination},
              {"number", attempt.remote_number}, {"reason", reason}, {"status", status}});
-  reject(ev, status, phrase, reason, nullptr, &attempt);
+  if (!announce) return reject(ev, status, phrase, reason, nullptr, &attempt);
+  refuse_audibly(ev, status, phrase, reason, attempt, [&](Call& call) {
+    return call.refuse_with_announcement(status, phrase, "blocked", std::string("refused=") + reason);
+  });
+}
+
+void CallManager::refuse_audibly(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
+                                 CallRecord& attempt, const std::function<bool(Call&)>& tell) {
+  const config::Config& c = *config_;
+  if (&ev.agent != context_.lan || !c.calls.tones || !context_.media || Call::sdp_of(ev.sip).empty()) {
+    return reject(ev, status, phrase, why, nullptr, &attempt);
+  }
+  Call& call = create(attempt.direction, ev, *context_.lan, c.lan.listen.front().host);
+  call.a->extension = attempt.extension;
+  call.record.extension = attempt.extension;
+  call.record.trunk = attempt.trunk;
+  call.record.remote_number = attempt.remote_number;
+  call.record.notes = attempt.notes;
+  if (!tell(call)) return call.hang_up(status, phrase, "system");
+  call.start(ev);
 }
 
 bool CallManager::outbound_blocked(const sip::NuaEvent& ev, const config::Extension& caller, CallRecord& attempt) {
@@ -241,7 +260,9 @@ void CallManager::on_lan_invite(const sip::NuaEvent& ev) {
     // Letters, '@' or a string longer than any number: never routed (a catch-all outbound
     // rule would otherwise send it to the provider). The record keeps only its dialable part.
     attempt.remote_number = number::presentable(dialled.substr(0, number::kMaxDialledLength));
-    return refuse_destination(ev, 404, "Not Found", "not_a_number", "none", attempt);
+    // No announcement: nobody dialled this on a keypad (a URI, a scan), and the phone's display
+    // says more about it than our voice could.
+    return refuse_destination(ev, 404, "Not Found", "not_a_number", "none", attempt, false);
   }
 
   const config::Extension* callee = c.find_extension(dialled);
@@ -269,11 +290,14 @@ void CallManager::call_out(const sip::NuaEvent& ev, const config::Extension& cal
   OutboundRoute route = route_outbound(c, attempt.remote_number);
   const char* destination = number::class_name(route.destination);
   // Emergency calls pass every refusal and limit below: no rule of ours may stop a 112.
-  if (!caller.outbound && !route.emergency) {
-    return reject(ev, 403, "Outbound Calls Not Allowed", "extension may not call out", nullptr, &attempt);
-  }
+  auto announce = [&](int status, const char* phrase, const char* why) {
+    refuse_audibly(ev, status, phrase, why, attempt, [&](Call& call) {
+      return call.refuse_with_announcement(status, phrase, "blocked", std::string("refused=") + why);
+    });
+  };
+  if (!caller.outbound && !route.emergency) return announce(403, "Outbound Calls Not Allowed", "no_calls_out");
   if (route.denied) return refuse_destination(ev, 403, "Destination Not Allowed", "deny_rule", destination, attempt);
-  if (route.trunks.empty()) return reject(ev, 404, "No Route To Destination", "no outbound route", nullptr, &attempt);
+  if (route.trunks.empty()) return announce(404, "No Route To Destination", "no_outbound_route");
   attempt.trunk = route.trunks.front()->name;
   attempt.remote_number = route.number;
   if (!caller.allows(route.destination)) {
@@ -283,7 +307,9 @@ void CallManager::call_out(const sip::NuaEvent& ev, const config::Extension& cal
   if (!route.emergency && over_limit(ev, &caller, attempt)) return;
   std::vector<const config::Trunk*> trunks = trunks_to_try(route.trunks);
   if (!trunks_ || !trunks_->route(*trunks.front())) {
-    return reject(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", nullptr, &attempt);
+    return refuse_audibly(ev, SIP_503_SERVICE_UNAVAILABLE, "trunk not usable", attempt, [](Call& call) {
+      return call.refuse_with_tone(SIP_503_SERVICE_UNAVAILABLE, media::Tone::congestion);
+    });
   }
   // Last: a call the limits admit is counted as placed.
   if (!route.emergency && outbound_blocked(ev, caller, attempt)) return;

@@ -165,6 +165,13 @@ class Call {
   // (a provider's call, a tone-less config, no offer, no relay ports): the caller is still to
   // be answered. Before the call started (admission) it happens in start().
   bool refuse_with_tone(int code, const char* phrase, media::Tone tone);
+  // The same with the built-in announcement `prompt` (media/prompts), for refusals a tone does
+  // not explain (a blocked number, a full mailbox). `note` ("refused=deny_rule") goes into the
+  // record, and `outcome` as its voice_result.
+  bool refuse_with_announcement(int code, const char* phrase, const char* prompt, std::string note,
+                                const char* outcome = "announcement");
+  // The SDP body of `sip` ("" without one, or with another content type).
+  static std::string sdp_of(const sip_t* sip);
 
   // call_media.cpp: the B side's relay sockets move to `ip` (a call forwarded from phones to a
   // provider); the sessions are allocated again by the next offer.
@@ -288,12 +295,15 @@ class Call {
   // SDP from `from` for the other side; allocates relay sessions on the first offer. Returns
   // nullopt (after logging) when the SDP is unusable or the relay has no ports left.
   std::optional<std::string> bridge_sdp(Leg& from, Leg& to, const std::string& sdp, bool is_offer);
-  std::string sdp_of(const sip_t* sip) const;
   // An answer to `offer` on leg `to` that declines every stream; nullopt if `offer` is unusable.
   std::optional<std::string> declining_answer(Leg& to, const std::string& offer);
   // The ACK the winner's 2xx still waits for (delayed offer) when the call ends before the
   // caller's ACK brought the answer: sent now, declining every stream.
   void ack_waiting_winner();
+
+  // call_tone.cpp: a LAN caller not yet answered, tones on, a relay to play from.
+  bool can_refuse_audibly() const;
+  bool refuse_with(media::AudioPtr audio, std::string note, const char* outcome, int code, const char* phrase);
 
   // call_voicemail.cpp
   struct Machine;

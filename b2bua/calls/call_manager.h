@@ -104,9 +104,16 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   // Rejects (503 global, 486 per extension) and returns true when the call would exceed a limit.
   bool over_limit(const sip::NuaEvent& ev, const config::Extension* caller, CallRecord& attempt);
   // What the caller may not dial (a class outside its allow list, a deny rule, not a number):
-  // 403 or 404 with one warning per attempt, naming the class and the number.
+  // 403 or 404 with one warning per attempt, naming the class and the number; with `announce`,
+  // the phone hears the announcement first (refuse_audibly).
   void refuse_destination(const sip::NuaEvent& ev, int status, const char* phrase, const char* reason,
-                          const char* destination, CallRecord& attempt);
+                          const char* destination, CallRecord& attempt, bool announce = true);
+  // A LAN phone's call that our own rules refuse before any call exists: with tones on and an
+  // offer from the phone, a call is made only to tell it why (`tell`: Call::refuse_with_tone or
+  // refuse_with_announcement, call_tone.cpp) and ends with `status` and a record as any call;
+  // otherwise reject(). `phrase` must outlive the call (a literal).
+  void refuse_audibly(const sip::NuaEvent& ev, int status, const char* phrase, const char* why, CallRecord& attempt,
+                      const std::function<bool(Call&)>& tell);
   // Rejects (403) and returns true when the caller's limits on calls out (OutboundLimits) refuse
   // this one; crossing a limit is warned about once.
   bool outbound_blocked(const sip::NuaEvent& ev, const config::Extension& caller, CallRecord& attempt);

@@ -51,7 +51,7 @@ bool Call::phones_reach_each_other(const std::string& caller_source, const sip_c
   return !b.empty();
 }
 
-std::string Call::sdp_of(const sip_t* sip) const {
+std::string Call::sdp_of(const sip_t* sip) {
   if (!sip || !sip->sip_payload || !sip->sip_payload->pl_data || sip->sip_payload->pl_len == 0) return {};
   if (sip->sip_content_type && sip->sip_content_type->c_type &&
       strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0) {

@@ -62,8 +62,14 @@ bool Call::to_voicemail(const std::string& mailbox, const char* condition) {
         [&m, settings](const storage::VoiceMessageRow& row) { m.mail_message(settings, row); });
   };
   std::string note = "voicemail=" + std::string(condition) + ":" + mailbox;
+  if (!started_ && record.extension.empty()) record.extension = mailbox;
+  // A LAN phone hears that the mailbox is full as early media, then busy (call_tone.cpp),
+  // instead of an answer that only says so.
+  if (can_refuse_audibly() && !voicemail::AnsweringMachine::has_room(manager.mailboxes(), mailbox, settings) &&
+      refuse_with_announcement(486, "Busy Here", "mailbox_full", note, "full")) {
+    return true;
+  }
   if (!started_) {
-    if (record.extension.empty()) record.extension = mailbox;
     machine_at_start_ = MachineStart{std::move(make), std::move(note)};
     return true;
   }
@@ -98,7 +104,11 @@ bool Call::answer_by_machine(const AppMaker& make, const std::string& note, cons
     return false;
   }
   const media::Allocation voice = std::get<media::Allocation>(allocated);
-  auto answer = media::voice_answer(a_offer_, voice.legs[0], a->origin);
+  media::LegPorts ours = voice.legs[0];
+  // What the caller's side knows us by: behind a NAT, a provider's caller must send to our
+  // public address, never to the address the socket is bound to in the LAN.
+  ours.ip = a->sdp_address;
+  auto answer = media::voice_answer(a_offer_, ours, a->origin);
   if (auto* e = std::get_if<media::SdpError>(&answer)) {
     B2BUA_LOG(warn, "voicemail", "not_answered", {{"call", id}, {"extension", extension}, {"reason", e->reason}});
     relay->release(voice.id);

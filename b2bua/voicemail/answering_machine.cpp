@@ -19,6 +19,13 @@ AnsweringMachine::AnsweringMachine(VoiceIo& io, Mailboxes& boxes, const PromptBo
       call_id_(call_id),
       stored_(std::move(stored)) {}
 
+bool AnsweringMachine::has_room(Mailboxes& boxes, const std::string& mailbox, const config::Voicemail& settings) {
+  // A message of 16-bit 8 kHz PCM takes 16000 bytes a second, plus the WAV header.
+  const int64_t max_bytes = int64_t{16000} * settings.max_message + 44;
+  MailboxLimits limits{settings.max_messages, int64_t{settings.max_total_mb} * 1024 * 1024};
+  return boxes.make_room(mailbox, max_bytes, limits);
+}
+
 void AnsweringMachine::start() {
   started_ms_ = clock::unix_ms();
   if (settings_.announce_only) {
@@ -29,10 +36,7 @@ void AnsweringMachine::start() {
     return;
   }
   // Room is made before the caller speaks: a full mailbox is told now, not after the message.
-  // A message of 16-bit 8 kHz PCM takes 16000 bytes a second.
-  const int64_t max_bytes = int64_t{16000} * settings_.max_message + 44;
-  MailboxLimits limits{settings_.max_messages, int64_t{settings_.max_total_mb} * 1024 * 1024};
-  if (!boxes_.make_room(mailbox_, max_bytes, limits)) {
+  if (!has_room(boxes_, mailbox_, settings_)) {
     state_ = State::closing;
     outcome_ = "full";
     io_.play(prompts_.get("mailbox_full"), kFull);

@@ -39,6 +39,11 @@ class AnsweringMachine final : public VoiceApp {
   AnsweringMachine(VoiceIo& io, Mailboxes& boxes, const PromptBook& prompts, std::string mailbox,
                    const config::Voicemail& settings, Caller caller, uint64_t call_id, Stored stored = nullptr);
 
+  // Room for one more message of the longest length `settings` allow (Mailboxes::make_room,
+  // which may prune heard messages to make it). start() asks too; callers that announce a full
+  // mailbox before answering ask first.
+  static bool has_room(Mailboxes& boxes, const std::string& mailbox, const config::Voicemail& settings);
+
   void start() override;
   void on_played(uint32_t tag) override;
   void on_dtmf(char digit) override;

@@ -17,6 +17,12 @@ sipp plays the phone (and the provider), an RTP endpoint of the test's own
                           (Goertzel: both strong, 425 weak), runs of 25 +-2 frames (500 ms), 486
   tone_off                calls.tones false: the bare 486 within 1 s, no 183, no RTP, no tone
                           in the notes or the log
+  announce_blocked_number a deny rule ("0900", trunk null): 10 dials 0900123456 and hears the
+                          built-in announcement "Your call cannot be completed." as early media
+                          (packets as long as the prompt, its audio: correlation >= 0.95), then
+                          403; notes refused=deny_rule voice_result=announcement; the log line
+  announce_no_route       10 dials 123 (no extension, no outbound rule matches): the same
+                          announcement, then 404; notes refused=no_outbound_route
 
 One flow per ctest entry (run_flows)."""
 import math
@@ -28,8 +34,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "voicemail"))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
-from voicemail_support import (PASSWORDS, Rtp, g711_decode, reply, sdp, sdp_body, send, wrap,  # noqa: E402
-                               zero_crossing_hz, media_of, first_line)
+from voicemail_support import (PASSWORDS, Rtp, g711_decode, norm_corr, prompt_samples, prompt_seconds,  # noqa: E402
+                               reply, sdp, sdp_body, send, wrap, zero_crossing_hz, media_of, first_line)
 from harness import check, check_sipp, running, wait_until, sipp_trace  # noqa: E402
 import scenarios as sc  # noqa: E402
 
@@ -41,7 +47,7 @@ FRAME = 160  # 20 ms at 8 kHz
 
 class Setup:
     """The daemon with extensions 10, 11 (dnd), 12, a provider trunk without registration (its
-    server at provider_port) and the outbound rule "0" -> provider; `country` and `tones` go to
+    server at provider_port), the outbound rule "0" -> provider and a deny rule for "0900"; `country` and `tones` go to
     calls.tone_country and calls.tones when given. Phone 11 is registered (by sipp) so its refusal
     is busy (dnd), not unreachable."""
 
@@ -49,8 +55,9 @@ class Setup:
         self.h = h
         self.lan_port, self.wan_port, self.provider_port, self.status_port = h.port(4)
         self.lan, self.wan = f"127.0.0.1:{self.lan_port}", f"127.0.0.1:{self.wan_port}"
+        # Premium-rate numbers are refused by a deny rule (trunk null).
         routing = {"inbound": [{"number": DID, "ring": ["10"], "timeout": 20}],
-                   "outbound": [{"prefix": "0", "trunk": "provider"}]}
+                   "outbound": [{"prefix": "0900", "trunk": None}, {"prefix": "0", "trunk": "provider"}]}
         config = {
             "status": {"listen": f"127.0.0.1:{self.status_port}"},
             "lan": {"listen": [f"udp:{self.lan}"], "networks": ["127.0.0.0/8"], "realm": "test.arpa"},
@@ -149,9 +156,9 @@ def invite_sent_at(h, run):
     return None
 
 
-def check_early(h, run, final, pt, what):
+def check_early(h, run, final, pt, what, seconds=TONE_S):
     """The 183 with b2bua's SDP (the offer's codec first, media at 127.0.0.1), then `final`
-    ~4 s later. Returns (183 time, final time, the 183's media address)."""
+    `seconds` later. Returns (183 time, final time, the 183's media address)."""
     got = responses(h, run)
     codes = [c for c, _, _ in got]
     early = [(t, m) for c, t, m in got if c == 183]
@@ -171,8 +178,8 @@ def check_early(h, run, final, pt, what):
     check(direction in ("sendrecv", "sendonly"), f"  {what}: the 183's stream sends ({direction})")
     t_final = finals[0][1]
     gap = t_final - t183
-    check(TONE_S - 0.4 <= gap <= TONE_S + 1.0, f"  {what}: the {final} came {gap:.2f} s after the 183 "
-          f"({TONE_S:.0f} s of tone expected)")
+    check(seconds - 0.4 <= gap <= seconds + 1.0, f"  {what}: the {final} came {gap:.2f} s after the 183 "
+          f"({seconds:.1f} s of audio expected)")
     return t183, t_final, (addr, port)
 
 
@@ -181,12 +188,12 @@ def header(msg, name):
     return m.group(1) if m else None
 
 
-def check_packets(peer, pt, t183, t_final, media, what):
-    """The tone's RTP: 200 +-10 % packets of payload type `pt`, 160 bytes, one SSRC,
-    consecutive sequence numbers and timestamps, paced at 20 ms, from b2bua's SDP address,
-    between the 183 and the final answer. Returns the packets in sequence order."""
+def check_packets(peer, pt, t183, t_final, media, what, seconds=TONE_S):
+    """The early media's RTP: `seconds` / 20 ms +-10 % packets of payload type `pt`, 160 bytes,
+    one SSRC, consecutive sequence numbers and timestamps, paced at 20 ms, from b2bua's SDP
+    address, between the 183 and the final answer. Returns the packets in sequence order."""
     packets = peer.packets()
-    want = TONE_S / 0.02
+    want = seconds / 0.02
     check(abs(len(packets) - want) <= want * 0.10,
           f"  {what}: {len(packets)} RTP packets, {want:.0f} +-10 % expected")
     pts = sorted(set(p.pt for p in packets))
@@ -206,8 +213,8 @@ def check_packets(peer, pt, t183, t_final, media, what):
     check(sources == {media}, f"  {what}: sent from the 183's media address {media} ({sorted(sources)})")
     # sipp's trace stamps are wall clock; so are the packets' (Packet.wall). 0.25 s of slack.
     first, last = packets[0].wall, packets[-1].wall
-    check(first >= t183 - 0.25, f"  {what}: the tone starts after the 183 ({first - t183:+.2f} s)")
-    check(last <= t_final + 0.25, f"  {what}: the tone ends before the final answer ({t_final - last:+.2f} s before)")
+    check(first >= t183 - 0.25, f"  {what}: the audio starts after the 183 ({first - t183:+.2f} s)")
+    check(last <= t_final + 0.25, f"  {what}: the audio ends before the final answer ({t_final - last:+.2f} s before)")
     return sorted(packets, key=lambda p: p.seq)
 
 
@@ -403,7 +410,45 @@ def tone_off(binary):
         check_record(s, 486, None, what, direction="internal", remote="11")
 
 
-FLOWS = {f.__name__: f for f in (tone_busy_extension, tone_congestion_no_trunk, tone_us_busy, tone_off)}
+def check_announcement(s, run, peer, final, reason, what):
+    """The built-in "blocked" announcement as early media, then `final`; the log line and the
+    record (never answered, refused=`reason` voice_result=announcement)."""
+    seconds = prompt_seconds("blocked")
+    t183, t_final, media = check_early(s.h, run, final, 0, what, seconds)
+    packets = check_packets(peer, 0, t183, t_final, media, what, seconds)
+    heard = [x for p in packets for x in g711_decode(0, p.payload)]
+    corr = norm_corr(heard, prompt_samples("blocked"))
+    check(corr >= 0.95, f"  {what}: the phone heard the announcement (correlation {corr:.3f} >= 0.95)")
+    lines = re.findall(r"^.*component=calls event=refused_with_announcement\b.*$", s.daemon.output(), re.M)
+    check(len(lines) == 1 and re.search(rf"announcement=blocked status={final}\b", lines[0]),
+          f"  {what}: one log line event=refused_with_announcement announcement=blocked status={final}", repr(lines))
+    row = check_record(s, final, None, what, direction="outbound")
+    words = (row[-1] or "").split()
+    check(f"refused={reason}" in words and "voice_result=announcement" in words,
+          f"  {what}: notes refused={reason} voice_result=announcement ({row[-1]!r})")
+
+
+def check_refused_number(binary, run, dialled, final, reason, what):
+    """10 dials `dialled`, which our own rules refuse: the announcement, then `final`."""
+    with running(f"calls-announce-{run}", binary, Setup) as s:
+        peer = s.rtp()
+        r = s.call(run, dialled, peer, str(final))
+        check_sipp(r, f"{what}: 10 dialling {dialled} ends with {final}")
+        check_announcement(s, run, peer, final, reason, what)
+
+
+def announce_blocked_number(binary):
+    """A deny rule refuses 0900123456: the announcement as early media, then 403."""
+    check_refused_number(binary, "blocked", "0900123456", 403, "deny_rule", "blocked number")
+
+
+def announce_no_route(binary):
+    """No extension 123 and no outbound rule for it: the announcement, then 404."""
+    check_refused_number(binary, "noroute", "123", 404, "no_outbound_route", "no route")
+
+
+FLOWS = {f.__name__: f for f in (tone_busy_extension, tone_congestion_no_trunk, tone_us_busy, tone_off,
+                                 announce_blocked_number, announce_no_route)}
 
 if __name__ == "__main__":
     from harness import run_flows

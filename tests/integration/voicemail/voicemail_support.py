@@ -125,23 +125,36 @@ def read_wav(path):
     return rate, channels, width, samples
 
 
-def prompt_seconds(name):
-    """A built-in prompt's length (8 kHz mono mu-law/A-law or PCM WAV; the wave module knows no
-    format 7, so the chunks are read here)."""
+def _prompt(name):
+    """A built-in prompt's fmt fields and data bytes (8 kHz mono mu-law WAV; the wave module
+    knows no format 7, so the chunks are read here)."""
     with open(os.path.join(PROMPTS, f"{name}.wav"), "rb") as f:
         data = f.read()
-    pos, fmt, size = 12, None, None
+    pos, fmt, body = 12, None, None
     while pos + 8 <= len(data):
         cid, n = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
         if cid == b"fmt ":
             fmt = struct.unpack("<HHIIHH", data[pos + 8:pos + 24])
         elif cid == b"data":
-            size = n
+            body = data[pos + 8:pos + 8 + n]
         pos += 8 + n + (n & 1)
-    if not fmt or size is None:
+    if not fmt or body is None:
         fail(f"cannot read the prompt {name}.wav")
-    _, channels, rate, _, block_align, _ = fmt
-    return size / block_align / rate
+    return fmt, body
+
+
+def prompt_seconds(name):
+    """A built-in prompt's length in seconds."""
+    (_, _, rate, _, block_align, _), body = _prompt(name)
+    return len(body) / block_align / rate
+
+
+def prompt_samples(name):
+    """A built-in prompt's audio as 16-bit samples (the prompts are mu-law)."""
+    (fmt_tag, _, _, _, _, _), body = _prompt(name)
+    if fmt_tag != 7:
+        fail(f"the prompt {name}.wav is not mu-law (format {fmt_tag})")
+    return g711_decode(0, body)
 
 
 def zero_crossing_hz(samples, rate=8000):
@@ -149,7 +162,7 @@ def zero_crossing_hz(samples, rate=8000):
     return crossings / 2 / (len(samples) / rate) if samples else 0
 
 
-def _norm_corr(a, b):
+def norm_corr(a, b):
     n = min(len(a), len(b))
     if n == 0:
         return 0.0
@@ -174,12 +187,12 @@ def align(recording, source, rate=8000):
     if len(er) < 20 or len(es) < len(er) // 2:
         return 0, 0.0
     probe = er[:min(len(er), 300)]  # the first 3 s: enough to place it, quick in Python
-    best = max(range(0, max(1, len(es) - len(probe) // 2)), key=lambda k: _norm_corr(probe, es[k:k + len(probe)]))
+    best = max(range(0, max(1, len(es) - len(probe) // 2)), key=lambda k: norm_corr(probe, es[k:k + len(probe)]))
     coarse = best * frame
     head = recording[:min(len(recording), rate)]  # the first second decides the fine lag
     fine = max(range(max(0, coarse - 120), coarse + 121),
-               key=lambda lag: _norm_corr(head, source[lag:lag + len(head)]))
-    return fine, _norm_corr(recording, source[fine:fine + len(recording)])
+               key=lambda lag: norm_corr(head, source[lag:lag + len(head)]))
+    return fine, norm_corr(recording, source[fine:fine + len(recording)])
 
 
 # --- RTP -----------------------------------------------------------------------------------------
