@@ -24,8 +24,11 @@ sys.path.insert(0, HERE)
 import peers as P  # noqa: E402
 import topology as topo  # noqa: E402
 from capture import Capture, leaks, summary  # noqa: E402
-from harness import wait_until  # noqa: E402
+from harness import sipp_trace, wait_until  # noqa: E402
 from peers import log_lines  # noqa: E402
+
+sys.path.insert(0, os.path.join(HERE, "..", "integration", "voicemail"))
+import voicemail_support as vm  # noqa: E402  (the answering machine's rules and audio analysis)
 
 NAT_TIMEOUT_S = 15                  # rtr's UDP conntrack timeouts (both of them)
 IDLE_S = 3 * NAT_TIMEOUT_S + 3      # check 1: idle for more than three NAT timeouts
@@ -45,11 +48,19 @@ REREGISTER_AFTER_RESTART_S = BINDING_CHECK_S + 5
 # Check 10: b2bua starts on the router while its WAN link is down; the link comes up later.
 LINK_DOWN_S = 20
 REGISTER_AFTER_LINK_UP_S = 3
+# Check 11, the answering machine: the phone rings this long before the machine takes the
+# call; the far end talks for MESSAGE_S after the greeting and the beep. The recording must be
+# what it sent: normalized cross-correlation at the best lag of at least MATCH_CORR (the same
+# signal after mu-law there and back scores 0.9999, another speech-like signal of its kind
+# about 0.0, so lost or reordered packets are what the margin is for).
+VOICEMAIL_AFTER_S = 3
+MESSAGE_S = 5.0
+MATCH_CORR = 0.8
 DEADLINE_S = 840                    # the whole lab, under ctest's 900 s
 
 PHONE_PORT, PHONE_OUT_PORT, BASELINE_PHONE_PORT = 5070, 5072, 5074
 FAR_UAS_PORT, FAR_UAC_PORT = 5090, 5092
-PHASES = ("router", "lan", "alg", "tcp", "baseline", "restart", "boot")
+PHASES = ("router", "lan", "alg", "tcp", "baseline", "restart", "boot", "voicemail")
 
 
 class Interrupted(Exception):
@@ -406,6 +417,111 @@ class Lab:
             d.stop(timeout=10)
             self.windows[label] = (start, time.time())
 
+    def run_voicemail(self):
+        """Check 11: an inbound provider call nobody answers, b2bua in the LAN behind the NAT. The
+        phone is registered and rings but nobody picks up (the usual way a message is left at
+        home); after voicemail.after the answering machine answers the provider, plays its
+        greeting and the beep, and records. The far end talks from the answer on (audio of
+        known content) and hangs up; the stored message must be the part it said after the beep."""
+        start = time.time()
+        config = self.peers.b2bua_config(topo.SRV_LAN, topo.SRV_LAN, 5080)
+        config["extensions"][0]["voicemail"] = {"after": VOICEMAIL_AFTER_S}
+        config["voicemail"] = {"folder": "voicemail"}
+        self.lan_target = f"{topo.SRV_LAN}:5060"
+        d = self.peers.start_b2bua(self.binary, "srv", config, "b2bua-voicemail")
+        try:
+            if not d.find_log(r"event=registered trunk=provider", 25):
+                self.results.add("FAIL", "voicemail_answer[lan]", "trunk never registered: "
+                                 + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
+                return
+            self.register_phone("voicemail")
+            self._voicemail_call(d, os.path.join(os.path.dirname(d.db), "voicemail"))
+        finally:
+            code = d.stop(timeout=10)
+            self.windows["voicemail"] = (start, time.time())
+            if code != 0:
+                self.results.add("FAIL", "daemon_exit[voicemail]", f"b2bua exited with {code}")
+
+    def _voicemail_call(self, d, folder):
+        """The call: the phone rings, the machine answers the far end, which talks and hangs up."""
+        greet = vm.greeting_seconds()
+        source = vm.speechlike(greet + MESSAGE_S)
+        payload = vm.ulaw_encode(source)
+        pcap = self.peers.path("far_voice.pcap")
+        P.write_rtp_pcap(pcap, [payload[i:i + 160] for i in range(0, len(payload) - 159, 160)])
+        self._reset_rtp()
+        last = self._last_record_id(d)
+        phone = self.peers.phone("phone_vm", P.scenarios.phone_ring_only(), self.lan_target, PHONE_PORT, 6000)
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        # play_pcap_audio runs beside the scenario: the BYE follows the last packet by 0.5 s.
+        xml = P.far_call_in(P.DID, hold_ms=int((greet + MESSAGE_S + 0.5) * 1000), pcap=pcap, sdp=P.SDP_PCMU)
+        far = self.peers.far("far_call_vm", xml, FAR_UAC_PORT, 7100)
+        ok_far, out_far = self.peers.finish(far)
+        ok_phone, out_phone = self.peers.finish(phone, timeout=5)
+        took = time.monotonic() - t0
+        heard, _ = self.t.rtp_counters("wan")
+        trace = sipp_trace(self.peers.messages("phone_vm"))
+        invite = next((m for m in trace if m.received and m.method == "INVITE"), None)
+        cancel = next((m for m in trace if m.received and m.method == "CANCEL"), None)
+        rang = cancel.time - invite.time if invite and cancel else None
+        records = self._records_after(d, last)
+        record = records[-1][1:5] if records else None
+        notes = vm.notes_of(records[-1]) if records else []
+        # Behind the NAT the answer must name the public address (learned from received/rport),
+        # as the relay's SDP does: the provider sends its RTP where the SDP says.
+        answered_by = next((m.text for m in sipp_trace(self.peers.messages("far_call_vm"))
+                            if m.received and m.first_line.startswith("SIP/2.0 200")
+                            and re.search(r"^CSeq:\s*\d+ INVITE", m.text, re.M)), "")
+        media = re.search(r"^c=IN IP4 (\S+)", answered_by, re.M)
+        media = media.group(1) if media else None
+        answer = (f"phone rang {rang:.1f}s (voicemail.after {VOICEMAIL_AFTER_S}s) and was cancelled; " if rang
+                  else "the phone was not rung and cancelled; ")
+        answer += f"the machine's answer names c={media} (public {self.t.wan_address}); "
+        answer += (f"the far end received {heard} media packets ({heard * 0.02:.2f}s of 20 ms; greeting + beep "
+                   f"{greet:.2f}s), call took {took:.1f}s; record {record}, notes '{' '.join(notes)}'")
+        expected = {"the far end's call": ok_far, "the phone rang and was cancelled": ok_phone and rang is not None,
+                    f"rang {VOICEMAIL_AFTER_S}s +-1s": rang is not None and abs(rang - VOICEMAIL_AFTER_S) <= 1.0,
+                    "the public address in c=": media == self.t.wan_address,
+                    "greeting and beep heard +-0.5s": abs(heard * 0.02 - greet) <= 0.5,
+                    "record inbound/10/200/caller": record == ("inbound", P.PHONE_EXT, 200, "caller"),
+                    f"voicemail=no_answer:{P.PHONE_EXT} noted": f"voicemail=no_answer:{P.PHONE_EXT}" in notes,
+                    "voice_result=message noted": "voice_result=message" in notes}
+        missed = [what for what, ok in expected.items() if not ok]
+        if not missed:
+            self.results.add("PASS", "voicemail_answer[lan]", answer)
+        else:
+            self.results.add("FAIL", "voicemail_answer[lan]", f"not as expected: {', '.join(missed)}; {answer}\n"
+                                                              f"  phone: {out_phone[-400:]}\n  far: {out_far[-400:]}")
+        self._voicemail_message(d, folder, source, greet)
+
+    def _voicemail_message(self, d, folder, source, greet):
+        """The stored message: one row for the extension, its WAV, and in it the far end's audio."""
+        name = "voicemail_message[lan]"
+        rows = wait_until(lambda: self.peers.rows(d, f"SELECT {vm.MESSAGE_COLUMNS} FROM voice_messages"), 5)
+        if not rows or len(rows) != 1:
+            self.results.add("FAIL", name, f"{len(rows or [])} rows in voice_messages, one expected; log: "
+                             + " | ".join(log_lines(d, r"component=voicemail|level=(warn|error)")[-4:]))
+            return
+        # The far end talks for MESSAGE_S after the beep, minus the time its first packet takes
+        # to arrive, plus up to the 0.5 s before its BYE.
+        broken = next((text.strip() for ok, text in vm.message_findings(rows[0], P.PHONE_EXT, vm.FAR, MESSAGE_S,
+                                                                     700, "message", folder) if not ok), None)
+        if broken:
+            self.results.add("FAIL", name, f"{broken}; row {rows[0]}")
+            return
+        rec = vm.read_wav(os.path.join(folder, rows[0][7]))[3]
+        lag, corr = vm.align(rec, source)
+        # The message holds the far end's audio from the end of the beep on: it starts there in
+        # what the far end sent, and its sound lasts as long as what was left of it.
+        left_ms = (len(source) - lag) / 8
+        sound_ms = (max((i for i, x in enumerate(rec) if abs(x) > 64), default=-1) + 1) / 8
+        figures = (f"row for mailbox {rows[0][1]} from {rows[0][2]}, {rows[0][5]} ms, {rows[0][7]}; correlation "
+                   f"{corr:.4f} (bound {MATCH_CORR}) at {lag / 8000:.2f}s of the far end's audio (greeting + beep "
+                   f"{greet:.2f}s); sound {sound_ms:.0f} ms of {left_ms:.0f} ms sent after that point")
+        ok = (corr >= MATCH_CORR and greet - 0.5 <= lag / 8000 <= greet + 1.5 and abs(sound_ms - left_ms) <= 150)
+        self.results.add("PASS" if ok else "FAIL", name, figures)
+
     def run_alg(self):
         """Check 6: the kernel's SIP ALG on the router, b2bua in the LAN."""
         name = "sip_alg[lan]"
@@ -472,7 +588,7 @@ class Lab:
         """Check 3 for each placement; the baseline's leak goes into check 7's line."""
         self.capture.stop()
         markers = [P.PHONE_UA.encode(), P.PHONE_CALL_ID.encode()]
-        for placement in ("router", "lan"):
+        for placement in ("router", "lan", "voicemail"):
             if placement not in self.windows:
                 continue
             packets = self.capture.packets(*self.windows[placement])
@@ -528,6 +644,8 @@ class Lab:
         if "boot" in phases:
             self.run_boot()
             self.run_boot(without_address=True)
+        if "voicemail" in phases:
+            self.run_voicemail()
         self.report_capture()
 
     def close(self):

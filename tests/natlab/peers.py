@@ -4,6 +4,7 @@ the program, so the PID we hold is the program's own) and is ended by that PID."
 import os
 import re
 import sqlite3
+import struct
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -107,18 +108,23 @@ class Peers:
         return p
 
     @staticmethod
-    def call_records(daemon, after_id=0):
+    def rows(daemon, query, params=()):
+        """Rows of a query on the daemon's database (read-only; [] while it has no such table)."""
         try:
             con = sqlite3.connect(f"file:{daemon.db}?mode=ro", uri=True, timeout=5)
         except sqlite3.Error:
             return []
         try:
-            return con.execute("SELECT id, direction, extension, final_code, hangup_by, media_stats_json "
-                               "FROM call_records WHERE id > ? ORDER BY id", (after_id,)).fetchall()
+            return con.execute(query, params).fetchall()
         except sqlite3.Error:
             return []
         finally:
             con.close()
+
+    @staticmethod
+    def call_records(daemon, after_id=0):
+        return Peers.rows(daemon, "SELECT id, direction, extension, final_code, hangup_by, media_stats_json, notes "
+                                  "FROM call_records WHERE id > ? ORDER BY id", (after_id,))
 
     # --- sipp, the phones and the far end ---
 
@@ -186,8 +192,8 @@ def far_answer(ring_ms=300):
     return _wrap("far_answer", body)
 
 
-def _invite(number, cseq, sdp=True):
-    body = (f"Content-Type: application/sdp\nContent-Length: [len]\n\n{scenarios.SDP}" if sdp
+def _invite(number, cseq, sdp=scenarios.SDP):
+    body = (f"Content-Type: application/sdp\nContent-Length: [len]\n\n{sdp}" if sdp
             else "Content-Length: 0\n\n")
     return f"""INVITE sip:{number}@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
@@ -215,19 +221,45 @@ Content-Length: 0
 """
 
 
-def far_call_in(number, hold_ms=3000):
-    """Calls `number` at the provider, plays audio once answered, hangs up after hold_ms."""
-    body = (f'<send retrans="500"><![CDATA[\n{_invite(number, 1)}]]></send>\n'
+def far_call_in(number, hold_ms=3000, pcap=scenarios.PCAP, sdp=scenarios.SDP):
+    """Calls `number` at the provider, plays `pcap` (its RTP) once answered, hangs up after
+    hold_ms."""
+    body = (f'<send retrans="500"><![CDATA[\n{_invite(number, 1, sdp)}]]></send>\n'
             '<recv response="100" optional="true"/>\n'
             '<recv response="180" optional="true"/>\n'
             '<recv response="183" optional="true"/>\n'
             '<recv response="200" rtd="true" rrs="true"/>\n'
             f'<send><![CDATA[\n{_in_dialog("ACK", 1).format(n=number)}]]></send>\n'
-            f'<nop><action><exec play_pcap_audio="{scenarios.PCAP}"/></action></nop>\n'
+            f'<nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
             f'<pause milliseconds="{hold_ms}"/>\n'
             f'<send retrans="500"><![CDATA[\n{_in_dialog("BYE", 2).format(n=number)}]]></send>\n'
             '<recv response="200"/>\n')
     return _wrap("far_call_in", body)
+
+
+# PCMU first: the answering machine answers with the offer's codec, and the audio of known
+# content the far end sends is mu-law encoded.
+SDP_PCMU = scenarios.SDP.replace("RTP/AVP 8 101", "RTP/AVP 0 101").replace("a=rtpmap:8 PCMA/8000",
+                                                                         "a=rtpmap:0 PCMU/8000")
+
+
+def write_rtp_pcap(path, payloads, pt=0, ptime_ms=20):
+    """A pcap (Ethernet, IPv4, UDP) of one RTP stream, one payload every ptime_ms, for sipp's
+    play_pcap_audio: sipp sends each UDP payload to the media address of the answer, paced by
+    the capture's timestamps. The addresses and ports in it are not used."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    ssrc, seq0, ts0 = 0x4E41540A, 4000, 80000
+    for i, payload in enumerate(payloads):
+        rtp = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | pt, (seq0 + i) & 0xFFFF,
+                          (ts0 + i * 8 * ptime_ms) & 0xFFFFFFFF, ssrc) + payload
+        udp = struct.pack("!HHHH", 7000, 7000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0,
+                         bytes([192, 0, 2, 1]), bytes([192, 0, 2, 2]))
+        frame = b"\x00\x00\x00\x00\x00\x02" + b"\x00\x00\x00\x00\x00\x01" + b"\x08\x00" + ip + udp
+        usec = i * ptime_ms * 1000
+        out.append(struct.pack("<IIII", usec // 1_000_000, usec % 1_000_000, len(frame), len(frame)) + frame)
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
 
 
 def far_call_expect_busy(number):
@@ -242,7 +274,7 @@ Max-Forwards: 70
 Content-Length: 0
 
 """
-    body = (f'<send retrans="500"><![CDATA[\n{_invite(number, 1, sdp=False)}]]></send>\n'
+    body = (f'<send retrans="500"><![CDATA[\n{_invite(number, 1, sdp=None)}]]></send>\n'
             '<recv response="100" optional="true"/>\n'
             '<recv response="180"/>\n'
             '<recv response="486"/>\n'

@@ -523,25 +523,33 @@ def check_voice_answer(answer, pt, what, dtmf=101):
     check(re.search(r"^c=IN IP4 127\.0\.0\.1\s*$", answer, re.M), f"  {what}: media at 127.0.0.1")
 
 
-def check_message(s, row, mailbox, caller, seconds, tolerance_ms, what, folder="voicemail"):
-    """One stored message: its row (mailbox, caller, duration within tolerance, size) and its
-    WAV file (8 kHz mono 16-bit, as long as the row says). Returns the file's samples."""
+def message_findings(row, mailbox, caller, seconds, tolerance_ms, what, folder):
+    """The rules one stored message meets, in order, as (condition, text) pairs: its row
+    (mailbox, caller, duration within tolerance, size) and its WAV file in `folder` (8 kHz mono
+    16-bit, as long as the row says). A generator, so that a caller stopping at the first
+    failure never reads a file that is not there."""
     _id, box, number, _name, received_ms, duration_ms, size_bytes, file, heard = row
-    check(box == mailbox and number == caller, f"  {what}: mailbox {box}, caller {number}")
-    check(abs(duration_ms - seconds * 1000) <= tolerance_ms,
-          f"  {what}: duration {duration_ms} ms, {seconds * 1000:.0f} +-{tolerance_ms} ms expected")
-    check(heard == 0, f"  {what}: not heard yet")
-    check(abs(received_ms / 1000 - time.time()) < 120, f"  {what}: received_ms is now ({received_ms})")
-    check(re.fullmatch(rf"{mailbox}/\d{{13}}-[0-9a-f]{{8}}\.wav", file or ""),
-          f"  {what}: file <mailbox>/<ms>-<hex>.wav ({file})")
-    path = os.path.join(s.folder(folder), file)
-    check(os.path.isfile(path), f"  {what}: the WAV exists ({path})")
-    check(os.path.getsize(path) == size_bytes, f"  {what}: size_bytes {size_bytes} is the file's size "
-          f"({os.path.getsize(path)})")
+    yield box == mailbox and number == caller, f"  {what}: mailbox {box}, caller {number}"
+    yield (abs(duration_ms - seconds * 1000) <= tolerance_ms,
+           f"  {what}: duration {duration_ms} ms, {seconds * 1000:.0f} +-{tolerance_ms} ms expected")
+    yield heard == 0, f"  {what}: not heard yet"
+    yield abs(received_ms / 1000 - time.time()) < 120, f"  {what}: received_ms is now ({received_ms})"
+    yield (re.fullmatch(rf"{mailbox}/\d{{13}}-[0-9a-f]{{8}}\.wav", file or ""),
+           f"  {what}: file <mailbox>/<ms>-<hex>.wav ({file})")
+    path = os.path.join(folder, file)
+    yield os.path.isfile(path), f"  {what}: the WAV exists ({path})"
+    yield (os.path.getsize(path) == size_bytes,
+           f"  {what}: size_bytes {size_bytes} is the file's size ({os.path.getsize(path)})")
     rate, channels, width, samples = read_wav(path)
-    check((rate, channels, width) == (8000, 1, 2), f"  {what}: 8 kHz mono 16-bit ({rate}, {channels}, {width})")
-    check(abs(len(samples) / 8 - duration_ms) <= 1, f"  {what}: the file holds {len(samples) / 8:.0f} ms")
-    return samples
+    yield (rate, channels, width) == (8000, 1, 2), f"  {what}: 8 kHz mono 16-bit ({rate}, {channels}, {width})"
+    yield abs(len(samples) / 8 - duration_ms) <= 1, f"  {what}: the file holds {len(samples) / 8:.0f} ms"
+
+
+def check_message(s, row, mailbox, caller, seconds, tolerance_ms, what, folder="voicemail"):
+    """One stored message (message_findings), each rule a check. Returns the file's samples."""
+    for condition, text in message_findings(row, mailbox, caller, seconds, tolerance_ms, what, s.folder(folder)):
+        check(condition, text)
+    return read_wav(os.path.join(s.folder(folder), row[7]))[3]
 
 
 def notes_of(row):
