@@ -242,12 +242,14 @@ void CallManager::setup_voicemail() {
   }
   if (mailboxes_ && mailboxes_folder_ == config_->voicemail.folder) return;
   // A new folder holds the messages from now on; those in the old one stay where they are.
+  const bool starting = !mailboxes_;
   mwi_.reset();
   mailboxes_folder_ = config_->voicemail.folder;
   mailboxes_ = std::make_unique<voicemail::Mailboxes>(context_.store->voice_messages(), mailboxes_folder_);
   mailboxes_->reconcile();
   mwi_ = std::make_unique<voicemail::MessageWaiting>(*context_.lan, phones_, *mailboxes_, config_);
   mailboxes_->on_change([this](const std::string& mailbox) { mwi_->changed(mailbox); });
+  if (starting) mwi_->announce_restored();
 }
 
 void CallManager::on_voice(media::SessionId id, media::VoiceEvent event) {

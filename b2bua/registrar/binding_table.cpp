@@ -19,6 +19,16 @@ bool out_of_order(const Binding& b, const RegisterUpdate& u) { return b.call_id 
 
 }  // namespace
 
+bool starts_binding(const BindingChange& change) {
+  switch (change.kind) {
+    case BindingChange::Kind::added: return true;
+    case BindingChange::Kind::refreshed: return change.previous_call_id != change.binding.call_id;
+    case BindingChange::Kind::removed:
+    case BindingChange::Kind::expired: return false;
+  }
+  return false;
+}
+
 std::string flow_uri(const Binding& b) {
   // `source` is "ip:port" with an IPv6 address unbracketed: the port follows the last colon.
   size_t colon = b.source.rfind(':');
@@ -49,7 +59,7 @@ size_t BindingTable::restore(int64_t now) {
 void BindingTable::erase_at(std::vector<Binding>& list, size_t index, BindingChange::Kind kind,
                             std::vector<BindingChange>& changes) {
   repository_.remove(list[index].aor, list[index].contact);
-  changes.push_back({kind, std::move(list[index])});
+  changes.push_back({kind, std::move(list[index]), {}});
   list.erase(list.begin() + static_cast<std::ptrdiff_t>(index));
   --count_;
 }
@@ -93,6 +103,7 @@ bool BindingTable::apply(const RegisterUpdate& u, int64_t now, std::vector<Bindi
       it = list.end() - 1;
     }
     Binding& b = *it;
+    std::string previous_call_id = fresh ? std::string() : b.call_id;
     b.aor = u.aor;
     b.contact = c.uri;
     b.call_id = u.call_id;
@@ -106,7 +117,7 @@ bool BindingTable::apply(const RegisterUpdate& u, int64_t now, std::vector<Bindi
     b.answering_options = true;  // it just reached us over this flow: no reason to doubt it yet
     b.updated_at = now;
     repository_.save(b);
-    changes.push_back({fresh ? BindingChange::Kind::added : BindingChange::Kind::refreshed, b});
+    changes.push_back({fresh ? BindingChange::Kind::added : BindingChange::Kind::refreshed, b, std::move(previous_call_id)});
   }
   if (list.empty()) by_aor_.erase(u.aor);
   return true;

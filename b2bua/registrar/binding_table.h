@@ -44,7 +44,22 @@ struct RegisterUpdate {
 struct BindingChange {
   enum class Kind { added, refreshed, removed, expired } kind;
   Binding binding;
+  std::string previous_call_id;  // refreshed: the Call-ID the binding had before this REGISTER
 };
+
+// Whether `change` starts a binding anew, so that what a phone is told once per binding (the
+// message lamp's state) is told again. A binding is the registrar's: the AoR and the Contact URI,
+// or the same +sip.instance at a new URI (which replaces the old binding, find_binding). It
+// starts anew when
+//   - the REGISTER adds it: the contact was not bound (first registration, after its expiry or
+//     removal, a phone back with another contact after a reboot), or an instance moved to a new
+//     URI;
+//   - the REGISTER refreshes it under another Call-ID: a phone keeps one Call-ID for all its
+//     registrations during one boot cycle (RFC 3261 10.2.4), so a new one on the same contact is
+//     the phone after a restart, with its lamp state forgotten.
+// A refresh with the same Call-ID (every re-REGISTER), a removal and an expiry start nothing. A
+// phone that takes a new Call-ID for every refresh is told on every refresh: once per REGISTER.
+bool starts_binding(const BindingChange& change);
 
 class BindingTable {
  public:

@@ -1,11 +1,12 @@
 // What the calls feature needs from the registrar, as one small interface: where an
-// extension's phones can be rung, and the LAN side's one brute-force guard. The calls flow
-// reads without reaching into the binding table, and tests can stand in for it. Registrar
-// implements it.
+// extension's phones can be rung, when a phone comes online at a new binding, and the LAN side's
+// one brute-force guard. The calls flow reads without reaching into the binding table, and tests
+// can stand in for it. Registrar implements it.
 //
 // Threads: SIP thread only.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,17 @@ struct RingTargets {
   std::vector<SkippedBinding> skipped;
 };
 
+// A phone came online at `phone`: a REGISTER started that binding (starts_binding in
+// binding_table.h says exactly when), after the 200 is queued.
+using NewBindingListener = std::function<void(const PhoneTarget& phone)>;
+
 class Phones {
  public:
   virtual ~Phones() = default;
   // What a call to `extension` rings: every unexpired binding, answering OPTIONS or not.
   virtual RingTargets ring_targets(const std::string& extension) const = 0;
+  // One listener (message waiting tells the phone its lamp state); null removes it.
+  virtual void on_new_binding(NewBindingListener listener) = 0;
   // Shared by REGISTER and INVITE (auth_guard.h): a password guessed through INVITEs blocks
   // the source, or locks the extension, like one guessed through REGISTERs.
   virtual bool source_blocked(const std::string& ip) const = 0;

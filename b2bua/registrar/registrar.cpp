@@ -70,6 +70,8 @@ std::string contact_list(const std::vector<Binding>& bindings, int64_t now) {
   return out;
 }
 
+PhoneTarget target_of(const Binding& b) { return {b.aor, b.contact, flow_uri(b), b.q, b.answering_options}; }
+
 }  // namespace
 
 Registrar::Registrar(const plane::PlaneContext& context, config::Snapshot config)
@@ -203,6 +205,11 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
   if (!table_.apply(update, now, changes)) return respond(400, "Out Of Order Request");
   for (const auto& c : changes) log_change(c, "register");
   respond(SIP_200_OK, {}, contact_list(table_.of(aor), now));
+  // After the 200: what the listener sends reaches a phone that already knows it is registered.
+  if (!new_binding_) return;
+  for (const auto& c : changes) {
+    if (starts_binding(c)) new_binding_(target_of(c.binding));
+  }
 }
 
 void Registrar::tick() {
@@ -257,7 +264,7 @@ RingTargets Registrar::ring_targets(const std::string& extension) const {
     // CANCEL, leaving out one that ignores OPTIONS loses a call it would have answered. Ringing
     // the silent ones only after the others had failed would hold the caller for a ring timeout
     // first, for a phone that may well be the only one there.
-    out.ring.push_back({extension, b.contact, flow_uri(b), b.q, b.answering_options});
+    out.ring.push_back(target_of(b));
   }
   return out;
 }

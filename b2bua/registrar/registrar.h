@@ -36,6 +36,7 @@ class Registrar final : public plane::Feature, public Phones {
   // (qualify.h says why). Send the INVITE to the contact through flow_uri (NUTAG_PROXY), never
   // to the Contact's host.
   RingTargets ring_targets(const std::string& extension) const override;
+  void on_new_binding(NewBindingListener listener) override { new_binding_ = std::move(listener); }
   // Every binding, for the status page.
   std::vector<Binding> snapshot() const;
 
@@ -60,6 +61,7 @@ class Registrar final : public plane::Feature, public Phones {
   Qualifier qualifier_;
   sip::SilentDrop dropped_;
   sip::Timer ticker_;
+  NewBindingListener new_binding_;
   uint64_t auth_failures_total_ = 0;
   uint64_t blocks_total_ = 0;
   uint64_t locks_total_ = 0;

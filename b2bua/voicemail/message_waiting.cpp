@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "b2bua/common/log.h"
+#include "b2bua/registrar/binding_table.h"
 
 namespace b2bua::voicemail {
 namespace {
@@ -10,6 +11,11 @@ namespace {
 constexpr const char* kEvent = "message-summary";
 constexpr const char* kContentType = "application/simple-message-summary";
 constexpr int kUnsolicitedExpires = 3600;  // what an unsolicited NOTIFY claims; sent again on every change
+// The restored bindings are told after the start's own work, by when a phone that restarted with
+// the router (a power cut) has registered anew and been told as registered, once; then one
+// every 20 ms (50 a second).
+constexpr unsigned kRestoredDelayMs = 3000;
+constexpr unsigned kRestoredPaceMs = 20;
 
 // "sip:192.168.1.20:5062;transport=udp" -> "192.168.1.20:5062"
 std::string host_port_of(const std::string& flow_uri) {
@@ -47,15 +53,25 @@ struct MessageWaiting::Dialog final : sip::HandleOwner {
   std::string mailbox;
   bool unsolicited;
   std::string contact;  // unsolicited: the phone's registered Contact
+  std::string flow;     // unsolicited: where it is sent (the binding's flow)
 };
 
 MessageWaiting::MessageWaiting(sip::SipAgent& lan, registrar::Phones& phones, Mailboxes& boxes, config::Snapshot config)
-    : lan_(lan), phones_(phones), boxes_(boxes), config_(std::move(config)), reaper_(lan.root()) {
+    : lan_(lan),
+      phones_(phones),
+      boxes_(boxes),
+      config_(std::move(config)),
+      reaper_(lan.root()),
+      restore_pace_(lan.root()) {
   nua_set_params(lan_.nua(), NUTAG_ALLOW("SUBSCRIBE"), NUTAG_ALLOW_EVENTS(kEvent), TAG_END());
   lan_.on_request(nua_i_subscribe, [this](const sip::NuaEvent& ev) { on_subscribe(ev); });
+  phones_.on_new_binding([this](const registrar::PhoneTarget& phone) { announce(phone, "registered"); });
 }
 
-MessageWaiting::~MessageWaiting() { lan_.on_request(nua_i_subscribe, nullptr); }
+MessageWaiting::~MessageWaiting() {
+  phones_.on_new_binding(nullptr);
+  lan_.on_request(nua_i_subscribe, nullptr);
+}
 
 size_t MessageWaiting::subscriptions() const {
   return static_cast<size_t>(std::count_if(dialogs_.begin(), dialogs_.end(), [](const auto& d) { return !d->unsolicited; }));
@@ -115,6 +131,32 @@ void MessageWaiting::drop(Dialog* d) {
   if (!reaper_.armed()) reaper_.start(0, [this] { dead_.clear(); });
 }
 
+bool MessageWaiting::notifies(const std::string& mailbox) const {
+  const config::Extension* ext = config_->find_extension(mailbox);
+  return ext && ext->voicemail.enabled && ext->voicemail.notify;
+}
+
+std::vector<std::unique_ptr<MessageWaiting::Dialog>>::iterator MessageWaiting::find_unsolicited(const std::string& mailbox,
+                                                                                                const std::string& contact) {
+  return std::find_if(dialogs_.begin(), dialogs_.end(),
+                      [&](const auto& d) { return d->unsolicited && d->mailbox == mailbox && d->contact == contact; });
+}
+
+MessageWaiting::Dialog& MessageWaiting::unsolicited(const std::string& mailbox, const registrar::PhoneTarget& phone,
+                                                    bool fresh) {
+  auto it = find_unsolicited(mailbox, phone.contact);
+  if (it != dialogs_.end() && !fresh && (*it)->flow == phone.flow_uri) return **it;
+  // Never inside the old dialog's own callback here: it goes at once, so its final NOTIFY
+  // (sofia ends an active notifier usage with one) leaves before the new dialog's first.
+  if (it != dialogs_.end()) dialogs_.erase(it);
+  const std::string to = "<sip:" + mailbox + "@" + config_->lan.realm + ">";
+  auto d = std::make_unique<Dialog>(*this, nullptr, mailbox, true);
+  d->nh = nua_handle(lan_.nua(), d.get(), SIPTAG_TO_STR(to.c_str()), NUTAG_PROXY(phone.flow_uri.c_str()), TAG_END());
+  d->contact = phone.contact;
+  d->flow = phone.flow_uri;
+  return *dialogs_.emplace_back(std::move(d));
+}
+
 void MessageWaiting::changed(const std::string& mailbox) {
   const MessageCounts counts = boxes_.counts(mailbox);
   const std::string body = body_for(mailbox, counts);
@@ -124,24 +166,60 @@ void MessageWaiting::changed(const std::string& mailbox) {
     notify(*d, body);
     ++sent;
   }
-  const config::Extension* ext = config_->find_extension(mailbox);
-  if (ext && ext->voicemail.enabled && ext->voicemail.notify) {
+  if (notifies(mailbox)) {
     for (const auto& phone : phones_.ring_targets(mailbox).ring) {
-      auto it = std::find_if(dialogs_.begin(), dialogs_.end(), [&](const auto& d) {
-        return d->unsolicited && d->mailbox == mailbox && d->contact == phone.contact;
-      });
-      if (it == dialogs_.end()) {
-        const std::string to = "<sip:" + mailbox + "@" + config_->lan.realm + ">";
-        auto d = std::make_unique<Dialog>(*this, nullptr, mailbox, true);
-        d->nh = nua_handle(lan_.nua(), d.get(), SIPTAG_TO_STR(to.c_str()), NUTAG_PROXY(phone.flow_uri.c_str()), TAG_END());
-        d->contact = phone.contact;
-        it = dialogs_.insert(dialogs_.end(), std::move(d));
-      }
-      notify(**it, body);
+      notify(unsolicited(mailbox, phone, false), body);
       ++sent;
     }
   }
-  B2BUA_LOG(info, "voicemail", "mwi", {{"mailbox", mailbox}, {"new", counts.new_messages}, {"old", counts.old_messages}, {"notified", sent}});
+  B2BUA_LOG(info, "voicemail", "mwi", {{"mailbox", mailbox}, {"new", counts.new_messages}, {"old", counts.old_messages},
+                                       {"notified", sent}, {"reason", "changed"}});
+}
+
+void MessageWaiting::announce(const registrar::PhoneTarget& phone, const char* reason) {
+  const std::string& mailbox = phone.extension;
+  if (!notifies(mailbox)) return;
+  // Dialogs towards contacts no longer bound (gone, or replaced by this one) go now, rather than
+  // pile up over the phones' reboots.
+  const auto bound = phones_.ring_targets(mailbox).ring;
+  std::erase_if(dialogs_, [&](const auto& d) {
+    return d->unsolicited && d->mailbox == mailbox &&
+           std::none_of(bound.begin(), bound.end(), [&](const auto& p) { return p.contact == d->contact; });
+  });
+  const MessageCounts counts = boxes_.counts(mailbox);
+  notify(unsolicited(mailbox, phone, true), body_for(mailbox, counts));
+  B2BUA_LOG(info, "voicemail", "mwi", {{"mailbox", mailbox}, {"new", counts.new_messages}, {"old", counts.old_messages},
+                                       {"notified", 1}, {"reason", reason},
+                                       {"contact", registrar::contact_host_port(phone.contact)}});
+}
+
+void MessageWaiting::announce_restored() {
+  restore_pace_.start(kRestoredDelayMs, [this] {
+    restored_.clear();
+    for (const auto& ext : config_->extensions) {
+      if (!notifies(ext.number)) continue;
+      for (auto& phone : phones_.ring_targets(ext.number).ring) {
+        // Told since start already: it registered anew, or the counts changed.
+        if (find_unsolicited(ext.number, phone.contact) == dialogs_.end()) restored_.push_back(std::move(phone));
+      }
+    }
+    announce_next_restored();
+  });
+}
+
+void MessageWaiting::announce_next_restored() {
+  while (!restored_.empty()) {
+    registrar::PhoneTarget queued = std::move(restored_.front());
+    restored_.pop_front();
+    // Its turn may come after it expired, moved or was told by a REGISTER or a change.
+    if (find_unsolicited(queued.extension, queued.contact) != dialogs_.end()) continue;
+    const auto phones = phones_.ring_targets(queued.extension).ring;
+    auto now = std::find_if(phones.begin(), phones.end(), [&](const auto& p) { return p.contact == queued.contact; });
+    if (now == phones.end()) continue;
+    announce(*now, "restored");
+    break;
+  }
+  if (!restored_.empty()) restore_pace_.start(kRestoredPaceMs, [this] { announce_next_restored(); });
 }
 
 }  // namespace b2bua::voicemail

@@ -9,11 +9,22 @@
 //     once; sofia refreshes and ends the subscription by the rules of RFC 6665.
 //   - Unsolicited, for mailboxes with voicemail.notify: every registered phone of the
 //     extension gets a NOTIFY whenever the counts change (many phones light the lamp only this
-//     way, without ever subscribing).
+//     way, without ever subscribing). Such a phone knows nothing until it is told, so it is also
+//     told the counts (0/0 too: lamp off) once when it comes online:
+//       - reason=registered: a REGISTER starts one of its bindings (registrar::starts_binding:
+//         a contact not bound before, or a bound one under a new Call-ID, the phone rebooted).
+//         Not on a refresh of the same binding: that would be a NOTIFY every re-REGISTER.
+//       - reason=restored: the bindings b2bua restored from its database at start, since the
+//         counts may have changed while it was down; a few seconds after start, one NOTIFY at a
+//         time (a router full of phones is no burst on the SIP thread), leaving out those told
+//         since start (registered, or a change).
+//     Either way on a new dialog (the phone may have forgotten the old one with its reboot),
+//     sent to the binding's flow.
 //
 // Threads: SIP thread only.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,11 +51,21 @@ class MessageWaiting {
   void apply(config::Snapshot config) { config_ = std::move(config); }
   // The counts of `mailbox` changed (a message stored, heard or deleted).
   void changed(const std::string& mailbox);
+  // At b2bua's start: the restored bindings are told their counts a few seconds from now.
+  void announce_restored();
   size_t subscriptions() const;
 
  private:
   struct Dialog;
   void on_subscribe(const sip::NuaEvent& ev);
+  // A phone came online at `phone`: one NOTIFY with the counts, on a new dialog.
+  void announce(const registrar::PhoneTarget& phone, const char* reason);
+  void announce_next_restored();
+  bool notifies(const std::string& mailbox) const;
+  // The unsolicited dialog towards `phone`: the one it has, unless `fresh` is asked for or its
+  // flow changed; then a new one (the old one goes).
+  Dialog& unsolicited(const std::string& mailbox, const registrar::PhoneTarget& phone, bool fresh);
+  std::vector<std::unique_ptr<Dialog>>::iterator find_unsolicited(const std::string& mailbox, const std::string& contact);
   void notify(Dialog& d, const std::string& body);
   void drop(Dialog* d);
   std::string body_for(const std::string& mailbox, const MessageCounts& counts) const;
@@ -56,6 +77,8 @@ class MessageWaiting {
   std::vector<std::unique_ptr<Dialog>> dialogs_;
   std::vector<std::unique_ptr<Dialog>> dead_;
   sip::Timer reaper_;
+  std::deque<registrar::PhoneTarget> restored_;  // still to be told, in turn
+  sip::Timer restore_pace_;
 };
 
 }  // namespace b2bua::voicemail

@@ -47,7 +47,16 @@ in the database (voice_messages) and as WAV files.
                                    (event=wrong_pin, no digits logged), the right one opens the
                                    empty mailbox: "no new messages", goodbye, BYE
   mwi_unsolicited_notify           voicemail.notify: a registered phone that never subscribed gets
-                                   a message-summary NOTIFY (1/0) when a message is stored
+                                   a message-summary NOTIFY when it registers (0/0) and when a
+                                   message is stored (1/0)
+  mwi_notify_on_register           voicemail.notify, a message waiting: a phone that registers
+                                   gets one NOTIFY 1/0 (Messages-Waiting: yes, active) and
+                                   event=mwi ... reason=registered; a refresh REGISTER none; a
+                                   reboot (new Call-ID) one more on a new dialog; an empty
+                                   mailbox's phone 0/0, an extension without notify nothing
+  mwi_notify_after_restart         a phone registered, b2bua stopped, its message marked heard in
+                                   the database, b2bua started: the phone gets one NOTIFY 0/1 a
+                                   few seconds later without registering again (reason=restored)
   mailed_message                   voicemail.smtp (plain, to an SMTP server of the test's own)
                                    and 10's voicemail.email: a 3 s message is mailed within
                                    10 s: envelope b2bua@home.test -> anna@home.test, a Subject
@@ -61,6 +70,7 @@ import email
 import email.policy
 import os
 import re
+import sqlite3
 import sys
 import time
 
@@ -519,19 +529,108 @@ def menu_pin(binary):
 
 def mwi_unsolicited_notify(binary):
     """voicemail.notify: a registered phone that never subscribed gets a message-summary NOTIFY
-    when a message is stored."""
+    when it registers (0/0) and when a message is stored (1/0)."""
     with running("vm-mwi-notify", binary, Setup, voicemail={"10": {"always": True, "notify": True}}) as s:
         phone = MwiPhone(s, "10")
+        check(wait_until(lambda: phone.summaries() == [(0, 0)], 3), f"  0/0 when it registered ({phone.summaries()})")
         leave_message(s)
-        check(wait_until(lambda: phone.summaries(), 5) == [(1, 0)],
-              f"  the phone got one unsolicited NOTIFY 1/0 ({phone.summaries()})")
-        n = phone.notifies[0]
+        check(wait_until(lambda: phone.summaries() == [(0, 0), (1, 0)], 5),
+              f"  the phone got an unsolicited NOTIFY 1/0 ({phone.summaries()})")
+        n = phone.notifies[-1]
         check(re.search(r"^(Event|o):\s*message-summary\s*$", n, re.M | re.I) and
               re.search(r"^(Content-Type|c):\s*application/simple-message-summary", n, re.M | re.I),
               "  Event: message-summary, Content-Type: application/simple-message-summary")
-        check("Messages-Waiting: yes" in phone.bodies()[0], f"  Messages-Waiting: yes ({phone.bodies()[0]!r})")
+        check("Messages-Waiting: yes" in phone.bodies()[-1], f"  Messages-Waiting: yes ({phone.bodies()[-1]!r})")
         mwi = log_lines(s, "mwi")
-        check(mwi and "new=1 old=0 notified=1" in mwi[-1], f"  logged event=mwi ... notified=1 {mwi}")
+        check(mwi and "new=1 old=0 notified=1 reason=changed" in mwi[-1],
+              f"  logged event=mwi ... notified=1 reason=changed {mwi}")
+
+
+def summary_of(notify):
+    m = re.search(r"^Voice-Message:\s*(\d+)/(\d+)", notify, re.M | re.I)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def substate_of(notify):
+    m = re.search(r"^(?:Subscription-State|u):\s*([a-z]+)", notify, re.M | re.I)
+    return m.group(1).lower() if m else None
+
+
+def call_id_of(notify):
+    return header(notify, "Call-ID") or header(notify, "i")
+
+
+def mwi_notify_on_register(binary):
+    """voicemail.notify: a phone that registers a new binding is told the counts at once (1/0,
+    Messages-Waiting: yes), once: a refresh of the binding tells it nothing; the same phone
+    back after a reboot (new Call-ID) is told again. An empty mailbox's phone gets 0/0 (lamp
+    off); an extension without notify gets nothing."""
+    voicemail = {"10": {"always": True, "notify": True}, "11": {"notify": True}, "12": {}}
+    with running("vm-mwi-register", binary, Setup, voicemail=voicemail) as s:
+        leave_message(s)
+        phone = MwiPhone(s, "10")
+        check(wait_until(lambda: phone.count() >= 1, 3) and phone.summaries() == [(1, 0)],
+              f"  one NOTIFY 1/0 right after the REGISTER ({phone.summaries()})")
+        n = phone.notifies[0]
+        check(re.search(r"^(Event|o):\s*message-summary\s*$", n, re.M | re.I) and substate_of(n) == "active",
+              f"  Event: message-summary, Subscription-State: active ({substate_of(n)})")
+        check("Messages-Waiting: yes" in phone.bodies()[0], f"  Messages-Waiting: yes ({phone.bodies()[0]!r})")
+        line = [x for x in log_lines(s, "mwi") if "reason=registered" in x]
+        check(len(line) == 1 and "mailbox=10 new=1 old=0 notified=1" in line[0] and
+              f"contact=127.0.0.1:{phone.port}" in line[0], f"  logged event=mwi ... reason=registered {line}")
+
+        phone.register()  # a refresh: same Call-ID, next CSeq
+        time.sleep(1.5)
+        check(phone.summaries() == [(1, 0)], f"  no NOTIFY for a refresh of the binding ({phone.summaries()})")
+        check(len([x for x in log_lines(s, "mwi") if "reason=registered" in x]) == 1, "  nothing logged for it")
+
+        before = phone.count()
+        phone.reboot()
+        check(wait_until(lambda: any(substate_of(x) == "active" for x in phone.since(before)), 3),
+              f"  after a reboot (new Call-ID) a new NOTIFY ({[substate_of(x) for x in phone.since(before)]})")
+        fresh = [x for x in phone.since(before) if substate_of(x) == "active"]
+        check(len(fresh) == 1 and summary_of(fresh[0]) == (1, 0) and
+              call_id_of(fresh[0]) != call_id_of(phone.notifies[0]),
+              f"  one, 1/0, on a new dialog ({[summary_of(x) for x in fresh]})")
+
+        empty = MwiPhone(s, "11")
+        check(wait_until(lambda: empty.count() >= 1, 3) and empty.summaries() == [(0, 0)],
+              f"  11's phone (empty mailbox): 0/0 ({empty.summaries()})")
+        check("Messages-Waiting: no" in empty.bodies()[0], f"  Messages-Waiting: no ({empty.bodies()[0]!r})")
+        quiet = MwiPhone(s, "12")
+        time.sleep(1.0)
+        check(quiet.count() == 0, f"  12 (no notify) gets no NOTIFY ({quiet.summaries()})")
+
+
+def mwi_notify_after_restart(binary):
+    """voicemail.notify: a phone registered before a restart, whose mailbox changed while b2bua
+    was down (its message heard), is told the counts (0/1) a few seconds after the start,
+    without registering again; event=mwi ... reason=restored."""
+    with running("vm-mwi-restart", binary, Setup, voicemail={"10": {"always": True, "notify": True}}) as s:
+        phone = MwiPhone(s, "10")
+        leave_message(s)
+        check(wait_until(lambda: phone.summaries()[-1:] == [(1, 0)], 5), f"  1/0 before the restart ({phone.summaries()})")
+        s.h.stop_daemon(s.daemon)
+        time.sleep(0.3)  # whatever the daemon sent on its way out has reached the phone's reader
+        con = sqlite3.connect(s.h.path("b2bua.db"), timeout=5)
+        with con:
+            con.execute("UPDATE voice_messages SET heard = 1")
+        con.close()
+        before = phone.count()
+        started = time.monotonic()
+        s.daemon = s.h.start_daemon(s.h.path("b2bua.jsonc"), name="b2bua-restarted")
+        s.daemon.wait_log(r"component=registrar event=started bindings_restored=1")
+        check(wait_until(lambda: phone.count() > before, 10), "  a NOTIFY after the restart, without a REGISTER")
+        took = time.monotonic() - started
+        time.sleep(1.0)
+        after = phone.since(before)
+        check(len(after) == 1 and summary_of(after[0]) == (0, 1) and substate_of(after[0]) == "active",
+              f"  one NOTIFY, 0/1, active ({[(summary_of(x), substate_of(x)) for x in after]})")
+        check("Messages-Waiting: no" in after[0], "  Messages-Waiting: no")
+        check(2 <= took <= 8, f"  a few seconds after the start ({took:.1f} s)")
+        line = log_lines(s, "mwi")
+        check(len(line) == 1 and "mailbox=10 new=0 old=1 notified=1 reason=restored" in line[0],
+              f"  logged event=mwi ... reason=restored {line}")
 
 
 MAIL_FROM, MAIL_TO = "b2bua@home.test", "anna@home.test"
@@ -623,6 +722,8 @@ FLOWS = {
     "skip_greeting_with_hash": skip_greeting_with_hash,
     "menu_pin": menu_pin,
     "mwi_unsolicited_notify": mwi_unsolicited_notify,
+    "mwi_notify_on_register": mwi_notify_on_register,
+    "mwi_notify_after_restart": mwi_notify_after_restart,
     "mailed_message": mailed_message,
 }
 

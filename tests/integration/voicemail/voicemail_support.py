@@ -655,6 +655,13 @@ class MwiPhone:
         r = self._request("REGISTER", uri, to, ["Expires: 300", f"Authorization: {auth}"])
         check(r is not None and int(r.split()[1]) == 200, f"  MWI phone {self.ext} registered from port {self.port}")
 
+    def reboot(self):
+        """Registers again as the same phone after a restart: same port and Contact, a new
+        Call-ID and From tag (RFC 3261 10.2.4: one Call-ID per boot cycle)."""
+        self.call_id = f"{random.getrandbits(64):x}@mwi-test"
+        self.tag = f"{random.getrandbits(32):x}"
+        self.register()
+
     def subscribe(self, mailbox=None, expires=600):
         """SUBSCRIBE message-summary for `mailbox`; returns the final status."""
         mailbox = mailbox or self.ext
@@ -678,6 +685,15 @@ class MwiPhone:
     def bodies(self):
         with self.lock:
             return [n.split("\r\n\r\n", 1)[1] if "\r\n\r\n" in n else "" for n in self.notifies]
+
+    def count(self):
+        with self.lock:
+            return len(self.notifies)
+
+    def since(self, n):
+        """The NOTIFYs past the first `n`."""
+        with self.lock:
+            return list(self.notifies[n:])
 
     def stop(self):
         self.stopping = True
