@@ -47,11 +47,37 @@ AudioPtr PromptSet::get(std::string_view name) const {
   return it == prompts_.end() ? nullptr : it->second;
 }
 
-std::vector<AudioPtr> PromptSet::say_number(unsigned n) const {
+namespace {
+
+std::vector<std::string> digit_names(unsigned n) {
+  std::vector<std::string> names;
+  for (char digit : std::to_string(n)) names.push_back(std::string("digit_") + digit);
+  return names;
+}
+
+}  // namespace
+
+std::vector<std::string> number_words(unsigned n) {
+  if (n < 10 || n >= 60) return digit_names(n);
+  if (n < 20 || n % 10 == 0) return {"number_" + std::to_string(n)};
+  return {"number_" + std::to_string(n / 10 * 10), "digit_" + std::to_string(n % 10)};
+}
+
+std::vector<AudioPtr> PromptSet::found(const std::vector<std::string>& names) const {
   std::vector<AudioPtr> out;
-  for (char digit : std::to_string(n)) {
-    if (AudioPtr p = get(std::string("digit_") + digit)) out.push_back(std::move(p));
+  for (const std::string& name : names) {
+    if (AudioPtr p = get(name)) out.push_back(std::move(p));
   }
+  return out;
+}
+
+std::vector<AudioPtr> PromptSet::say_number(unsigned n) const { return found(digit_names(n)); }
+
+std::vector<AudioPtr> PromptSet::say_words(unsigned n) const { return found(number_words(n)); }
+
+std::vector<AudioPtr> PromptSet::sentence(const std::vector<std::string>& names) const {
+  std::vector<AudioPtr> out = found(names);
+  if (out.size() != names.size()) out.clear();
   return out;
 }
 

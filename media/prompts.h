@@ -28,6 +28,24 @@ inline constexpr std::string_view kRequiredPrompts[] = {
     "digit_2",      "digit_3",         "digit_4",      "digit_5",   "digit_6",    "digit_7",
     "digit_8",      "digit_9"};
 
+// The words that say when a message was left ("received December sixth at two thirty p.m.").
+// The built-in set has them all; they are not required, so a folder of prompts made before
+// they existed still loads, and the menu then leaves the time out.
+inline constexpr std::string_view kTimePrompts[] = {
+    "received", "today", "yesterday", "at", "oh", "am", "pm",
+    "month_1", "month_2", "month_3", "month_4", "month_5", "month_6",
+    "month_7", "month_8", "month_9", "month_10", "month_11", "month_12",
+    "number_10", "number_11", "number_12", "number_13", "number_14", "number_15", "number_16",
+    "number_17", "number_18", "number_19", "number_20", "number_30", "number_40", "number_50",
+    "day_1", "day_2", "day_3", "day_4", "day_5", "day_6", "day_7", "day_8", "day_9", "day_10",
+    "day_11", "day_12", "day_13", "day_14", "day_15", "day_16", "day_17", "day_18", "day_19",
+    "day_20", "day_30"};
+
+// The prompt names that say `n` as words: 7 -> digit_7 ("seven"), 15 -> number_15, 40 ->
+// number_40, 45 -> number_40, digit_5. From 60 on, digit by digit: the words stop at fifty-nine,
+// which is all a clock needs.
+std::vector<std::string> number_words(unsigned n);
+
 class PromptSet {
  public:
   // Adds every *.wav in `dir` (replacing prompts of the same name), then checks that every
@@ -44,8 +62,17 @@ class PromptSet {
   // The digit prompts that say `n` digit by digit: 305 -> digit_3, digit_0, digit_5. A digit
   // prompt that is missing is left out.
   std::vector<AudioPtr> say_number(unsigned n) const;
+  // The prompts that say `n` as words (number_words): 45 -> "forty" "five". A missing prompt is
+  // left out.
+  std::vector<AudioPtr> say_words(unsigned n) const;
+  // The named prompts in order, or none at all when one is missing: a sentence with a word
+  // left out says something else ("at two p.m." without "thirty").
+  std::vector<AudioPtr> sentence(const std::vector<std::string>& names) const;
 
  private:
+  // Those of `names` the set has, in order.
+  std::vector<AudioPtr> found(const std::vector<std::string>& names) const;
+
   std::map<std::string, AudioPtr, std::less<>> prompts_;
 };
 

@@ -19,6 +19,13 @@ bool PromptBook::load(const config::Config& c) {
   // reload finds them, rather than answering calls they cannot speak in.
   usable_ = errors.empty();
   if (usable_ || !prompts_.get("greeting")) prompts_ = std::move(fresh);
+  // A folder made before the time words existed still works; it just says less.
+  int lacking = 0;
+  for (std::string_view name : media::kTimePrompts) lacking += prompts_.get(name) ? 0 : 1;
+  if (lacking > 0) {
+    B2BUA_LOG(warn, "voicemail", "prompts_incomplete",
+              {{"folder", dir}, {"missing", lacking}, {"effect", "the menu does not say when a message was left"}});
+  }
   beep_ = media::beep();
 
   std::set<std::string> wanted;

@@ -31,6 +31,10 @@ class PromptBook {
   media::AudioPtr greeting(const std::string& mailbox, bool announce_only) const;
   // The prompts that say `n` (digit by digit).
   std::vector<media::AudioPtr> number(unsigned n) const { return prompts_.say_number(n); }
+  // The named prompts, or none when one is missing (media::PromptSet::sentence).
+  std::vector<media::AudioPtr> sentence(const std::vector<std::string>& names) const {
+    return prompts_.sentence(names);
+  }
 
  private:
   media::PromptSet prompts_;

@@ -1,11 +1,13 @@
 #include "b2bua/voicemail/voicemail_menu.h"
 
 #include <algorithm>
+#include <ctime>
 #include <utility>
 #include <variant>
 
 #include "b2bua/common/log.h"
 #include "b2bua/voicemail/prompt_book.h"
+#include "b2bua/voicemail/spoken_time.h"
 #include "media/wav.h"
 
 namespace b2bua::voicemail {
@@ -133,6 +135,9 @@ void VoicemailMenu::play_current() {
   }
   std::vector<media::AudioPtr> parts{prompts_.get("message")};
   for (auto& p : prompts_.number(static_cast<unsigned>(current_ + 1))) parts.push_back(p);
+  // When, then who: the order answering machines use, and the caller's digits end the intro
+  // right before the message, where a listener writing the number down wants them.
+  for (auto& p : prompts_.sentence(spoken_time(m.received_ms, std::time(nullptr)))) parts.push_back(p);
   parts.push_back(prompts_.get("from"));
   if (m.caller_number.empty()) {
     parts.push_back(prompts_.get("unknown_caller"));

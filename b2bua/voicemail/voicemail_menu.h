@@ -1,8 +1,9 @@
 // The voicemail menu: what a phone hears after dialling the voicemail code (calls/feature_codes.h).
 // From another extension's phone it asks for the mailbox's PIN first (digits, then '#'; three
 // tries). Then it says how many new messages there are and plays them, new ones first (oldest
-// first), then the heard ones. Each message is introduced by its number and the caller's
-// number, digit by digit. Keys, at any time (a key cuts the prompt short):
+// first), then the heard ones. Each message is introduced by its number, when it was left
+// (spoken_time.h) and the caller's number, digit by digit. Keys, at any time (a key cuts the
+// prompt short):
 //   4 previous   5 repeat   6 next   7 delete   1 from the first   # goodbye
 // A message played to its end counts as heard, which puts out the message lamp once no new
 // one is left (message_waiting.h).

@@ -23,13 +23,15 @@ TEST(Prompts, ShippedPromptsAllLoadAndAreShortEnough) {
   PromptSet set;
   const std::vector<std::string> errors = set.load(B2BUA_SOURCE_PROMPTS_DIR);
   EXPECT_TRUE(errors.empty()) << errors.front();
-  for (std::string_view name : kRequiredPrompts) {
+  std::vector<std::string_view> names(std::begin(kRequiredPrompts), std::end(kRequiredPrompts));
+  names.insert(names.end(), std::begin(kTimePrompts), std::end(kTimePrompts));
+  for (std::string_view name : names) {
     AudioPtr p = set.get(name);
     ASSERT_TRUE(p) << name;
     EXPECT_FALSE(p->samples.empty()) << name;
     EXPECT_LT(p->samples.size(), 8u * kAudioRate) << name << " is 8 s or longer";
   }
-  EXPECT_EQ(set.size(), std::size(kRequiredPrompts)) << "a shipped prompt nobody asks for";
+  EXPECT_EQ(set.size(), names.size()) << "a shipped prompt nobody asks for";
 }
 
 // On flash they are 8 kHz mu-law (format 7): half the size of 16-bit PCM.
@@ -61,6 +63,34 @@ TEST(Prompts, SayNumberGivesTheDigitPrompts) {
             parts[0]->samples.size() + parts[1]->samples.size() + parts[2]->samples.size());
 }
 
+TEST(Prompts, NumberWordsUpToFiftyNine) {
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(number_words(0), (Names{"digit_0"}));
+  EXPECT_EQ(number_words(7), (Names{"digit_7"}));
+  EXPECT_EQ(number_words(10), (Names{"number_10"}));
+  EXPECT_EQ(number_words(15), (Names{"number_15"}));
+  EXPECT_EQ(number_words(19), (Names{"number_19"}));
+  EXPECT_EQ(number_words(20), (Names{"number_20"}));
+  EXPECT_EQ(number_words(40), (Names{"number_40"}));
+  EXPECT_EQ(number_words(45), (Names{"number_40", "digit_5"})) << "forty five";
+  EXPECT_EQ(number_words(59), (Names{"number_50", "digit_9"}));
+  EXPECT_EQ(number_words(60), (Names{"digit_6", "digit_0"})) << "past the words: digit by digit";
+
+  PromptSet set;
+  ASSERT_TRUE(set.load(B2BUA_SOURCE_PROMPTS_DIR).empty());
+  for (unsigned n = 0; n < 60; ++n) EXPECT_EQ(set.say_words(n).size(), number_words(n).size()) << n;
+  EXPECT_EQ(set.say_words(45), (std::vector<AudioPtr>{set.get("number_40"), set.get("digit_5")}));
+}
+
+TEST(Prompts, SentenceIsAllOrNothing) {
+  PromptSet set;
+  ASSERT_TRUE(set.load(B2BUA_SOURCE_PROMPTS_DIR).empty());
+  EXPECT_EQ(set.sentence({"at", "digit_2", "pm"}),
+            (std::vector<AudioPtr>{set.get("at"), set.get("digit_2"), set.get("pm")}));
+  EXPECT_TRUE(set.sentence({"at", "nothing", "pm"}).empty());
+  EXPECT_TRUE(set.sentence({}).empty());
+}
+
 TEST(Prompts, BeepIsFourHundredMillisecondsWithoutClicks) {
   AudioPtr b = beep();
   ASSERT_TRUE(b);
@@ -87,6 +117,7 @@ TEST(Prompts, MissingPromptsAndBadFilesAreNamed) {
   EXPECT_TRUE(has(errors, dir + ": missing prompt: goodbye"));
   EXPECT_TRUE(has(errors, dir + ": missing prompt: digit_9"));
   EXPECT_FALSE(has(errors, "missing prompt: greeting"));
+  EXPECT_FALSE(has(errors, "missing prompt: received")) << "the time words are not required";
   EXPECT_EQ(set.get("greeting")->samples, (std::vector<int16_t>{1, 2, 3}));
   EXPECT_EQ(set.get("nothing"), nullptr);
 

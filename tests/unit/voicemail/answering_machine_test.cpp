@@ -5,12 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "b2bua/voicemail/prompt_book.h"
+#include "b2bua/voicemail/spoken_time.h"
 #include "b2bua/voicemail/voicemail_menu.h"
 #include "media/prompts.h"
 #include "storage/store.h"
@@ -193,19 +195,50 @@ TEST_F(VoiceAppTest, MenuPlaysNewMessagesMarksThemHeardAndDeletes) {
   // "you have" "two" "new messages", then message one
   ASSERT_GE(io_.queue.size(), 3u);
   EXPECT_EQ(io_.queue[0].audio, prompts_.get("you_have"));
-  // The summary ("you have", "two", "new messages"), then "message", "one", "from", "one",
-  // "one" and the message itself.
-  io_.finish_all(menu, 9);
+  io_.finish_all(menu, 3);
+  // "message" "one", when it was left, "from" "one" "one", then the message itself.
+  const std::vector<media::AudioPtr> when = prompts_.sentence(spoken_time(1000, std::time(nullptr)));
+  ASSERT_FALSE(when.empty()) << "the shipped prompts say every time";
+  std::vector<media::AudioPtr> intro{prompts_.get("message"), prompts_.get("digit_1")};
+  intro.insert(intro.end(), when.begin(), when.end());
+  for (const char* name : {"from", "digit_1", "digit_1"}) intro.push_back(prompts_.get(name));
+  ASSERT_EQ(io_.queue.size(), intro.size() + 1);
+  for (size_t i = 0; i < intro.size(); ++i) EXPECT_EQ(io_.queue[i].audio, intro[i]) << i;
+  io_.finish_all(menu, static_cast<int>(io_.queue.size()));
   EXPECT_EQ(boxes_.counts("10").new_messages, 1);  // the first was played to its end
   menu.on_dtmf('7');                                 // delete it
   io_.report_dropped(menu);
   EXPECT_EQ(boxes_.list("10").size(), 1u);
-  io_.finish_all(menu, 12);
+  io_.finish_all(menu, 1);  // "deleted", then the other message, its intro and audio at once
+  io_.finish_all(menu, static_cast<int>(io_.queue.size()));
   EXPECT_EQ(boxes_.counts("10").new_messages, 0);
   menu.on_dtmf('#');
   io_.report_dropped(menu);
   io_.finish_all(menu);
   EXPECT_TRUE(io_.hung_up);
+}
+
+// A prompt folder made before the time words existed still loads; the menu leaves the time out.
+TEST_F(VoiceAppTest, MenuWithoutTimePromptsIntroducesByNumberAndCaller) {
+  const std::string older = dir_.file("older-prompts");
+  std::filesystem::create_directory(older);
+  for (std::string_view name : media::kRequiredPrompts) {
+    const std::string file = std::string(name) + ".wav";
+    std::filesystem::copy_file(std::filesystem::path(media::default_prompts_dir()) / file,
+                               std::filesystem::path(older) / file);
+  }
+  config::Config c;
+  c.voicemail.prompts = older;
+  PromptBook book;
+  ASSERT_TRUE(book.load(c));
+  ASSERT_TRUE(std::holds_alternative<storage::VoiceMessageRow>(boxes_.store("10", "7", "", 1000, testing::audio(1))));
+  VoicemailMenu menu(io_, boxes_, book, "10", "", 1);
+  menu.start();
+  io_.finish_all(menu, 3);
+  ASSERT_EQ(io_.queue.size(), 5u) << "message, one, from, seven, the message";
+  EXPECT_EQ(io_.queue[1].audio, book.get("digit_1"));
+  EXPECT_EQ(io_.queue[2].audio, book.get("from"));
+  EXPECT_EQ(io_.queue[3].audio, book.get("digit_7"));
 }
 
 TEST_F(VoiceAppTest, MenuAsksForThePinAndGivesUpAfterThreeWrongOnes) {
