@@ -294,6 +294,10 @@ class Lab:
             self.check_isp_reconnect(d, placement)
         if outage:
             self.check_outage(d, placement)
+        # The router has no ALG here: any ALG warning would send an admin hunting for nothing.
+        false_alg = log_lines(d, r"event=sip_alg_detected")
+        self.results.add("FAIL" if false_alg else "PASS", f"no_false_alg[{placement}]",
+                         f"sip_alg_detected lines without an ALG: {false_alg[:2] if false_alg else 'none'}")
         code = d.stop(timeout=10)
         self.windows[placement] = (start, time.time())
         if code != 0:
@@ -538,16 +542,20 @@ class Lab:
                 self.results.add("FAIL", name, "no registration with the ALG on: "
                                  + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
                 return
-            warned = d.find_log(r"event=sip_alg_detected.*", 10)
             self.register_phone("alg")
             ok_out, out = self.call_out(d, self.lan_target, "alg")
             ok_in, inb = self.call_in(d, "alg")
             helper = self.t.in_ns("rtr", ["conntrack", "-L", "-p", "udp", "--dport", "5060"], check=False)
             helped = "helper=sip" in helper.stdout
+            # The kernel's helper rewrites only the private address and port it sees in Via,
+            # Contact and SDP, and b2bua never sends them to a provider (b2bua.invalid until the
+            # public address is learned, then that address): it finds nothing to rewrite, so
+            # nothing to report either. What would be wrong is a warning all the same.
+            warned = log_lines(d, r"event=sip_alg_detected")
             figures = (f"registered after {took:.1f}s with the helper attached (conntrack helper=sip seen={helped}); "
-                       f"log: {warned.group(0)[:300] if warned else 'NO sip_alg_detected warning'}; "
+                       f"ALG warnings: {warned[:2] if warned else 'none (nothing of ours was rewritten)'}; "
                        f"outbound: {out}; inbound: {inb}")
-            self.results.add("PASS" if warned and ok_out and ok_in else "FAIL", name, figures)
+            self.results.add("PASS" if helped and not warned and ok_out and ok_in else "FAIL", name, figures)
         finally:
             if d:
                 d.stop(timeout=10)

@@ -410,15 +410,21 @@ def tone_off(binary):
         check_record(s, 486, None, what, direction="internal", remote="11")
 
 
+def check_prompt_early(h, run, peer, final, prompt, what):
+    """The built-in `prompt` as early media (the 183, its packets as long as the prompt, its
+    audio: correlation >= 0.95 with the prompt's), then `final`."""
+    seconds = prompt_seconds(prompt)
+    t183, t_final, media = check_early(h, run, final, 0, what, seconds)
+    packets = check_packets(peer, 0, t183, t_final, media, what, seconds)
+    heard = [x for p in packets for x in g711_decode(0, p.payload)]
+    corr = norm_corr(heard, prompt_samples(prompt))
+    check(corr >= 0.95, f"  {what}: the phone heard \"{prompt}\" (correlation {corr:.3f} >= 0.95)")
+
+
 def check_announcement(s, run, peer, final, reason, what):
     """The built-in "blocked" announcement as early media, then `final`; the log line and the
     record (never answered, refused=`reason` voice_result=announcement)."""
-    seconds = prompt_seconds("blocked")
-    t183, t_final, media = check_early(s.h, run, final, 0, what, seconds)
-    packets = check_packets(peer, 0, t183, t_final, media, what, seconds)
-    heard = [x for p in packets for x in g711_decode(0, p.payload)]
-    corr = norm_corr(heard, prompt_samples("blocked"))
-    check(corr >= 0.95, f"  {what}: the phone heard the announcement (correlation {corr:.3f} >= 0.95)")
+    check_prompt_early(s.h, run, peer, final, "blocked", what)
     lines = re.findall(r"^.*component=calls event=refused_with_announcement\b.*$", s.daemon.output(), re.M)
     check(len(lines) == 1 and re.search(rf"announcement=blocked status={final}\b", lines[0]),
           f"  {what}: one log line event=refused_with_announcement announcement=blocked status={final}", repr(lines))

@@ -24,6 +24,9 @@ in the database (voice_messages) and as WAV files.
   mailbox_full                     max_messages 1: a first call leaves a message; the second
                                    hears "mailbox full" (~4 s of RTP) and gets b2bua's BYE; still
                                    one row, voice_result=full, event=voicemail_full
+  mailbox_full_lan_caller          the same full mailbox, called by LAN phone 11: "this mailbox is
+                                   full" as early media (183, the prompt's audio), then 486; never
+                                   answered, voice_result=full
   menu_rfc4733                     two messages (two calls at once); a phone of 10 SUBSCRIBEd
                                    (message-summary); 10 dials *97 and keys RFC 4733 events: the
                                    first message plays to its end (heard), 6 plays the next (heard),
@@ -76,11 +79,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "calls"))
+from test_tones import check_prompt_early, phone_refused  # noqa: E402
 from voicemail_support import (DID, DID2, FAR, Baresip, MwiPhone, Setup, SmtpSink, check_message, check_played,  # noqa: E402
                                check_voice_answer, first_line, g711_decode, greeting_seconds, header, log_lines,
                                notes_of, phone_calls, prompt_seconds, provider_call, read_wav, sine, speechlike,
                                align, write_wav, zero_crossing_hz, spurt_ends, wrap, send, reply, sdp, sdp_body)
-from harness import check, running, run_flows, sipp_trace, wait_until  # noqa: E402
+from harness import check, check_sipp, running, run_flows, sipp_trace, wait_until  # noqa: E402
 import scenarios as sc  # noqa: E402
 
 TONE_S = 3.0
@@ -290,6 +295,27 @@ def mailbox_full(binary):
         check("voice_result=message" in notes_of(rows[0]), f"  first call: voice_result=message ('{rows[0][-1]}')")
         check("voice_result=full" in notes_of(rows[1]) and rows[1][5] == "callee",
               f"  second call: voice_result=full, ended by b2bua ('{rows[1][-1]}', {rows[1][5]})")
+
+
+def mailbox_full_lan_caller(binary):
+    with running("vm-full-lan", binary, Setup, voicemail={"10": {"always": True, "max_messages": 1}},
+                 register=("10",)) as s:
+        leave_message(s, name="provider1", what="first caller")
+        what = "LAN caller, mailbox full"
+        peer = s.rtp()
+        xml = phone_refused("11", "10", peer.port, "486", "0 101")
+        r = s.h.sipp(s.h.write_scenario("lan11", xml), s.lan, s.h.port(), name="lan11", timeout=30)
+        check_sipp(r, f"{what}: phone 11 calling 10 ends with 486")
+        check_prompt_early(s.h, "lan11", peer, 486, "mailbox_full", what)
+        check(len(s.messages()) == 1, f"  {what}: still one message ({len(s.messages())})")
+        rows = s.h.call_records(2, columns="direction, extension, trunk, remote_number, final_code, hangup_by, "
+                                "answer_ms, notes")
+        d, ext, _trunk, _number, final, _by, answer_ms, _notes = rows[1]
+        words = notes_of(rows[1])
+        check(d == "internal" and final == 486 and not answer_ms, f"  {what}: record internal, 486, never "
+              f"answered ({d}, {final}, {answer_ms})")
+        check("voicemail=always:10" in words and "voice_result=full" in words,
+              f"  {what}: notes voicemail=always:10 voice_result=full ({rows[1][-1]!r})")
 
 
 def leave_two_messages(s):
@@ -714,6 +740,7 @@ FLOWS = {
     "hangup_in_greeting_no_message": hangup_in_greeting_no_message,
     "max_length_cuts": max_length_cuts,
     "mailbox_full": mailbox_full,
+    "mailbox_full_lan_caller": mailbox_full_lan_caller,
     "menu_rfc4733": menu_rfc4733,
     "menu_sip_info": menu_sip_info,
     "subscribe_refused_from_stranger": subscribe_refused_from_stranger,
