@@ -65,7 +65,7 @@ bool Call::to_voicemail(const std::string& mailbox, const char* condition) {
   if (!started_ && record.extension.empty()) record.extension = mailbox;
   // A LAN phone hears that the mailbox is full as early media, then busy (call_tone.cpp),
   // instead of an answer that only says so.
-  if (can_refuse_audibly() && !voicemail::AnsweringMachine::has_room(manager.mailboxes(), mailbox, settings) &&
+  if (can_refuse_audibly() && !voicemail::AnsweringMachine::recordable_ms(manager.mailboxes(), mailbox, settings) &&
       refuse_with_announcement(486, "Busy Here", "mailbox_full", note, "full")) {
     return true;
   }

@@ -1,5 +1,6 @@
 #include "b2bua/voicemail/answering_machine.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "b2bua/common/clock.h"
@@ -19,11 +20,25 @@ AnsweringMachine::AnsweringMachine(VoiceIo& io, Mailboxes& boxes, const PromptBo
       call_id_(call_id),
       stored_(std::move(stored)) {}
 
-bool AnsweringMachine::has_room(Mailboxes& boxes, const std::string& mailbox, const config::Voicemail& settings) {
+std::optional<int> AnsweringMachine::recordable_ms(Mailboxes& boxes, const std::string& mailbox,
+                                                   const config::Voicemail& settings) {
   // A message of 16-bit 8 kHz PCM takes 16000 bytes a second, plus the WAV header.
-  const int64_t max_bytes = int64_t{16000} * settings.max_message + 44;
+  constexpr int64_t kBytesPerSecond = 16000, kHeader = 44;
+  const int64_t max_bytes = kBytesPerSecond * settings.max_message + kHeader;
   MailboxLimits limits{settings.max_messages, int64_t{settings.max_total_mb} * 1024 * 1024};
-  return boxes.make_room(mailbox, max_bytes, limits);
+  if (!boxes.make_room(mailbox, max_bytes, limits)) return std::nullopt;
+  auto space = boxes.writable_bytes(mailbox);
+  if (auto* failure = std::get_if<std::string>(&space)) {
+    B2BUA_LOG(error, "voicemail", "voicemail_full", {{"mailbox", mailbox}, {"reason", *failure}});
+    return std::nullopt;
+  }
+  const int64_t fits_ms = (std::get<int64_t>(space) - kHeader) * 1000 / kBytesPerSecond;
+  if (fits_ms < kMinMessageMs) {
+    B2BUA_LOG(warn, "voicemail", "voicemail_full",
+              {{"mailbox", mailbox}, {"reason", "no space left on the flash"}, {"free_bytes", std::get<int64_t>(space)}});
+    return std::nullopt;
+  }
+  return static_cast<int>(std::min<int64_t>(fits_ms, int64_t{settings.max_message} * 1000));
 }
 
 void AnsweringMachine::start() {
@@ -36,13 +51,15 @@ void AnsweringMachine::start() {
     return;
   }
   // Room is made before the caller speaks: a full mailbox is told now, not after the message.
-  if (!has_room(boxes_, mailbox_, settings_)) {
+  const std::optional<int> recordable = recordable_ms(boxes_, mailbox_, settings_);
+  if (!recordable) {
     state_ = State::closing;
     outcome_ = "full";
     io_.play(prompts_.get("mailbox_full"), kFull);
     return;
   }
-  B2BUA_LOG(info, "voicemail", "answered", {{"call", call_id_}, {"mailbox", mailbox_}});
+  record_ms_ = *recordable;
+  B2BUA_LOG(info, "voicemail", "answered", {{"call", call_id_}, {"mailbox", mailbox_}, {"max_ms", record_ms_}});
   state_ = State::greeting;
   io_.play(prompts_.greeting(mailbox_, false), kGreeting);
   io_.play(prompts_.beep(), kBeep);
@@ -53,7 +70,7 @@ void AnsweringMachine::on_played(uint32_t tag) {
     case State::greeting:
       if (tag != kBeep) return;
       state_ = State::recording;
-      io_.record(media::RecordSpec{.max_ms = settings_.max_message * 1000,
+      io_.record(media::RecordSpec{.max_ms = record_ms_,
                                    .silence_ms = settings_.silence * 1000,
                                    .initial_silence_ms = settings_.silence > 0 ? settings_.silence * 2000 : 0});
       return;

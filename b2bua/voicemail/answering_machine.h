@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "b2bua/config/config.h"
@@ -39,10 +40,13 @@ class AnsweringMachine final : public VoiceApp {
   AnsweringMachine(VoiceIo& io, Mailboxes& boxes, const PromptBook& prompts, std::string mailbox,
                    const config::Voicemail& settings, Caller caller, uint64_t call_id, Stored stored = nullptr);
 
-  // Room for one more message of the longest length `settings` allow (Mailboxes::make_room,
-  // which may prune heard messages to make it). start() asks too; callers that announce a full
-  // mailbox before answering ask first.
-  static bool has_room(Mailboxes& boxes, const std::string& mailbox, const config::Voicemail& settings);
+  // How long one more message of `mailbox` may be now, in ms: max_message, or less when the
+  // flash has less room (Mailboxes::writable_bytes); nullopt when none fits (the mailbox's
+  // limits, less than kMinMessageMs of flash, a folder that cannot be written to), logged as
+  // event=voicemail_full. May prune heard messages (Mailboxes::make_room). start() asks;
+  // callers that announce a full mailbox before answering ask first.
+  static std::optional<int> recordable_ms(Mailboxes& boxes, const std::string& mailbox,
+                                          const config::Voicemail& settings);
 
   void start() override;
   void on_played(uint32_t tag) override;
@@ -70,6 +74,7 @@ class AnsweringMachine final : public VoiceApp {
   Caller caller_;
   uint64_t call_id_;
   Stored stored_;
+  int record_ms_ = 0;  // recordable_ms() when answered
   State state_ = State::greeting;
   std::string outcome_ = "no_message";
   int64_t started_ms_ = 0;

@@ -1,7 +1,12 @@
 #include "b2bua/voicemail/mailbox.h"
 
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <string_view>
@@ -97,6 +102,29 @@ bool Mailboxes::make_room(const std::string& mailbox, int64_t max_bytes, const M
   return true;
 }
 
+std::variant<fs::path, std::string> Mailboxes::box_folder(const std::string& mailbox) const {
+  if (!valid_mailbox(mailbox)) return std::string("invalid mailbox name");
+  std::error_code error;
+  fs::path box = fs::path(folder_) / mailbox;
+  fs::create_directories(box, error);
+  if (error) return "cannot create folder " + box.string() + ": " + error.message();
+  return box;
+}
+
+std::variant<int64_t, std::string> Mailboxes::writable_bytes(const std::string& mailbox) {
+  auto folder = box_folder(mailbox);
+  if (auto* failure = std::get_if<std::string>(&folder)) return *failure;
+  const fs::path& box = std::get<fs::path>(folder);
+  // access() reports a read-only mount (EROFS) to root too, whom permissions never stop.
+  if (::access(box.c_str(), W_OK) != 0) return "cannot write to " + box.string() + ": " + std::strerror(errno);
+  struct statvfs fs_info {};
+  if (::statvfs(box.c_str(), &fs_info) != 0) {
+    return "cannot read the free space of " + box.string() + ": " + std::strerror(errno);
+  }
+  const int64_t free_bytes = static_cast<int64_t>(fs_info.f_bavail) * static_cast<int64_t>(fs_info.f_frsize);
+  return std::max<int64_t>(0, free_bytes - kFlashReserve);
+}
+
 std::variant<storage::VoiceMessageRow, std::string> Mailboxes::store(const std::string& mailbox,
                                                                       const std::string& caller_number,
                                                                       const std::string& caller_name,
@@ -106,12 +134,9 @@ std::variant<storage::VoiceMessageRow, std::string> Mailboxes::store(const std::
     B2BUA_LOG(error, "voicemail", "voicemail_not_stored", {{"mailbox", mailbox}, {"reason", reason}});
     return reason;
   };
-  if (!valid_mailbox(mailbox)) return refuse("invalid mailbox name");
-
-  std::error_code error;
-  const fs::path box = fs::path(folder_) / mailbox;
-  fs::create_directories(box, error);
-  if (error) return refuse("cannot create folder " + box.string() + ": " + error.message());
+  if (auto box = box_folder(mailbox); std::holds_alternative<std::string>(box)) {
+    return refuse(std::get<std::string>(box));
+  }
 
   storage::VoiceMessageRow row;
   row.mailbox = mailbox;

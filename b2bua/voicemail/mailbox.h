@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <random>
 #include <string>
@@ -46,6 +47,14 @@ class Mailboxes {
   // still not make room. Logs event=voicemail_pruned / voicemail_full.
   bool make_room(const std::string& mailbox, int64_t max_bytes, const MailboxLimits& limits);
 
+  // How many bytes one more message of `mailbox` may take on the flash now: the file system's
+  // free space (statvfs) less kFlashReserve, kept for the database that usually shares it; makes
+  // the mailbox's folder if missing. An error text when the folder cannot be written to (a
+  // read-only mount, a folder that cannot be made). Answering machines size the recording by it,
+  // so a filling flash shortens messages and then says "mailbox full" instead of losing them.
+  std::variant<int64_t, std::string> writable_bytes(const std::string& mailbox);
+  static constexpr int64_t kFlashReserve = 64 * 1024;
+
   // Stores a finished recording (8 kHz mono 16-bit): writes the WAV crash-safely, then inserts
   // the row. Returns the row, or an error text (disk full, read-only folder, bad mailbox name,
   // database failure) with nothing left behind: no half file, no row.
@@ -77,6 +86,8 @@ class Mailboxes {
   void on_change(std::function<void(const std::string& mailbox)> listener) { listener_ = std::move(listener); }
 
  private:
+  // The mailbox's folder, made if missing, or why it cannot be.
+  std::variant<std::filesystem::path, std::string> box_folder(const std::string& mailbox) const;
   // A file name in `mailbox`'s folder that is not taken yet.
   std::string new_file_name(const std::string& mailbox, int64_t received_ms);
   void delete_file(const storage::VoiceMessageRow& row, const char* reason);

@@ -290,12 +290,14 @@ class Harness:
             cfg.setdefault(key, value)
         return write_jsonc(self.path(name), cfg)
 
-    def start_daemon(self, config, name="b2bua", wait=True):
-        """Starts `b2bua run` on `config` (a dict or a path); waits for event=started."""
+    def start_daemon(self, config, name="b2bua", wait=True, prefix=()):
+        """Starts `b2bua run` on `config` (a dict or a path); waits for event=started. `prefix`
+        runs before it and must exec it in the same process (the PID is the daemon's), such as
+        unshare and a shell that mounts something first."""
         path = config if isinstance(config, str) else self.write_config(config)
         env = dict(os.environ)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
-        p = Process([self.binary, "run", "--config", path], self.path(f"{name}.log"), cwd=self.dir, env=env)
+        p = Process([*prefix, self.binary, "run", "--config", path], self.path(f"{name}.log"), cwd=self.dir, env=env)
         self.processes.append(p)
         if wait:
             p.wait_log(r"component=daemon event=started", timeout=15)

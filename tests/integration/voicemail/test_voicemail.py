@@ -27,6 +27,15 @@ in the database (voice_messages) and as WAV files.
   mailbox_full_lan_caller          the same full mailbox, called by LAN phone 11: "this mailbox is
                                    full" as early media (183, the prompt's audio), then 486; never
                                    answered, voice_result=full
+  storage_full                     the messages' folder is a 128 KiB tmpfs of the daemon's own (a
+                                   nearly full flash; 64 KiB stay for the database): a caller
+                                   talking 6 s leaves a message cut at ~4.1 s (the free space);
+                                   the next caller hears "mailbox full", event=voicemail_full
+                                   reason="no space left on the flash"; one file, no partial one
+  storage_read_only                the folder is a read-only tmpfs (a flash the kernel remounted
+                                   read-only after errors): the caller hears "mailbox full" before
+                                   saying anything; event=voicemail_full says "Read-only file
+                                   system"; no row
   menu_rfc4733                     two messages (two calls at once); a phone of 10 SUBSCRIBEd
                                    (message-summary); 10 dials *97 and keys RFC 4733 events: the
                                    first message plays to its end (heard), 6 plays the next (heard),
@@ -114,18 +123,26 @@ def check_greeting(s, peer, pt=0, what="greeting and beep"):
     return played
 
 
+def talk(s, seconds, freq, name, caller, what, cut=False):
+    """The provider's `caller` reaches the machine (sipp run `name`), hears the greeting and the
+    beep, talks `seconds` of `freq` Hz and hangs up 2.5 s later; with `cut`, b2bua is the one
+    to hang up, at the message's maximum length (sipp takes the BYE)."""
+    peer = s.rtp()
+    greet = greeting_seconds()
+    end = ("take_bye", 25000) if cut else ("bye", int((greet + seconds + 2.5) * 1000))
+    p = s.provider(name, provider_call(peer.port, end, caller=caller))
+    s.aim(peer, name)
+    check_greeting(s, peer)
+    peer.send_audio(sine(freq, seconds), wait=not cut)
+    s.h.finish(p, f"  {what}")
+
+
 def leave_message(s, seconds=1.5, freq=440, name="caller", caller=FAR, what="a caller"):
     """The provider's `caller` reaches the machine (sipp run `name`), hears the greeting and the
     beep, talks `seconds` of `freq` Hz and hangs up 2.5 s later; returns the rows once the
     message is stored (one row more than before)."""
     before = len(s.messages())
-    peer = s.rtp()
-    greet = greeting_seconds()
-    p = s.provider(name, provider_call(peer.port, ("bye", int((greet + seconds + 2.5) * 1000)), caller=caller))
-    s.aim(peer, name)
-    check_greeting(s, peer)
-    peer.send_audio(sine(freq, seconds), wait=True)
-    s.h.finish(p, f"  {what}: left a message")
+    talk(s, seconds, freq, name, caller, f"{what}: left a message")
     rows = wait_rows(s, before + 1)
     check(len(rows) == before + 1, f"  {what}: the message stored ({len(rows)} rows, {before + 1} expected)")
     return rows
@@ -275,19 +292,24 @@ def max_length_cuts(binary):
         check({"voicemail=always:10", "voice_result=message"} <= set(notes_of(row)), f"  notes '{row[-1]}'")
 
 
+def hear_full(s, stored=1):
+    """A second provider caller is answered, hears "mailbox full" and is hung up on; the
+    `stored` messages before stay the only ones."""
+    second = s.rtp()
+    p2 = s.provider("provider2", provider_call(second.port, ("take_bye", 15000), caller="+4989333444"))
+    answer = s.aim(second, "provider2")
+    check_voice_answer(answer, 0, "the second call")
+    s.h.finish(p2, "  second caller: answered, told, hung up on by b2bua")
+    played = second.wait_quiet(1, quiet=0.2, timeout=3)
+    check_played(played, prompt_seconds("mailbox_full"), 0, "\"mailbox full\"")
+    check(len(s.messages()) == stored, f"  still {stored} rows ({len(s.messages())})")
+
+
 def mailbox_full(binary):
     with running("vm-full", binary, Setup, voicemail={"10": {"always": True, "max_messages": 1}},
                  register=("10",)) as s:
-        h = s.h
         leave_message(s, name="provider1", what="first caller")
-        second = s.rtp()
-        p2 = s.provider("provider2", provider_call(second.port, ("take_bye", 15000), caller="+4989333444"))
-        answer = s.aim(second, "provider2")
-        check_voice_answer(answer, 0, "the second call")
-        h.finish(p2, "  second caller: answered, told, hung up on by b2bua")
-        played = second.wait_quiet(1, quiet=0.2, timeout=3)
-        check_played(played, prompt_seconds("mailbox_full"), 0, "\"mailbox full\"")
-        check(len(s.messages()) == 1, f"  still one row ({len(s.messages())})")
+        hear_full(s)
         full = log_lines(s, "voicemail_full")
         check(len(full) == 1 and "mailbox=10" in full[0] and "max_messages=1" in full[0], f"  logged {full}")
         rows = s.h.call_records(2, columns="direction, extension, trunk, remote_number, final_code, hangup_by, "
@@ -316,6 +338,60 @@ def mailbox_full_lan_caller(binary):
               f"answered ({d}, {final}, {answer_ms})")
         check("voicemail=always:10" in words and "voice_result=full" in words,
               f"  {what}: notes voicemail=always:10 voice_result=full ({rows[1][-1]!r})")
+
+
+def tiny_folder_setup(h, mount_options, **kw):
+    """Setup whose messages' folder is a small tmpfs mounted in a mount namespace of the
+    daemon's own (unshare, then the daemon exec'd in the same process): nothing is mounted
+    where the host or another test could see it, and it goes with the daemon."""
+    if os.geteuid() != 0:
+        print("SKIP: mounting a small tmpfs for the daemon needs root")
+        sys.exit(77)
+    folder = h.path("vmtiny")
+    os.makedirs(folder)
+    prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+              f'mount -t tmpfs -o {mount_options},mode=0755 b2bua-test-flash "$0" && exec "$@"', folder]
+    setup = Setup(h, daemon_prefix=prefix, top={"folder": folder}, **kw)
+    setup.tiny = folder
+    return setup
+
+
+def storage_full(binary):
+    # 128 KiB of flash, of which b2bua keeps 64 KiB for the database: about 4.1 s of message.
+    with running("vm-storage-full", binary, tiny_folder_setup, mount_options="size=128k",
+                 voicemail={"10": {"always": True}}, register=("10",)) as s:
+        # The daemon's own view of the folder (its mount namespace), through /proc.
+        seen = f"/proc/{s.daemon.pid}/root{s.tiny}"
+        talk(s, 6, 440, "first", FAR, "a caller talked 6 s into a 128 KiB folder; b2bua hung up", cut=True)
+        rows = wait_rows(s, 1)
+        check(len(rows) == 1, f"  one row in voice_messages ({len(rows)})")
+        answered = s.daemon.wait_log(r"component=voicemail event=answered call=\d+ mailbox=10 max_ms=(\d+)")
+        max_ms = int(answered.group(1))
+        check(3800 <= max_ms <= 4100, f"  the recording was sized to the free flash: max_ms={max_ms} (3800-4100)")
+        duration = rows[0][5]
+        check(abs(duration - max_ms) <= 100 and os.path.isfile(os.path.join(seen, rows[0][7])),
+              f"  a {duration} ms message stored, cut where the flash ends ({rows[0][7]})")
+        hear_full(s)
+        full = log_lines(s, "voicemail_full")
+        check(full and 'reason="no space left on the flash"' in full[-1], f"  logged why: {full}")
+        row = s.h.call_records(2, columns="direction, extension, trunk, remote_number, final_code, hangup_by, "
+                               "answer_ms, notes")[1]
+        check("voice_result=full" in notes_of(row), f"  second call: voice_result=full ('{row[-1]}')")
+        files = sorted(f for d, _, fs in os.walk(seen) for f in fs)
+        check(len(files) == 1, f"  one file on the flash, nothing partial ({files})")
+
+
+def storage_read_only(binary):
+    with running("vm-storage-ro", binary, tiny_folder_setup, mount_options="ro,size=32k",
+                 voicemail={"10": {"always": True}}, register=("10",)) as s:
+        hear_full(s, stored=0)
+        full = log_lines(s, "voicemail_full")
+        check(full and "Read-only file system" in full[-1], f"  event=voicemail_full says why: {full}")
+        row = s.record()
+        check(tuple(row[:6]) == ("inbound", "10", "provider", "+4989333444", 200, "callee") and
+              {"voicemail=always:10", "voice_result=full"} <= set(notes_of(row)),
+              f"  the call ended as a full mailbox's: {tuple(row[:6])} '{row[-1]}'")
+        check(s.daemon.running(), "  the daemon still runs")
 
 
 def leave_two_messages(s):
@@ -741,6 +817,8 @@ FLOWS = {
     "max_length_cuts": max_length_cuts,
     "mailbox_full": mailbox_full,
     "mailbox_full_lan_caller": mailbox_full_lan_caller,
+    "storage_full": storage_full,
+    "storage_read_only": storage_read_only,
     "menu_rfc4733": menu_rfc4733,
     "menu_sip_info": menu_sip_info,
     "subscribe_refused_from_stranger": subscribe_refused_from_stranger,

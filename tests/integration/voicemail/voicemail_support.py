@@ -416,7 +416,7 @@ class Setup:
     the inbound rules), an IP-authenticated provider trunk; phones registered by sipp for the
     numbers in `register`."""
 
-    def __init__(self, h, voicemail=None, register=(), routes=None, top=None, files=None):
+    def __init__(self, h, voicemail=None, register=(), routes=None, top=None, files=None, daemon_prefix=()):
         self.h = h
         self.lan_port, self.wan_port, self.provider_port = h.port(3)
         self.relay = h.ports.span(20)
@@ -446,7 +446,7 @@ class Setup:
         }
         if top is not None:
             config["voicemail"] = top
-        self.daemon = h.start_daemon(config)
+        self.daemon = h.start_daemon(config, prefix=daemon_prefix)
         self.records = Records(h)
         self.phones = {}
         self.peers = []

@@ -205,6 +205,22 @@ TEST(MailboxFolderTest, UnusableFolderGivesAnErrorAndLeavesNoFileAndNoRow) {
   EXPECT_EQ(testing::files_under(dir.path()), std::vector<std::string>{"plain-file"});
 }
 
+TEST(MailboxFolderTest, WritableBytesIsTheFreeSpaceLessTheReserveOrWhyNot) {
+  testing::TempDir dir;
+  auto store = storage::open_memory_store();
+  Mailboxes mailboxes(store->voice_messages(), dir.file("voicemail"));
+  auto space = mailboxes.writable_bytes("10");
+  ASSERT_TRUE(std::holds_alternative<int64_t>(space)) << std::get<std::string>(space);
+  EXPECT_GE(std::get<int64_t>(space), 0);
+  EXPECT_TRUE(std::filesystem::is_directory(dir.file("voicemail/10"))) << "the mailbox's folder is made";
+  EXPECT_TRUE(std::holds_alternative<std::string>(mailboxes.writable_bytes("../etc")));
+  testing::write_text(dir.file("plain-file"), "x");
+  Mailboxes unusable(store->voice_messages(), dir.file("plain-file/voicemail"));
+  auto why = unusable.writable_bytes("10");
+  ASSERT_TRUE(std::holds_alternative<std::string>(why));
+  EXPECT_NE(std::get<std::string>(why).find("plain-file"), std::string::npos) << std::get<std::string>(why);
+}
+
 TEST_F(MailboxTest, MailboxFolderThatCannotBeMadeGivesAnError) {
   testing::write_text(dir_.file("voicemail/10"), "not a folder");
   auto result = mailboxes_.store("10", "1", "", 1000, testing::audio(1));
