@@ -14,8 +14,6 @@
 // generator spreads the relayed calls' packets the same way). "clustered" starts them back to back.
 // Usage: b2bua_voice_host relay|voice <port_min> <port_max> <generator ports file> <pairs file>
 //        [prompt repeats, default 3] [spread|clustered, default spread]
-#include <signal.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -23,11 +21,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "host_support.h"
 #include "media/media_plane.h"
 
 using namespace b2bua::media;
@@ -83,44 +81,17 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1];
   const int repeats = argc > 6 ? std::atoi(argv[6]) : 3;
   const bool spread = argc <= 7 || std::string(argv[7]) != "clustered";
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before the worker starts: it inherits it
-
-  MediaSettings s;
-  s.port_min = static_cast<uint16_t>(std::atoi(argv[2]));
-  s.port_max = static_cast<uint16_t>(std::atoi(argv[3]));
+  const sigset_t stop = bench_host::block_stop_signals();
+  MediaSettings s = bench_host::settings(argv[2], argv[3]);
   s.workers = 1;
-  s.timeout_s = 3600;
-  s.quarantine_s = 0;
   Counting events;
   auto plane = start_media_plane(s, events);
   const AudioPtr prompt = make_prompt(10.0);
 
-  std::vector<uint16_t> gen;
-  for (int waited = 0; waited < 600 && gen.empty(); ++waited) {
-    std::ifstream f(argv[4]);
-    for (unsigned p = 0; f >> p;) gen.push_back(static_cast<uint16_t>(p));
-    if (gen.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  std::ofstream out(std::string(argv[5]) + ".tmp");
+  const std::vector<uint16_t> gen = bench_host::generator_ports(argv[4]);
+  bench_host::PairsFile pairs(argv[5]);
   if (mode == "relay") {
-    for (size_t k = 0; k + 1 < gen.size(); k += 2) {
-      auto r = plane->allocate(LegSpec{"127.0.0.1"}, LegSpec{"127.0.0.1"});
-      if (auto* e = std::get_if<AllocationError>(&r)) {
-        std::fprintf(stderr, "voice host: %s\n", e->reason.c_str());
-        return 1;
-      }
-      const Allocation& a = std::get<Allocation>(r);
-      for (int leg = 0; leg < 2; ++leg) {
-        RemoteMedia remote;
-        Endpoint::parse("127.0.0.1", gen[k + static_cast<size_t>(leg)], remote.rtp);
-        plane->set_remote(a.id, leg, remote);
-        out << a.legs[static_cast<size_t>(leg)].rtp_port << " " << a.legs[static_cast<size_t>(leg)].rtp_port << "\n";
-      }
-    }
+    if (!bench_host::relay_calls(*plane, gen, pairs, "voice host")) return 1;
   } else if (mode == "voice") {
     RecordSpec spec;
     spec.max_ms = 60000;
@@ -140,16 +111,14 @@ int main(int argc, char** argv) {
       plane->set_remote(a.id, 0, remote);
       for (int i = 0; i < repeats; ++i) plane->play(a.id, prompt, static_cast<uint32_t>(i));
       plane->record(a.id, spec);
-      out << a.legs[0].rtp_port << " " << a.legs[0].rtp_port << "\n";
+      pairs.add(a.legs[0].rtp_port);
     }
   } else {
     std::fprintf(stderr, "voice host: unknown mode %s\n", mode.c_str());
     return 2;
   }
-  out.close();
-  std::rename((std::string(argv[5]) + ".tmp").c_str(), argv[5]);
-  int sig = 0;
-  sigwait(&set, &sig);
+  pairs.commit();
+  bench_host::wait_for_stop(stop);
   plane->stop();  // releases the sessions: each running recording reports first
   std::printf("host_mode=%s sessions=%zu latched=%llu played=%llu recordings=%llu recorded_s=%.1f digits=%llu\n",
               mode.c_str(), mode == "relay" ? gen.size() / 2 : gen.size(),

@@ -10,163 +10,41 @@
 //   overload open-loop at --rate packets/s for --burst s, then paced for --duration s: how many
 //            streams recover
 // Output: one line of key=value. --cpu-pid: CPU time and RSS of that process over the window.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "loadgen_support.h"
 
 namespace {
 
-using Ns = int64_t;
-Ns now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return Ns{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+using loadgen::kFrame;
+using loadgen::kPacket;
+using loadgen::now_ns;
+using loadgen::Ns;
 
-constexpr size_t kPacket = 172;
-constexpr Ns kFrame = 20'000'000;
-constexpr size_t kBatch = 32;
-
-struct Endpoint {
-  int fd = -1;
-  uint16_t local = 0;
-  sockaddr_in send_to{};
-  uint16_t expect_from = 0;
+struct Endpoint : loadgen::Socket {
   uint32_t seq = 0;
-  uint64_t sent = 0;       // by this endpoint, in the measured phase
-  uint64_t received = 0;   // by this endpoint (from its peer), in the measured phase
-  uint64_t wrong_from = 0;
 };
 
-struct Options {
-  std::string mode = "paced";
+struct Options : loadgen::CommonOptions {
+  Options() : CommonOptions("paced", 5) {}
   size_t calls = 10;
-  std::string pairs, ports_out;
-  double duration = 5, burst = 3, rate = 0, prime = 1;
+  double burst = 3, rate = 0;
   unsigned window = 4;
   int cpu_pid = 0;
-  std::string cpu_pid_file;  // read once the pairs are there (the relay is up by then)
 };
-
-struct Histogram {  // 1 us buckets up to 50 ms
-  std::vector<uint64_t> b = std::vector<uint64_t>(50'001, 0);
-  uint64_t n = 0;
-  void add(Ns ns) {
-    const auto us = static_cast<size_t>(std::clamp<Ns>(ns / 1000, 0, 50'000));
-    ++b[us];
-    ++n;
-  }
-  double pct(double p) const {
-    const auto want = static_cast<uint64_t>(p * static_cast<double>(n));
-    uint64_t acc = 0;
-    for (size_t i = 0; i < b.size(); ++i) {
-      acc += b[i];
-      if (acc > want) return static_cast<double>(i);
-    }
-    return 50'000;
-  }
-};
-
-std::string read_proc(const std::string& path) {
-  std::string s;
-  if (FILE* f = std::fopen(path.c_str(), "r")) {
-    char buf[4096];
-    size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) s.append(buf, n);
-    std::fclose(f);
-  }
-  return s;
-}
-
-uint64_t proc_cpu_ticks(int pid) {
-  const std::string s = read_proc("/proc/" + std::to_string(pid) + "/stat");
-  const size_t close = s.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream in(s.substr(close + 2));
-  std::string field;
-  uint64_t utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return utime + stime;
-}
-
-long proc_rss_kb(int pid) {
-  std::istringstream f(read_proc("/proc/" + std::to_string(pid) + "/status"));
-  for (std::string line; std::getline(f, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return 0;
-}
 
 class Generator {
  public:
   explicit Generator(const Options& o) : o_(o), eps_(o.calls * 2) {}
 
-  bool setup() {
-    ep_fd_ = epoll_create1(0);
-    std::ofstream ports(o_.ports_out);
-    for (size_t i = 0; i < eps_.size(); ++i) {
-      Endpoint& e = eps_[i];
-      e.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (bind(e.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return false;
-      socklen_t len = sizeof a;
-      getsockname(e.fd, reinterpret_cast<sockaddr*>(&a), &len);
-      e.local = ntohs(a.sin_port);
-      const int buf = 1 << 20;
-      setsockopt(e.fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u64 = i;
-      epoll_ctl(ep_fd_, EPOLL_CTL_ADD, e.fd, &ev);
-      ports << e.local << "\n";
-    }
-    ports.close();
-    // The relay under test is configured now; its port list appears when it is ready.
-    std::vector<std::pair<int, int>> pairs;
-    for (int waited = 0; waited < 600; ++waited) {
-      std::ifstream f(o_.pairs);
-      pairs.clear();
-      int s = 0, x = 0;
-      while (f >> s >> x) pairs.emplace_back(s, x);
-      if (pairs.size() >= eps_.size()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (pairs.size() < eps_.size()) {
-      std::fprintf(stderr, "loadgen: %zu of %zu pairs in %s\n", pairs.size(), eps_.size(), o_.pairs.c_str());
-      return false;
-    }
-    for (size_t i = 0; i < eps_.size(); ++i) {
-      eps_[i].send_to.sin_family = AF_INET;
-      eps_[i].send_to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      eps_[i].send_to.sin_port = htons(static_cast<uint16_t>(pairs[i].first));
-      eps_[i].expect_from = static_cast<uint16_t>(pairs[i].second);
-    }
-    if (!o_.cpu_pid_file.empty()) {
-      std::ifstream f(o_.cpu_pid_file);
-      f >> o_.cpu_pid;
-    }
-    return true;
-  }
+  bool setup() { return loadgen::connect_to_host(eps_, rx_.epoll_fd(), o_, false, "loadgen", o_.cpu_pid); }
 
   void run() {
     // Priming: paced traffic so every relay has latched both ends, then drop the counters.
@@ -174,7 +52,7 @@ class Generator {
     drain(300'000'000);
     reset();
     char extra[256] = "";
-    const uint64_t cpu0 = o_.cpu_pid ? proc_cpu_ticks(o_.cpu_pid) : 0;
+    const uint64_t cpu0 = o_.cpu_pid ? loadgen::proc_cpu_ticks(o_.cpu_pid) : 0;
     const Ns t0 = now_ns();
     if (o_.mode == "paced") {
       paced(o_.duration);
@@ -196,7 +74,7 @@ class Generator {
     }
     const Ns t1 = now_ns();
     drain(300'000'000);
-    const uint64_t cpu1 = o_.cpu_pid ? proc_cpu_ticks(o_.cpu_pid) : 0;
+    const uint64_t cpu1 = o_.cpu_pid ? loadgen::proc_cpu_ticks(o_.cpu_pid) : 0;
     const uint64_t sent = total_sent(), received = total_received();
     uint64_t wrong = 0;
     for (auto& e : eps_) wrong += e.wrong_from;
@@ -207,9 +85,9 @@ class Generator {
                 o_.mode.c_str(), o_.calls, static_cast<unsigned long long>(sent),
                 static_cast<unsigned long long>(received),
                 sent ? 100.0 * (1.0 - static_cast<double>(received) / static_cast<double>(sent)) : 0.0,
-                static_cast<double>(received) / secs, hist_.pct(0.5), hist_.pct(0.99),
+                static_cast<double>(received) / secs, hist_.pct_us(0.5), hist_.pct_us(0.99),
                 static_cast<unsigned long long>(wrong), cpu_s, received ? cpu_s * 1e6 / static_cast<double>(received) : 0.0,
-                o_.cpu_pid ? proc_rss_kb(o_.cpu_pid) : 0L, extra);
+                o_.cpu_pid ? loadgen::proc_rss_kb(o_.cpu_pid) : 0L, extra);
   }
 
  private:
@@ -225,67 +103,31 @@ class Generator {
   }
   void reset() {
     for (auto& e : eps_) e.sent = e.received = e.wrong_from = 0;
-    hist_ = Histogram{};
+    hist_.clear();
   }
 
   void send_one(size_t i) {
     Endpoint& e = eps_[i];
-    std::array<uint8_t, kPacket> p{};
-    p[0] = 0x80;
-    p[1] = 0;  // PCMU
     const uint32_t seq = e.seq++;
-    p[2] = static_cast<uint8_t>(seq >> 8);
-    p[3] = static_cast<uint8_t>(seq);
-    const uint32_t ts = seq * 160;
-    const auto ssrc = static_cast<uint32_t>(i + 1);
-    for (size_t k = 0; k < 4; ++k) {
-      p[4 + k] = static_cast<uint8_t>(ts >> (24 - 8 * k));
-      p[8 + k] = static_cast<uint8_t>(ssrc >> (24 - 8 * k));
-    }
+    loadgen::Packet p = loadgen::pcmu_packet(static_cast<uint16_t>(seq), seq * 160, static_cast<uint32_t>(i + 1));
     const Ns t = now_ns();
     std::memcpy(p.data() + 12, &t, sizeof t);
-    if (sendto(e.fd, p.data(), p.size(), 0, reinterpret_cast<const sockaddr*>(&e.send_to), sizeof e.send_to) ==
-        static_cast<ssize_t>(kPacket)) {
-      ++e.sent;
-    }
+    loadgen::send_packet(e, p);
   }
 
   // Reads everything ready, waiting at most `wait_ms`.
   void poll_receive(int wait_ms) {
-    std::array<epoll_event, 256> evs{};
-    const int n = epoll_wait(ep_fd_, evs.data(), static_cast<int>(evs.size()), wait_ms);
-    std::array<std::array<uint8_t, 2048>, kBatch> bufs{};
-    std::array<mmsghdr, kBatch> msgs{};
-    std::array<iovec, kBatch> iov{};
-    std::array<sockaddr_in, kBatch> from{};
-    for (int k = 0; k < n; ++k) {
-      Endpoint& e = eps_[evs[static_cast<size_t>(k)].data.u64];
-      for (;;) {
-        for (size_t j = 0; j < kBatch; ++j) {
-          iov[j] = {bufs[j].data(), bufs[j].size()};
-          msgs[j].msg_hdr = {};
-          msgs[j].msg_hdr.msg_iov = &iov[j];
-          msgs[j].msg_hdr.msg_iovlen = 1;
-          msgs[j].msg_hdr.msg_name = &from[j];
-          msgs[j].msg_hdr.msg_namelen = sizeof from[j];
-        }
-        const int got = recvmmsg(e.fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
-        if (got <= 0) break;
-        const Ns t = now_ns();
-        for (size_t j = 0; j < static_cast<size_t>(got); ++j) {
-          if (msgs[j].msg_len != kPacket) continue;  // relay keep-alives and RTCP are not ours
-          if (ntohs(from[j].sin_port) != e.expect_from) {
-            ++e.wrong_from;
-            continue;
-          }
-          Ns sent_at = 0;
-          std::memcpy(&sent_at, bufs[j].data() + 12, sizeof sent_at);
-          hist_.add(t - sent_at);
-          ++e.received;
-        }
-        if (static_cast<size_t>(got) < kBatch) break;
+    rx_.poll(eps_, wait_ms, [this](Endpoint& e, const uint8_t* data, size_t len, uint16_t from, Ns at) {
+      if (len != kPacket) return;  // relay keep-alives and RTCP are not ours
+      if (from != e.expect_from) {
+        ++e.wrong_from;
+        return;
       }
-    }
+      Ns sent_at = 0;
+      std::memcpy(&sent_at, data + 12, sizeof sent_at);
+      hist_.add(at - sent_at);
+      ++e.received;
+    });
   }
 
   void drain(Ns for_ns) {
@@ -294,18 +136,7 @@ class Generator {
   }
 
   void paced(double seconds) {
-    const size_t n = eps_.size();
-    const Ns start = now_ns();
-    const auto end = start + static_cast<Ns>(seconds * 1e9);
-    uint64_t slot = 0;  // packets scheduled so far across all endpoints
-    for (;;) {
-      const Ns t = now_ns();
-      if (t >= end) break;
-      // Endpoint i sends at start + i*20ms/n + k*20ms.
-      const auto due = static_cast<uint64_t>((t - start) * static_cast<Ns>(n) / kFrame) + 1;
-      for (; slot < due; ++slot) send_one(slot % n);
-      poll_receive(1);
-    }
+    loadgen::paced(eps_.size(), seconds, [this](size_t i) { send_one(i); }, [this](int ms) { poll_receive(ms); });
   }
 
   void window(double seconds) {
@@ -332,32 +163,24 @@ class Generator {
 
   Options o_;
   std::vector<Endpoint> eps_;
-  int ep_fd_ = -1;
-  Histogram hist_;
+  loadgen::BatchReceiver rx_;
+  loadgen::Histogram hist_{1, 50'000};  // 1 us buckets up to 50 ms
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--mode") o.mode = v;
-    else if (k == "--calls") o.calls = std::stoul(v);
-    else if (k == "--pairs") o.pairs = v;
-    else if (k == "--ports-out") o.ports_out = v;
-    else if (k == "--duration") o.duration = std::stod(v);
+  const bool known = loadgen::parse_options(argc, argv, o, [&o](const std::string& k, const std::string& v) {
+    if (k == "--calls") o.calls = std::stoul(v);
     else if (k == "--burst") o.burst = std::stod(v);
     else if (k == "--rate") o.rate = std::stod(v);
-    else if (k == "--prime") o.prime = std::stod(v);
     else if (k == "--window") o.window = static_cast<unsigned>(std::stoul(v));
     else if (k == "--cpu-pid") o.cpu_pid = std::stoi(v);
-    else if (k == "--cpu-pid-file") o.cpu_pid_file = v;
-    else {
-      std::fprintf(stderr, "unknown option %s\n", k.c_str());
-      return 2;
-    }
-  }
+    else return false;
+    return true;
+  });
+  if (!known) return 2;
   Generator g(o);
   if (!g.setup()) return 1;
   g.run();

@@ -4,53 +4,27 @@
 
 #include <atomic>
 #include <functional>
-#include <future>
 #include <thread>
 
 #include "media_test_support.h"
+#include "plane_test_support.h"
 #include "rtp_test_packets.h"
 
 namespace b2bua::media {
 namespace {
 
 using namespace std::chrono_literals;
-using test::MediaEvent;
-using test::Peer;
-using test::QueuedEvents;
-using test::relay_rtp;
-using test::remote_of;
-using test::rtp_packet;
+using namespace test;
 
-// Each test has its own port range (ctest runs them as parallel processes).
 MediaSettings settings_for(uint16_t first_port, uint16_t last_port) {
-  MediaSettings s;
-  s.port_min = first_port;
-  s.port_max = last_port;
-  s.quarantine_s = 0;
-  s.workers = 2;
+  MediaSettings s = plane_settings(first_port, last_port);
   s.dscp = 46;
   return s;
 }
 
 const LegSpec kLoopback{"127.0.0.1"};
 
-Allocation must_allocate(MediaPlane& plane) {
-  auto r = plane.allocate(kLoopback, kLoopback);
-  if (auto* e = std::get_if<AllocationError>(&r)) ADD_FAILURE() << e->reason;
-  return std::get<Allocation>(r);
-}
-
-std::array<LegStats, 2> query_now(MediaPlane& plane, SessionId id) {
-  std::promise<std::array<LegStats, 2>> p;
-  plane.query(id,
-              [](void* ctx, SessionId, const std::array<LegStats, 2>& s) {
-                static_cast<std::promise<std::array<LegStats, 2>>*>(ctx)->set_value(s);
-              },
-              &p);
-  auto f = p.get_future();
-  EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
-  return f.get();
-}
+Allocation must_allocate(MediaPlane& plane) { return allocated(plane.allocate(kLoopback, kLoopback)); }
 
 // Drops leave no trace at the peers: waits (bounded) until `reached` holds, so the exact
 // figures can be checked afterwards.

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <future>
 #include <memory>
 #include <thread>
 
@@ -12,34 +11,20 @@
 #include "media/media_plane.h"
 #include "media/rtp_packet.h"
 #include "media_test_support.h"
+#include "plane_test_support.h"
 #include "rtp_test_packets.h"
 
 namespace b2bua::media {
 namespace {
 
 using namespace std::chrono_literals;
-using test::MediaEvent;
-using test::Peer;
-using test::QueuedEvents;
-using test::relay_rtp;
-using test::remote_of;
+using namespace test;
 
 constexpr uint8_t kTelephoneEvent = 101;
 
-MediaSettings voice_settings() {
-  MediaSettings s;
-  s.port_min = 30700;
-  s.port_max = 30799;
-  s.quarantine_s = 0;
-  s.workers = 2;
-  return s;
-}
+MediaSettings voice_settings() { return plane_settings(30700, 30799); }
 
-Allocation must_allocate_voice(MediaPlane& plane) {
-  auto r = plane.allocate_voice(LegSpec{"127.0.0.1"});
-  if (auto* e = std::get_if<AllocationError>(&r)) ADD_FAILURE() << e->reason;
-  return std::get<Allocation>(r);
-}
+Allocation must_allocate_voice(MediaPlane& plane) { return allocated(plane.allocate_voice(LegSpec{"127.0.0.1"})); }
 
 AudioPtr tone(int ms, double hz, double amplitude) {
   auto a = std::make_shared<Audio>();
@@ -68,18 +53,6 @@ std::vector<uint8_t> event_packet(uint16_t seq, uint32_t ts, uint32_t ssrc, uint
 }
 
 bool is_voice(const MediaEvent& e, VoiceEvent::Kind kind) { return e.kind == MediaEvent::voice && e.voice_event.kind == kind; }
-
-std::array<LegStats, 2> query_now(MediaPlane& plane, SessionId id) {
-  std::promise<std::array<LegStats, 2>> p;
-  plane.query(id,
-              [](void* ctx, SessionId, const std::array<LegStats, 2>& s) {
-                static_cast<std::promise<std::array<LegStats, 2>>*>(ctx)->set_value(s);
-              },
-              &p);
-  auto f = p.get_future();
-  EXPECT_EQ(f.wait_for(5s), std::future_status::ready);
-  return f.get();
-}
 
 TEST(VoicePlane, PlaysAPromptInPacedPacketsRecordsThePeerAndHearsItsKeyOnce) {
   QueuedEvents events;
