@@ -7,6 +7,7 @@
 #include "b2bua/common/version.h"
 #include "b2bua/config/config_loader.h"
 #include "b2bua/daemon/daemon.h"
+#include "b2bua/status/doctor_command.h"
 #include "b2bua/status/status_command.h"
 
 namespace {
@@ -19,6 +20,9 @@ void usage(FILE* out) {
                "       b2bua check-config [FILE]     validate a config file; prints OK or every error\n"
                "       b2bua status [--config FILE] [--json]\n"
                "                                     ask the running daemon (status.listen) for its status\n"
+               "       b2bua doctor [--config FILE] [--json]\n"
+               "                                     ask the running daemon what is wrong and what to do;\n"
+               "                                     exit 0 all ok, 1 warnings, 2 problems or no daemon\n"
                "       b2bua --version\n"
                "FILE defaults to %s\n",
                kDefaultConfig);
@@ -77,6 +81,12 @@ int main(int argc, char** argv) {
     bool json = false;
     if (!parse_options(args, path, &json)) return 2;
     return b2bua::status::run_status_command(path, json, stdout, stderr);
+  }
+  if (cmd == "doctor") {
+    std::string path = kDefaultConfig;
+    bool json = false;
+    if (!parse_options(args, path, &json)) return 2;
+    return b2bua::status::run_doctor_command(path, json, stdout, stderr);
   }
   if (cmd == "run") {
     std::string path = kDefaultConfig;

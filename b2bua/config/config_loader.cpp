@@ -16,16 +16,12 @@
 #include "b2bua/config/validator.h"
 
 namespace b2bua::config {
-namespace {
-
 using nlohmann::json;
 
 bool holds_secrets(const Config& c) {
   return !c.trunks.empty() || c.status.token ||
          std::any_of(c.extensions.begin(), c.extensions.end(), [](const Extension& e) { return e.password || e.ha1; });
 }
-
-}  // namespace
 
 std::string ConfigError::to_string(const std::string& file) const {
   std::ostringstream out;

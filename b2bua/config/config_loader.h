@@ -25,6 +25,15 @@ struct LoadResult {
   bool ok() const { return config != nullptr; }
 };
 
+// True when the file carries a password, HA1 or token: then only b2bua's user may read it.
+bool holds_secrets(const Config& config);
+
+// Why `secret` would be guessed first ("is shorter than 10 characters"), or "" when it would not;
+// `name` is what it must not equal (an extension's number, a trunk's username), `name_is` says
+// what that is in the reason.
+std::string weak_secret(const std::string& secret, const std::string& name,
+                        const char* name_is = "the extension's own number");
+
 // Reads and validates `path`. Never throws for bad input.
 LoadResult load_config_file(const std::string& path);
 

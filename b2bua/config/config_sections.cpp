@@ -12,6 +12,7 @@
 
 #include "b2bua/common/destination_class.h"
 #include "b2bua/common/phone_number.h"
+#include "b2bua/config/config_loader.h"
 #include "b2bua/config/network.h"
 #include "media/tones.h"
 
@@ -499,17 +500,22 @@ void read_small_sections(Validator& v, const json& root, Config& c, const std::s
   }
 }
 
-// Relations between sections: every name a section refers to must exist.
-// Why `secret` would be guessed first, or "" when it would not. What a guesser tries before
-// anything else: the shipped placeholder, the number itself, and anything short.
-std::string weak_secret(const std::string& secret, const std::string& number) {
+}  // namespace
+
+// What a guesser tries before anything else: the shipped placeholder, the name itself, and
+// anything short.
+std::string weak_secret(const std::string& secret, const std::string& name, const char* name_is) {
   std::string lower(secret);
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
   if (lower.rfind("change-me", 0) == 0) return "is still the shipped placeholder 'change-me...'";
-  if (!number.empty() && secret == number) return "is the extension's own number";
+  if (!name.empty() && secret == name) return std::string("is ") + name_is;
   if (secret.size() < kMinSecretLength) return "is shorter than " + std::to_string(kMinSecretLength) + " characters";
   return "";
 }
+
+namespace {
+
+// Relations between sections: every name a section refers to must exist.
 
 // A password guard slows guessing down, it cannot stop a guess that comes first. Whenever
 // anything but this host can reach the LAN side, weak secrets keep the daemon from starting

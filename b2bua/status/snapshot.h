@@ -51,6 +51,10 @@
 //   "recent_calls": [ { "id", "call_id", "direction", "extension", "trunk",   status thread,
 //                       "remote_number", "start_ms", "answer_ms", "end_ms",    from storage,
 //                       "final_code", "hangup_by", "notes", "media": {..} } ] newest first
+//   "health": [ { "id": "trunk.sipgate.registration",                      status thread, last,
+//                 "verdict": "ok" | "warning" | "problem",                  from all of the above
+//                 "what", "evidence", "action" } ]                          and the machine
+//                                                                           (health.h)
 //
 // Features that write a whole list (status["trunks"] = [...]) are fine; status::entry() is the
 // way to add to an entry that may already exist.

@@ -11,6 +11,7 @@
 #include "b2bua/config/host_port.h"
 #include "b2bua/status/http_get.h"
 #include "b2bua/status/snapshot.h"
+#include "b2bua/status/snapshot_reader.h"
 
 namespace b2bua::status {
 namespace {
@@ -50,33 +51,6 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-// Text of a member, "" when absent; numbers and booleans as JSON writes them. Control characters
-// from the network (user agents) are replaced so they cannot drive the terminal.
-std::string text(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
-  std::string s = it->is_string() ? it->get<std::string>()
-                                  : it->dump(-1, ' ', false, json::error_handler_t::replace);
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return s;
-}
-
-int64_t number(const json& j, const char* key) {
-  if (!j.is_object()) return 0;
-  auto it = j.find(key);
-  return it != j.end() && it->is_number() ? it->get<int64_t>() : 0;
-}
-
-const json& list(const json& j, const char* key) {
-  static const json empty = json::array();
-  if (!j.is_object()) return empty;
-  auto it = j.find(key);
-  return it != j.end() && it->is_array() ? *it : empty;
-}
-
 std::string duration(int64_t seconds) {
   if (seconds < 0) return "";
   int64_t d = seconds / 86400, h = seconds % 86400 / 3600, m = seconds % 3600 / 60, s = seconds % 60;
@@ -88,15 +62,7 @@ std::string duration(int64_t seconds) {
 
 std::string until(int64_t unix_s, int64_t now_ms) { return unix_s ? "in " + duration(unix_s - now_ms / 1000) : ""; }
 
-std::string local_time(int64_t ms) {
-  if (!ms) return "";
-  time_t t = static_cast<time_t>(ms / 1000);
-  tm local{};
-  localtime_r(&t, &local);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &local);
-  return buf;
-}
+std::string local_time(int64_t ms) { return time_text(ms / 1000, false); }
 
 std::string joined(const json& values) {
   std::string out;
@@ -285,12 +251,12 @@ std::string render_status_text(const json& status, int64_t now_ms) {
   return out;
 }
 
-int run_status_command(const std::string& config_path, bool raw_json, FILE* out, FILE* err) {
+std::optional<json> ask_daemon(const std::string& config_path, const std::string& command, FILE* err) {
   auto loaded = config::load_config_file(config_path);
   if (!loaded.ok()) {
     for (const auto& e : loaded.errors) std::fprintf(err, "%s\n", e.to_string(config_path).c_str());
-    std::fprintf(err, "b2bua status: %s is not a valid config (see b2bua check-config)\n", config_path.c_str());
-    return 1;
+    std::fprintf(err, "b2bua %s: %s is not a valid config (see b2bua check-config)\n", command.c_str(), config_path.c_str());
+    return std::nullopt;
   }
   const auto& s = loaded.config->status;
   // Validated by the loader.
@@ -301,24 +267,31 @@ int run_status_command(const std::string& config_path, bool raw_json, FILE* out,
 
   HttpResponse r = http_get(listen.host, listen.port, "/status", s.token);
   if (r.code == 0) {
-    std::fprintf(err, "b2bua status: %s (status.listen %s; is the daemon running?)\n", r.error.c_str(), s.listen.c_str());
-    return 1;
+    std::fprintf(err, "b2bua %s: %s (status.listen %s; is the daemon running?)\n", command.c_str(), r.error.c_str(),
+                 s.listen.c_str());
+    return std::nullopt;
   }
   if (r.code != 200) {
-    std::fprintf(err, "b2bua status: %s answered %d: %s", s.listen.c_str(), r.code, r.body.c_str());
-    return 1;
+    std::fprintf(err, "b2bua %s: %s answered %d: %s", command.c_str(), s.listen.c_str(), r.code, r.body.c_str());
+    return std::nullopt;
   }
   auto status = json::parse(r.body, nullptr, false);
   if (status.is_discarded() || !status.is_object()) {
-    std::fprintf(err, "b2bua status: %s did not answer with a JSON object\n", s.listen.c_str());
-    return 1;
+    std::fprintf(err, "b2bua %s: %s did not answer with a JSON object\n", command.c_str(), s.listen.c_str());
+    return std::nullopt;
   }
+  return status;
+}
+
+int run_status_command(const std::string& config_path, bool raw_json, FILE* out, FILE* err) {
+  auto status = ask_daemon(config_path, "status", err);
+  if (!status) return 1;
   if (raw_json) {
-    std::fputs(to_json_text(status).c_str(), out);
+    std::fputs(to_json_text(*status).c_str(), out);
   } else {
-    int64_t now_ms = number(status, "generated_at");
+    int64_t now_ms = number(*status, "generated_at");
     if (now_ms == 0) now_ms = clock::unix_ms();
-    std::fputs(render_status_text(status, now_ms).c_str(), out);
+    std::fputs(render_status_text(*status, now_ms).c_str(), out);
   }
   return 0;
 }

@@ -5,9 +5,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 
 namespace b2bua::status {
+
+// GET /status from the daemon that `config_path` names (status.listen, status.token). On failure
+// prints why to `err`, as "b2bua <command>: ...", naming the address it tried, and returns nullopt.
+std::optional<nlohmann::json> ask_daemon(const std::string& config_path, const std::string& command, FILE* err);
 
 // Exit code: 0 printed, 1 the config is unusable or the daemon did not answer with 200.
 int run_status_command(const std::string& config_path, bool raw_json, FILE* out, FILE* err);

@@ -4,6 +4,7 @@
 
 #include "b2bua/common/clock.h"
 #include "b2bua/sip/sip_thread.h"
+#include "b2bua/status/local_facts.h"
 #include "b2bua/status/snapshot.h"
 #include "storage/store.h"
 
@@ -21,6 +22,7 @@ std::unique_ptr<StatusServer> start_status_endpoint(const config::Config& config
   sources.describe = std::move(describe_live);
   sources.records = &store.call_records();
   sources.started_at = clock::unix_s();
+  sources.local_facts = [facts = std::make_shared<LocalFactsSource>(config.source_path)] { return facts->gather(); };
   if (voicemail.message_path && voicemail.remove_message) {
     sources.messages = &store.voice_messages();
     sources.message_path = std::move(voicemail.message_path);

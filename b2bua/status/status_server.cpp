@@ -250,6 +250,8 @@ std::optional<nlohmann::json> StatusServer::snapshot(std::string* why) const {
   }
   add_process_facts(status, {static_cast<int64_t>(::getpid()), sources_.started_at, clock::unix_ms()});
   if (sources_.records) add_recent_calls(status, *sources_.records);
+  // Last, from everything above: one copy of the rules for the page, /status and `b2bua doctor`.
+  status["health"] = to_json(diagnose(status, sources_.local_facts ? sources_.local_facts() : LocalFacts{}));
   return status;
 }
 

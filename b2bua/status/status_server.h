@@ -46,6 +46,8 @@
 #include <thread>
 #include <vector>
 
+#include "b2bua/status/health.h"
+
 struct evhttp_request;
 
 namespace b2bua::storage {
@@ -70,6 +72,9 @@ struct StatusSources {
   // Read on the HTTP thread for "recent_calls"; null leaves them out.
   storage::CallRecordRepository* records = nullptr;
   int64_t started_at = 0;  // unix seconds
+  // Called on the HTTP thread for the machine's part of "health" (local_facts.h); null: only
+  // the findings the snapshot itself shows.
+  std::function<LocalFacts()> local_facts;
 
   // Voicemail. Without `messages` (no store) every /voicemail path answers 404.
   // Read on the HTTP thread for GET /voicemail and to find a message before removing it.

@@ -221,8 +221,7 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
     B2BUA_LOG(warn, "trunk", "sip_alg_detected",
               {{"trunk", trunk_.name},
                {"rewritten", *rewrite},
-               {"remedy", "switch off the SIP ALG (SIP helper) of the router, or set wan.port to another "
-                          "port such as 5160 that ALGs do not inspect"}});
+               {"remedy", kAlgRemedy}});
   }
   set_state(TrunkState::registered);
   if (!was_registered) {

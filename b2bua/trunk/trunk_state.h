@@ -19,6 +19,12 @@ enum class TrunkState {
 
 const char* state_name(TrunkState state);
 
+// What to do about a router's SIP ALG rewriting our messages: said in the log when one is
+// detected and in the status's health findings.
+inline constexpr const char* kAlgRemedy =
+    "switch off the SIP ALG (SIP helper) of the router, or set wan.port to another port such as 5160 that ALGs do "
+    "not inspect";
+
 struct TrunkSnapshot {
   std::string name;
   TrunkState state = TrunkState::disabled;
