@@ -26,6 +26,7 @@ import random
 import socket
 import sys
 import tempfile
+import time
 
 POOL = (21000, 30000)  # [first, end)
 BLOCK = 100
@@ -77,8 +78,21 @@ def _lock(first):
 
 
 class Ports:
-    def __init__(self, count=BLOCK):
+    def __init__(self, count=BLOCK, wait_s=None):
+        """`count` ports in consecutive blocks. A span of several blocks may find the pool too
+        fragmented for a while (blocks held by the tests running beside it, TCP ports in
+        TIME_WAIT for a minute after a test), so it waits up to `wait_s` (by default 120 s for
+        more than one block, none for one) for enough of it to come free."""
         blocks = -(-count // BLOCK)
+        if wait_s is None:
+            wait_s = 120 if blocks > 1 else 0
+        deadline = time.monotonic() + wait_s
+        while not self._take_blocks(blocks):
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"no free block of {count} ports in {POOL[0]}-{POOL[1] - 1}")
+            time.sleep(1)
+
+    def _take_blocks(self, blocks):
         starts = list(range(POOL[0], POOL[1] - blocks * BLOCK + 1, BLOCK))
         # Start the search somewhere else each time, so a block just given up (its TCP ports
         # perhaps still in TIME_WAIT) is not the next one tried.
@@ -94,10 +108,10 @@ class Ports:
                 self._fds = fds
                 self.first, self.end = first, first + blocks * BLOCK
                 self._next = first
-                return
+                return True
             for fd in fds:
                 os.close(fd)
-        raise RuntimeError(f"no free block of {count} ports in {POOL[0]}-{POOL[1] - 1}")
+        return False
 
     def take(self, n=1):
         """The next free port (n == 1) or a list of the next n."""
