@@ -132,8 +132,13 @@ void CallManager::refuse_destination(const sip::NuaEvent& ev, int status, const 
             {{"call", next_refusal_serial()}, {"ext", attempt.extension}, {"class", destination},
              {"number", attempt.remote_number}, {"reason", reason}, {"status", status}});
   if (!announce) return reject(ev, status, phrase, reason, nullptr, &attempt);
-  refuse_audibly(ev, status, phrase, reason, attempt, [&](Call& call) {
-    return call.refuse_with_announcement(status, phrase, "blocked", std::string("refused=") + reason);
+  refuse_with_announcement(ev, status, phrase, reason, attempt);
+}
+
+void CallManager::refuse_with_announcement(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
+                                           CallRecord& attempt) {
+  refuse_audibly(ev, status, phrase, why, attempt, [&](Call& call) {
+    return call.refuse_with_announcement(status, phrase, "blocked", std::string("refused=") + why);
   });
 }
 
@@ -290,14 +295,11 @@ void CallManager::call_out(const sip::NuaEvent& ev, const config::Extension& cal
   OutboundRoute route = route_outbound(c, attempt.remote_number);
   const char* destination = number::class_name(route.destination);
   // Emergency calls pass every refusal and limit below: no rule of ours may stop a 112.
-  auto announce = [&](int status, const char* phrase, const char* why) {
-    refuse_audibly(ev, status, phrase, why, attempt, [&](Call& call) {
-      return call.refuse_with_announcement(status, phrase, "blocked", std::string("refused=") + why);
-    });
-  };
-  if (!caller.outbound && !route.emergency) return announce(403, "Outbound Calls Not Allowed", "no_calls_out");
+  if (!caller.outbound && !route.emergency) {
+    return refuse_with_announcement(ev, 403, "Outbound Calls Not Allowed", "no_calls_out", attempt);
+  }
   if (route.denied) return refuse_destination(ev, 403, "Destination Not Allowed", "deny_rule", destination, attempt);
-  if (route.trunks.empty()) return announce(404, "No Route To Destination", "no_outbound_route");
+  if (route.trunks.empty()) return refuse_with_announcement(ev, 404, "No Route To Destination", "no_outbound_route", attempt);
   attempt.trunk = route.trunks.front()->name;
   attempt.remote_number = route.number;
   if (!caller.allows(route.destination)) {

@@ -114,6 +114,9 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   // otherwise reject(). `phrase` must outlive the call (a literal).
   void refuse_audibly(const sip::NuaEvent& ev, int status, const char* phrase, const char* why, CallRecord& attempt,
                       const std::function<bool(Call&)>& tell);
+  // refuse_audibly with the built-in "blocked" announcement; the record notes refused=`why`.
+  void refuse_with_announcement(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
+                                CallRecord& attempt);
   // Rejects (403) and returns true when the caller's limits on calls out (OutboundLimits) refuse
   // this one; crossing a limit is warned about once.
   bool outbound_blocked(const sip::NuaEvent& ev, const config::Extension& caller, CallRecord& attempt);
