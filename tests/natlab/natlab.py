@@ -26,6 +26,8 @@ import topology as topo  # noqa: E402
 from capture import Capture, leaks, summary  # noqa: E402
 from harness import sipp_trace, wait_until  # noqa: E402
 from peers import log_lines  # noqa: E402
+import phase_phones  # noqa: E402  (real phones: baresip and linphonec)
+import phase_router  # noqa: E402  (the outage and the ALG with b2bua on the router)
 
 sys.path.insert(0, os.path.join(HERE, "..", "integration", "voicemail"))
 import voicemail_support as vm  # noqa: E402  (the answering machine's rules and audio analysis)
@@ -61,6 +63,9 @@ DEADLINE_S = 840                    # the whole lab, under ctest's 900 s
 PHONE_PORT, PHONE_OUT_PORT, BASELINE_PHONE_PORT = 5070, 5072, 5074
 FAR_UAS_PORT, FAR_UAC_PORT = 5090, 5092
 PHASES = ("router", "lan", "alg", "tcp", "baseline", "restart", "boot", "voicemail")
+# Phases kept in files of their own: name -> run(lab).
+MORE_PHASES = {**phase_phones.PHASES, **phase_router.PHASES}
+PHASES += tuple(MORE_PHASES)
 
 
 class Interrupted(Exception):
@@ -89,6 +94,9 @@ class Lab:
         self.peers = P.Peers(self.t, workdir)
         self.capture = Capture(self.t, os.path.join(workdir, "wan.pcap"), topo.WAN_IF)
         self.windows = {}
+        # Check 3 for more capture windows than the placements': window name -> more markers
+        # (bytes) that must not reach the WAN either.
+        self.private_windows = {}
         self.kamailio = None
         self.trace = open(os.path.join(workdir, "natlab.trace"), "w")
 
@@ -526,25 +534,27 @@ class Lab:
         ok = (corr >= MATCH_CORR and greet - 0.5 <= lag / 8000 <= greet + 1.5 and abs(sound_ms - left_ms) <= 150)
         self.results.add("PASS" if ok else "FAIL", name, figures)
 
-    def run_alg(self):
-        """Check 6: the kernel's SIP ALG on the router, b2bua in the LAN."""
-        name = "sip_alg[lan]"
+    def run_alg(self, placement="lan"):
+        """Check 6: the kernel's SIP ALG on the router, b2bua in the LAN (or on the router:
+        topology.ALG_RULES_ROUTER says where the helper sits then)."""
+        name = f"sip_alg[{placement}]"
+        label = "alg" if placement == "lan" else f"{placement}_alg"
         try:
-            self.t.alg_on()
+            self.t.alg_on(placement)
         except topo.CommandFailed as e:
             self.results.add("SKIP", name, f"the kernel's SIP conntrack helper is not available here: {e}")
             return
         start = time.time()
         d = None
         try:
-            d, took = self.start_b2bua("lan", "b2bua-alg")
+            d, took = self.start_b2bua(placement, f"b2bua-{label}")
             if took is None:
                 self.results.add("FAIL", name, "no registration with the ALG on: "
                                  + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
                 return
-            self.register_phone("alg")
-            ok_out, out = self.call_out(d, self.lan_target, "alg")
-            ok_in, inb = self.call_in(d, "alg")
+            self.register_phone(label)
+            ok_out, out = self.call_out(d, self.lan_target, label)
+            ok_in, inb = self.call_in(d, label)
             helper = self.t.in_ns("rtr", ["conntrack", "-L", "-p", "udp", "--dport", "5060"], check=False)
             helped = "helper=sip" in helper.stdout
             # The kernel's helper rewrites only the private address and port it sees in Via,
@@ -560,7 +570,7 @@ class Lab:
             if d:
                 d.stop(timeout=10)
             self.t.alg_off()
-            self.windows["alg"] = (start, time.time())
+            self.windows[label] = (start, time.time())
 
     def run_baseline(self):
         """Check 7: a phone registered straight to the provider through the NAT."""
@@ -596,11 +606,11 @@ class Lab:
         """Check 3 for each placement; the baseline's leak goes into check 7's line."""
         self.capture.stop()
         markers = [P.PHONE_UA.encode(), P.PHONE_CALL_ID.encode()]
-        for placement in ("router", "lan", "voicemail"):
+        for placement in ("router", "lan", "voicemail", *self.private_windows):
             if placement not in self.windows:
                 continue
             packets = self.capture.packets(*self.windows[placement])
-            found, sip = leaks(packets, markers)
+            found, sip = leaks(packets, markers + self.private_windows.get(placement, []))
             name = f"nothing_private[{placement}]"
             if not sip:
                 self.results.add("FAIL", name, f"no SIP captured on the WAN interface ({len(packets)} UDP packets)")
@@ -654,6 +664,9 @@ class Lab:
             self.run_boot(without_address=True)
         if "voicemail" in phases:
             self.run_voicemail()
+        for phase, run_phase in MORE_PHASES.items():
+            if phase in phases:
+                run_phase(self)
         self.report_capture()
 
     def close(self):

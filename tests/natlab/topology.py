@@ -78,6 +78,26 @@ table inet natlab_alg {
 }
 """
 
+# The same ALG when the SIP stack runs on the router itself (b2bua on `rtr`). A router's ALG sits
+# on its WAN interface, and the router's own SIP traffic never crosses FORWARD: what it sends to
+# the provider is locally generated (OUTPUT, leaving by wan0), what the provider starts towards
+# it comes in on wan0 (PREROUTING). Both attach the helper to the connection, which then sees
+# every message of it both ways. The LAN side (phones -> the router's port 5060) is left alone,
+# as on a router whose ALG is a WAN feature.
+ALG_RULES_ROUTER = """
+table inet natlab_alg {{
+  ct helper sip_alg {{ type "sip" protocol udp; l3proto ip; }}
+  chain output {{
+    type filter hook output priority 0;
+    oifname "{wan}" udp dport 5060 ct helper set "sip_alg"
+  }}
+  chain prerouting {{
+    type filter hook prerouting priority 0;
+    iifname "{wan}" udp dport 5060 ct helper set "sip_alg"
+  }}
+}}
+"""
+
 # RTP counters at the two ends of a call: the phone in `lan`, the far end in `wan`. SIP uses
 # ports 5000-5999 in this lab, everything else to or from these hosts over UDP is media.
 COUNTER_RULES = """
@@ -202,8 +222,8 @@ class Topology:
         self.wan_address = new
         self.flush_conntrack()
 
-    def alg_on(self):
-        self.nft("rtr", ALG_RULES)
+    def alg_on(self, placement="lan"):
+        self.nft("rtr", ALG_RULES if placement == "lan" else ALG_RULES_ROUTER.format(wan=WAN_IF))
         self.flush_conntrack()  # helpers attach to new connections only
 
     def alg_off(self):

@@ -43,30 +43,24 @@ the phone's port, its Call-ID, "baresip" or our LAN port (baresip writes a=tool 
 cname with its AOR, our LAN address; the rewrite drops both, media/sdp_rewrite.h).
 
   real_linphone_inbound            linphonec (Debian's linphone-cli, installed by
-                                   packaging/install-deps.sh) registers as 10 and auto-answers (-a) a provider
-                                   call; RTP both ways at the relay. It needs
-                                   ~/.local/share/linphone to exist: without it liblinphone 5.1
-                                   cannot open its database, the core never starts and no SIP
-                                   port opens ("sip port = 0"). Its SIP and RTP ports are set
-                                   in its config (sip_port, audio_rtp_port; 5060 and 7078
-                                   otherwise), its stdin is a pipe held open (EOF quits it).
+                                   packaging/install-deps.sh; linphonec.py in common) registers
+                                   as 10 and auto-answers (-a) a provider call; RTP both ways at
+                                   the relay.
 
 One flow per ctest entry (run_flows)."""
 import json
-import math
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
-import wave
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.path.insert(0, HERE)
-from harness import Harness, Process, check, run_flows, wait_until  # noqa: E402
+from harness import Harness, check, run_flows  # noqa: E402
 import baresip  # noqa: E402
+import linphonec  # noqa: E402
 from records import rtp_both_ways  # noqa: E402
 import scenarios  # noqa: E402
 from status_http import get_json  # noqa: E402
@@ -431,53 +425,11 @@ def real_failover_unregistered(binary):
         s.record("call passing over the unregistered trunk", "outbound", "10", "second", "0301234", 200, notes="")
 
 
-class Linphonec(Process):
-    """linphonec on a config of the test's own (HOME is the config's folder), its stdin a pipe
-    kept open for commands."""
+class Linphonec(linphonec.Linphonec):
+    """linphonec registered as `ext` with the flows' password, in the daemon's realm."""
 
     def __init__(self, h, ext, registrar):
-        self.sip_port, self.rtp_port, self.video_port, self.text_port = h.port(4)
-        home = h.path(f"linphone{ext}")
-        # liblinphone 5.1 keeps its database there and does not create the folder: without it
-        # the core never starts and opens no SIP port.
-        os.makedirs(os.path.join(home, ".local", "share", "linphone"), exist_ok=True)
-        cfg = os.path.join(home, "linphonerc")
-        with open(cfg, "w") as f:
-            f.write(f"[sip]\nsip_port={self.sip_port}\nsip_tcp_port=-1\nsip_tls_port=-1\ndefault_proxy=0\n"
-                    f"[proxy_0]\nreg_proxy=<sip:{registrar};transport=udp>\nreg_identity=sip:{ext}@{registrar}\n"
-                    "reg_expires=600\nreg_sendregister=1\n"
-                    f"[auth_info_0]\nusername={ext}\npasswd={PASSWORDS[ext]}\nrealm=test.arpa\n"
-                    "[sound]\nuse_files=1\n"
-                    f"[rtp]\naudio_rtp_port={self.rtp_port}\nvideo_rtp_port={self.video_port}\n"
-                    f"text_rtp_port={self.text_port}\n")
-        self.argv = ["linphonec", "-c", cfg, "-a", "-d", "4", "-l", os.path.join(home, "debug.log")]
-        self.log_path = h.path(f"linphonec{ext}.log")
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.PIPE,
-                                     cwd=home, env=dict(os.environ, HOME=home), start_new_session=True)
-        self.pid = self.proc.pid
-        h.processes.append(self)
-
-    def tone(self, path, seconds=10):
-        """A 440 Hz tone as 8 kHz mono 16-bit WAV at `path` (what `play` sends once answered)."""
-        with wave.open(path, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(8000)
-            w.writeframes(b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / 8000)).to_bytes(2, "little", signed=True)
-                                   for i in range(8000 * seconds)))
-        self.command(f"play {path}")
-
-    def command(self, line):
-        self.proc.stdin.write(line.encode() + b"\n")
-        self.proc.stdin.flush()
-
-    def quit(self):
-        """`quit` (it unregisters), then TERM/KILL if it is still there."""
-        if self.running():
-            self.command("quit")
-        wait_until(lambda: not self.running(), 5)
-        self.stop(5)
+        super().__init__(h, ext, registrar, PASSWORDS[ext], "test.arpa")
 
 
 def real_linphone_inbound(binary):

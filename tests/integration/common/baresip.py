@@ -10,6 +10,7 @@ import socket
 import threading
 
 from harness import check, fail, udp_bound, wait_until
+from netns import in_netns
 
 MODULES = "/usr/lib/baresip/modules"
 
@@ -23,32 +24,44 @@ class Baresip:
     `config`: config lines of the caller's own (audio modules, source, player, rtp_ports), added
     to the shared ones (loopback only, g711, account/menu/ctrl_tcp). `account`: the account's
     parameters after the password ("answermode=auto;regint=600"). `args`: more switches for the
-    command line ("-s", "-v")."""
+    command line ("-s", "-v").
 
-    def __init__(self, h, ext, registrar, password, config="", account="", args=()):
+    `address`: where it listens for SIP and what its SDP announces. `netns`: a network namespace
+    (ip netns) to run it in; its ctrl_tcp socket stays on that namespace's loopback, reached from
+    here through netns.py. `ports`: its SIP port (the TLS port above it is taken too) and
+    ctrl_tcp port, when the test does not take them from the harness's block."""
+
+    def __init__(self, h, ext, registrar, password, config="", account="", args=(), address="127.0.0.1",
+                 netns=None, ports=None):
         self.h, self.ext = h, ext
-        self.sip_port = h.port(2)[0]
-        self.ctrl_port = h.port()
+        self.netns = netns
+        self.sip_port, self.ctrl_port = ports or (h.port(2)[0], h.port())
         self.dir = h.path(f"baresip{ext}")
         os.makedirs(self.dir, exist_ok=True)
         with open(os.path.join(self.dir, "config"), "w") as f:
-            # net_interface 127.0.0.1: its SDP announces 127.0.0.1, where it sends from (else the
-            # address of the default interface, which the relay's 1 s strict latch drops).
-            f.write(f"poll_method epoll\nnet_interface 127.0.0.1\nsip_listen 127.0.0.1:{self.sip_port}\n"
+            # net_interface: its SDP announces the address it sends from (else the address of the
+            # default interface, which the relay's 1 s strict latch drops on loopback).
+            f.write(f"poll_method epoll\nnet_interface {address}\nsip_listen {address}:{self.sip_port}\n"
                     f"module_path {MODULES}\nmodule g711.so\n"
                     "module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n"
                     f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n" + config)
         with open(os.path.join(self.dir, "accounts"), "w") as f:
             f.write(f"<sip:{ext}@{registrar};transport=udp>;auth_pass={password}" +
                     (f";{account}" if account else "") + "\n")
-        self.proc = h.spawn(["baresip", "-f", self.dir, *args], f"baresip{ext}")
+        wrap = ["ip", "netns", "exec", netns] if netns else []
+        self.proc = h.spawn([*wrap, "baresip", "-f", self.dir, *args], f"baresip{ext}")
         self.items = []
         self.lock = threading.Lock()
         self.token = 0
-        up = wait_until(lambda: not self.proc.running() or udp_bound(self.sip_port) and self._connect(), 10)
+        up = wait_until(lambda: not self.proc.running() or self._here(lambda: udp_bound(self.sip_port, address)
+                                                                      and self._connect()), 10)
         if not up or not self.proc.running():
             fail(f"baresip {ext} did not start:\n{self.proc.output()[-2000:]}")
         threading.Thread(target=self._read, daemon=True).start()
+
+    def _here(self, fn):
+        """fn() in the phone's namespace (sockets made there stay there)."""
+        return in_netns(self.netns, fn) if self.netns else fn()
 
     def _connect(self):
         try:
