@@ -44,7 +44,7 @@ Forward RelaySession::on_packet(int index, Channel channel, const sockaddr_stora
   const Channel out_channel = (kind == PacketKind::rtp || out.remote.rtcp_mux) ? kRtp : kRtcp;
   const Endpoint& to = out.destination(out_channel);
   if (!to.valid()) return {.drop = DropReason::no_destination};
-  return {.fd = out.sockets[out_channel].fd(), .to = &to};
+  return {.fd = out.sockets[out_channel].fd(), .to = &to, .rtcp = kind == PacketKind::rtcp};
 }
 
 void RelaySession::note_sent(int index, Channel channel, uint64_t count, TimeNs now) {

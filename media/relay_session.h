@@ -46,6 +46,7 @@ struct Forward {
   int fd = -1;
   const Endpoint* to = nullptr;
   DropReason drop = DropReason::no_destination;
+  bool rtcp = false;  // an RTCP packet (on its own socket or multiplexed)
 };
 
 class RelaySession {

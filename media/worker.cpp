@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <string>
 
+#include "media/rtcp_sdes.h"
+
 namespace b2bua::media {
 
 namespace {
@@ -341,6 +343,8 @@ void Worker::relay_from(const SocketRef& ref, RelayTotals& tally) {
         ++tally.drops(f.drop);
         continue;
       }
+      // What phones say about themselves in RTCP stays in the LAN (rtcp_sdes.h).
+      if (f.rtcp && s.leg(out_leg).side == Side::wan) blank_rtcp_sdes(buffers_[i].data(), rx_[i].msg_len);
       // At most two output sockets: the other leg's RTP and RTCP.
       const size_t slot = (out_fd[0] < 0 || out_fd[0] == f.fd) ? 0 : 1;
       out_fd[slot] = f.fd;
