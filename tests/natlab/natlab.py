@@ -620,8 +620,10 @@ class Lab:
                 self.results.add("FAIL", name, f"{len(found)} leaks of {', '.join(kinds)} in {sip} SIP messages / "
                                                f"{len(packets)} UDP packets: {summary(found)}; first: {evidence}")
             else:
+                more = self.private_windows.get(placement)
                 self.results.add("PASS", name, f"{sip} SIP messages and {len(packets)} UDP packets on the WAN, "
-                                               f"no private address, no '{P.PHONE_UA}', no LAN Call-ID")
+                                               f"no private address, no '{P.PHONE_UA}', no LAN Call-ID"
+                                               + (f", none of {len(more)} more markers" if more else ""))
         if hasattr(self, "baseline"):
             ok_fresh, ok_after, drops, far_out = self.baseline
             found, sip = leaks(self.capture.packets(*self.windows["baseline"]), markers)
