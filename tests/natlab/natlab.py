@@ -2,9 +2,9 @@
 """The NAT lab: b2bua between LAN phones and a real provider (kamailio) across a real NAT
 (namespaces, MASQUERADE, short UDP conntrack timeouts), in two placements: on the router
 itself, and on a server in the LAN behind the router. One line per check:
-PASS/FAIL/SKIP/XFAIL name: figures. One file for the lab's phases on purpose: they share the
-topology and the order in which it is brought up and torn down (topology.py, peers.py hold
-the pieces).
+PASS/FAIL/SKIP/XFAIL name: figures. The lab and its first phases are in this file: they share
+the topology and the order in which it is brought up and torn down (topology.py, peers.py hold
+the pieces); later phases are files of their own (phase_*.py, MORE_PHASES) that drive a Lab.
 
     natlab.py PREFIX B2BUA_BINARY WORKDIR     (run through natlab.sh, as root)
     natlab.py --list-phases                   (CMake adds a test natlab.<phase> for each)
