@@ -84,7 +84,8 @@ void phone_findings(const json& e, int64_t now_s, int64_t window_s, std::vector<
   const std::string when = time_text(number(f, "at"), true);
   const std::string evidence = text(f, "method") + " from " + text(f, "source") + " at " + when + " as user \"" +
                                text(f, "user") + "\": " + text(f, "reason");
-  const bool over = last_registered(e) > number(f, "at");
+  // The same second counts as since: times are in whole seconds.
+  const bool over = last_registered(e) >= number(f, "at");
   if (over) {
     out.push_back({"extension." + ext + ".last_failure", Verdict::ok,
                    "a phone on extension " + ext + " was refused earlier (" + m.what + "), and a phone registered since",

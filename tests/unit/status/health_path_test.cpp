@@ -213,7 +213,7 @@ TEST(HealthPhones, LastFailureShowsWhyWhenAndFromWhere) {
                     "extension.10.last_failure");
   EXPECT_EQ(other.verdict, Verdict::warning) << "another phone is registered, this one is not";
 
-  failure["at"] = kNow - 200;  // before the binding's last update
+  failure["at"] = kNow - 100;  // the second of the binding's last update: since counts it
   auto over = only(extension({{"bindings", {binding("sip:10@192.168.1.20:5060", "192.168.1.20:5060")}},
                               {"last_register_failure", failure}}),
                    "extension.10.last_failure");
