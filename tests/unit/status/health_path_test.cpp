@@ -208,6 +208,7 @@ TEST(HealthPhones, LastFailureShowsWhyWhenAndFromWhere) {
       << f.what;
   EXPECT_TRUE(contains(f.evidence, "REGISTER from 192.168.1.50:5062 at 2023-11-14 23:")) << f.evidence;
 
+  failure["at"] = kNow - 50;  // after the other phone's last REGISTER
   auto other = only(extension({{"bindings", {binding("sip:10@192.168.1.20:5060", "192.168.1.20:5060")}},
                                {"last_register_failure", failure}}),
                     "extension.10.last_failure");
