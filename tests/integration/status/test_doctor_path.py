@@ -17,6 +17,9 @@
   doctor_one_way_audio      the provider calls the DID, phone 10 answers and never sends RTP (the
                             calls tests' one-way flow): after the call, the doctor warns of
                             one-way audio from the phone in that call, with the likely cause
+  doctor_nat_by_interface   wan.interface is lo; the provider names 127.0.0.1:<wan port> in Via
+                            received/rport: b2bua is reached directly, judged by lo's own
+                            addresses (not by wan.address), which the evidence lists
   doctor_phone_second_nat   a phone registers from 127.0.0.1:<port> naming 127.0.0.99:5060 in its
                             Contact: the doctor says it is behind another NAT, with both addresses
 
@@ -193,6 +196,29 @@ def doctor_phone_wrong_password(binary):
         h.stop_daemon(d)
 
 
+def doctor_nat_by_interface(binary):
+    with Harness("doctor-nat-interface", binary) as h:
+        lan, wan, status, provider_port = h.port(4)
+        # Every REGISTER answered 200 with received/rport, as a provider behind which we would sit.
+        answer = respond(200, "OK", contact_expires=60, nat=("127.0.0.1", wan)).replace("<send>", '<send next="loop">')
+        provider = start_provider(h, ['<label id="loop"/>\n', recv(), answer], provider_port, timeout=60)
+        cfg = base_config(lan, wan, status, trunks=[trunk("provider", f"sip:127.0.0.1:{provider_port}")])
+        cfg["wan"]["interface"] = "lo"
+        cfg = h.write_config(cfg)
+        d = h.start_daemon(cfg)
+        check(wait_until(lambda: get_json(status)["trunks"][0].get("public_address") == f"127.0.0.1:{wan}", 10),
+              "the provider's received/rport is the learned public address")
+        _, f = findings(binary, cfg)
+        pub = f.get("trunk.provider.public_address", {})
+        print(f"trunk.provider.public_address: {pub}", flush=True)
+        check(pub.get("what") == f"b2bua is reached directly by trunk provider at 127.0.0.1:{wan}",
+              "reached directly: the address is one of lo's")
+        check(re.search(r"addresses of lo: [^;]*\b127\.0\.0\.1\b", pub.get("evidence", "")) is not None,
+              "the evidence lists the interface's addresses")
+        h.stop_daemon(d)
+        provider.stop()
+
+
 def doctor_phone_second_nat(binary):
     with Harness("doctor-second-nat", binary) as h:
         lan, wan, status, phone = h.port(4)
@@ -248,4 +274,4 @@ def doctor_one_way_audio(binary):
 
 if __name__ == "__main__":
     run_flows({f.__name__: f for f in (doctor_provider_503, doctor_dns_srv_and_rtt, doctor_phone_wrong_password,
-                                       doctor_phone_second_nat, doctor_one_way_audio)})
+                                       doctor_nat_by_interface, doctor_phone_second_nat, doctor_one_way_audio)})
