@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <mutex>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "media/port_pool.h"
 #include "media/relay_session.h"
 #include "media/udp_socket.h"
+#include "media/unique_fd.h"
 #include "media/voice_session.h"
 #include "media/worker.h"
 
@@ -143,6 +146,15 @@ class MediaPlaneImpl final : public MediaPlane {
     // workers_ is fixed once constructed, and a stopped worker keeps its counters.
     RelayTotals sum;
     for (const auto& w : workers_) w->add_totals_to(sum);
+    // Under the lifecycle lock no allocation runs: a probed pair cannot be one a call is taking.
+    std::lock_guard lock(lifecycle_);
+    sum.pool = pool_report_;
+    sum.pool.capacity = pool_.capacity();
+    sum.pool.in_use = pool_.in_use();
+    for (uint16_t port : pool_.free_sample(kProbedPairs)) {
+      ++sum.pool.probed;
+      if (held_elsewhere(port) || held_elsewhere(static_cast<uint16_t>(port + 1))) sum.pool.busy.push_back(port);
+    }
     return sum;
   }
 
@@ -192,13 +204,36 @@ class MediaPlaneImpl final : public MediaPlane {
         return {};
       }
       pool_.release(*port, now);
-      if (error.find("in use") == std::string::npos) return error;  // bad address: retrying won't help
+      if (error.find("in use") == std::string::npos) return failed(error);  // bad address: retrying won't help
+      ++pool_report_.taken_elsewhere;
     }
-    return "port pool exhausted (" + std::to_string(pool_.port_min()) + "-" + std::to_string(pool_.port_max()) +
-           ", " + std::to_string(pool_.in_use()) + " pairs in use)";
+    return failed("port pool exhausted (" + std::to_string(pool_.port_min()) + "-" + std::to_string(pool_.port_max()) +
+                  ", " + std::to_string(pool_.in_use()) + " pairs in use)");
   }
 
-  std::mutex lifecycle_;
+  // Kept for the status (RelayTotals::Pool); the lifecycle lock is held.
+  std::string failed(std::string error) {
+    ++pool_report_.allocation_failures;
+    pool_report_.last_failure = error;
+    pool_report_.last_failure_at =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return error;
+  }
+
+  // Another program holds `port` (UDP, any address): binding the wildcard address fails.
+  static bool held_elsewhere(uint16_t port) {
+    UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
+    return ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 && errno == EADDRINUSE;
+  }
+
+  static constexpr size_t kProbedPairs = 16;
+  mutable std::mutex lifecycle_;
+  RelayTotals::Pool pool_report_;  // the counters; capacity, in use and the probe filled in totals()
   std::atomic<bool> stopped_{false};
   MediaSettings settings_;
   MediaEvents& events_;

@@ -131,6 +131,20 @@ struct RelayTotals {
   std::array<std::array<Flow, 2>, 2> relayed{};
   std::array<uint64_t, kDropReasons> dropped{};  // by DropReason
   uint64_t sessions = 0;                         // open now
+  // The port pool: pairs in it and in use now; allocations that failed (the call got a 503)
+  // and ports the pool had free but another program held (bind: in use) since the start; the
+  // last failure's reason and unix time; and of a sample of free pairs probed now (bound and
+  // closed at once, between two allocations), those another program holds.
+  struct Pool {
+    uint64_t capacity = 0;
+    uint64_t in_use = 0;
+    uint64_t allocation_failures = 0;
+    uint64_t taken_elsewhere = 0;
+    std::string last_failure;
+    int64_t last_failure_at = 0;
+    uint64_t probed = 0;
+    std::vector<uint16_t> busy;  // RTP ports of the probed pairs another program holds
+  } pool;
 
   Flow& flow(Side from, Side to) { return relayed[static_cast<size_t>(from)][static_cast<size_t>(to)]; }
   const Flow& flow(Side from, Side to) const {

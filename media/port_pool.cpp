@@ -59,6 +59,15 @@ size_t PortPool::capacity() const {
   return max_ > first ? (max_ - first + 1) / 2 : 0;
 }
 
+std::vector<uint16_t> PortPool::free_sample(size_t n) const {
+  std::lock_guard lock(mutex_);
+  std::vector<uint16_t> out;
+  if (free_.empty() || n == 0) return out;
+  const size_t step = std::max<size_t>(free_.size() / n, 1);
+  for (size_t i = 0; i < free_.size() && out.size() < n; i += step) out.push_back(free_[i]);
+  return out;
+}
+
 size_t PortPool::in_use() const {
   std::lock_guard lock(mutex_);
   return in_use_.size();

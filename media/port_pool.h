@@ -33,6 +33,9 @@ class PortPool {
   void reconfigure(uint16_t port_min, uint16_t port_max, TimeNs quarantine);
 
   size_t capacity() const;
+  // Up to `n` RTP ports of free pairs, spread over the free list (for the status's check that
+  // no other program holds ports of the range).
+  std::vector<uint16_t> free_sample(size_t n) const;
   size_t in_use() const;
   uint16_t port_min() const;
   uint16_t port_max() const;

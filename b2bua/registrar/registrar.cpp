@@ -72,6 +72,10 @@ std::string contact_list(const std::vector<Binding>& bindings, int64_t now) {
 
 PhoneTarget target_of(const Binding& b) { return {b.aor, b.contact, flow_uri(b), b.q, b.answering_options}; }
 
+nlohmann::json failure_json(const RegisterFailure& f) {
+  return {{"at", f.at}, {"source", f.source}, {"user", f.user}, {"reason", f.reason}, {"method", f.method}};
+}
+
 }  // namespace
 
 Registrar::Registrar(const plane::PlaneContext& context, config::Snapshot config)
@@ -154,12 +158,18 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
   if (!sip || !sip::request_source(nua, ip, port, transport)) return respond(SIP_400_BAD_REQUEST);
   const std::string source = ip + ":" + std::to_string(port);
 
+  // The To user names the extension the refusal is kept for (no credentials were checked yet).
+  auto to_user_of = [&] { return std::string(sip->sip_to && sip->sip_to->a_url->url_user ? sip->sip_to->a_url->url_user : ""); };
   if (!config_->lan.contains(ip)) {
     B2BUA_LOG(debug, "registrar", "outside_lan", {{"source", source}});
+    record_failure(source, to_user_of(), "outside_lan", "REGISTER");
     if (config_->lan.outside == config::OutsidePolicy::drop) return drop();
     return respond(SIP_403_FORBIDDEN);
   }
-  if (guard_.blocked(ip, now)) return drop();
+  if (guard_.blocked(ip, now)) {
+    record_failure(source, to_user_of(), "blocked", "REGISTER");
+    return drop();
+  }
   if (const char* defect = sip::request_defect(sip)) return respond(400, defect);
 
   const char* to_user = sip->sip_to ? sip->sip_to->a_url->url_user : nullptr;
@@ -171,7 +181,7 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
   // RFC 2617 3.2.2.5: an answer computed for another Request-URI is none for this one
   // (digest_auth.h); counted as a wrong guess.
   if (!digest_uri_matches(*credentials, sip->sip_request ? sip->sip_request->rq_url : nullptr, ip, "REGISTER")) {
-    auth_failed(ip, credentials->username, "REGISTER");
+    credentials_refused(ip, source, credentials->username, "REGISTER");
     return respond(400, kDigestUriMismatchPhrase);
   }
   const config::Extension* ext = config_->find_extension(credentials->username);
@@ -182,15 +192,19 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
     case DigestVerdict::stale: return respond(SIP_401_UNAUTHORIZED, digest_.challenges(now, true));
     case DigestVerdict::failed:
       // Unknown user and wrong password: same status, same phrase, same headers.
-      auth_failed(ip, credentials->username, "REGISTER");
+      credentials_refused(ip, source, credentials->username, "REGISTER");
       return respond(SIP_403_FORBIDDEN);
     case DigestVerdict::ok: break;
   }
   // A locked extension and a phone not registered from here: the answer to a wrong password.
-  if (!auth_succeeded(ip, credentials->username)) return respond(SIP_403_FORBIDDEN);
+  if (!auth_succeeded(ip, credentials->username)) {
+    record_failure(source, credentials->username, "locked", "REGISTER");
+    return respond(SIP_403_FORBIDDEN);
+  }
   if (credentials->username != aor) {
     // An extension may only register itself (sofia's auth module does not check this).
     B2BUA_LOG(info, "registrar", "aor_mismatch", {{"source", source}, {"user", credentials->username}, {"aor", aor}});
+    record_failure(source, aor, "other_extension", "REGISTER");
     return respond(SIP_403_FORBIDDEN);
   }
 
@@ -231,6 +245,7 @@ void Registrar::apply_config(const config::Config&, config::Snapshot now) {
   digest_.update(digest_settings(*config_));
   guard_.update(guard_settings(config_->registrar));
   qualifier_.set_interval(config_->registrar.qualify_interval);
+  failures_.retain([this](const std::string& ext) { return config_->find_extension(ext) != nullptr; });
   // Changed passwords apply to the next REGISTER by themselves (credentials are looked up per
   // request); removed extensions lose their bindings now.
   for (const auto& aor : table_.aors()) {
@@ -276,7 +291,7 @@ void Registrar::describe(nlohmann::json& status) const {
   table_.for_each([&](const Binding& b) {
     by_aor[b.aor].push_back({{"contact", b.contact}, {"source", b.source}, {"transport", b.transport},
                              {"user_agent", b.user_agent}, {"expires_at", b.expires_at}, {"q", b.q},
-                             {"answering_options", b.answering_options}});
+                             {"answering_options", b.answering_options}, {"updated_at", b.updated_at}});
   });
   for (const auto& ext : config_->extensions) {
     auto entry = std::find_if(extensions.begin(), extensions.end(), [&](const nlohmann::json& e) {
@@ -288,6 +303,9 @@ void Registrar::describe(nlohmann::json& status) const {
     }
     auto found = by_aor.find(ext.number);
     (*entry)["bindings"] = found == by_aor.end() ? nlohmann::json::array() : found->second;
+    if (auto f = failures_.by_extension().find(ext.number); f != failures_.by_extension().end()) {
+      (*entry)["last_register_failure"] = failure_json(f->second);
+    }
   }
   const int64_t now = clock::unix_s();
   nlohmann::json locked = nlohmann::json::array();
@@ -302,6 +320,9 @@ void Registrar::describe(nlohmann::json& status) const {
                          {"locked_now", locked.size()},
                          {"locked_extensions", std::move(locked)},
                          {"bindings", table_.size()}};
+  nlohmann::json unknown = nlohmann::json::array();
+  for (const auto& f : failures_.unknown()) unknown.push_back(failure_json(f));
+  status["registrar"]["unknown_user_failures"] = std::move(unknown);
 }
 
 std::vector<Binding> Registrar::snapshot() const {
@@ -315,8 +336,20 @@ bool Registrar::source_blocked(const std::string& ip) const { return guard_.bloc
 
 void Registrar::drop_silently(nua_handle_t* nh) { dropped_.hold(nh, clock::unix_s()); }
 
+void Registrar::record_failure(const std::string& source, const std::string& user, const char* reason,
+                               const char* method) {
+  failures_.record(!user.empty() && config_->find_extension(user) != nullptr,
+                   RegisterFailure{clock::unix_s(), source, user, reason, method});
+}
+
 void Registrar::auth_failed(const std::string& ip, const std::string& user, const char* method) {
+  credentials_refused(ip, ip, user, method);
+}
+
+void Registrar::credentials_refused(const std::string& ip, const std::string& source, const std::string& user,
+                                    const char* method) {
   B2BUA_LOG(info, "registrar", "auth_failed", {{"source", ip}, {"user", user}, {"method", method}});
+  record_failure(source, user, "wrong_password", method);
   ++auth_failures_total_;
   AuthGuard::Outcome outcome = guard_.record_failure(ip, user, config_->find_extension(user) != nullptr, clock::unix_s());
   if (outcome.source_blocked) {
@@ -326,6 +359,7 @@ void Registrar::auth_failed(const std::string& ip, const std::string& user, cons
     // From now on its packets are dropped in the kernel: no answer, no transaction, no 500
     // from the stack for a request held unanswered.
     if (auto* guard = context_.lan->flood_guard()) guard->deny_for(ip, config_->registrar.block_duration);
+    record_failure(source, user, "blocked", method);
   }
   if (const auto& lock = outcome.extension_locked) {
     ++locks_total_;

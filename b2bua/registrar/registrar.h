@@ -14,6 +14,7 @@
 #include "b2bua/registrar/auth_guard.h"
 #include "b2bua/registrar/binding_table.h"
 #include "b2bua/registrar/digest_auth.h"
+#include "b2bua/registrar/failure_log.h"
 #include "b2bua/registrar/phones.h"
 #include "b2bua/registrar/qualify.h"
 #include "b2bua/sip/silent_drop.h"
@@ -48,6 +49,11 @@ class Registrar final : public plane::Feature, public Phones {
  private:
   void on_register(const sip::NuaEvent& ev);
   void tick();
+  // auth_failed() with the request's "ip:port", kept as the extension's last failure.
+  void credentials_refused(const std::string& ip, const std::string& source, const std::string& user,
+                           const char* method);
+  // A refusal, kept as the extension's last failure (failure_log.h); `reason` as there.
+  void record_failure(const std::string& source, const std::string& user, const char* reason, const char* method);
   void log_change(const BindingChange& change, const char* reason) const;
   void on_qualify_result(const std::string& aor, const std::string& contact, bool answered);
   // `ip` is the source of a current binding of `extension`: a phone already registered there.
@@ -57,6 +63,7 @@ class Registrar final : public plane::Feature, public Phones {
   config::Snapshot config_;
   DigestAuth digest_;
   AuthGuard guard_;
+  FailureLog failures_;
   BindingTable table_;
   Qualifier qualifier_;
   sip::SilentDrop dropped_;

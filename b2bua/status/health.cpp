@@ -1,8 +1,12 @@
 #include "b2bua/status/health.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "b2bua/status/health_media.h"
+#include "b2bua/status/health_phones.h"
+#include "b2bua/status/health_trunk.h"
 #include "b2bua/status/snapshot_reader.h"
 #include "b2bua/trunk/host_port.h"
 #include "b2bua/trunk/trunk_state.h"
@@ -46,8 +50,10 @@ class Rules {
     for (const auto& e : list(s_, "extensions")) extension(e);
     if (s_.contains("registrar")) {
       for (const auto& l : list(s_["registrar"], "locked_extensions")) lock(l);
+      unknown_user_findings(s_["registrar"], facts_.now_s, kRecentCallWindowS, out_);
     }
     for (const auto& c : list(s_, "recent_calls")) recent_call(c);
+    if (s_.contains("relay")) media_findings(s_["relay"], out_);
     machine();
     return std::move(out_);
   }
@@ -72,6 +78,12 @@ class Rules {
     } else if (state == "unregistered" || is_false(t, "register")) {
       add(id + ".registration", Verdict::ok, "trunk " + name + " does not register: the provider knows b2bua by its address",
           "register: false in the config");
+    } else if (auto failure = state == "auth_failed" || state == "backoff" || state == "registering"
+                                  ? registration_failure(t)
+                                  : std::nullopt) {
+      // What the provider actually answered (health_trunk.h); the rules below are for a
+      // snapshot without the exchange.
+      out_.push_back(std::move(*failure));
     } else if (state == "auth_failed") {
       add(id + ".registration", Verdict::problem, "the provider refuses the credentials of trunk " + name,
           answer + "; state auth_failed",
@@ -97,6 +109,7 @@ class Rules {
           trunk::kAlgRemedy);
     }
     public_address(t, name, id);
+    trunk_path_findings(t, out_);
   }
 
   // Behind a NAT the provider must see our public address in Contact and SDP, or calls in and
@@ -118,11 +131,44 @@ class Rules {
           "set wan.public_address to the router's public address and forward wan.port to b2bua");
       return;
     }
-    const bool nat = !facts_.wan_address.empty() && ip_of(pub) != facts_.wan_address;
+    const OwnAddresses own = own_addresses(t);
+    const bool nat = !own.addresses.empty() &&
+                     std::find(own.addresses.begin(), own.addresses.end(), ip_of(pub)) == own.addresses.end();
     add(id + ".public_address", Verdict::ok,
         nat ? "b2bua is behind a NAT towards trunk " + name + "; the provider sees it as " + pub
             : "b2bua is reached directly by trunk " + name + " at " + pub,
-        "public address " + pub + (facts_.wan_address.empty() ? "" : ", WAN address " + facts_.wan_address));
+        "public address " + pub + (own.said.empty() ? "" : ", " + own.said));
+  }
+
+  // The addresses this machine has towards the trunk: wan.interface's, else the route's source
+  // towards the trunk's server, else wan.address (wan_addresses.h).
+  struct OwnAddresses {
+    std::vector<std::string> addresses;
+    std::string said;  // for the evidence
+  };
+  OwnAddresses own_addresses(const json& t) const {
+    OwnAddresses own;
+    if (!facts_.wan_interface.empty()) {
+      own.addresses = facts_.wan_interface_addresses;
+      std::string list;
+      for (const auto& a : own.addresses) list += (list.empty() ? "" : ", ") + a;
+      own.said = "addresses of " + facts_.wan_interface + ": " + (list.empty() ? "none" : list);
+      return own;
+    }
+    const std::string server = ip_of(text(t, "server"));
+    if (facts_.route_source && !server.empty()) {
+      if (auto src = facts_.route_source(server)) {
+        own.addresses.push_back(*src);
+        if (!facts_.wan_address.empty() && *src != facts_.wan_address) own.addresses.push_back(facts_.wan_address);
+        own.said = "source address towards " + server + ": " + *src;
+        return own;
+      }
+    }
+    if (!facts_.wan_address.empty()) {
+      own.addresses.push_back(facts_.wan_address);
+      own.said = "WAN address " + facts_.wan_address;
+    }
+    return own;
   }
 
   void extension(const json& e) {
@@ -157,6 +203,7 @@ class Rules {
           "if these calls were not made by its user, change the password of extension " + ext +
               "; otherwise raise limits." + text(l, "blocked_by") + " and reload");
     }
+    phone_findings(e, facts_.now_s, kRecentCallWindowS, out_);
   }
 
   static std::string joined_contacts(const json& bindings) {

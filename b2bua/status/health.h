@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -41,6 +42,13 @@ struct LocalFacts {
   bool config_holds_secrets = false;
   std::vector<WeakSecret> weak_secrets;
   std::string wan_address;  // wan.address: the WAN bind address, to tell a NAT in front of us
+  // wan.interface and its addresses now: a router's WAN address may follow its interface
+  // (DHCP, PPPoE), so these say better than wan.address whether a provider sees us directly.
+  std::string wan_interface;
+  std::vector<std::string> wan_interface_addresses;
+  // The source address the kernel picks towards an IP (wan_addresses.h); used without
+  // wan.interface. Empty: not known.
+  std::function<std::optional<std::string>(const std::string& ip)> route_source;
   std::string database_path;
   std::optional<std::string> database_unwritable;  // why the database cannot be written; nullopt: it can
   int64_t now_s = 0;                                // the system clock

@@ -9,6 +9,7 @@
 
 #include "b2bua/common/clock.h"
 #include "b2bua/config/config_loader.h"
+#include "b2bua/status/wan_addresses.h"
 
 namespace b2bua::status {
 std::vector<WeakSecret> weak_secrets(const config::Config& config) {
@@ -61,6 +62,7 @@ LocalFacts LocalFactsSource::gather() {
         from_config_.weak_secrets = weak_secrets(*loaded.config);
         from_config_.database_path = loaded.config->storage.path;
         from_config_.wan_address = loaded.config->wan.address;
+        from_config_.wan_interface = loaded.config->wan.interface.value_or("");
       }
       parsed_ = id;
     }
@@ -68,6 +70,10 @@ LocalFacts LocalFactsSource::gather() {
   facts.config_holds_secrets = from_config_.config_holds_secrets;
   facts.weak_secrets = from_config_.weak_secrets;
   facts.wan_address = from_config_.wan_address;
+  facts.wan_interface = from_config_.wan_interface;
+  // Asked every time: the interface's address may change while the daemon runs.
+  if (!facts.wan_interface.empty()) facts.wan_interface_addresses = interface_addresses(facts.wan_interface);
+  facts.route_source = route_source;
   facts.database_path = from_config_.database_path;
   if (!facts.database_path.empty()) facts.database_unwritable = database_unwritable(facts.database_path);
   return facts;

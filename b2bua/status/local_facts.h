@@ -43,7 +43,7 @@ class LocalFactsSource {
   const std::string config_path_;
   std::mutex mutex_;
   FileId parsed_;            // the file version `from_config_` came from
-  LocalFacts from_config_;   // holds_secrets, weak secrets, database path, WAN address
+  LocalFacts from_config_;   // holds_secrets, weak secrets, database path, WAN address and interface
 };
 
 }  // namespace b2bua::status

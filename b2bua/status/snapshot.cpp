@@ -96,6 +96,10 @@ void add_relay_totals(nlohmann::json& status, const media::RelayTotals& totals) 
     const auto reason = static_cast<media::DropReason>(r);
     dropped[media::drop_reason_name(reason)] = totals.drops(reason);
   }
+  const auto& p = totals.pool;
+  relay["pool"] = {{"capacity", p.capacity}, {"in_use", p.in_use}, {"allocation_failures", p.allocation_failures},
+                   {"taken_elsewhere", p.taken_elsewhere}, {"last_failure", p.last_failure},
+                   {"last_failure_at", p.last_failure_at}, {"probed", p.probed}, {"busy", p.busy}};
 }
 
 void add_process_facts(nlohmann::json& status, const ProcessFacts& facts) {

@@ -18,15 +18,23 @@
 //       "backoff" | "disabled" | "unregistered",  "numbers" to the entry with the same name
 //       "registered_until": unix s, "server", "public_address": "ip:port", "contact",
 //       "last_status": 200, "last_phrase": "OK", "keepalive_rtt_ms": 12.5 | null,
-//       "alg_detected": false }
+//       "keepalive_answered_at": unix s, "alg_detected": false,
+//       "servers": ["ip:port", ...] in the order tried, "dns": "SRV _sip._udp.x: a:5060; a: 192.0.2.1",
+//       "attempts": [ { "at", "server", "result": "200 OK" | "no answer (408 Request Timeout)" } ],
+//       "last_failure": { "at", "server", "request", "answered", "response" | "reason",
+//                         "retry_after", "warning", "challenge": { "header", "algorithm", "realm" },
+//                         "after_credentials" } }        trunk/failed_exchange.h; never a nonce
 //   ],
 //   "wan_requests_rejected": n                    trunk feature: WAN requests from no trunk
 //   "extensions": [                               registrar, one per extension; the configured
 //     { "number", "bindings": [                   view adds "name", "outbound", "max_calls",
 //         { "contact", "source": "ip:port",       "allow" (destination classes)
 //           "transport", "user_agent",
-//           "expires_at": unix s, "q", "answering_options": bool } ],   false: the last
-//                                                 qualify OPTIONS went unanswered; still rung
+//           "expires_at": unix s, "q", "answering_options": bool,      false: the last
+//           "updated_at": unix s } ],             qualify OPTIONS went unanswered; still rung
+//       "last_register_failure": { "at", "source": "ip:port", "user",   registrar/failure_log.h
+//           "reason": "wrong_password" | "outside_lan" | "blocked" | "locked" | "other_extension",
+//           "method" },
 //       "limits": { "blocked": bool,              calls feature: calls out through trunks;
 //                   "blocked_by": "calls_per_hour" | "concurrent_external",  while blocked;
 //                   "blocked_until": unix s | null (until a reload),         hits: times each
@@ -36,7 +44,9 @@
 //   "registrar": { "auth_failures_total", "blocks_total", "blocked_now", "bindings",
 //                  "locks_total", "locked_now",    password guard (registrar/auth_guard.h):
 //                  "locked_extensions": [          extensions whose new logins are refused
-//                    { "ext", "since": unix s, "until": unix s, "sources", "failures" } ] }
+//                    { "ext", "since": unix s, "until": unix s, "sources", "failures" } ],
+//                  "unknown_user_failures": [ same as last_register_failure ] }  names that are
+//                                                  no extension, the last few
 //   "calls": [ { "id", "direction", "extension", "trunk", "remote_number",  calls feature;
 //                "state": "ringing" | "answered", "duration_s",             absent: not known,
 //                "relay_ports": [ { "a", "b" } ] } ]                        []: none
@@ -47,7 +57,12 @@
 //                           "lan_to_lan", "wan_to_wan" },                   sessions open now,
 //              "bytes":   { same keys as "packets" },                       the rest since start;
 //              "dropped": { "wrong_source", "malformed",                    a direction names the
-//                           "no_destination", "send_failed" } }             networks in and out
+//                           "no_destination", "send_failed" },              networks in and out
+//              "pool": { "capacity", "in_use", "allocation_failures",      port pairs; failures and
+//                        "taken_elsewhere", "last_failure",                ports another program
+//                        "last_failure_at", "probed", "busy": [port] } }   held since start; a
+//                                                                           sample of free pairs
+//                                                                           probed now
 //   "recent_calls": [ { "id", "call_id", "direction", "extension", "trunk",   status thread,
 //                       "remote_number", "start_ms", "answer_ms", "end_ms",    from storage,
 //                       "final_code", "hangup_by", "notes", "media": {..} } ] newest first

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
 #include "b2bua/trunk/wan_socket.h"
 
@@ -114,8 +115,9 @@ void Keepalive::on_nua_event(const sip::NuaEvent& ev) {
   if (ev.status == 408 || ev.status == 503) {
     if (!ev.sip) return;
   }
-  auto rtt = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - probe_sent_);
-  rtt_ms_ = static_cast<unsigned>(rtt.count());
+  auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - probe_sent_);
+  rtt_ms_ = static_cast<double>(rtt.count() / 100) / 10.0;
+  answered_at_ = clock::unix_s();
   end_probe(false);
   B2BUA_LOG(debug, "trunk", purpose_ + "_answered", {{"trunk", trunk_}, {"status", ev.status}, {"rtt_ms", *rtt_ms_}});
   if (events_.response) events_.response(ev.sip);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -61,7 +62,10 @@ class Keepalive final : public sip::HandleOwner {
   void stop();
   bool running() const { return running_; }
 
-  std::optional<unsigned> rtt_ms() const { return rtt_ms_; }
+  // The last probe's round trip in milliseconds (0.1 ms steps: a provider on the LAN answers
+  // within one) and when it was answered (unix seconds); nullopt / 0 before the first answer.
+  std::optional<double> rtt_ms() const { return rtt_ms_; }
+  int64_t answered_at() const { return answered_at_; }
   unsigned pings_sent() const { return pings_sent_; }
 
   void on_nua_event(const sip::NuaEvent& ev) override;
@@ -85,7 +89,8 @@ class Keepalive final : public sip::HandleOwner {
   nua_handle_t* borrowed_ = nullptr;  // the registration's
   nua_handle_t* probe_ = nullptr;     // the handle of the probe in flight, null when none
   std::chrono::steady_clock::time_point probe_sent_;
-  std::optional<unsigned> rtt_ms_;
+  std::optional<double> rtt_ms_;
+  int64_t answered_at_ = 0;
   unsigned ticks_ = 0;
   unsigned pings_sent_ = 0;
   int udp_fd_ = -1;

@@ -53,6 +53,7 @@ void ServerList::resolve_next(size_t index) {
     }
     if (r.ttl_s && (!resolving_.ttl_s || r.ttl_s < resolving_.ttl_s)) resolving_.ttl_s = r.ttl_s;
     if (!r.error.empty()) resolving_.error += (resolving_.error.empty() ? "" : "; ") + r.error;
+    if (!r.answers.empty()) resolving_.answers += (resolving_.answers.empty() ? "" : "; ") + r.answers;
     if (r.unanswered) unanswered_.push_back({targets_[index].host, r.dns_servers});
     resolve_next(index + 1);
   });
@@ -60,6 +61,8 @@ void ServerList::resolve_next(size_t index) {
 
 void ServerList::finish() {
   Resolution r = std::move(resolving_);
+  // A failed lookup is shown too: what DNS said is the evidence of why no server is known.
+  dns_answers_ = r.answers;
   if (r.ttl_s) ttl_timer_.start(r.ttl_s * 1000u, [this] { resolve(); });
   if (r.servers.empty()) {
     // Names whose DNS servers never answered are the owner's dns_timeout, not a failed lookup.

@@ -53,6 +53,8 @@ class ServerList {
   const std::vector<Unanswered>& unanswered() const { return unanswered_; }
 
   const std::vector<HostPort>& servers() const { return servers_; }
+  // What the last lookup's DNS answers were (Resolution::answers of each URI, "; " between).
+  const std::string& dns_answers() const { return dns_answers_; }
   std::optional<HostPort> current() const;
   // The first (preferred) server is the one in use, or none is known yet.
   bool on_first() const { return index_ % std::max<size_t>(servers_.size(), 1) == 0; }
@@ -82,6 +84,7 @@ class ServerList {
   std::vector<std::string> resolving_names_;
   std::vector<Unanswered> unanswered_;
   std::vector<HostPort> servers_;
+  std::string dns_answers_;
   std::vector<std::string> names_;  // the URI host each server was resolved from
   size_t index_ = 0;
 };

@@ -438,6 +438,37 @@ void ServerResolver::finish_if_done(unsigned ticket) {
   done(r);
 }
 
+std::string ServerResolver::answers(const Request& req) const {
+  auto said = [](int status) -> std::string {
+    if (unanswered(status)) return "no answer";
+    if (not_found(status)) return "no record";
+    return ares_strerror(status);
+  };
+  std::string out;
+  if (!req.target.port) {
+    out = "SRV " + srv_name(req.target.host, req.transport) + ": ";
+    if (req.targets.empty()) {
+      out += req.srv_status == ARES_SUCCESS ? "no record" : said(req.srv_status);
+    } else {
+      for (size_t i = 0; i < req.targets.size(); ++i) {
+        out += (i ? ", " : "") + req.targets[i].name + ":" + std::to_string(req.targets[i].port);
+      }
+    }
+  }
+  auto address_line = [&](const Lookup& l) {
+    std::string line = l.name + ": ";
+    if (l.status != ARES_SUCCESS || l.addresses.empty()) return line + (l.status == ARES_SUCCESS ? "no address" : said(l.status));
+    for (size_t i = 0; i < l.addresses.size(); ++i) line += (i ? ", " : "") + l.addresses[i];
+    return line;
+  };
+  if (req.targets.empty()) {
+    out += (out.empty() ? "" : "; ") + address_line(req.host);
+  } else {
+    for (const auto& t : req.targets) out += "; " + address_line(t);
+  }
+  return out;
+}
+
 Resolution ServerResolver::outcome(const Request& req) const {
   Resolution r;
   std::vector<const Lookup*> used;
@@ -460,6 +491,7 @@ Resolution ServerResolver::outcome(const Request& req) const {
     }
     if (rank(l->status) > rank(failure)) failure = l->status;
   }
+  r.answers = answers(req);
   if (!r.servers.empty()) {
     r.ttl_s = std::clamp(ttl, kMinTtlS, kMaxTtlS);
     return r;

@@ -52,6 +52,9 @@ struct Resolution {
   // The DNS servers asked never answered (error "no answer from ..."): not a missing name.
   bool unanswered = false;
   std::string dns_servers;        // those servers, "127.0.0.1,10.0.0.1:5353", when unanswered
+  // What DNS said, for an admin reading the status: "SRV _sip._udp.example.net: sip1.example.net:5060,
+  // sip2.example.net:5060; sip1.example.net: 192.0.2.1; ..." ("" for an IP literal).
+  std::string answers;
 };
 
 class ServerResolver {
@@ -98,6 +101,7 @@ class ServerResolver {
   void lookup(unsigned ticket, size_t target);
   void finish_if_done(unsigned ticket);
   Resolution outcome(const Request& req) const;
+  std::string answers(const Request& req) const;
 
   su_root_t* root_;
   std::string resolv_conf_;

@@ -10,6 +10,7 @@
 #include "b2bua/common/log.h"
 #include "b2bua/common/phone_number.h"
 #include "b2bua/config/network.h"
+#include "b2bua/trunk/failed_exchange.h"
 #include "storage/store.h"
 
 namespace b2bua::trunk {
@@ -324,6 +325,13 @@ void TrunkManager::describe(nlohmann::json& status) const {
                         {"last_phrase", s.last_phrase},
                         {"alg_detected", s.alg_detected}};
     t["keepalive_rtt_ms"] = s.keepalive_rtt_ms ? nlohmann::json(*s.keepalive_rtt_ms) : nlohmann::json(nullptr);
+    if (s.keepalive_answered_at) t["keepalive_answered_at"] = s.keepalive_answered_at;
+    t["servers"] = s.servers;
+    if (!s.dns.empty()) t["dns"] = s.dns;
+    nlohmann::json attempts = nlohmann::json::array();
+    for (const auto& a : s.attempts) attempts.push_back({{"at", a.at}, {"server", a.server}, {"result", a.result}});
+    t["attempts"] = std::move(attempts);
+    if (s.last_failure) t["last_failure"] = to_json(*s.last_failure);
     list.push_back(std::move(t));
   }
   status["trunks"] = std::move(list);

@@ -115,6 +115,7 @@ void TrunkRegistration::send_register() {
   if (!nh_) {
     nh_ = nua_handle(wan_.nua(), this, SIPTAG_TO_STR(aor_.c_str()), SIPTAG_FROM_STR(aor_.c_str()), TAG_END());
     challenges_answered_ = 0;
+    answered_challenge_.reset();
   }
   if (!nh_) {
     on_failed(0, "cannot create a SIP handle", nullptr, false);
@@ -183,6 +184,7 @@ bool TrunkRegistration::answer_challenge(const sip::NuaEvent& ev, bool unregiste
   auto challenges = digest_challenges(ev.sip);
   if (!worth_answering(challenges, challenges_answered_)) return false;
   ++challenges_answered_;
+  answered_challenge_ = summarize(challenges);
   switch (auth_.answer(nh_, challenges, ev.sip, trunk_.auth_user(), trunk_.password, "REGISTER", registrar_uri_)) {
     case ProviderAuth::Answered::no:
       B2BUA_LOG(error, "trunk", "no_usable_challenge",
@@ -211,7 +213,9 @@ void TrunkRegistration::on_registered(const sip::NuaEvent& ev) {
     return;
   }
   challenges_answered_ = 0;
+  answered_challenge_.reset();
   too_brief_ = 0;
+  record_attempt(std::to_string(ev.status) + " " + (ev.phrase ? ev.phrase : ""));
   auth_.clear();
   contact_.registered();
   retry_.on_success();
@@ -379,6 +383,7 @@ RetryDecision TrunkRegistration::on_failed(int status, const std::string& given_
     }
   }
   refresh_watchdog_.cancel();
+  record_failure(status, phrase, sip);
   std::optional<unsigned> retry_after;
   if (sip && sip->sip_retry_after) retry_after = static_cast<unsigned>(sip->sip_retry_after->af_delta);
   RetryDecision d = retry_.on_failure(status == 0 ? 503 : status, retry_after, bad_credentials, servers_.another_left());
@@ -401,6 +406,19 @@ RetryDecision TrunkRegistration::on_failed(int status, const std::string& given_
   persist();
   retry_timer_.start(d.delay_ms, [this] { send_register(); });
   return d;
+}
+
+void TrunkRegistration::record_attempt(std::string result) {
+  auto server = current_server();
+  if (attempts_.size() == kAttemptsKept) attempts_.erase(attempts_.begin());
+  attempts_.push_back({clock::unix_s(), server ? server->str() : "", std::move(result)});
+}
+
+void TrunkRegistration::record_failure(int status, const std::string& phrase, const sip_t* sip) {
+  auto server = current_server();
+  last_failure_ = failed_exchange("REGISTER " + registrar_uri_ + " SIP/2.0", server ? server->str() : "", status, phrase,
+                                  sip, answered_challenge_, clock::unix_s());
+  record_attempt(last_failure_->answered ? last_failure_->response.substr(8) : "no answer (" + last_failure_->reason + ")");
 }
 
 void TrunkRegistration::set_state(TrunkState state) {
@@ -485,6 +503,11 @@ TrunkSnapshot TrunkRegistration::snapshot() const {
   s.last_status = last_status_;
   s.last_phrase = last_phrase_;
   s.keepalive_rtt_ms = keepalive_.rtt_ms();
+  s.keepalive_answered_at = keepalive_.answered_at();
+  for (const auto& srv : servers_.servers()) s.servers.push_back(srv.str());
+  s.dns = servers_.dns_answers();
+  s.attempts = attempts_;
+  s.last_failure = last_failure_;
   s.alg_detected = alg_.detected();
   return s;
 }

@@ -25,6 +25,7 @@
 #include "b2bua/sip/sofia_log.h"
 #include "b2bua/trunk/alg_detector.h"
 #include "b2bua/trunk/binding_check.h"
+#include "b2bua/trunk/failed_exchange.h"
 #include "b2bua/trunk/keepalive.h"
 #include "b2bua/trunk/nat_address.h"
 #include "b2bua/trunk/provider_auth.h"
@@ -95,6 +96,10 @@ class TrunkRegistration final : public sip::HandleOwner {
   void fail_back();
   void on_public_address_seen(const sip_t* sip);
   void set_state(TrunkState state);
+  // What `b2bua doctor` shows of the REGISTERs: each one's server and outcome, and the last
+  // failing exchange (failed_exchange.h).
+  void record_attempt(std::string result);
+  void record_failure(int status, const std::string& phrase, const sip_t* sip);
   void persist();
   void destroy_handle();
   void finish_stop();
@@ -130,6 +135,9 @@ class TrunkRegistration final : public sip::HandleOwner {
   int expires_;
   int too_brief_ = 0;
   int challenges_answered_ = 0;
+  std::optional<ChallengeSummary> answered_challenge_;  // the challenge answered in this attempt
+  std::vector<Attempt> attempts_;                       // the last kAttemptsKept, oldest first
+  std::optional<FailedExchange> last_failure_;
   ProviderAuth auth_;
   int64_t registered_until_ = 0;
   int last_status_ = 0;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace b2bua::trunk {
 
@@ -25,6 +26,36 @@ inline constexpr const char* kAlgRemedy =
     "switch off the SIP ALG (SIP helper) of the router, or set wan.port to another port such as 5160 that ALGs do "
     "not inspect";
 
+// A challenge as it may be shown: "Digest", its algorithm ("" when not named, MD5 by RFC 2617)
+// and realm.
+struct ChallengeSummary {
+  std::string header;     // "WWW-Authenticate" | "Proxy-Authenticate"
+  std::string algorithm;
+  std::string realm;
+  bool operator==(const ChallengeSummary&) const = default;
+};
+
+struct FailedExchange {
+  int64_t at = 0;                 // unix seconds
+  std::string server;             // "ip:port" it went to, "" when no server was known (DNS)
+  std::string request;            // "REGISTER sip:provider.example SIP/2.0"
+  bool answered = false;          // a response came from the provider (not a timeout of ours)
+  std::string response;           // "SIP/2.0 503 Service Unavailable"; "" when not answered
+  std::string reason;             // not answered: why ("Request Timeout", "DNS: ...", "TLS ...")
+  std::optional<unsigned> retry_after;  // seconds
+  std::string warning;            // the Warning header's value(s)
+  std::optional<ChallengeSummary> challenge;  // of this response, else of the one answered
+  bool after_credentials = false; // refused after we had answered a challenge
+};
+
+// One REGISTER sent to one server and how it ended, newest last (kAttemptsKept of them).
+struct Attempt {
+  int64_t at = 0;        // unix seconds
+  std::string server;    // "ip:port"
+  std::string result;    // "200 OK", "503 Service Unavailable", "no answer (408 Request Timeout)"
+};
+inline constexpr size_t kAttemptsKept = 6;
+
 struct TrunkSnapshot {
   std::string name;
   TrunkState state = TrunkState::disabled;
@@ -34,7 +65,12 @@ struct TrunkSnapshot {
   std::string contact;                // the Contact URI we register
   int last_status = 0;                // last final response to REGISTER
   std::string last_phrase;
-  std::optional<unsigned> keepalive_rtt_ms;  // last keep-alive round trip
+  std::optional<double> keepalive_rtt_ms;    // last keep-alive OPTIONS round trip (0.1 ms steps)
+  int64_t keepalive_answered_at = 0;         // unix seconds of that answer, 0: none yet
+  std::vector<std::string> servers;          // the servers to try, in order (server_list.h)
+  std::string dns;                           // the DNS answers that gave them (server_resolver.h)
+  std::vector<Attempt> attempts;             // the last REGISTERs, oldest first
+  std::optional<FailedExchange> last_failure;  // the last REGISTER that failed
   bool alg_detected = false;          // a router's SIP ALG is rewriting our messages
 };
 

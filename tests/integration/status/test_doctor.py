@@ -18,6 +18,7 @@ from status_http import get_json  # noqa: E402
 
 PHONE_PASSWORD = "pw-kitchen-Jk55"
 TRUNK_PASSWORD = "trunk-wrong-Vb62"
+NONCE = "c2lwcC1ub25jZS0x"
 
 # A provider that does not take our password: challenges the first REGISTER, refuses the answer.
 REFUSING_REGISTRAR = """<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -30,7 +31,7 @@ SIP/2.0 401 Unauthorized
 [last_To:];tag=[pid]registrar
 [last_Call-ID:]
 [last_CSeq:]
-WWW-Authenticate: Digest realm="provider.test", nonce="c2lwcC1ub25jZS0x", algorithm=MD5, qop="auth"
+WWW-Authenticate: Digest realm="provider.test", nonce="NONCE", algorithm=MD5, qop="auth"
 Content-Length: 0
 
 ]]></send>
@@ -46,7 +47,7 @@ Content-Length: 0
 
 ]]></send>
 </scenario>
-"""
+""".replace("NONCE", NONCE)
 
 
 class Setup:
@@ -131,6 +132,9 @@ def doctor_wrong_trunk_password(binary):
         check("the provider refuses the credentials of trunk provider" in r.stdout, "the finding names the trunk")
         check("403 Forbidden" in r.stdout, "the evidence is the provider's 403")
         check("password of trunk provider" in r.stdout, "the action says to check the trunk's password")
+        check('for realm "provider.test": wrong password or user' in r.stdout, "the realm of the challenge is named")
+        check('after answering WWW-Authenticate Digest realm="provider.test", algorithm MD5' in r.stdout,
+              "the evidence shows the 403 came after our answer to that challenge")
         j = doctor(binary, cfg, "--json")
         problem = [f for f in json.loads(j.stdout) if f["id"] == "trunk.provider.registration"]
         check(j.returncode == 2 and problem and problem[0]["verdict"] == "problem",
@@ -138,6 +142,10 @@ def doctor_wrong_trunk_password(binary):
         for where, text in (("b2bua doctor", r.stdout + r.stderr), ("b2bua doctor --json", j.stdout),
                             ("the daemon's log", d.output())):
             check(TRUNK_PASSWORD not in text, f"{where} never shows the trunk's password")
+        for where, text in (("b2bua doctor", r.stdout + r.stderr), ("b2bua doctor --json", j.stdout),
+                            ("GET /status", json.dumps(get_json(s.status)))):
+            check(NONCE not in text and "response=" not in text and "cnonce" not in text,
+                  f"{where} shows neither the provider's nonce nor our digest answer")
         h.stop_daemon(d)
 
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <thread>
 
+#include "media/udp_socket.h"
 #include "media_test_support.h"
 #include "plane_test_support.h"
 #include "rtp_test_packets.h"
@@ -80,6 +81,37 @@ TEST(MediaPlane, UnusableBindAddressIsAnAllocationError) {
   ASSERT_TRUE(std::holds_alternative<AllocationError>(bad));
   // The failed attempts gave their ports back.
   EXPECT_TRUE(std::holds_alternative<Allocation>(plane->allocate(kLoopback, kLoopback)));
+}
+
+TEST(MediaPlane, PoolReportCountsFailuresAndFreePortsAnotherProgramHolds) {
+  QueuedEvents events;
+  auto plane = start_media_plane(settings_for(30180, 30183), events);  // 2 pairs: 1 session
+  RelayTotals idle = plane->totals();
+  EXPECT_EQ(idle.pool.capacity, 2u);
+  EXPECT_EQ(idle.pool.probed, 2u);
+  EXPECT_TRUE(idle.pool.busy.empty());
+  {
+    // Another program on the RTCP port of the first pair.
+    std::string error;
+    UdpSocket other = UdpSocket::bind("127.0.0.1", 30181, -1, error);
+    ASSERT_TRUE(other.valid()) << error;
+    RelayTotals held = plane->totals();
+    ASSERT_EQ(held.pool.busy.size(), 1u);
+    EXPECT_EQ(held.pool.busy[0], 30180);
+    auto r = plane->allocate(kLoopback, kLoopback);
+    ASSERT_TRUE(std::holds_alternative<AllocationError>(r)) << "one pair left for two legs";
+    RelayTotals after = plane->totals();
+    EXPECT_EQ(after.pool.allocation_failures, 1u);
+    EXPECT_GE(after.pool.taken_elsewhere, 1u);
+    EXPECT_NE(after.pool.last_failure.find("exhausted"), std::string::npos) << after.pool.last_failure;
+    EXPECT_GT(after.pool.last_failure_at, 1'700'000'000);
+    EXPECT_EQ(after.pool.in_use, 0u) << "the failed attempt gave its ports back";
+  }
+  const Allocation a = must_allocate(*plane);
+  RelayTotals busy = plane->totals();
+  EXPECT_EQ(busy.pool.in_use, 2u);
+  EXPECT_EQ(busy.pool.probed, 0u) << "the daemon's own ports are never probed";
+  plane->release(a.id);
 }
 
 TEST(MediaPlane, RelaysBothWaysAndReportsLatching) {

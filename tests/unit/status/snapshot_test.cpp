@@ -79,13 +79,22 @@ TEST(Snapshot, RelayTotalsByDirectionAndReasonWithEveryKeyPresent) {
   t.drops(media::DropReason::wrong_source) = 4;
   t.drops(media::DropReason::send_failed) = 5;
   t.sessions = 3;
+  t.pool.capacity = 500;
+  t.pool.in_use = 3;
+  t.pool.allocation_failures = 1;
+  t.pool.last_failure = "port pool exhausted";
+  t.pool.last_failure_at = 1'700'000'000;
+  t.pool.probed = 16;
+  t.pool.busy = {20010};
   nlohmann::json s = {{"relay", {{"stale", 1}}}};
   add_relay_totals(s, t);
   const nlohmann::json expected = nlohmann::json::parse(R"({
     "sessions": 3,
     "packets": {"lan_to_wan": 10, "wan_to_lan": 8, "lan_to_lan": 0, "wan_to_wan": 0},
     "bytes": {"lan_to_wan": 1720, "wan_to_lan": 556, "lan_to_lan": 0, "wan_to_wan": 0},
-    "dropped": {"wrong_source": 4, "malformed": 0, "no_destination": 0, "send_failed": 5}})");
+    "dropped": {"wrong_source": 4, "malformed": 0, "no_destination": 0, "send_failed": 5},
+    "pool": {"capacity": 500, "in_use": 3, "allocation_failures": 1, "taken_elsewhere": 0,
+             "last_failure": "port pool exhausted", "last_failure_at": 1700000000, "probed": 16, "busy": [20010]}})");
   EXPECT_EQ(s["relay"], expected) << s["relay"].dump();
 }
 
