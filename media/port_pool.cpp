@@ -19,7 +19,14 @@ std::optional<uint16_t> PortPool::allocate(TimeNs now) {
     free_.push_back(quarantined_.front().rtp_port);
     quarantined_.pop_front();
   }
-  if (free_.empty()) return std::nullopt;
+  if (free_.empty()) {
+    if (quarantined_.empty()) return std::nullopt;
+    // Every pair is in use or resting. The rest only guards against late packets of a call
+    // that ended seconds ago; refusing a call for it would be worse. The pair that has rested
+    // longest goes (a busy relay on a narrow range still carries range/4 calls at once).
+    free_.push_back(quarantined_.front().rtp_port);
+    quarantined_.pop_front();
+  }
   // Any free pair, uniformly: swapped to the back and popped, so no order survives.
   const size_t pick = std::uniform_int_distribution<size_t>(0, free_.size() - 1)(random_);
   std::swap(free_[pick], free_.back());

@@ -1,6 +1,8 @@
 // Pool of RTP/RTCP port pairs: RTP on an even port, RTCP on the next odd one (RFC 3550 §11).
 // A released pair waits in a FIFO for a quarantine, so late packets of a finished call never
-// reach the next call using the same ports. Free pairs are handed out in random order (as RFC
+// reach the next call using the same ports; when nothing else is left the pair that has rested
+// longest is handed out before its quarantine ends, since a refused call is worse than a few
+// stray packets (the relay latches the new peer anyway). Free pairs are handed out in random order (as RFC
 // 6056 asks of ephemeral ports): a scanner on the WAN that saw or guessed one call's ports cannot
 // tell where the next call's media will be, nor aim at the bottom of the range to reach a new
 // call before its peer does.
@@ -24,8 +26,8 @@ class PortPool {
  public:
   PortPool(uint16_t port_min, uint16_t port_max, TimeNs quarantine);
 
-  // The even RTP port of a free pair picked at random, or nothing when every pair is in use or
-  // in quarantine.
+  // The even RTP port of a free pair picked at random; the longest resting pair when none is
+  // free; nothing when every pair is in use.
   std::optional<uint16_t> allocate(TimeNs now);
   // The pair is back after the quarantine. Ports outside the current range are forgotten.
   void release(uint16_t rtp_port, TimeNs now);

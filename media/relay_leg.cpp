@@ -1,5 +1,7 @@
 #include "media/relay_leg.h"
 
+#include "media/random.h"
+
 namespace b2bua::media {
 
 RelayTuning RelayTuning::from(const MediaSettings& s) {
@@ -32,9 +34,10 @@ LegStats RelayLeg::stats() const {
   return s;
 }
 
-void seed_keepalive(RelayLeg& leg, std::random_device& random) {
-  leg.keepalive_ssrc = random();
-  leg.keepalive_seq = static_cast<uint16_t>(random());
+void seed_keepalive(RelayLeg& leg) {
+  const uint64_t r = random_u64();
+  leg.keepalive_ssrc = static_cast<uint32_t>(r);
+  leg.keepalive_seq = static_cast<uint16_t>(r >> 32);
 }
 
 void set_leg_remote(RelayLeg& leg, const RemoteMedia& remote, TimeNs now) {

@@ -15,7 +15,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <string>
 
 #include "media/clock.h"
@@ -98,7 +97,7 @@ struct RelayLeg {
 };
 
 // Keep-alives carry their own SSRC so a receiver never mixes them into the peer's stream.
-void seed_keepalive(RelayLeg& leg, std::random_device& random);
+void seed_keepalive(RelayLeg& leg);
 
 // The peer of `leg` sends/receives at `remote` now (offer/answer or re-INVITE): a moved SDP
 // address forgets the latch and opens a new hold-off, and a keep-alive is due at once.

@@ -1,14 +1,13 @@
 #include "media/relay_session.h"
 
-#include <random>
+#include "media/random.h"
 
 namespace b2bua::media {
 
 RelaySession::RelaySession(SessionId id, std::array<RelayLeg, 2> legs, TimeNs now)
     : id_(id), legs_(std::move(legs)), last_activity_(now) {
   // Keep-alives carry their own SSRC so a receiver never mixes them into the peer's stream.
-  std::random_device rd;
-  for (auto& leg : legs_) seed_keepalive(leg, rd);
+  for (auto& leg : legs_) seed_keepalive(leg);
 }
 
 void RelaySession::set_remote(int index, const RemoteMedia& remote, TimeNs now) {

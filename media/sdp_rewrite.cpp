@@ -7,7 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
-#include <random>
+#include "media/random.h"
 
 namespace b2bua::media {
 
@@ -229,9 +229,8 @@ bool relay_stream(const SdpStream& stream, size_t relayed) {
 }
 
 SdpOrigin::SdpOrigin(std::string username) : username_(std::move(username)) {
-  std::random_device rd;
   // Kept below 2^62 so every peer's parser takes it as a plain positive number.
-  session_id_ = ((uint64_t{rd()} << 32) | rd()) & ((uint64_t{1} << 62) - 1);
+  session_id_ = random_u64() & ((uint64_t{1} << 62) - 1);
 }
 
 std::variant<std::string, SdpError> rewrite_sdp(std::string_view sdp, const std::vector<std::optional<LegPorts>>& ports,

@@ -1,7 +1,7 @@
 #include "media/voice_session.h"
 
 #include <algorithm>
-#include <random>
+#include "media/random.h"
 
 #include "media/g711_codec.h"
 
@@ -11,18 +11,14 @@ namespace {
 // RFC 3550 section 5.1: the SSRC, the first sequence number and the timestamp origin are
 // random, so a stream cannot be guessed or confused with an earlier one.
 VoicePlayer random_player(TimeNs now) {
-  std::random_device rd;
-  const uint32_t ssrc = rd();
-  const auto seq = static_cast<uint16_t>(rd());
-  const uint32_t timestamp = rd();
-  return VoicePlayer(ssrc, seq, timestamp, now);
+  const uint64_t r = random_u64();
+  return VoicePlayer(static_cast<uint32_t>(r), static_cast<uint16_t>(r >> 32), random_u32(), now);
 }
 }  // namespace
 
 VoiceSession::VoiceSession(SessionId id, RelayLeg leg, TimeNs now, MediaEvents& events)
     : id_(id), leg_(std::move(leg)), events_(events), player_(random_player(now)), last_activity_(now) {
-  std::random_device rd;
-  seed_keepalive(leg_, rd);
+  seed_keepalive(leg_);
 }
 
 void VoiceSession::set_remote(const RemoteMedia& remote, TimeNs now) {
