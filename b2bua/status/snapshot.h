@@ -18,7 +18,11 @@
 //       "backoff" | "disabled" | "unregistered",  "numbers" to the entry with the same name
 //       "registered_until": unix s, "server", "public_address": "ip:port", "contact",
 //       "last_status": 200, "last_phrase": "OK", "keepalive_rtt_ms": 12.5 | null,
-//       "alg_detected": false }
+//       "alg_detected": false, "keepalive_interval_s": 20 (0: off),
+//       keepalive.interval "auto" only (trunk/nat_lifetime.h):
+//       "nat_lifetime_state": "measuring" | "measured" | "unavailable",
+//       "nat_lifetime_s": 58 | null, "nat_lifetime_at_least": false (outlived 150 s),
+//       "nat_lifetime_reason": "..." (why unavailable) }
 //   ],
 //   "wan_requests_rejected": n                    trunk feature: WAN requests from no trunk
 //   "extensions": [                               registrar, one per extension; the configured

@@ -60,6 +60,10 @@ class Keepalive final : public sip::HandleOwner {
   void use_handle(nua_handle_t* nh);
   void stop();
   bool running() const { return running_; }
+  // A new interval (seconds) from the next tick on: the one sized to the NAT's measured
+  // lifetime (nat_lifetime.h), or back to the configured one.
+  void set_interval(unsigned seconds);
+  unsigned interval() const { return static_cast<unsigned>(settings_.interval); }
 
   std::optional<unsigned> rtt_ms() const { return rtt_ms_; }
   unsigned pings_sent() const { return pings_sent_; }

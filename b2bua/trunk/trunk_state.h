@@ -36,6 +36,12 @@ struct TrunkSnapshot {
   std::string last_phrase;
   std::optional<unsigned> keepalive_rtt_ms;  // last keep-alive round trip
   bool alg_detected = false;          // a router's SIP ALG is rewriting our messages
+  unsigned keepalive_interval_s = 0;  // the interval in use (0: keep-alives off)
+  // keepalive.interval "auto": "measuring", "measured" or "unavailable" (empty: a fixed interval).
+  std::string nat_lifetime_state;
+  std::optional<unsigned> nat_lifetime_s;  // the NAT's measured UDP mapping lifetime
+  bool nat_lifetime_at_least = false;      // the mapping outlived every wait tried
+  std::string nat_lifetime_reason;         // why there is no measurement
 };
 
 }  // namespace b2bua::trunk
