@@ -5,7 +5,7 @@ periods of three NAT timeouts; an inbound call after each idle period must ring 
 
 Each case sets the router's UDP conntrack timeouts (both of them) and starts a fresh b2bua:
 
-    keepalive        15 s NAT, idle 45 s       (CI)
+    keepalive        15 s NAT, idle 45 s, then an ISP reconnect: measured again   (CI)
     keepalive_long   20 s NAT, idle 60 s       (CI: the shorter stand-in of the 60 s case)
     NATLAB_KEEPALIVE_CASES=60:180 natlab.sh ... keepalive   the 60 s NAT with 180 s of idle, by hand
 
@@ -27,7 +27,8 @@ from peers import log_lines
 STUN_IPS = ("198.51.100.30", "198.51.100.31")  # coturn needs two addresses for RFC 5780
 STUN_PORT = 3478
 SIP_PORT = 5080  # b2bua's WAN port in the LAN placement
-CASES = {"keepalive": [(15, 45)], "keepalive_long": [(20, 60)]}
+# (NAT timeout s, idle s, then an ISP reconnect that must trigger a new measurement)
+CASES = {"keepalive": [(15, 45, True)], "keepalive_long": [(20, 60, False)]}
 PHASES = tuple(CASES)
 FIXED_INTERVAL_S = 20
 
@@ -50,7 +51,7 @@ table inet natlab_keepalive {{
 def cases(phase):
     override = os.environ.get("NATLAB_KEEPALIVE_CASES")
     if override:
-        return [tuple(int(x) for x in c.split(":")) for c in override.split(",")]
+        return [(*(int(x) for x in c.split(":")), False) for c in override.split(",")]
     return CASES[phase]
 
 
@@ -91,7 +92,34 @@ def counters(lab):
     return {n: lab.t.counter("rtr", "natlab_keepalive", f"ka_{n}") for n in ("crlf", "options", "sip")}
 
 
-def run_case(lab, binary, nat_s, idle_s):
+def check_remeasured(lab, d, where, nat_s, keepalive):
+    """An ISP reconnect (new public address, every mapping gone) may mean another NAT: the
+    keep-alive's OPTIONS probe (every 4th tick) learns the address, and the trunk measures again."""
+    off = d.log_size()
+    t0 = time.monotonic()
+    lab.t.change_public_address(topo.RTR_WAN_AFTER_RECONNECT)
+    try:
+        bound = 4 * keepalive + 10
+        started = d.find_log(r'event=nat_lifetime_measuring trunk=provider \S+ why="public address changed"', bound, off)
+        took = time.monotonic() - t0
+        again = d.find_log(r"event=nat_lifetime trunk=provider lifetime_s=([\d.]+) \S+ keepalive_s=(\d+)",
+                           3 * nat_s + 60, off) if started else None
+        if not again:
+            lab.results.add("FAIL", f"nat_lifetime_reconnect[{where}]",
+                            f"no new measurement after the address change ({'started' if started else 'not started'}"
+                            f" within {bound}s); log: "
+                            + " | ".join(log_lines(d, r"event=(nat_lifetime|public_address)|level=(warn|error)",
+                                                   off)[-4:]))
+            return
+        lab.results.add("PASS", f"nat_lifetime_reconnect[{where}]",
+                        f"public address {topo.RTR_WAN} -> {topo.RTR_WAN_AFTER_RECONNECT}: measuring again "
+                        f"{took:.1f}s after the change (bound {bound}s: 4 keep-alive ticks), measured "
+                        f"{again.group(1)}s, keep-alive {again.group(2)}s")
+    finally:
+        lab.t.change_public_address(topo.RTR_WAN)
+
+
+def run_case(lab, binary, nat_s, idle_s, reconnect):
     where = f"lan-{nat_s}s"
     start = time.time()
     lab.t.sysctl("rtr", **{"net.netfilter.nf_conntrack_udp_timeout": nat_s,
@@ -157,6 +185,8 @@ def run_case(lab, binary, nat_s, idle_s):
         ok_call, call = lab.call_in(d, f"keepalive_{nat_s}")
         status = "PASS" if kept and not lost and ok_call and c["crlf"] > 0 else "FAIL"
         lab.results.add(status, f"keepalive_idle[{where}]", f"{figures}; inbound call after idle: {call}")
+        if reconnect:
+            check_remeasured(lab, d, where, nat_s, keepalive)
     finally:
         d.stop(timeout=10)
         lab.windows[f"keepalive-{nat_s}"] = (start, time.time())
@@ -165,5 +195,5 @@ def run_case(lab, binary, nat_s, idle_s):
 def run(lab, binary, phase):
     lab.t.nft("rtr", COUNT_RULES.format(srv=topo.SRV_LAN, port=SIP_PORT, provider=topo.PROVIDER))
     start_coturn(lab)
-    for nat_s, idle_s in cases(phase):
-        run_case(lab, binary, nat_s, idle_s)
+    for nat_s, idle_s, reconnect in cases(phase):
+        run_case(lab, binary, nat_s, idle_s, reconnect)
