@@ -98,7 +98,7 @@ void NatLifetime::send_x(Probe& p, unsigned attempt) {
 void NatLifetime::on_x(Probe& p, const StunResponse& r) {
   if (r.id == p.x_id && !p.mapped) {
     if (!r.success) return fail_soon("the STUN server answered error " + std::to_string(r.error_code), false);
-    // RFC 5780 7.4: a server that supports its attributes names its other address. Without
+    // RFC 5780 section 4: a server that supports the usage names its other address. Without
     // one, RESPONSE-PORT is ignored (coturn) or refused: nothing to measure with.
     if (!r.other) return fail_soon("the STUN server does not support RFC 5780 (no OTHER-ADDRESS)", true);
     if (!r.mapped) return fail_soon("the STUN server's answer has no mapped address", false);

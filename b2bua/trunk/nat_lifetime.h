@@ -10,9 +10,9 @@
 // dead mapping).
 //
 // No measurement is possible when the server has no RFC 5780 support: its answer lacks
-// OTHER-ADDRESS (RFC 5780 7.4 says a server that supports the attributes includes it, and
-// coturn honours RESPONSE-PORT only then), or an immediate RESPONSE-PORT probe is not answered
-// to X. The outcome then says why, and the trunk keeps its fixed interval.
+// OTHER-ADDRESS (RFC 5780 section 4: a server that supports the usage names its other address,
+// and coturn honours RESPONSE-PORT only when it has one), or an immediate RESPONSE-PORT probe is
+// not answered to X. The outcome then says why, and the trunk keeps its fixed interval.
 //
 // The measurement runs again every kRemeasureMs and whenever the owner asks (a dead flow, a new
 // public address). A server that did not answer is asked again after kRetryMs.
