@@ -24,6 +24,8 @@ test_pkgs=(
   chromium lintian systemd dpkg-dev fakeroot
   # the SIP scanner attacks start with (svmap, svwar, svcrack)
   sipvicious
+  # the STUN server (RFC 5780 with two addresses) that measures the NAT's mapping lifetime
+  coturn
 )
 
 want=("${build_pkgs[@]}")

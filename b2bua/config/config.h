@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "b2bua/common/destination_class.h"
+#include "b2bua/config/host_port.h"
 
 namespace b2bua::config {
 
@@ -64,6 +65,7 @@ struct Wan {
   std::string tls_ca_dir = "/etc/ssl/certs"; // trusted CAs for TLS trunks (hashed dir or cafile.pem)
   std::string resolv_conf = "/etc/resolv.conf"; // DNS servers for trunk lookups
   OutsidePolicy strangers = OutsidePolicy::drop; // requests from no trunk's servers: silence by default
+  std::optional<HostPort> stun;              // RFC 5780 STUN server that measures the NAT's UDP timeout
   bool operator==(const Wan&) const = default;
 };
 
@@ -196,6 +198,9 @@ enum class KeepaliveMethod { crlf, options, off };
 struct Keepalive {
   KeepaliveMethod method = KeepaliveMethod::crlf;
   int interval = 20;  // seconds; below the common 30 s home-router UDP timeout
+  // "interval": "auto": sized to the NAT's measured UDP mapping lifetime (wan.stun); `interval`
+  // stays the default used until a measurement exists, or when none is possible.
+  bool automatic = false;
   bool operator==(const Keepalive&) const = default;
 };
 

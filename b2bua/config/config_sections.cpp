@@ -73,7 +73,7 @@ void read_lan(Validator& v, const json& root, Config& c) {
 void read_wan(Validator& v, const json& root, Config& c) {
   const json* wan = v.member(root, "", "wan", false);
   if (!wan || !v.object(*wan, "wan", {"address", "port", "public_address", "interface", "dscp_sip", "dscp_rtp",
-                                                 "tls_port", "tls_ca_dir", "resolv_conf", "strangers"})) {
+                                                 "tls_port", "tls_ca_dir", "resolv_conf", "strangers", "stun"})) {
     return;
   }
   if (v.str(*wan, "wan", "address", c.wan.address, true)) {
@@ -97,6 +97,12 @@ void read_wan(Validator& v, const json& root, Config& c) {
   std::string strangers;
   if (v.choice(*wan, "wan", "strangers", {"drop", "reject"}, strangers)) {
     c.wan.strangers = strangers == "reject" ? OutsidePolicy::reject : OutsidePolicy::drop;
+  }
+  std::optional<std::string> stun;
+  if (v.opt_str(*wan, "wan", "stun", stun)) {
+    // 3478: the STUN port of RFC 8489 section 9.
+    c.wan.stun = parse_host_port(*stun, 3478);
+    if (!c.wan.stun) v.error("wan.stun", "'" + *stun + "' is not a host:port like stun.example.net:3478");
   }
 }
 
@@ -248,6 +254,27 @@ void read_extensions(Validator& v, const json& root, Config& c) {
   });
 }
 
+// "interval": seconds, or "auto": sized to the NAT's measured UDP timeout (wan.stun). The
+// measurement is of a UDP mapping, so a TCP or TLS trunk (whose connection the router keeps
+// for hours, and whose pings the transport sends) needs a number.
+void read_keepalive_interval(Validator& v, const json& k, const std::string& kp, Trunk& x) {
+  const json* i = v.member(k, kp, "interval", false);
+  if (!i || !i->is_string()) {
+    v.integer(k, kp, "interval", x.keepalive.interval, 5, 3600);
+    return;
+  }
+  std::string ip = JsonPositions::member(kp, "interval");
+  if (i->get<std::string>() != "auto") {
+    return v.error(ip, "expected a number of seconds (5..3600) or \"auto\", found \"" + i->get<std::string>() + "\"");
+  }
+  if (x.transport != Transport::udp) {
+    return v.error(ip, "\"auto\" measures the NAT's UDP timeout; this trunk uses " +
+                           std::string(x.transport == Transport::tcp ? "tcp" : "tls") + ": give a number of seconds");
+  }
+  if (x.keepalive.method == KeepaliveMethod::off) return v.error(ip, "\"auto\" with method \"off\" sends nothing");
+  x.keepalive.automatic = true;
+}
+
 void read_trunks(Validator& v, const json& root, Config& c) {
   std::map<std::string, std::string> names, numbers;
   v.obj_array(root, "", "trunks", [&](const std::string& p, const json& t) {
@@ -295,7 +322,7 @@ void read_trunks(Validator& v, const json& root, Config& c) {
                                : method == "off"   ? KeepaliveMethod::off
                                                    : KeepaliveMethod::crlf;
         }
-        v.integer(*k, kp, "interval", x.keepalive.interval, 5, 3600);
+        read_keepalive_interval(v, *k, kp, x);
       }
     }
     if (v.integer(t, p, "binding_check", x.binding_check, 0, 3600) && x.binding_check > 0 && x.binding_check < 10) {

@@ -7,6 +7,7 @@
 #include "b2bua/status/health_media.h"
 #include "b2bua/status/health_phones.h"
 #include "b2bua/status/health_trunk.h"
+#include "b2bua/status/keepalive_finding.h"
 #include "b2bua/status/snapshot_reader.h"
 #include "b2bua/trunk/host_port.h"
 #include "b2bua/trunk/trunk_state.h"
@@ -110,6 +111,7 @@ class Rules {
     }
     public_address(t, name, id);
     trunk_path_findings(t, out_);
+    if (auto f = keepalive_vs_lifetime(t)) out_.push_back(std::move(*f));
   }
 
   // Behind a NAT the provider must see our public address in Contact and SDP, or calls in and

@@ -118,6 +118,9 @@ void add_trunks(const json& status, std::vector<Family>& out) {
   Family registered_count("b2bua_trunks_registered", "gauge", "Trunks whose registration is active.");
   Family last_status("b2bua_trunk_last_status", "gauge", "Last final SIP response code to the trunk's REGISTER.");
   Family rtt("b2bua_trunk_keepalive_rtt_seconds", "gauge", "Round-trip time of the trunk's last keep-alive.");
+  Family interval("b2bua_trunk_keepalive_interval_seconds", "gauge", "Keep-alive interval the trunk uses now.");
+  Family lifetime("b2bua_trunk_nat_lifetime_seconds", "gauge",
+                  "UDP mapping lifetime of the NAT, measured by STUN (keep-alive \"auto\").");
   const json& trunks = array_at(status, "trunks");
   if (member(status, "trunks")) configured.add(static_cast<double>(trunks.size()));
   double registered_total = 0;
@@ -134,9 +137,13 @@ void add_trunks(const json& status, std::vector<Family>& out) {
     double v = 0;
     if (number_at(t, "last_status", v)) last_status.add(v, l);
     if (number_at(t, "keepalive_rtt_ms", v)) rtt.add(v / 1000.0, l);
+    if (number_at(t, "keepalive_interval_s", v)) interval.add(v, l);
+    if (number_at(t, "nat_lifetime_s", v)) lifetime.add(v, l);
   }
   if (any_state) registered_count.add(registered_total);
-  for (auto* f : {&configured, &enabled, &registered, &registered_count, &last_status, &rtt}) out.push_back(std::move(*f));
+  for (auto* f : {&configured, &enabled, &registered, &registered_count, &last_status, &rtt, &interval, &lifetime}) {
+    out.push_back(std::move(*f));
+  }
 }
 
 void add_extensions(const json& status, std::vector<Family>& out) {

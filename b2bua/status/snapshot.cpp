@@ -21,9 +21,10 @@ const char* transport_name(config::Transport t) {
 }
 
 std::string keepalive_text(const config::Keepalive& k) {
+  std::string every = k.automatic ? "auto" : std::to_string(k.interval) + "s";
   switch (k.method) {
-    case config::KeepaliveMethod::crlf: return "crlf/" + std::to_string(k.interval) + "s";
-    case config::KeepaliveMethod::options: return "options/" + std::to_string(k.interval) + "s";
+    case config::KeepaliveMethod::crlf: return "crlf/" + every;
+    case config::KeepaliveMethod::options: return "options/" + every;
     case config::KeepaliveMethod::off: return "off";
   }
   return "off";

@@ -18,12 +18,16 @@
 //       "backoff" | "disabled" | "unregistered",  "numbers" to the entry with the same name
 //       "registered_until": unix s, "server", "public_address": "ip:port", "contact",
 //       "last_status": 200, "last_phrase": "OK", "keepalive_rtt_ms": 12.5 | null,
-//       "keepalive_answered_at": unix s, "alg_detected": false,
+//       "keepalive_answered_at": unix s, "alg_detected": false, "keepalive_interval_s": 20 (0: off),
 //       "servers": ["ip:port", ...] in the order tried, "dns": "SRV _sip._udp.x: a:5060; a: 192.0.2.1",
 //       "attempts": [ { "at", "server", "result": "200 OK" | "no answer (408 Request Timeout)" } ],
 //       "last_failure": { "at", "server", "request", "answered", "response" | "reason",
 //                         "retry_after", "warning", "challenge": { "header", "algorithm", "realm" },
-//                         "after_credentials" } }        trunk/failed_exchange.h; never a nonce
+//                         "after_credentials" },       trunk/failed_exchange.h; never a nonce
+//       keepalive.interval "auto" only (trunk/nat_lifetime.h):
+//       "nat_lifetime_state": "measuring" | "measured" | "unavailable",
+//       "nat_lifetime_s": 58 | null, "nat_lifetime_at_least": false (outlived 150 s),
+//       "nat_lifetime_reason": "..." (why unavailable) }
 //   ],
 //   "wan_requests_rejected": n                    trunk feature: WAN requests from no trunk
 //   "extensions": [                               registrar, one per extension; the configured

@@ -44,6 +44,16 @@ void Keepalive::start(const KeepaliveTarget& target) {
   }
 }
 
+void Keepalive::set_interval(unsigned seconds) {
+  if (seconds == 0 || static_cast<int>(seconds) == settings_.interval) return;
+  settings_.interval = static_cast<int>(seconds);
+  if (!running_) return;
+  // A keep-alive now, then one every new interval: counted from the last tick, a longer
+  // interval would leave the mapping idle for up to old + new.
+  tick();
+  tick_timer_.every(seconds * 1000u, [this] { tick(); });
+}
+
 void Keepalive::stop() {
   running_ = false;
   tick_timer_.cancel();

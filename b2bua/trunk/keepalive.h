@@ -61,6 +61,10 @@ class Keepalive final : public sip::HandleOwner {
   void use_handle(nua_handle_t* nh);
   void stop();
   bool running() const { return running_; }
+  // A new interval (seconds) from the next tick on: the one sized to the NAT's measured
+  // lifetime (nat_lifetime.h), or back to the configured one.
+  void set_interval(unsigned seconds);
+  unsigned interval() const { return static_cast<unsigned>(settings_.interval); }
 
   // The last probe's round trip in milliseconds (0.1 ms steps: a provider on the LAN answers
   // within one) and when it was answered (unix seconds); nullopt / 0 before the first answer.

@@ -23,11 +23,12 @@ constexpr int64_t kFilterLogEverySeconds = 3600;
 constexpr nua_event_t kGatedEvents[] = {nua_i_invite, nua_i_options,   nua_i_message, nua_i_notify,
                                         nua_i_refer,  nua_i_subscribe, nua_i_publish, nua_i_info};
 
-// The WAN keys a registration is built from (Via, Contact, the socket it leaves from): a
+// The WAN keys a registration is built from (Via, Contact, the socket it leaves from, the STUN
+// server that sizes its keep-alive): a
 // change re-registers every trunk. The others need a restart or touch no registration.
 bool same_wan(const config::Wan& a, const config::Wan& b) {
   return a.address == b.address && a.port == b.port && a.public_address == b.public_address &&
-         a.tls_port == b.tls_port;
+         a.tls_port == b.tls_port && a.stun == b.stun;
 }
 
 bool names_trunk(const TrunkAddresses& t, const std::string& user) {
@@ -332,6 +333,13 @@ void TrunkManager::describe(nlohmann::json& status) const {
     for (const auto& a : s.attempts) attempts.push_back({{"at", a.at}, {"server", a.server}, {"result", a.result}});
     t["attempts"] = std::move(attempts);
     if (s.last_failure) t["last_failure"] = to_json(*s.last_failure);
+    t["keepalive_interval_s"] = s.keepalive_interval_s;
+    if (!s.nat_lifetime_state.empty()) {
+      t["nat_lifetime_state"] = s.nat_lifetime_state;
+      t["nat_lifetime_s"] = s.nat_lifetime_s ? nlohmann::json(*s.nat_lifetime_s) : nlohmann::json(nullptr);
+      t["nat_lifetime_at_least"] = s.nat_lifetime_at_least;
+      if (!s.nat_lifetime_reason.empty()) t["nat_lifetime_reason"] = s.nat_lifetime_reason;
+    }
     list.push_back(std::move(t));
   }
   status["trunks"] = std::move(list);

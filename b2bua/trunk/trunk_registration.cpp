@@ -61,9 +61,15 @@ TrunkRegistration::TrunkRegistration(sip::SipAgent& wan, config::Snapshot runnin
   if (states_) {
     if (auto row = states_->load(trunk_.name)) nat_.restore(row->public_address);
   }
+  if (trunk.keepalive.automatic && trunk.enabled && config_->wan.stun) {
+    nat_lifetime_ = std::make_unique<NatLifetime>(
+        wan.root(), resolver, trunk.name, config_->wan.address, *config_->wan.stun,
+        [this](const NatLifetimeOutcome& o) { on_nat_lifetime(o); });
+  }
 }
 
 TrunkRegistration::~TrunkRegistration() {
+  if (nat_lifetime_) nat_lifetime_->stop();
   servers_.stop();
   keepalive_.stop();
   failback_.stop();
@@ -77,6 +83,42 @@ void TrunkRegistration::start() {
   // source filter, and the keep-alive still holds the NAT mapping open.
   set_state(trunk_.register_enabled ? TrunkState::registering : TrunkState::unregistered);
   servers_.resolve();
+  if (nat_lifetime_) {
+    nat_lifetime_->measure("start");
+  } else if (trunk_.keepalive.automatic) {
+    NatLifetimeOutcome none;
+    none.reason = "no STUN server configured (wan.stun)";
+    none.unsupported = true;
+    on_nat_lifetime(none);
+  }
+}
+
+void TrunkRegistration::on_nat_lifetime(const NatLifetimeOutcome& o) {
+  if (o.measured) {
+    nat_outcome_ = o;
+    nat_unavailable_logged_.clear();
+    keepalive_.set_interval(o.keepalive_s);
+    B2BUA_LOG(info, "trunk", "nat_lifetime",
+              {{"trunk", trunk_.name}, {"lifetime_s", seconds_text(o.lifetime_ms)}, {"at_least", o.at_least ? "true" : "false"},
+               {"keepalive_s", o.keepalive_s}, {"method", "stun"}, {"took_s", o.took_ms / 1000}});
+    return;
+  }
+  // A server that fell silent leaves a measurement we have in force; anything else means the
+  // configured interval, the one that held before "auto".
+  if (o.unsupported || !nat_outcome_ || !nat_outcome_->measured) {
+    nat_outcome_ = o;
+    keepalive_.set_interval(static_cast<unsigned>(trunk_.keepalive.interval));
+  }
+  if (o.reason == nat_unavailable_logged_) return;
+  nat_unavailable_logged_ = o.reason;
+  B2BUA_LOG(warn, "trunk", "nat_lifetime_unavailable",
+            {{"trunk", trunk_.name}, {"reason", o.reason}, {"keepalive_s", keepalive_.interval()}, {"method", "stun"}});
+}
+
+void TrunkRegistration::remeasure_nat(const char* why) {
+  // Not while the first measurement runs: it already sees the NAT as it is now.
+  if (!nat_lifetime_ || (nat_lifetime_->measuring() && !nat_outcome_)) return;
+  nat_lifetime_->measure(why);
 }
 
 void TrunkRegistration::on_resolved(ServerList::Outcome outcome, const std::string& error) {
@@ -161,9 +203,14 @@ void TrunkRegistration::on_register_response(const sip::NuaEvent& ev) {
   response_timer_.cancel();
   last_status_ = ev.status;
   last_phrase_ = ev.phrase ? ev.phrase : "";
-  if (ev.sip && ev.sip->sip_via && nat_.learn(ev.sip->sip_via)) {
-    B2BUA_LOG(info, "trunk", "public_address_learned",
-              {{"trunk", trunk_.name}, {"public_address", nat_.public_address()}});
+  if (ev.sip && ev.sip->sip_via) {
+    bool known = !nat_.public_address().empty();
+    if (nat_.learn(ev.sip->sip_via)) {
+      B2BUA_LOG(info, "trunk", "public_address_learned",
+                {{"trunk", trunk_.name}, {"public_address", nat_.public_address()}});
+      // A new public address may be a new NAT (another router, a carrier-grade NAT).
+      if (known) remeasure_nat("public address changed");
+    }
   }
   if (ev.status == 401 || ev.status == 407) {
     if (!answer_challenge(ev, false)) on_failed(ev.status, last_phrase_, ev.sip, true);
@@ -261,6 +308,7 @@ void TrunkRegistration::on_public_address_seen(const sip_t* sip) {
   if (!sip || !sip->sip_via || !nat_.learn(sip->sip_via)) return;
   B2BUA_LOG(info, "trunk", "public_address_changed", {{"trunk", trunk_.name}, {"public_address", nat_.public_address()}});
   persist();
+  remeasure_nat("public address changed");
   if (state_ == TrunkState::registered && contact_.moved() && !response_timer_.armed()) {
     contact_.leave_sent();
     send_register();
@@ -299,6 +347,12 @@ void TrunkRegistration::on_flow_dead() {
   // A dead flow means a new mapping (perhaps a new public address) or a dead server: register
   // at once; if the server stays silent the response bound moves us to the next one.
   keepalive_.stop();
+  if (nat_lifetime_) {
+    // Perhaps the NAT forgets sooner than measured: the configured interval until it is
+    // measured again.
+    keepalive_.set_interval(std::min(keepalive_.interval(), static_cast<unsigned>(trunk_.keepalive.interval)));
+    remeasure_nat("dead flow");
+  }
   binding_check_.stop();
   if (!response_timer_.armed()) {
     destroy_handle();
@@ -453,6 +507,7 @@ void TrunkRegistration::stop(std::function<void()> done) {
   retry_timer_.cancel();
   refresh_watchdog_.cancel();
   servers_.stop();
+  if (nat_lifetime_) nat_lifetime_->stop();
   keepalive_.stop();
   failback_.stop();
   binding_check_.stop();
@@ -509,6 +564,18 @@ TrunkSnapshot TrunkRegistration::snapshot() const {
   s.attempts = attempts_;
   s.last_failure = last_failure_;
   s.alg_detected = alg_.detected();
+  if (trunk_.keepalive.method != config::KeepaliveMethod::off) s.keepalive_interval_s = keepalive_.interval();
+  if (trunk_.keepalive.automatic) {
+    bool measuring = nat_lifetime_ && nat_lifetime_->measuring();
+    bool measured = nat_outcome_ && nat_outcome_->measured;
+    s.nat_lifetime_state = measured ? "measured" : measuring ? "measuring" : "unavailable";
+    if (measured) {
+      s.nat_lifetime_s = nat_outcome_->lifetime_ms / 1000;
+      s.nat_lifetime_at_least = nat_outcome_->at_least;
+    } else if (nat_outcome_) {
+      s.nat_lifetime_reason = nat_outcome_->reason;
+    }
+  }
   return s;
 }
 

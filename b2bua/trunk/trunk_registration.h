@@ -28,6 +28,7 @@
 #include "b2bua/trunk/failed_exchange.h"
 #include "b2bua/trunk/keepalive.h"
 #include "b2bua/trunk/nat_address.h"
+#include "b2bua/trunk/nat_lifetime.h"
 #include "b2bua/trunk/provider_auth.h"
 #include "b2bua/trunk/registration_contact.h"
 #include "b2bua/trunk/retry_policy.h"
@@ -95,6 +96,9 @@ class TrunkRegistration final : public sip::HandleOwner {
   void update_failback();
   void fail_back();
   void on_public_address_seen(const sip_t* sip);
+  // keepalive.interval "auto": the NAT's lifetime measured (or found unmeasurable).
+  void on_nat_lifetime(const NatLifetimeOutcome& outcome);
+  void remeasure_nat(const char* why);
   void set_state(TrunkState state);
   // What `b2bua doctor` shows of the REGISTERs: each one's server and outcome, and the last
   // failing exchange (failed_exchange.h).
@@ -124,6 +128,9 @@ class TrunkRegistration final : public sip::HandleOwner {
   // keep-alive interval and moves the registration back when it answers.
   Keepalive failback_;
   BindingCheck binding_check_;
+  std::unique_ptr<NatLifetime> nat_lifetime_;  // only for keepalive.interval "auto" with wan.stun
+  std::optional<NatLifetimeOutcome> nat_outcome_;
+  std::string nat_unavailable_logged_;         // the reason last logged, so each is logged once
 
   sip::Timer retry_timer_;
   sip::Timer response_timer_;

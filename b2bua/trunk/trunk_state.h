@@ -72,6 +72,12 @@ struct TrunkSnapshot {
   std::vector<Attempt> attempts;             // the last REGISTERs, oldest first
   std::optional<FailedExchange> last_failure;  // the last REGISTER that failed
   bool alg_detected = false;          // a router's SIP ALG is rewriting our messages
+  unsigned keepalive_interval_s = 0;  // the interval in use (0: keep-alives off)
+  // keepalive.interval "auto": "measuring", "measured" or "unavailable" (empty: a fixed interval).
+  std::string nat_lifetime_state;
+  std::optional<unsigned> nat_lifetime_s;  // the NAT's measured UDP mapping lifetime
+  bool nat_lifetime_at_least = false;      // the mapping outlived every wait tried
+  std::string nat_lifetime_reason;         // why there is no measurement
 };
 
 }  // namespace b2bua::trunk

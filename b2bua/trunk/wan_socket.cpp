@@ -13,6 +13,12 @@
 namespace b2bua::trunk {
 namespace {
 
+struct DirCloser {
+  void operator()(DIR* d) const { closedir(d); }
+};
+
+}  // namespace
+
 bool to_sockaddr(const HostPort& hp, sockaddr_storage& ss, socklen_t& len) {
   std::memset(&ss, 0, sizeof ss);
   auto* v4 = static_cast<sockaddr_in*>(static_cast<void*>(&ss));
@@ -31,12 +37,6 @@ bool to_sockaddr(const HostPort& hp, sockaddr_storage& ss, socklen_t& len) {
   }
   return false;
 }
-
-struct DirCloser {
-  void operator()(DIR* d) const { closedir(d); }
-};
-
-}  // namespace
 
 int find_bound_udp_socket(const HostPort& local) {
   sockaddr_storage want;

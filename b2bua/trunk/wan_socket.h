@@ -1,4 +1,5 @@
-// The WAN agent's own UDP socket, for sending CRLF keep-alives from the registered flow.
+// The WAN agent's own UDP socket, for sending CRLF keep-alives from the registered flow, and
+// the datagram helpers the STUN probes share (stun_socket.h).
 //
 // A NAT mapping is kept alive only by packets from the same source address and port, so a
 // keep-alive must leave through the socket sofia bound (wan.address:wan.port). sofia 1.12 has
@@ -7,9 +8,14 @@
 // to, never read: everything that arrives stays sofia's.
 #pragma once
 
+#include <sys/socket.h>
+
 #include "b2bua/trunk/host_port.h"
 
 namespace b2bua::trunk {
+
+// `hp` (an IP literal and port) as a socket address; false for a name.
+bool to_sockaddr(const HostPort& hp, sockaddr_storage& ss, socklen_t& len);
 
 // The descriptor of our UDP socket bound to `local`, or -1.
 int find_bound_udp_socket(const HostPort& local);

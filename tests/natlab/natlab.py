@@ -22,6 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import peers as P  # noqa: E402
+import phase_keepalive  # noqa: E402
 import topology as topo  # noqa: E402
 from capture import Capture, leaks, summary  # noqa: E402
 from harness import sipp_trace, wait_until  # noqa: E402
@@ -64,7 +65,9 @@ PHONE_PORT, PHONE_OUT_PORT, BASELINE_PHONE_PORT = 5070, 5072, 5074
 FAR_UAS_PORT, FAR_UAC_PORT = 5090, 5092
 PHASES = ("router", "lan", "alg", "tcp", "baseline", "restart", "boot", "voicemail")
 # Phases kept in files of their own: name -> run(lab).
-MORE_PHASES = {**phase_phones.PHASES, **phase_router.PHASES}
+MORE_PHASES = {**phase_phones.PHASES, **phase_router.PHASES,
+               **{name: (lambda lab, name=name: phase_keepalive.run(lab, lab.binary, name))
+                  for name in phase_keepalive.PHASES}}
 PHASES += tuple(MORE_PHASES)
 
 

@@ -14,7 +14,7 @@ binary=${1:-${B2BUA_BIN:-}}
 skip() { echo "SKIP natlab: $*"; exit 77; }  # ctest reports it as skipped, never as passed
 [ "$(id -u)" = 0 ] || skip "needs root to create network namespaces (CI runs it as root)"
 [ -n "$binary" ] && [ -x "$binary" ] || { echo "FAIL natlab: no b2bua binary given ('$binary')"; exit 1; }
-for tool in ip nft tshark kamailio sipp conntrack python3 ss; do
+for tool in ip nft tshark kamailio sipp conntrack python3 ss turnserver; do
   command -v "$tool" >/dev/null || { echo "FAIL natlab: $tool is missing (packaging/install-deps.sh --test)"; exit 1; }
 done
 ip netns add "b2bnat-probe-$$" 2>/dev/null || skip "cannot create network namespaces here"

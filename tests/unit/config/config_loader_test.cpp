@@ -507,5 +507,44 @@ TEST(ConfigLoader, ShippedExampleDocumentsTheNewKeys) {
   EXPECT_EQ(full.config->routing.inbound.at(0).block, BlockList{});
 }
 
+TEST(ConfigLoader, KeepaliveAutoAndStunServer) {
+  auto ok = load(R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "wan": { "address": "203.0.113.2", "stun": "stun.example.net" },
+  "trunks": [ { "name": "p", "registrar": "sip:sip.example.net", "username": "u", "password": "x",
+                "keepalive": {"interval": "auto"} },
+              { "name": "q", "registrar": "sip:sip.example.net", "username": "v", "password": "x",
+                "keepalive": {"method": "options", "interval": 25} } ]
+})");
+  ASSERT_TRUE(ok.ok()) << (ok.errors.empty() ? "" : ok.errors[0].message);
+  ASSERT_TRUE(ok.config->wan.stun);
+  EXPECT_EQ(ok.config->wan.stun->str(), "stun.example.net:3478");
+  EXPECT_TRUE(ok.config->trunks.at(0).keepalive.automatic);
+  EXPECT_EQ(ok.config->trunks.at(0).keepalive.interval, 20) << "the default stays the fallback";
+  EXPECT_FALSE(ok.config->trunks.at(1).keepalive.automatic);
+  EXPECT_EQ(ok.config->trunks.at(1).keepalive.interval, 25);
+
+  auto r = load(R"({
+  "lan": { "listen": ["udp:192.168.1.1:5060"], "networks": ["192.168.1.0/24"] },
+  "wan": { "address": "203.0.113.2", "stun": "stun.example.net:99999" },
+  "trunks": [ { "name": "a", "registrar": "sip:s.example.net", "username": "u", "password": "x",
+                "keepalive": {"interval": "fast"} },
+              { "name": "b", "registrar": "sip:s.example.net", "username": "v", "password": "x",
+                "transport": "tcp", "keepalive": {"interval": "auto"} },
+              { "name": "c", "registrar": "sip:s.example.net", "username": "w", "password": "x",
+                "keepalive": {"method": "off", "interval": "auto"} },
+              { "name": "d", "registrar": "sip:s.example.net", "username": "y", "password": "x",
+                "keepalive": {"interval": 2} } ]
+})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(error_at(r, "wan.stun").message.find("host:port"), std::string::npos);
+  EXPECT_NE(error_at(r, "trunks[0].keepalive.interval").message.find("or \"auto\""), std::string::npos);
+  EXPECT_NE(error_at(r, "trunks[1].keepalive.interval").message.find("uses tcp"), std::string::npos);
+  EXPECT_NE(error_at(r, "trunks[2].keepalive.interval").message.find("\"off\""), std::string::npos);
+  EXPECT_NE(error_at(r, "trunks[3].keepalive.interval").message.find("out of range"), std::string::npos);
+  EXPECT_EQ(error_at(r, "wan.stun").line, 3);
+  EXPECT_EQ(error_at(r, "trunks[1].keepalive.interval").line, 7);
+}
+
 }  // namespace
 }  // namespace b2bua::config

@@ -43,6 +43,8 @@ TEST(Metrics, RendersEveryFamilyOfAFullSnapshot) {
   EXPECT_EQ(t["b2bua_relay_sessions"], "gauge");
   EXPECT_EQ(t["b2bua_auth_failures_total"], "counter");
   EXPECT_EQ(t["b2bua_trunk_keepalive_rtt_seconds"], "gauge");
+  EXPECT_EQ(t["b2bua_trunk_keepalive_interval_seconds"], "gauge");
+  EXPECT_EQ(t["b2bua_trunk_nat_lifetime_seconds"], "gauge");
 
   EXPECT_NE(m.find("b2bua_info{version=\"1.2.3\"} 1\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_uptime_seconds 3725\n"), std::string::npos);
@@ -52,6 +54,8 @@ TEST(Metrics, RendersEveryFamilyOfAFullSnapshot) {
   EXPECT_NE(m.find("b2bua_trunk_enabled{trunk=\"off\"} 0\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_trunk_last_status{trunk=\"provider\"} 200\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_trunk_keepalive_rtt_seconds{trunk=\"provider\"} 0.0125\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_trunk_keepalive_interval_seconds{trunk=\"provider\"} 11\n"), std::string::npos);
+  EXPECT_NE(m.find("b2bua_trunk_nat_lifetime_seconds{trunk=\"provider\"} 14\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_bindings{extension=\"10\"} 2\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_bindings{extension=\"11\"} 0\n"), std::string::npos);
   EXPECT_NE(m.find("b2bua_bindings_answering_options{extension=\"10\"} 1\n"), std::string::npos);

@@ -13,7 +13,8 @@ inline nlohmann::json full_snapshot() {
       {"name": "provider", "enabled": true, "registrar": "sip:sip.example.net", "username": "4930123456",
        "numbers": ["+4930123456"], "state": "registered", "registered_until": 1700004000,
        "public_address": "203.0.113.2:5060", "last_status": 200, "last_phrase": "OK",
-       "keepalive_rtt_ms": 12.5, "alg_detected": false},
+       "keepalive_rtt_ms": 12.5, "alg_detected": false, "keepalive_interval_s": 11,
+       "nat_lifetime_state": "measured", "nat_lifetime_s": 14, "nat_lifetime_at_least": false},
       {"name": "backup \"2\"", "enabled": true, "registrar": "sip:b.example.net", "username": "u", "transport": "tls",
        "state": "auth_failed", "last_status": 403},
       {"name": "off", "enabled": false, "registrar": "sip:c.example.net", "username": "x"}
