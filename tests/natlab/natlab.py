@@ -22,6 +22,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import peers as P  # noqa: E402
+import phase_nat_kinds as nat_kinds  # noqa: E402  (double NAT, symmetric NAT)
 import topology as topo  # noqa: E402
 from capture import Capture, leaks, summary  # noqa: E402
 from harness import sipp_trace, wait_until  # noqa: E402
@@ -60,7 +61,7 @@ DEADLINE_S = 840                    # the whole lab, under ctest's 900 s
 
 PHONE_PORT, PHONE_OUT_PORT, BASELINE_PHONE_PORT = 5070, 5072, 5074
 FAR_UAS_PORT, FAR_UAC_PORT = 5090, 5092
-PHASES = ("router", "lan", "alg", "tcp", "baseline", "restart", "boot", "voicemail")
+PHASES = ("router", "lan", "alg", "tcp", "baseline", "restart", "boot", "voicemail") + nat_kinds.PHASES
 
 
 class Interrupted(Exception):
@@ -654,6 +655,7 @@ class Lab:
             self.run_boot(without_address=True)
         if "voicemail" in phases:
             self.run_voicemail()
+        nat_kinds.run(self, phases, NAT_TIMEOUT_S)
         self.report_capture()
 
     def close(self):
