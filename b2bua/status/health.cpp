@@ -280,7 +280,7 @@ Finding nat_layout_finding(const NatLayout& l) {
             (hop.destination ? " (the provider)" : hop.address.empty() ? " (no answer)"
                                                  : trunk::is_private_ip(hop.address) ? " (private)" : " (public)");
   }
-  std::string evidence = "WAN address " + l.wan_address + (l.wan_private ? " (private)" : " (public)");
+  std::string evidence = "WAN address " + l.wan_address + (l.wan_private ? " (private)" : " (not private)");
   if (!l.public_address.empty() && l.public_address != l.wan_address) {
     evidence += ", the provider sees " + l.public_address;
   }
