@@ -115,6 +115,19 @@ def start(lab, placement, wan_ip, label):
     return host, d, (time.monotonic() - t0 if m else None)
 
 
+def registered(lab, d, took, phase, nat):
+    """The public address the trunk learned through `nat` ("?" if not logged); None, with a FAIL
+    line, when it never registered."""
+    if took is None:
+        lab.results.add("FAIL", f"registration_idle[{phase}]", f"trunk never registered through the {nat}: "
+                        + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
+        return None
+    learned = re.search(r"event=public_address_learned trunk=provider public_address=(\S+)", d.output())
+    mapped = learned.group(1) if learned else "?"
+    lab.note(f"{phase}: registered after {took:.1f}s, public address {mapped}")
+    return mapped
+
+
 def check_no_double_nat(lab, host, d, where):
     """A single NAT (or none in front of the router): the doctor's network.nat finding is ok."""
     finding, code, broken = doctor_nat(lab, host, d)
@@ -150,12 +163,8 @@ def run_double_nat(lab, placement, nat_timeout_s):
     wan_ip = RTR_WAN_BEHIND_MODEM if placement == "router" else topo.SRV_LAN
     host, d, took = start(lab, placement, wan_ip, f"b2bua-{phase}")
     try:
-        if took is None:
-            lab.results.add("FAIL", f"registration_idle[{phase}]", "trunk never registered through the double NAT: "
-                            + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
+        if not registered(lab, d, took, phase, "double NAT"):
             return
-        learned = re.search(r"event=public_address_learned trunk=provider public_address=(\S+)", d.output())
-        lab.note(f"{phase}: registered after {took:.1f}s, public address {learned.group(1) if learned else '?'}")
         lab.register_phone(phase)
         ok, figures = lab.call_out(d, lab.lan_target, phase)
         lab.results.add("PASS" if ok else "FAIL", f"two_way_audio_out[{phase}]", figures)
@@ -216,12 +225,9 @@ def run_symmetric(lab):
     host, d, took = start(lab, "lan", topo.SRV_LAN, "b2bua-symmetric")
     lab.peers.latching_far_end = True
     try:
-        if took is None:
-            lab.results.add("FAIL", f"registration_idle[{phase}]", "trunk never registered through the symmetric NAT: "
-                            + " | ".join(log_lines(d, r"level=(warn|error)|event=state")[-6:]))
+        mapped = registered(lab, d, took, phase, "symmetric NAT")
+        if not mapped:
             return
-        learned = re.search(r"event=public_address_learned trunk=provider public_address=(\S+)", d.output())
-        lab.note(f"{phase}: registered after {took:.1f}s, public address {learned.group(1) if learned else '?'}")
         # One NAT, however hostile: the doctor must not call it a double NAT.
         check_no_double_nat(lab, host, d, phase)
         lab.register_phone(phase)
@@ -235,7 +241,6 @@ def run_symmetric(lab):
         # mapping would have come back on another random port, and b2bua would have said so).
         port_after = public_port(lab)
         moved = log_lines(d, r"event=public_address_changed", off)
-        mapped = learned.group(1) if learned else "?"
         # 5080 would mean the mapping kept our port: the symmetric rule is not in effect.
         ok_kept = (port_before not in (None, 5080) and port_before == port_after and not moved
                    and mapped.endswith(f":{port_before}"))
