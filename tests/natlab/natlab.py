@@ -4,7 +4,7 @@
 itself, and on a server in the LAN behind the router. One line per check:
 PASS/FAIL/SKIP/XFAIL name: figures. One file for the lab's phases on purpose: they share the
 topology and the order in which it is brought up and torn down (topology.py, peers.py hold
-the pieces).
+the pieces; phase_nat_kinds.py adds the phases that change the NAT itself).
 
     natlab.py PREFIX B2BUA_BINARY WORKDIR     (run through natlab.sh, as root)
     natlab.py --list-phases                   (CMake adds a test natlab.<phase> for each)
