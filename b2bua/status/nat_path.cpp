@@ -140,7 +140,8 @@ NatPath probe_nat_path(const std::string& source, const std::string& target, int
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) break;
     std::vector<pollfd> fds;
-    for (const auto& s : sockets) fds.push_back({s.fd(), POLLIN | POLLERR, 0});
+    // Answered probes are left out (a negative fd is skipped by poll).
+    for (size_t i = 0; i < sockets.size(); ++i) fds.push_back({answered[i] ? -1 : sockets[i].fd(), POLLIN | POLLERR, 0});
     if (::poll(fds.data(), fds.size(), static_cast<int>(left)) <= 0) continue;
     for (size_t i = 0; i < fds.size(); ++i) {
       if (!answered[i] && fds[i].revents && read_answer(fds[i].fd, path.hops[i])) answered[i] = true;
