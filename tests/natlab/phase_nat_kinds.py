@@ -265,7 +265,9 @@ def check_new_mapping(lab, d, phase):
     before = re.findall(r"public_address=(\S+)", d.output())
     t0 = time.monotonic()
     lab.t.flush_conntrack()
-    changed = d.find_log(r"event=public_address_changed trunk=provider public_address=(\S+)", 30, off)
+    # Learned from whichever answer comes first: the keep-alive's OPTIONS (changed) or a
+    # registration refresh that happened to be due (learned).
+    changed = d.find_log(r"event=public_address_(?:changed|learned) trunk=provider public_address=(\S+)", 30, off)
     registered = changed and d.find_log(r"event=(registered|refreshed) trunk=provider", 15, off + changed.end())
     took = time.monotonic() - t0
     if not registered:
