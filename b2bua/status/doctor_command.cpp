@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "b2bua/config/config_loader.h"
+#include "b2bua/status/health.h"
+#include "b2bua/status/nat_path.h"
 #include "b2bua/status/snapshot_reader.h"
 #include "b2bua/status/status_command.h"
 
@@ -60,6 +63,10 @@ int run_doctor_command(const std::string& config_path, bool raw_json, FILE* out,
     std::fprintf(err, "b2bua doctor: the daemon (version %s) does not report health; restart it with this version\n",
                  text(*status, "version").c_str());
     return 2;
+  }
+  // The NATs on the way to the provider: probed here, on request, never by the daemon (nat_path.h).
+  if (auto loaded = config::load_config_file(config_path); loaded.ok()) {
+    health->push_back(to_json({nat_layout_finding(find_nat_layout(*status, *loaded.config))}).at(0));
   }
   if (raw_json) {
     std::fputs((health->dump(1, ' ', false, json::error_handler_t::replace) + "\n").c_str(), out);

@@ -1,6 +1,8 @@
 // `b2bua doctor [--config FILE] [--json]`: asks the running daemon for its status (as `b2bua
 // status` does) and prints the "health" findings (health.h): problems first, then warnings,
-// then what is fine, each with what it is, the evidence and the one thing to do.
+// then what is fine, each with what it is, the evidence and the one thing to do. It adds one
+// finding of its own, "network.nat": the NATs between b2bua and its provider, which it probes
+// itself (nat_path.h), so it must run on the machine (or network namespace) of the daemon.
 #pragma once
 
 #include <cstdio>

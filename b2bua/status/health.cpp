@@ -8,6 +8,7 @@
 #include "b2bua/status/health_phones.h"
 #include "b2bua/status/health_trunk.h"
 #include "b2bua/status/keepalive_finding.h"
+#include "b2bua/status/nat_path.h"
 #include "b2bua/status/snapshot_reader.h"
 #include "b2bua/trunk/host_port.h"
 #include "b2bua/trunk/trunk_state.h"
@@ -316,6 +317,56 @@ const char* verdict_name(Verdict v) {
 }
 
 std::vector<Finding> diagnose(const json& snapshot, const LocalFacts& facts) { return Rules(snapshot, facts).run(); }
+
+// Two NATs in a row (a provider's modem routing in front of the home router, or a carrier-grade
+// NAT) still work with b2bua's keep-alives, but every inbound packet must find a live mapping in
+// both, port forwarding and UPnP reach only the inner one, and the shorter timeout of the two
+// sets the keep-alive: worth a warning, with the device to change named.
+Finding nat_layout_finding(const NatLayout& l) {
+  std::string path;
+  for (const auto& hop : l.path.hops) {
+    path += (path.empty() ? "" : ", ") + (hop.address.empty() ? std::string("*") : hop.address) +
+            (hop.destination ? " (the provider)" : hop.address.empty() ? " (no answer)"
+                                                 : trunk::is_private_ip(hop.address) ? " (private)" : " (public)");
+  }
+  std::string evidence = "WAN address " + l.wan_address + (l.wan_private ? " (private)" : " (not private)");
+  if (!l.public_address.empty() && l.public_address != l.wan_address) {
+    evidence += ", the provider sees " + l.public_address;
+  }
+  evidence += path.empty() ? "; path not probed: " + l.path.error
+                           : "; path to " + l.path.target + ": " + path + " (" + std::to_string(l.private_hops) +
+                                 " private router" + (l.private_hops == 1 ? "" : "s") + " before the first public one)";
+  std::string outer;
+  for (const auto& hop : l.path.hops) {
+    if (!hop.address.empty() && trunk::is_private_ip(hop.address)) outer = hop.address;
+  }
+  if (l.carrier_nat) {
+    return {"network.nat", Verdict::warning,
+            "the provider's carrier-grade NAT (100.64.0.0/10) sits in front of " +
+                std::string(l.on_router ? "this router: the phones are behind a double NAT"
+                                        : "b2bua: it is behind a double NAT"),
+            evidence, "ask the internet provider for a public IPv4 address; until then calls in depend on b2bua's "
+                      "keep-alives staying below the carrier NAT's timeout"};
+  }
+  if (l.double_nat()) {
+    const std::string device = outer.empty() ? "the device in front of the router" : "the device at " + outer;
+    return {"network.nat", Verdict::warning,
+            l.on_router ? "a NAT in front of this router (the provider's modem?): the phones are behind a double NAT"
+                        : "b2bua is behind a double NAT: " + std::to_string(l.nats) +
+                              " NATs between it and the provider (the home router and one in front of it)",
+            evidence,
+            "switch " + device + " to bridge mode, or make " + (l.on_router ? "this router" : "the home router") +
+                " its exposed host, so that one NAT remains"};
+  }
+  if (l.nats == 0) {
+    return {"network.nat", Verdict::ok,
+            l.on_router ? "b2bua runs on the router, whose WAN address is not private: one NAT for the phones, none "
+                          "in front"
+                        : "no NAT between b2bua and the provider: its WAN address is not private",
+            evidence, ""};
+  }
+  return {"network.nat", Verdict::ok, "b2bua is behind one NAT towards the provider", evidence, ""};
+}
 
 json to_json(const std::vector<Finding>& findings) {
   json out = json::array();

@@ -59,6 +59,12 @@ struct LocalFacts {
 // reads only keys that are there: a part the snapshot lacks yields no finding, not a false alarm.
 std::vector<Finding> diagnose(const nlohmann::json& snapshot, const LocalFacts& facts);
 
+struct NatLayout;  // nat_path.h
+
+// The NATs `b2bua doctor` found between b2bua and its provider (nat_path.h), as the finding
+// "network.nat": a warning for a double NAT (or a carrier-grade one), ok otherwise.
+Finding nat_layout_finding(const NatLayout& layout);
+
 // [{ "id", "verdict", "what", "evidence", "action" }, ...] as in the snapshot's "health".
 nlohmann::json to_json(const std::vector<Finding>& findings);
 

@@ -1,4 +1,4 @@
-"""tshark on the router's WAN interface for the whole run, and the search of that capture for
+"""tshark on the router's WAN interface for the whole run (or on another host's interface), and the search of that capture for
 anything private: a private address in an IP header or anywhere in a UDP payload (SIP headers,
 SDP, RTCP), the phone's User-Agent, a LAN Call-ID. Payloads are searched as bytes, so SIP on an
 unusual port or a message tshark cannot decode is searched all the same."""
@@ -17,14 +17,15 @@ SIP_START_RE = re.compile(rb"^(SIP/2\.0 \d{3}|[A-Z]+ sip:)")
 
 
 class Capture:
-    def __init__(self, topology, path, interface):
+    def __init__(self, topology, path, interface, host="rtr"):
         self.t = topology
+        self.host = host
         self.path = path
         self.interface = interface
         self.proc = None
 
     def start(self):
-        argv = ["ip", "netns", "exec", self.t.ns("rtr"), "tshark", "-n", "-q", "-i", self.interface, "-w", self.path]
+        argv = ["ip", "netns", "exec", self.t.ns(self.host), "tshark", "-n", "-q", "-i", self.interface, "-w", self.path]
         self.proc = Process(argv, self.path + ".log")
         ok = wait_until(lambda: "Capturing on" in self.proc.output() or not self.proc.running(), 15)
         if not ok or not self.proc.running():

@@ -4,7 +4,8 @@
 itself, and on a server in the LAN behind the router. One line per check:
 PASS/FAIL/SKIP/XFAIL name: figures. The lab and its first phases are in this file: they share
 the topology and the order in which it is brought up and torn down (topology.py, peers.py hold
-the pieces); later phases are files of their own (phase_*.py, MORE_PHASES) that drive a Lab.
+the pieces); later phases are files of their own (phase_*.py) that drive a Lab, and
+phase_nat_kinds.py adds the phases that change the NAT itself (they run last).
 
     natlab.py PREFIX B2BUA_BINARY WORKDIR     (run through natlab.sh, as root)
     natlab.py --list-phases                   (CMake adds a test natlab.<phase> for each)
@@ -23,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import peers as P  # noqa: E402
 import phase_keepalive  # noqa: E402
+import phase_nat_kinds as nat_kinds  # noqa: E402  (double NAT, symmetric NAT)
 import topology as topo  # noqa: E402
 from capture import Capture, leaks, summary  # noqa: E402
 from harness import sipp_trace, wait_until  # noqa: E402
@@ -68,7 +70,7 @@ PHASES = ("router", "lan", "alg", "tcp", "baseline", "restart", "boot", "voicema
 MORE_PHASES = {**phase_phones.PHASES, **phase_router.PHASES,
                **{name: (lambda lab, name=name: phase_keepalive.run(lab, lab.binary, name))
                   for name in phase_keepalive.PHASES}}
-PHASES += tuple(MORE_PHASES)
+PHASES += tuple(MORE_PHASES) + nat_kinds.PHASES
 
 
 class Interrupted(Exception):
@@ -672,6 +674,7 @@ class Lab:
         for phase, run_phase in MORE_PHASES.items():
             if phase in phases:
                 run_phase(self)
+        nat_kinds.run(self, phases, NAT_TIMEOUT_S)  # last: they put a modem in front of the router
         self.report_capture()
 
     def close(self):

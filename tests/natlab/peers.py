@@ -32,6 +32,9 @@ class Peers:
         self.t = topology
         self.dir = workdir
         self.processes = []
+        # A far end that latches (phase_nat_kinds.py, symmetric NAT): it plays nothing of its own
+        # and echoes every RTP packet to the address and port it came from (sipp -rtp_echo).
+        self.latching_far_end = False
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -156,7 +159,11 @@ class Peers:
         return self.sipp("lan", name, xml, target, topo.PHONE, port, media_port, timeout)
 
     def far(self, name, xml, port, media_port, timeout=SIP_TIMEOUT_S):
-        return self.sipp("wan", name, xml, f"{topo.PROVIDER}:5060", topo.FAR_END, port, media_port, timeout)
+        extra = ()
+        if self.latching_far_end:
+            xml = re.sub(r'<nop><action><exec play_pcap_audio="[^"]*"/></action></nop>\n', "", xml)
+            extra = ("-rtp_echo",)
+        return self.sipp("wan", name, xml, f"{topo.PROVIDER}:5060", topo.FAR_END, port, media_port, timeout, extra)
 
 
 # --- far-end scenarios (the provider's side of a call; kamailio record-routes, so in-dialog

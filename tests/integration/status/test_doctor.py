@@ -100,7 +100,10 @@ def doctor_healthy(binary):
             check(needle in r.stdout, f"it lists what it checked: {needle}")
         findings = json.loads(doctor(binary, cfg, "--json").stdout)
         check(findings and all(f["verdict"] == "ok" for f in findings), "--json prints the findings, every one ok")
-        verdicts = [(f["id"], f["verdict"]) for f in findings]
+        # Besides the daemon's findings, the doctor reports the NATs it probes itself (nat_path.h).
+        check(("network.nat", "ok") in [(f["id"], f["verdict"]) for f in findings],
+              "the doctor adds its own NAT finding: no NAT on loopback")
+        verdicts = [(f["id"], f["verdict"]) for f in findings if f["id"] != "network.nat"]
         check([(f["id"], f["verdict"]) for f in get_json(s.status)["health"]] == verdicts,
               "GET /status carries the same findings as \"health\"")
         h.stop_daemon(d)
