@@ -32,7 +32,7 @@ jobs=${B2BUA_CROSS_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 bash "$src/packaging/install-deps.sh" --cross
 mkdir -p "$dir"
-dir=$(cd "$dir" && pwd)
+dir=$(cd "$dir" && pwd -P)  # physical: the CMake cache records the folder it was made in
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 $SUDO bash "$src/packaging/cross/sysroot.sh" "$arch" "$dir"
