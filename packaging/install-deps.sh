@@ -4,10 +4,15 @@
 #
 #   packaging/install-deps.sh          build + run dependencies
 #   packaging/install-deps.sh --test   also the test peers (sipp, baresip, kamailio, tshark, ...)
+#                                      and the cross toolchains with qemu (the cross tests)
+#   packaging/install-deps.sh --cross  build + the cross toolchains and qemu (cross-build.sh)
+#   packaging/install-deps.sh --print-libs   prints the libraries' -dev packages, one a line
+#                                      (packaging/cross/sysroot.sh installs them for the target)
 set -euo pipefail
 
-build_pkgs=(
-  build-essential cmake pkg-config
+tool_pkgs=(build-essential cmake pkg-config)
+# The libraries the daemon links (for the target architecture too, in a cross build).
+lib_pkgs=(
   libsofia-sip-ua-dev libevent-dev libsqlite3-dev nlohmann-json3-dev libc-ares-dev
   # answering machine: resampling WAV files to 8 kHz, G.711 (A-law/mu-law) decoding
   libsoxr-dev
@@ -15,8 +20,13 @@ build_pkgs=(
   # answering machine: messages by mail (libcurl's SMTP client)
   libcurl4-openssl-dev
 )
+# ... and the unit tests.
+test_lib_pkgs=(libgtest-dev libgmock-dev)
+# arm64 and armhf: Debian's cross compilers, and qemu-user to run what they build (the
+# packaging/cross/*.cmake toolchains run it as qemu-<cpu>-static, with no binfmt registration).
+cross_pkgs=(crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user-static)
 test_pkgs=(
-  libgtest-dev libgmock-dev sqlite3
+  "${test_lib_pkgs[@]}" sqlite3
   sip-tester baresip-core linphone-cli kamailio kamailio-tls-modules dnsmasq-base openssl tshark iproute2 nftables
   iptables conntrack
   sofia-sip-bin procps psmisc curl python3 rtpengine-daemon clang libclang-rt-14-dev
@@ -28,10 +38,12 @@ test_pkgs=(
   coturn
 )
 
-want=("${build_pkgs[@]}")
-if [[ "${1:-}" == "--test" ]]; then
-  want+=("${test_pkgs[@]}")
-fi
+want=("${tool_pkgs[@]}" "${lib_pkgs[@]}")
+case "${1:-}" in
+  --test) want+=("${test_pkgs[@]}" "${cross_pkgs[@]}") ;;
+  --cross) want+=("${cross_pkgs[@]}") ;;
+  --print-libs) printf '%s\n' "${lib_pkgs[@]}" "${test_lib_pkgs[@]}"; exit 0 ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -38,8 +38,16 @@ void SqliteCallRecordRepository::insert(const CallRecordRow& row) {
       .run();
 }
 
+namespace {
+// A count as an SQLite integer, capped at its largest. Compared in uint64_t, which holds every
+// size_t and int64_t's largest value: on 32-bit targets (armhf) size_t cannot hold the latter.
+int64_t sql_count(size_t n) {
+  return static_cast<int64_t>(std::min<uint64_t>(n, static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
+}
+}  // namespace
+
 std::vector<CallRecordRow> SqliteCallRecordRepository::recent(size_t limit) {
-  const auto capped = static_cast<int64_t>(std::min<size_t>(limit, std::numeric_limits<int64_t>::max()));
+  const auto capped = sql_count(limit);
   select_recent_.bind(1, capped);
   std::vector<CallRecordRow> rows;
   ResetOnExit reset(select_recent_);
@@ -66,7 +74,7 @@ std::vector<CallRecordRow> SqliteCallRecordRepository::recent(size_t limit) {
 }
 
 void SqliteCallRecordRepository::prune(size_t keep_newest, int64_t ended_before_ms) {
-  const auto keep = static_cast<int64_t>(std::min<size_t>(keep_newest, std::numeric_limits<int64_t>::max()));
+  const auto keep = sql_count(keep_newest);
   delete_beyond_.bind(1, keep).run();
   if (ended_before_ms > 0) delete_ended_before_.bind(1, ended_before_ms).run();
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -414,7 +415,11 @@ void ServerResolver::host_answered(unsigned ticket, size_t target, int status, c
   for (const ares_addrinfo_node* n = info ? info->nodes : nullptr; n; n = n->ai_next) {
     if (n->ai_family != AF_INET) continue;
     char buf[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(n->ai_addr)->sin_addr, buf, sizeof buf);
+    // Copied out, not cast: a sockaddr* promises less alignment than sockaddr_in needs, and
+    // 32-bit ARM (armhf) enforces it.
+    sockaddr_in v4{};
+    std::memcpy(&v4, n->ai_addr, sizeof v4);
+    inet_ntop(AF_INET, &v4.sin_addr, buf, sizeof buf);
     if (std::find(l.addresses.begin(), l.addresses.end(), buf) == l.addresses.end()) l.addresses.emplace_back(buf);
     // A hosts file entry has no TTL (0): looked up again after the minimum, like a short TTL.
     l.ttl_s = std::min(l.ttl_s, std::max(static_cast<unsigned>(std::max(n->ai_ttl, 0)), kMinTtlS));
