@@ -30,7 +30,7 @@ targets=("$@")
 ((${#targets[@]})) || targets=(b2bua sip_unit_tests media_unit_tests storage_unit_tests)
 jobs=${B2BUA_CROSS_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
-bash "$src/packaging/install-deps.sh" --cross
+bash "$src/packaging/install-deps.sh" --cross "$arch"
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd -P)  # physical: the CMake cache records the folder it was made in
 SUDO=""

@@ -4,8 +4,9 @@
 #
 #   packaging/install-deps.sh          build + run dependencies
 #   packaging/install-deps.sh --test   also the test peers (sipp, baresip, kamailio, tshark, ...)
-#                                      and the cross toolchains with qemu (the cross tests)
-#   packaging/install-deps.sh --cross  build + the cross toolchains and qemu (cross-build.sh)
+#                                      and the arm64 cross toolchain with qemu (the cross tests)
+#   packaging/install-deps.sh --cross [ARCH]  build + the cross toolchain of ARCH (arm64, armhf;
+#                                      both when none is named) and qemu (cross-build.sh)
 #   packaging/install-deps.sh --print-libs   prints the libraries' -dev packages, one a line
 #                                      (packaging/cross/sysroot.sh installs them for the target)
 set -euo pipefail
@@ -24,7 +25,14 @@ lib_pkgs=(
 test_lib_pkgs=(libgtest-dev libgmock-dev)
 # arm64 and armhf: Debian's cross compilers, and qemu-user to run what they build (the
 # packaging/cross/*.cmake toolchains run it as qemu-<cpu>-static, with no binfmt registration).
-cross_pkgs=(crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user-static)
+# The test command cross-builds arm64 only.
+cross_pkgs() {
+  local arch
+  for arch in "${@:-arm64 armhf}"; do
+    for a in $arch; do echo "crossbuild-essential-$a"; done
+  done
+  echo qemu-user-static
+}
 test_pkgs=(
   "${test_lib_pkgs[@]}" sqlite3
   sip-tester baresip-core linphone-cli kamailio kamailio-tls-modules dnsmasq-base openssl tshark iproute2 nftables
@@ -40,8 +48,8 @@ test_pkgs=(
 
 want=("${tool_pkgs[@]}" "${lib_pkgs[@]}")
 case "${1:-}" in
-  --test) want+=("${test_pkgs[@]}" "${cross_pkgs[@]}") ;;
-  --cross) want+=("${cross_pkgs[@]}") ;;
+  --test) mapfile -t -O "${#want[@]}" want < <(printf '%s\n' "${test_pkgs[@]}"; cross_pkgs arm64) ;;
+  --cross) mapfile -t -O "${#want[@]}" want < <(cross_pkgs "${@:2}") ;;
   --print-libs) printf '%s\n' "${lib_pkgs[@]}" "${test_lib_pkgs[@]}"; exit 0 ;;
 esac
 
