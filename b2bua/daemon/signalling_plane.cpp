@@ -93,12 +93,12 @@ SignallingPlane::SignallingPlane(su_root_t* root, config::Snapshot config, stora
   lan_options.flood = lan_flood_limits(c);
   // Phones may require it for an INVITE that replaces a dialog (RFC 3891: call pull, pickup).
   lan_options.supported = "replaces";
-  // A finished UDP transaction lingers 64*T1 to absorb retransmissions (RFC 3261 17.2.2, timer
-  // J; H, F and B wait as long): 32 s of a message and its transaction each, per REGISTER and per
-  // call leg. A phone on the LAN is one switch away, so 16 s still covers its retransmissions
-  // (they stop after 64*T1 of its own, and the last one leaves 4 s after the first response is
-  // lost nine times) and halves that memory; a 2xx it has not ACKed in 16 s ends the call.
-  lan_options.transaction_timeout_ms = 16000;
+  // Every UDP transaction lingers 64*T1 after its answer (RFC 3261 timer J, 32 s by default)
+  // with both of its messages: at 1000 registrations/s that was over 100 MB held for nothing.
+  // On the LAN a lost answer is re-sent within T2 (4 s), so 8 s still absorbs a phone's
+  // retransmissions; the same bound makes a phone that never ACKs a 200 lose its call after
+  // 8 s (timer H) and an OPTIONS or NOTIFY to a gone phone fail after 8 s (timer F).
+  lan_options.transaction_timeout_ms = 8000;
   lan_ = std::make_unique<sip::SipAgent>(root, lan_options);
   lan_->flood_guard()->let_in_only(lan_outside_drop(c));
   if (!c.wan.address.empty()) {

@@ -203,7 +203,9 @@ std::vector<std::string> DigestAuth::challenges(int64_t now, bool stale) {
   return out;
 }
 
-bool DigestAuth::accept_count(const std::string& nonce, int64_t issued, uint32_t nc, int64_t now) {
+bool DigestAuth::accept_count(const std::string& nonce_text, int64_t issued, uint32_t nc, int64_t now) {
+  uint64_t nonce = 0;
+  if (!parse_hex64(std::string_view(nonce_text).substr(kTimeHex, kCounterHex), nonce)) return false;
   // Forget nonces that can no longer be used anyway.
   while (!order_.empty()) {
     auto it = tracked_.find(order_.front());

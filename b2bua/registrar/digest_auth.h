@@ -71,7 +71,8 @@ class DigestAuth {
   enum class NonceState { valid, expired, forged };
   NonceState check_nonce(const std::string& nonce, int64_t now, int64_t& issued) const;
   std::string sign(std::string_view payload) const;
-  // True if `nc` is higher than every count seen for `nonce` (and records it).
+  // True if `nc` is higher than every count seen for `nonce` (and records it). `nonce` has
+  // passed check_nonce().
   bool accept_count(const std::string& nonce, int64_t issued, uint32_t nc, int64_t now);
 
   DigestSettings settings_;
@@ -83,8 +84,10 @@ class DigestAuth {
     uint32_t highest_nc;
     int64_t issued;
   };
-  std::unordered_map<std::string, Tracked> tracked_;
-  std::deque<std::string> order_;
+  // Keyed by the nonce's counter: unique among the nonces we signed (it only grows), and 8
+  // bytes where the nonce text took two 65-byte heap strings (up to 65,536 tracked: 16 MB).
+  std::unordered_map<uint64_t, Tracked> tracked_;
+  std::deque<uint64_t> order_;
   int64_t floor_ = 0;
 };
 

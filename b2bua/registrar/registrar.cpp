@@ -81,6 +81,7 @@ nlohmann::json failure_json(const RegisterFailure& f) {
 Registrar::Registrar(const plane::PlaneContext& context, config::Snapshot config)
     : context_(context),
       config_(std::move(config)),
+      extensions_(config_),
       digest_(digest_settings(*config_)),
       guard_(guard_settings(config_->registrar)),
       table_(context.store->bindings()),
@@ -93,7 +94,7 @@ Registrar::Registrar(const plane::PlaneContext& context, config::Snapshot config
   size_t restored = table_.restore(clock::unix_s());
   // Extensions removed from the config while we were down lose their bindings now.
   for (const auto& aor : table_.aors()) {
-    if (!config_->find_extension(aor)) {
+    if (!extensions_.find(aor)) {
       for (const auto& c : table_.remove_aor(aor)) log_change(c, "extension_removed");
     }
   }
@@ -184,7 +185,7 @@ void Registrar::on_register(const sip::NuaEvent& ev) {
     credentials_refused(ip, source, credentials->username, "REGISTER");
     return respond(400, kDigestUriMismatchPhrase);
   }
-  const config::Extension* ext = config_->find_extension(credentials->username);
+  const config::Extension* ext = extensions_.find(credentials->username);
   DigestSecret secret;
   if (ext) secret = DigestSecret{ext->password, ext->ha1};
   switch (digest_.verify(*credentials, "REGISTER", ext ? &secret : nullptr, now)) {
@@ -242,6 +243,7 @@ void Registrar::on_qualify_result(const std::string& aor, const std::string& con
 
 void Registrar::apply_config(const config::Config&, config::Snapshot now) {
   config_ = std::move(now);
+  extensions_.rebuild(config_);
   digest_.update(digest_settings(*config_));
   guard_.update(guard_settings(config_->registrar));
   qualifier_.set_interval(config_->registrar.qualify_interval);
@@ -249,7 +251,7 @@ void Registrar::apply_config(const config::Config&, config::Snapshot now) {
   // Changed passwords apply to the next REGISTER by themselves (credentials are looked up per
   // request); removed extensions lose their bindings now.
   for (const auto& aor : table_.aors()) {
-    if (!config_->find_extension(aor)) {
+    if (!extensions_.find(aor)) {
       for (const auto& c : table_.remove_aor(aor)) log_change(c, "extension_removed");
     }
   }
@@ -351,7 +353,7 @@ void Registrar::credentials_refused(const std::string& ip, const std::string& so
   B2BUA_LOG(info, "registrar", "auth_failed", {{"source", ip}, {"user", user}, {"method", method}});
   record_failure(source, user, "wrong_password", method);
   ++auth_failures_total_;
-  AuthGuard::Outcome outcome = guard_.record_failure(ip, user, config_->find_extension(user) != nullptr, clock::unix_s());
+  AuthGuard::Outcome outcome = guard_.record_failure(ip, user, extensions_.find(user) != nullptr, clock::unix_s());
   if (outcome.source_blocked) {
     ++blocks_total_;
     B2BUA_LOG(warn, "registrar", "source_blocked", {{"source", ip}, {"seconds", config_->registrar.block_duration},

@@ -2,10 +2,13 @@
 # Registrar benchmark: sustained digest-authenticated REGISTER/s with 0 failed transactions and
 # memory per binding, b2bua vs Kamailio 5.6 (usrloc in memory, auth_db on db_text), one run.
 #
-#   run.sh [--short] [--bin PATH/TO/b2bua] [--kamailio-children N] [--keep]
+#   run.sh [--short] [--bin PATH/TO/b2bua] [--kamailio-children N] [--sipps N] [--repeats N]
+#          [--only b2bua|kamailio] [--keep]
 #
-# --short (the ctest check, label bench, < 60 s): 1,000 users, rate steps 250/500/1000 per s of
-# 4 s each; fails if b2bua fails a transaction in the fill run or cannot hold the first step.
+# The server runs on CPU 0 and the sipp processes on CPU 1 (taskset).
+# --short (the ctest check, label bench, < 60 s): 1,000 users, 5 s paced at 1000/s, rate steps
+# 1000/2000/4000 per s of 2 s each; fails if b2bua fails a transaction in the paced run or
+# cannot hold the first step.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 bin=""
@@ -14,9 +17,10 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --short) extra="$extra --short"; shift ;;
     --bin) bin="$2"; shift 2 ;;
-    --kamailio-children) extra="$extra --kamailio-children $2"; shift 2 ;;
+    --kamailio-children|--sipps|--repeats|--only) extra="$extra $1 $2"; shift 2 ;;
     --keep) extra="$extra --keep"; shift ;;
-    *) echo "usage: $0 [--short] [--bin PATH] [--kamailio-children N] [--keep]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--short] [--bin PATH] [--kamailio-children N] [--sipps N] [--repeats N] [--only SERVER] [--keep]" >&2
+       exit 2 ;;
   esac
 done
 if [ -z "$bin" ]; then
