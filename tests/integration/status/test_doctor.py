@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """`b2bua doctor` against a running daemon: a healthy box exits 0, a trunk whose provider
-refuses the password and a weak, world-readable config exit 2 with findings that say why (and
+refuses the password and a weak, world-readable config exit 2, a provider behind a rewriting
+SIP ALG exits 1, with findings that say why (and
 never the password), the status page's Health box says the same, and no daemon at all exits 2
 naming the address tried. One flow per ctest entry (run_flows)."""
 import json
@@ -48,6 +49,32 @@ Content-Length: 0
 ]]></send>
 </scenario>
 """.replace("NONCE", NONCE)
+
+
+# A provider behind a router whose SIP ALG rewrote our REGISTER's Contact on the way out: the
+# 200 lists our registration token at the router's public address, with no `received` that
+# would say the provider chose it (trunk/alg_detector.h).
+ALG_REGISTRAR = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="registrar behind a rewriting ALG">
+  <recv request="REGISTER">
+    <action>
+      <ereg regexp="&lt;sip:([^@&gt;]+)@" search_in="hdr" header="Contact:" check_it="true" assign_to="contact,token"/>
+    </action>
+  </recv>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]registrar
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[$token]@203.0.113.2:5060>;expires=300
+X-Contact-Seen: [$contact]
+Content-Length: 0
+
+]]></send>
+</scenario>
+"""
 
 
 class Setup:
@@ -152,6 +179,29 @@ def doctor_wrong_trunk_password(binary):
         h.stop_daemon(d)
 
 
+def doctor_sip_alg(binary):
+    """The provider lists our Contact at an address we never sent: an ALG rewrote it. A warning
+    with the remedy, exit 1."""
+    with Harness("doctor-alg", binary) as h:
+        s = Setup(h)
+        provider = h.sipp_bg(ALG_REGISTRAR, None, s.provider, name="provider", timeout=30)
+        cfg = h.write_config(s.config(trunks=[s.trunk(password="trunk-Vb62-Kq81-Zt04")]))
+        d = h.start_daemon(cfg)
+        check(register(s.lan, "10", PHONE_PASSWORD, s.phone, user_agent="doctor-phone") == 200,
+              "a phone registers as extension 10")
+        h.finish(provider, "the provider answered the REGISTER")
+        d.wait_log(r"event=sip_alg_detected", timeout=10)
+        r = doctor(binary, cfg)
+        show(r)
+        check(r.returncode == 1, f"b2bua doctor exits 1: warnings only ({r.returncode})", r.stdout + r.stderr)
+        check("a SIP ALG (the router's SIP helper) rewrites b2bua's messages to trunk provider" in r.stdout,
+              "the warning names the ALG and the trunk")
+        findings = {f["id"]: f for f in json.loads(doctor(binary, cfg, "--json").stdout)}
+        alg = findings.get("trunk.provider.alg", {})
+        check(alg.get("verdict") == "warning" and alg.get("action"), "--json: trunk.provider.alg is a warning with a remedy")
+        h.stop_daemon(d)
+
+
 def doctor_page(binary):
     """The status page's Health box lists the same problem; skipped (77) without chromium."""
     if not os.access(CHROMIUM, os.X_OK):
@@ -210,5 +260,5 @@ def doctor_no_daemon(binary):
 
 
 if __name__ == "__main__":
-    run_flows({f.__name__: f for f in (doctor_healthy, doctor_wrong_trunk_password, doctor_page,
+    run_flows({f.__name__: f for f in (doctor_healthy, doctor_wrong_trunk_password, doctor_sip_alg, doctor_page,
                                        doctor_weak_secret_and_perms, doctor_no_daemon)})
