@@ -9,7 +9,7 @@ work=$(mktemp -d /tmp/b2bua-sdp-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$src" $(pkg-config --cflags sofia-sip-ua) \
-  "$src/tests/fuzz/media/sdp_fuzz.cpp" "$src/media/sdp_rewrite.cpp" "$src/media/endpoint.cpp" \
+  "$src/tests/fuzz/media/sdp_fuzz.cpp" "$src/media/sdp_rewrite.cpp" "$src/media/random.cpp" "$src/media/endpoint.cpp" \
   $(pkg-config --libs sofia-sip-ua) -o "$work/sdp_fuzz"
 mkdir -p "$work/corpus"
 cp "$src"/tests/unit/media/sdp/*.sdp "$work/corpus/"
