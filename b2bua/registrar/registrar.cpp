@@ -247,7 +247,7 @@ void Registrar::apply_config(const config::Config&, config::Snapshot now) {
   digest_.update(digest_settings(*config_));
   guard_.update(guard_settings(config_->registrar));
   qualifier_.set_interval(config_->registrar.qualify_interval);
-  failures_.retain([this](const std::string& ext) { return config_->find_extension(ext) != nullptr; });
+  failures_.retain([this](const std::string& ext) { return extensions_.find(ext) != nullptr; });
   // Changed passwords apply to the next REGISTER by themselves (credentials are looked up per
   // request); removed extensions lose their bindings now.
   for (const auto& aor : table_.aors()) {
@@ -340,7 +340,7 @@ void Registrar::drop_silently(nua_handle_t* nh) { dropped_.hold(nh, clock::unix_
 
 void Registrar::record_failure(const std::string& source, const std::string& user, const char* reason,
                                const char* method) {
-  failures_.record(!user.empty() && config_->find_extension(user) != nullptr,
+  failures_.record(!user.empty() && extensions_.find(user) != nullptr,
                    RegisterFailure{clock::unix_s(), source, user, reason, method});
 }
 

@@ -43,17 +43,24 @@ def one_way_metric(s, side):
     return int(m.group(1)) if m else 0
 
 
+def call_to_silent_phone(s):
+    """The provider calls, phone 10 answers and never sends RTP while the far end does (8 s);
+    returns the phone's and the provider's sipp runs."""
+    answer, _ = answer_call(sdp_at(s.ten_rtp), play=False)
+    # The dialog's From and To, kept for requests this phone never sends: read once (sipp
+    # refuses a variable it never reads).
+    kept = '<nop hide="true"><action><log message="[$inv_from] [$inv_to]"/></action></nop>\n'
+    phone = s.phone("phone10", wrap("silent_phone", answer + kept + take_bye()), "10")
+    time.sleep(0.3)
+    s.peers.append(RtpPeer(s.far_rtp, SSRC_FAR, relay_port(s, "a")))
+    provider = s.provider("provider", provider_calls(s.far_rtp, "", hold_ms=8000), calling=True)
+    return phone, provider
+
+
 def one_way_phone_never_sends(binary):
     with running("calls-one-way", binary, Setup, register=("10",)) as s:
         h = s.h
-        answer, _ = answer_call(sdp_at(s.ten_rtp), play=False)
-        # The dialog's From and To, kept for requests this phone never sends: read once (sipp
-        # refuses a variable it never reads).
-        kept = '<nop hide="true"><action><log message="[$inv_from] [$inv_to]"/></action></nop>\n'
-        phone = s.phone("phone10", wrap("silent_phone", answer + kept + take_bye()), "10")
-        time.sleep(0.3)
-        s.peers.append(RtpPeer(s.far_rtp, SSRC_FAR, relay_port(s, "a")))
-        provider = s.provider("provider", provider_calls(s.far_rtp, "", hold_ms=8000), calling=True)
+        phone, provider = call_to_silent_phone(s)
         line = s.daemon.wait_log(r"level=warn component=calls event=one_way_audio call=\d+ silent=b side=lan who=10 "
                                  r"cause=nothing_arrives sdp=127\.0\.0\.1:(\d+) private=no latched=none packets=0 "
                                  r"dropped_source=0", timeout=12)

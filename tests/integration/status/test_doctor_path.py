@@ -250,18 +250,12 @@ def doctor_phone_second_nat(binary):
 
 def doctor_one_way_audio(binary):
     sys.path.insert(0, os.path.join(HERE, "..", "calls"))
-    import time
     from harness import running
-    from test_one_way_audio import relay_port
-    from test_transfer import SSRC_FAR, RtpPeer, Setup, answer_call, provider_calls, sdp_at, take_bye, wrap
+    from test_one_way_audio import call_to_silent_phone
+    from test_transfer import Setup
     with running("doctor-one-way", binary, Setup, register=("10",)) as s:
         h = s.h
-        answer, _ = answer_call(sdp_at(s.ten_rtp), play=False)
-        kept = '<nop hide="true"><action><log message="[$inv_from] [$inv_to]"/></action></nop>\n'
-        phone = s.phone("phone10", wrap("silent_phone", answer + kept + take_bye()), "10")
-        time.sleep(0.3)
-        s.peers.append(RtpPeer(s.far_rtp, SSRC_FAR, relay_port(s, "a")))
-        provider = s.provider("provider", provider_calls(s.far_rtp, "", hold_ms=8000), calling=True)
+        phone, provider = call_to_silent_phone(s)
         s.daemon.wait_log(r"event=one_way_audio call=\d+ silent=b side=lan who=10 cause=nothing_arrives", timeout=12)
         h.finish(provider, "provider: call answered, BYE")
         h.finish(phone, "phone 10: answered without sending, got the BYE")

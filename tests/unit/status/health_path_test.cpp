@@ -8,45 +8,14 @@
 
 #include "b2bua/status/health.h"
 #include "b2bua/status/wan_addresses.h"
+#include "health_test_support.h"
 
 namespace b2bua::status {
 namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kNow = 1'700'003'725;
-
-LocalFacts at_now() {
-  LocalFacts f;
-  f.now_s = kNow;
-  return f;
-}
-
-Finding only(const std::vector<Finding>& findings, const std::string& id) {
-  std::vector<Finding> hits;
-  for (const auto& f : findings) {
-    if (f.id == id) hits.push_back(f);
-  }
-  EXPECT_EQ(hits.size(), 1u) << id << " in " << to_json(findings).dump(1);
-  return hits.empty() ? Finding{} : hits.front();
-}
-
-bool has(const std::vector<Finding>& findings, const std::string& id) {
-  for (const auto& f : findings) {
-    if (f.id == id) return true;
-  }
-  return false;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::vector<Finding> trunk(json t, const LocalFacts& facts = at_now()) {
-  t["name"] = "sipgate";
-  t.emplace("enabled", true);
-  t.emplace("registrar", "sip:sipgate.de");
-  t.emplace("username", "4930123456");
-  return diagnose(json{{"trunks", json::array({t})}}, facts);
-}
+using namespace test;  // NOLINT: kNow, at_now, only, has, contains, trunk (health_test_support.h)
 
 json exchange(json changes) {
   json f = {{"at", kNow - 60}, {"server", "217.10.79.9:5060"}, {"request", "REGISTER sip:sipgate.de SIP/2.0"},

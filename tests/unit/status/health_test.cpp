@@ -15,6 +15,7 @@
 #include "b2bua/status/doctor_command.h"
 #include "b2bua/status/local_facts.h"
 #include "secret_config.h"
+#include "health_test_support.h"
 #include "status_test_support.h"
 
 namespace b2bua::status {
@@ -22,40 +23,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int64_t kNow = 1'700'003'725;
-
-LocalFacts no_facts() {
-  LocalFacts f;
-  f.now_s = kNow;
-  return f;
-}
-
-// The one finding with `id`; fails the test when there is none or more than one.
-Finding only(const std::vector<Finding>& findings, const std::string& id) {
-  std::vector<Finding> hits;
-  for (const auto& f : findings) {
-    if (f.id == id) hits.push_back(f);
-  }
-  EXPECT_EQ(hits.size(), 1u) << id << " in " << to_json(findings).dump(1);
-  return hits.empty() ? Finding{} : hits.front();
-}
-
-bool has(const std::vector<Finding>& findings, const std::string& id) {
-  for (const auto& f : findings) {
-    if (f.id == id) return true;
-  }
-  return false;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::vector<Finding> trunk(json t, const LocalFacts& facts = no_facts()) {
-  t["name"] = "sipgate";
-  t.emplace("enabled", true);
-  t.emplace("registrar", "sip:sipgate.de");
-  t.emplace("username", "4930123456");
-  return diagnose(json{{"trunks", json::array({t})}}, facts);
-}
+using namespace test;  // NOLINT: kNow, at_now, only, has, contains, trunk (health_test_support.h)
 
 TEST(Health, RegisteredTrunkIsOk) {
   auto f = only(trunk({{"state", "registered"}, {"registered_until", kNow + 300}, {"last_status", 200},
@@ -120,7 +88,7 @@ TEST(Health, SipAlgIsAWarningWithTheTrunksRemedy) {
 }
 
 TEST(Health, PublicAddressTellsANatInFrontOrItsAbsence) {
-  LocalFacts facts = no_facts();
+  LocalFacts facts = at_now();
   facts.wan_address = "192.168.0.2";
   auto nat = only(trunk({{"state", "registered"}, {"public_address", "198.51.100.7:5060"}}, facts),
                   "trunk.sipgate.public_address");
@@ -146,7 +114,7 @@ TEST(Health, PublicAddressTellsANatInFrontOrItsAbsence) {
 }
 
 TEST(Health, ExtensionWithoutPhoneIsAWarning) {
-  auto findings = diagnose(test::full_snapshot(), no_facts());
+  auto findings = diagnose(test::full_snapshot(), at_now());
   auto empty = only(findings, "extension.11.phones");
   EXPECT_EQ(empty.verdict, Verdict::warning);
   EXPECT_TRUE(contains(empty.what, "nobody can ring here")) << empty.what;
@@ -154,18 +122,18 @@ TEST(Health, ExtensionWithoutPhoneIsAWarning) {
   EXPECT_EQ(two.verdict, Verdict::ok);
   EXPECT_TRUE(contains(two.what, "2 phones")) << two.what;
   // A configured extension the registrar did not report: not known, so not said.
-  EXPECT_FALSE(has(diagnose(json{{"extensions", {{{"number", "12"}}}}}, no_facts()), "extension.12.phones"));
+  EXPECT_FALSE(has(diagnose(json{{"extensions", {{{"number", "12"}}}}}, at_now()), "extension.12.phones"));
 }
 
 TEST(Health, PhoneSilentToOptionsIsAWarning) {
-  auto f = only(diagnose(test::full_snapshot(), no_facts()), "extension.10.qualify");
+  auto f = only(diagnose(test::full_snapshot(), at_now()), "extension.10.qualify");
   EXPECT_EQ(f.verdict, Verdict::warning);
   EXPECT_TRUE(contains(f.what, "stopped answering")) << f.what;
   EXPECT_TRUE(contains(f.evidence, "192.168.1.21:5062")) << f.evidence;
 }
 
 TEST(Health, LockedExtensionIsAProblemWithUntilFailuresAndSources) {
-  auto f = only(diagnose(test::full_snapshot(), no_facts()), "extension.11.locked");
+  auto f = only(diagnose(test::full_snapshot(), at_now()), "extension.11.locked");
   EXPECT_EQ(f.verdict, Verdict::problem);
   EXPECT_TRUE(contains(f.what, "refused until 2023-11-14 23:28 UTC after 20 failed logins from 4 addresses")) << f.what;
   EXPECT_FALSE(f.action.empty());
@@ -175,19 +143,19 @@ TEST(Health, CallsBlockedByALimitAreAWarning) {
   json s = {{"extensions", {{{"number", "10"},
                              {"limits", {{"blocked", true}, {"blocked_by", "calls_per_hour"}, {"blocked_until", nullptr},
                                          {"calls_last_hour", 31}}}}}}};
-  auto f = only(diagnose(s, no_facts()), "extension.10.limits");
+  auto f = only(diagnose(s, at_now()), "extension.10.limits");
   EXPECT_EQ(f.verdict, Verdict::warning);
   EXPECT_TRUE(contains(f.evidence, "calls_per_hour")) << f.evidence;
   EXPECT_TRUE(contains(f.evidence, "until a reload")) << f.evidence;
   s["extensions"][0]["limits"]["blocked"] = false;
-  EXPECT_FALSE(has(diagnose(s, no_facts()), "extension.10.limits"));
+  EXPECT_FALSE(has(diagnose(s, at_now()), "extension.10.limits"));
 }
 
 TEST(Health, OneWayAudioOfARecentCallIsAWarningWithCallAndSide) {
   json call = {{"id", 7}, {"call_id", "abc@host"}, {"direction", "outbound"}, {"extension", "10"},
                {"trunk", "sipgate"}, {"remote_number", "+4930888"}, {"start_ms", (kNow - 600) * 1000},
                {"end_ms", (kNow - 500) * 1000}, {"notes", "route=sipgate one_way=wan:nothing_arrives"}};
-  auto f = only(diagnose(json{{"recent_calls", {call}}}, no_facts()), "call.7.one_way");
+  auto f = only(diagnose(json{{"recent_calls", {call}}}, at_now()), "call.7.one_way");
   EXPECT_EQ(f.verdict, Verdict::warning);
   EXPECT_TRUE(contains(f.what, "abc@host")) << f.what;
   EXPECT_TRUE(contains(f.what, "trunk sipgate")) << f.what;
@@ -195,14 +163,14 @@ TEST(Health, OneWayAudioOfARecentCallIsAWarningWithCallAndSide) {
   EXPECT_TRUE(contains(f.action, "firewall")) << f.action;
 
   call["notes"] = "one_way=lan:stopped";
-  EXPECT_TRUE(contains(only(diagnose(json{{"recent_calls", {call}}}, no_facts()), "call.7.one_way").action,
+  EXPECT_TRUE(contains(only(diagnose(json{{"recent_calls", {call}}}, at_now()), "call.7.one_way").action,
                        "phone's network"));
   call["end_ms"] = (kNow - 2 * 86400) * 1000;
-  EXPECT_FALSE(has(diagnose(json{{"recent_calls", {call}}}, no_facts()), "call.7.one_way")) << "two days old: history";
+  EXPECT_FALSE(has(diagnose(json{{"recent_calls", {call}}}, at_now()), "call.7.one_way")) << "two days old: history";
 }
 
 TEST(Health, ConfigReadableByOthersWhileHoldingPasswordsIsAWarning) {
-  LocalFacts facts = no_facts();
+  LocalFacts facts = at_now();
   facts.config_path = "/etc/b2bua/b2bua.jsonc";
   facts.config_holds_secrets = true;
   facts.config_mode = 0644;
@@ -230,7 +198,7 @@ TEST(Health, WeakSecretsAreProblemsThatNeverShowThePassword) {
     "storage": {"path": "unused.db"}
   })", "/tmp/health-test.jsonc");
   ASSERT_TRUE(loaded.ok()) << loaded.errors.front().to_string("config");
-  LocalFacts facts = no_facts();
+  LocalFacts facts = at_now();
   facts.weak_secrets = weak_secrets(*loaded.config);
   ASSERT_EQ(facts.weak_secrets.size(), 3u);
   auto findings = diagnose(json::object(), facts);
@@ -246,7 +214,7 @@ TEST(Health, WeakSecretsAreProblemsThatNeverShowThePassword) {
 }
 
 TEST(Health, UnwritableDatabaseIsAProblem) {
-  LocalFacts facts = no_facts();
+  LocalFacts facts = at_now();
   facts.database_path = "/nonexistent/b2bua.db";
   facts.database_unwritable = database_unwritable(facts.database_path);
   ASSERT_TRUE(facts.database_unwritable);
@@ -258,7 +226,7 @@ TEST(Health, UnwritableDatabaseIsAProblem) {
 }
 
 TEST(Health, ClockBeforeTheBuildIsAProblem) {
-  LocalFacts facts = no_facts();
+  LocalFacts facts = at_now();
   facts.built_s = kNow;
   facts.now_s = 946'684'800;  // 2000-01-01: a router without a battery-backed clock, before NTP
   auto f = only(diagnose(json::object(), facts), "clock");
@@ -273,7 +241,7 @@ TEST(Health, ClockBeforeTheBuildIsAProblem) {
 TEST(Health, NoSecretInAnyFindingOfAFullSnapshot) {
   auto loaded = config::load_config_text(test::kSecretConfig, "/tmp/health-secrets.jsonc");
   ASSERT_TRUE(loaded.ok());
-  LocalFacts facts = no_facts();
+  LocalFacts facts = at_now();
   facts.weak_secrets = weak_secrets(*loaded.config);
   facts.config_holds_secrets = true;
   facts.config_mode = 0644;
