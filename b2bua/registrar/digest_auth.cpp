@@ -204,34 +204,9 @@ std::vector<std::string> DigestAuth::challenges(int64_t now, bool stale) {
 }
 
 bool DigestAuth::accept_count(const std::string& nonce_text, int64_t issued, uint32_t nc, int64_t now) {
-  uint64_t nonce = 0;
-  if (!parse_hex64(std::string_view(nonce_text).substr(kTimeHex, kCounterHex), nonce)) return false;
-  // Forget nonces that can no longer be used anyway.
-  while (!order_.empty()) {
-    auto it = tracked_.find(order_.front());
-    if (it != tracked_.end() && now - it->second.issued <= settings_.nonce_lifetime_s) break;
-    if (it != tracked_.end()) tracked_.erase(it);
-    order_.pop_front();
-  }
-  auto it = tracked_.find(nonce);
-  if (it == tracked_.end()) {
-    if (issued <= floor_) return false;  // its history was evicted: make the phone take a new one
-    while (tracked_.size() >= settings_.max_tracked_nonces && !order_.empty()) {
-      auto old = tracked_.find(order_.front());
-      if (old != tracked_.end()) {
-        floor_ = std::max(floor_, old->second.issued);
-        tracked_.erase(old);
-      }
-      order_.pop_front();
-    }
-    if (issued <= floor_) return false;
-    tracked_.emplace(nonce, Tracked{nc, issued});
-    order_.push_back(nonce);
-    return true;
-  }
-  if (nc <= it->second.highest_nc) return false;
-  it->second.highest_nc = nc;
-  return true;
+  uint64_t counter = 0;
+  if (!parse_hex64(std::string_view(nonce_text).substr(kTimeHex, kCounterHex), counter)) return false;
+  return counts_.accept(counter, issued, nc, now, settings_.nonce_lifetime_s, settings_.max_tracked_nonces);
 }
 
 DigestVerdict DigestAuth::verify(const DigestResponse& r, std::string_view method, const DigestSecret* secret,

@@ -5,18 +5,17 @@
 // no SHA-256, and a constant default secret. Here nonces are stateless and signed
 // (issue time + counter + HMAC-SHA256 with a random per-process secret), so a restart simply
 // makes phones re-authenticate; the only state is the highest nonce-count seen per nonce in a
-// bounded table, which is what replay protection needs.
+// bounded table (nonce_counts.h), which is what replay protection needs.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "b2bua/config/config.h"
+#include "b2bua/registrar/nonce_counts.h"
 #include "b2bua/sip/digest_hash.h"
 #include "b2bua/sip/sofia.h"
 
@@ -78,17 +77,7 @@ class DigestAuth {
   DigestSettings settings_;
   std::string secret_;
   uint64_t counter_ = 0;
-  // Highest nonce-count per nonce, evicted oldest first. A nonce issued before `floor_` that is
-  // no longer tracked is treated as stale, so eviction never reopens a replay.
-  struct Tracked {
-    uint32_t highest_nc;
-    int64_t issued;
-  };
-  // Keyed by the nonce's counter: unique among the nonces we signed (it only grows), and 8
-  // bytes where the nonce text took two 65-byte heap strings (up to 65,536 tracked: 16 MB).
-  std::unordered_map<uint64_t, Tracked> tracked_;
-  std::deque<uint64_t> order_;
-  int64_t floor_ = 0;
+  NonceCounts counts_;
 };
 
 // The digest response for our realm among the request's Authorization headers, if any.
