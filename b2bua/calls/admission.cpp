@@ -39,9 +39,14 @@ void CallManager::reject(const sip::NuaEvent& ev, int status, const char* phrase
   std::string ip, transport;
   uint16_t port = 0;
   sip::request_source(ev.nua, ip, port, transport);
-  B2BUA_LOG(info, "calls", "rejected",
-            {{"agent", ev.agent.name()}, {"status", status}, {"reason", why}, {"source", ip},
-             {"to", url_user(ev.sip && ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr)}});
+  // The challenge is the first step of every call a phone places (RFC 3261 22.3), not news: at
+  // info it was a line per call, and a line per packet of an INVITE flood.
+  log::Level level = std::string_view(why) == "challenge" ? log::Level::debug : log::Level::info;
+  if (log::enabled(level)) {
+    log::write(level, "calls", "rejected",
+               {{"agent", ev.agent.name()}, {"status", status}, {"reason", why}, {"source", ip},
+                {"to", url_user(ev.sip && ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr)}});
+  }
   ++final_codes_[status];
   if (attempt) {
     attempt->start_ms = attempt->end_ms = clock::unix_ms();

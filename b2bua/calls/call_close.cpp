@@ -51,7 +51,7 @@ void Call::on_bye(Leg& leg) {
   // place the target took (its BYE often crosses ours), ends alone.
   if (&leg != a.get() && &leg != winner) return;
   const char* by = &leg == a.get() ? "caller" : "callee";
-  B2BUA_LOG(info, "calls", "hangup", {{"call", id}, {"by", by}});
+  B2BUA_LOG(debug, "calls", "hangup", {{"call", id}, {"by", by}});  // call_ended says it at info
   ending(by);
   for (auto& target : b) {
     if (target->transfer_target) end_leg(*target, nullptr);  // nobody left to transfer to them

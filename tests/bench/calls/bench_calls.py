@@ -262,6 +262,8 @@ class Ports:
         self.relay = h.ports.span(SHORT_RELAY_PORTS) if short else FULL_RELAY
 
 
+# Memory must come back once the load is over: nothing a call leaves behind may outlive it.
+AFTER_LOAD_KB = 8 * 1024
 SHORT_RELAY_PORTS = 2800
 FULL_RELAY = (40000, 49999)
 MAX_UACS = 4
@@ -470,6 +472,9 @@ def main():
               f"({ok}/{n} calls ok; RSS {before} -> {held} KiB) | | |")
         check(ok == n, f"all {n} simultaneous calls succeeded")
         check(load["failed"] == 0, f"every call of the memory run succeeded ({load['ok']})")
+        if not short:
+            check(after - idle < AFTER_LOAD_KB,
+                  f"RSS 60 s after the load is within {AFTER_LOAD_KB // 1024} MB of idle ({(after - idle) / 1024:.1f} MB)")
         check(b[0] <= 2 * GOAL_MS_PER_CALL,
               f"CPU per call {b[0]:.3f} ms is within twice the goal of {GOAL_MS_PER_CALL} ms")
     print("bench calls: done")
