@@ -216,7 +216,9 @@ class Stack:
                 "media": {"ports": list(ports.relay), "timeout": 300},
                 "log": {"level": "info"},
             }
-            self.proc = h.start_daemon(cfg, name="b2bua")
+            # Started on its core, as an admin confining it would: the media plane sizes its
+            # workers by the CPUs it may use (one here), like kamailio's one worker.
+            self.proc = h.start_daemon(cfg, name="b2bua", prefix=("taskset", "-c", str(SUT_CPU)) if PINNED else ())
             self.target = f"127.0.0.1:{lan}"
         else:
             text = open(os.path.join(HERE, "kamailio-proxy.cfg")).read()
