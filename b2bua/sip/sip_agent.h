@@ -95,6 +95,11 @@ class SipAgent {
 
   // Unregisters and ends every dialog of this agent (nua_shutdown); `done` runs when the stack
   // reports it is finished. The agent may be destroyed after that.
+  // Owners destroy the handles of requests they no longer wait for (probes, queries) before
+  // this: nua_shutdown waits for every pending client transaction on any handle, to a silent
+  // server until timer F (nua_stack_shutdown counts nua_client_request_pending() as busy),
+  // and once it started, sofia 1.12 refuses every signal but the shutdown itself (nua_signal),
+  // so a nua_handle_destroy() after it is lost.
   void shutdown(std::function<void()> done);
   bool shut_down() const { return shut_down_; }
 

@@ -57,7 +57,7 @@ void Keepalive::set_interval(unsigned seconds) {
 void Keepalive::stop() {
   running_ = false;
   tick_timer_.cancel();
-  end_probe(false);
+  end_probe(true);
 }
 
 void Keepalive::tick() {

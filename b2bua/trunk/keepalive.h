@@ -59,6 +59,11 @@ class Keepalive final : public sip::HandleOwner {
   // in the registration's Call-ID, like the REGISTERs (null: a handle of our own). The owner
   // forwards nua_r_options of that handle to on_nua_event().
   void use_handle(nua_handle_t* nh);
+  // Ends the ticks and abandons a probe in flight; our own handle goes with it. A handle with
+  // a request pending keeps nua_shutdown() busy until that transaction ends (timer F, the WAN
+  // agent's 8 s, when the server is silent: the failback probe's case), past the daemon's
+  // shutdown bound; so the owner stops us before the agent shuts down (sip_agent.h). A
+  // borrowed handle's pending probe is the registration's to end (it destroys that handle).
   void stop();
   bool running() const { return running_; }
   // A new interval (seconds) from the next tick on: the one sized to the NAT's measured

@@ -54,6 +54,13 @@ def wait_until(predicate, timeout, interval=0.05):
     return predicate()
 
 
+def log_times(process, event):
+    """When a process logged `event` (a regex after the time stamp), in seconds, in order; the
+    daemon's lines start with an ISO time in UTC to the millisecond."""
+    return [time.mktime(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")) + float(m.group(2)) / 1000
+            for m in re.finditer(r"^(\S+?)\.(\d{3})Z .*" + event, process.output(), re.M)]
+
+
 def udp_bound(port, host="127.0.0.1"):
     """True while something holds the UDP port."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

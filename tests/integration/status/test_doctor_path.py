@@ -10,7 +10,10 @@
                             targets; the first is silent, the second (sipp) registers the trunk
                             and answers the keep-alive's OPTIONS; a phone registers: all good,
                             and the doctor shows the SRV answer, the servers in the order tried
-                            with each outcome, and the OPTIONS round trip
+                            with each outcome, and the OPTIONS round trip; the keep-alive asks
+                            only the live server, the failback probe the silent one, and a stop
+                            while that probe is in flight is clean and quick (no
+                            agent_not_shut_down, no LeakSanitizer report)
   doctor_phone_wrong_password  a phone registers with a wrong password: extension 10's last
                             failure is a problem naming the phone's address and port, the time,
                             "the password did not match"; neither password appears
@@ -34,7 +37,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 sys.path.insert(0, os.path.join(HERE, "..", "trunk"))
-from harness import Harness, check, run_flows, wait_until  # noqa: E402
+from harness import Harness, check, log_times, run_flows, wait_until  # noqa: E402
 from provider import recv, respond, start_dnsmasq, start_provider  # noqa: E402
 from sip_client import Client, register  # noqa: E402
 from status_http import get_json  # noqa: E402
@@ -138,6 +141,7 @@ def doctor_dns_srv_and_rtt(binary):
         cfg = base_config(lan, wan, status,
                           trunks=[trunk("provider", "sip:provider.test", keepalive={"method": "options", "interval": 5})])
         cfg["wan"]["resolv_conf"] = h.path("resolv.conf")
+        cfg["log"] = {"level": "debug"}  # which server the keep-alive and the failback probe ask
         cfg = h.write_config(cfg)
         d = h.start_daemon(cfg)
         check(wait_until(lambda: get_json(status)["trunks"][0].get("state") == "registered", 20),
@@ -165,17 +169,51 @@ def doctor_dns_srv_and_rtt(binary):
         check(f"the last REGISTER of trunk provider that failed (REGISTER sip:provider.test SIP/2.0 -> no response: "
               f"408 Request Timeout; sent to 127.0.0.1:{silent_port}" in r.stdout,
               "the failed exchange with the silent server stays as history")
-        # Known limit: the keep-alive's OPTIONS to the SRV name also reaches the silent target,
-        # and sofia waits out that transaction (8 s) at shutdown, past the daemon's bound; the
-        # daemon then leaves the WAN stack to the exit, which LeakSanitizer reports. So this
-        # flow checks the stop without the leak check of stop_daemon().
-        d.stop(timeout=15)
+        # The keep-alive rides on the registration's handle (its Call-ID) to the server we are
+        # registered with; only the failback probe (a Call-ID of its own) asks the preferred,
+        # silent one. Stopped while such a probe is in flight, the daemon must not wait out its
+        # transaction (8 s) past the 4 s bound: a clean stop, the WAN stack shut down, no leak.
+        silent.setblocking(False)
+        heard = drain(silent)
+
+        def probe_arrives():
+            fresh = drain(silent)
+            heard.extend(fresh)
+            return any(m.startswith("OPTIONS ") for m in fresh)
+        check(wait_until(probe_arrives, 8), "a failback probe (OPTIONS) reaches the silent preferred server")
+        h.stop_daemon(d, timeout=15)  # within that probe's 4 s bound: it is still in flight
         out = d.output()
-        check("event=stopped" in out, "the daemon stopped")
-        check("ERROR: AddressSanitizer" not in out and "runtime error:" not in out,
-              "no memory error and no undefined behaviour in the daemon's output")
+        stopping, stopped = log_times(d, "event=stopping")[0], log_times(d, "event=stopped")[0]
+        print(f"shutdown took {stopped - stopping:.3f} s", flush=True)
+        check("event=agent_not_shut_down" not in out and "event=sip_shutdown_bound_reached" not in out,
+              "both SIP stacks shut down within the bound (no agent_not_shut_down)")
+        check(stopped - stopping < 4.0, f"the daemon stopped within 4 s ({stopped - stopping:.3f} s)")
+        check(re.search(rf"event=keepalive_started trunk=provider server=127\.0\.0\.1:{live_port}\b", out) and
+              re.search(rf"event=failback_probe_started trunk=provider server=127\.0\.0\.1:{silent_port}\b", out),
+              "the keep-alive goes to the server registered with, the failback probe to the preferred one")
         live.stop()
         silent.close()
+        registration = call_id(h.messages("live", method="REGISTER")[0])
+        check(any(call_id(m) == registration for m in h.messages("live", method="OPTIONS")),
+              "the live server answered the keep-alive's OPTIONS in the registration's Call-ID")
+        probes = [m for m in heard if m.startswith("OPTIONS ")]
+        check(probes and all(call_id(m) != registration for m in probes),
+              f"no keep-alive OPTIONS reached the silent server ({len(probes)} failback probes there)")
+
+
+def drain(sock):
+    """The datagrams waiting on a non-blocking socket, as text."""
+    out = []
+    while True:
+        try:
+            out.append(sock.recv(65535).decode(errors="replace"))
+        except BlockingIOError:
+            return out
+
+
+def call_id(message):
+    m = re.search(r"^(?:Call-ID|i):\s*(\S+)", message, re.M | re.I)
+    return m.group(1) if m else None
 
 
 def doctor_phone_wrong_password(binary):

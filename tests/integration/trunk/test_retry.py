@@ -6,16 +6,10 @@
   503         Service Unavailable with Retry-After: 3: the next try comes after 3 s, not before;
   failover    the registrar never answers: after our 8 s response bound the trunk moves to its
               backup server and registers there."""
-import re
 import time
 
 from provider import recv, respond, start_provider, trunk_config, wait_exit
-from harness import Harness, check, run_flows
-
-
-def log_times(d, event):
-    return [time.mktime(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")) + float(m.group(2)) / 1000
-            for m in re.finditer(r"^(\S+?)\.(\d{3})Z .*" + event, d.output(), re.M)]
+from harness import Harness, check, log_times, run_flows
 
 
 def register_times(d):
