@@ -51,8 +51,10 @@ User-Agent: TestPhone/1.0
             '<recv response="200"/>\n')
 
 
-def phone_call_out(user, password, dialled, expect="200", hold_ms=2500):
-    """A phone calls out: 407 challenge, then 100/180/183 optional, then `expect`."""
+def phone_call_out(user, password, dialled, expect="200", hold_ms=2500, answer_bye=None):
+    """A phone calls out: 407 challenge, then 100/180/183 optional, then `expect`. Answered,
+    it hangs up after `hold_ms`; with `answer_bye` set it waits for b2bua's BYE instead and
+    answers it 200 (True) or never (False)."""
     invite = """INVITE sip:{d}@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch];rport
 From: "Phone {u}" <sip:{u}@[remote_ip]>;tag=[pid]out
@@ -100,16 +102,29 @@ Content-Length: 0
 """
     body += ('<recv response="200" rtd="true"/>\n'
              f'<send><![CDATA[\n{ack.format(u=user, d=dialled, cseq=2, branch="branch")}]]></send>\n'
-             f'<nop><action><exec play_pcap_audio="{PCAP}"/></action></nop>\n'
-             f'<pause milliseconds="{hold_ms}"/>\n'
+             f'<nop><action><exec play_pcap_audio="{PCAP}"/></action></nop>\n')
+    if answer_bye is not None:
+        return _wrap("phone_call_out", body + _take_bye(answer_bye))
+    body += (f'<pause milliseconds="{hold_ms}"/>\n'
              f'<send retrans="500"><![CDATA[\n{bye.format(u=user, d=dialled)}]]></send>\n'
              '<recv response="200"/>\n')
     return _wrap("phone_call_out", body)
 
 
-def _uas_answer(ring_ms, answer=True, status="200", check_reason=False):
+def _take_bye(answer):
+    """The far end's BYE, answered 200, or (answer=False) taken and never answered: a peer gone
+    silent (its network down) keeps the BYE waiting for its transaction timeout."""
+    if not answer:
+        return '<recv request="BYE"/>\n<pause milliseconds="30000"/>\n'
+    return ('<recv request="BYE"/>\n'
+            '<send><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n'
+            '[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n\n]]></send>\n')
+
+
+def _uas_answer(ring_ms, answer=True, status="200", check_reason=False, answer_bye=True):
     """Receives an INVITE and answers it (180 after nothing, then `status` after ring_ms), or
-    rings until CANCEL (answer=False)."""
+    rings until CANCEL (answer=False); the BYE that ends the call is answered unless answer_bye
+    is False."""
     hdr = """[last_Via:]
 [last_From:]
 [last_To:];tag=[pid]uas
@@ -138,15 +153,12 @@ Contact: <sip:[local_ip]:[local_port]>
         return body
     body += (f'<send retrans="500"><![CDATA[\nSIP/2.0 200 OK\n{hdr}' + _sdp_body() + ']]></send>\n'
              '<recv request="ACK" crlf="true"/>\n'
-             f'<nop><action><exec play_pcap_audio="{PCAP}"/></action></nop>\n'
-             '<recv request="BYE"/>\n'
-             '<send><![CDATA[\nSIP/2.0 200 OK\n[last_Via:]\n[last_From:]\n[last_To:]\n'
-             '[last_Call-ID:]\n[last_CSeq:]\nContent-Length: 0\n\n]]></send>\n')
+             f'<nop><action><exec play_pcap_audio="{PCAP}"/></action></nop>\n' + _take_bye(answer_bye))
     return body
 
 
-def provider_answer(ring_ms=300, status="200"):
-    return _wrap("provider_answer", _uas_answer(ring_ms, status=status))
+def provider_answer(ring_ms=300, status="200", answer_bye=True):
+    return _wrap("provider_answer", _uas_answer(ring_ms, status=status, answer_bye=answer_bye))
 
 
 def phone_register(user, password):
