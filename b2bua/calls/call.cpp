@@ -44,11 +44,20 @@ Leg* Leg::by_replaces(nua_t* nua, const sip_replaces_t* replaces) {
   return leg;
 }
 
-Leg::~Leg() {
+Leg::~Leg() { release_handle(); }
+
+void Leg::release_handle() {
   if (nh) {
     nua_handle_bind(nh, nullptr);
     nua_handle_destroy(nh);
+    nh = nullptr;
   }
+}
+
+void Leg::abandon() {
+  if (terminated) return;
+  release_handle();
+  terminated = true;
 }
 
 void Leg::on_nua_event(const sip::NuaEvent& ev) { call->on_event(*this, ev); }

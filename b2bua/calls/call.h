@@ -83,6 +83,9 @@ class Call {
   // Ends every leg (BYE, CANCEL or a final answer as each state needs); `code` for leg A if it
   // is still unanswered.
   void hang_up(int code, const char* phrase, const char* by);
+  // Ends the call now, whatever its dialogs still wait for (a BYE's answer, a CANCEL's 487, a
+  // recording being stored): their handles go at once. `why` is logged (event=forced_end).
+  void give_up(const char* why);
   void on_media_timeout();
   // call_one_way.cpp: the relay hears one side of `session` but not the `silent` one (0: A's
   // side): said once per call, with what is known, in the log, the record and the metrics.

@@ -135,14 +135,17 @@ void Call::hang_up(int code, const char* phrase, const char* by) {
     // Dialogs normally end within a transaction timeout (64*T1, RFC 3261 17.1.1.2); a peer that
     // never answers our BYE must not keep the call (and its relay ports) forever.
     end_bound_ = std::make_unique<sip::Timer>(manager.context().root);
-    end_bound_->start(40000, [this] {
-      B2BUA_LOG(warn, "calls", "forced_end", {{"call", id}});
-      a->terminated = true;
-      for (auto& leg : b) leg->terminated = true;
-      machine_.reset();  // a recording the relay never returned is given up
-      check_finished();
-    });
+    end_bound_->start(40000, [this] { give_up("end_bound"); });
   }
+  check_finished();
+}
+
+void Call::give_up(const char* why) {
+  if (finished_) return;
+  B2BUA_LOG(warn, "calls", "forced_end", {{"call", id}, {"why", why}});
+  a->abandon();
+  for (auto& leg : b) leg->abandon();
+  machine_.reset();  // a recording the relay never returned is given up
   check_finished();
 }
 

@@ -20,6 +20,7 @@ CallManager::CallManager(const plane::PlaneContext& context, config::Snapshot co
       auth_(registrar::digest_settings(*config_)),
       reaper_(context.root),
       stats_bound_(context.root),
+      shutdown_bound_(context.root),
       settings_(context.store) {
   // WAN INVITEs arrive through the trunk gate (on_trunk_invite), never directly.
   context_.lan->on_request(nua_i_invite, [this](const sip::NuaEvent& ev) { on_lan_invite(ev); });
@@ -116,7 +117,10 @@ void CallManager::reap() {
       dead_confirmations_.clear();
     });
   }
-  if (shutdown_done_ && calls_.empty() && pending_.empty()) std::exchange(shutdown_done_, nullptr)();
+  if (shutdown_done_ && calls_.empty() && pending_.empty()) {
+    shutdown_bound_.cancel();
+    std::exchange(shutdown_done_, nullptr)();
+  }
 }
 
 void CallManager::on_latched(media::SessionId id, int leg, const media::Endpoint& peer) {
@@ -162,6 +166,17 @@ void CallManager::shutdown(std::function<void()> done) {
   for (auto& [id, call] : calls_) {
     if (!call->finished()) call->hang_up(503, "Service Unavailable", "system");
   }
+  // A far end that does not answer its BYE (or CANCEL) in time is given up, and the legs'
+  // handles destroyed, before the SIP stacks' shutdown, which would otherwise wait for those
+  // transactions and ignore a later destroy (plane::kShutdownExchangeMs).
+  shutdown_bound_.start(plane::kShutdownExchangeMs, [this] {
+    std::vector<Call*> waiting;
+    for (auto& [id, call] : calls_) {
+      if (!call->finished()) waiting.push_back(call.get());
+    }
+    for (Call* call : waiting) call->give_up("shutdown");
+    reap();
+  });
   reap();
 }
 

@@ -169,6 +169,7 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   std::vector<std::unique_ptr<Call>> dead_;
   sip::Timer reaper_;
   sip::Timer stats_bound_;
+  sip::Timer shutdown_bound_;  // the far ends' answers to our hang-ups at shutdown
   std::function<void()> shutdown_done_;
   std::map<int, uint64_t> final_codes_;  // for metrics
   std::map<std::string, uint64_t> blocked_callers_;  // for metrics, by BlockVerdict::reason

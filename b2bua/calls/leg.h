@@ -36,6 +36,9 @@ class Leg final : public sip::HandleOwner {
   // until the stack has built the response; a phrase from an event dies with the event when
   // the callback returns.
   const char* lasting(const char* phrase) const;
+  // Gives a dialog that has not ended up: its handle goes now, with any request it still waits
+  // for (nua no longer waits for the answer), and the leg counts as ended.
+  void abandon();
 
   Call* call;                     // the call it belongs to (an attended transfer moves a leg)
   bool is_a;                      // faces the relay's side A (a transfer target may take A's place)
@@ -64,6 +67,9 @@ class Leg final : public sip::HandleOwner {
   std::string headers;            // extra headers we deliberately set (P-Asserted-Identity, Privacy)
   std::string request_uri;        // B legs: the INVITE's Request-URI (a phone's registered Contact,
                                   // or number@domain at a trunk, which our digest answer names)
+
+ private:
+  void release_handle();
 };
 
 }  // namespace b2bua::calls

@@ -182,7 +182,7 @@ int run_daemon(const std::string& config_path) {
         });
       };
       if (plane) {
-        plane->shutdown(2000, make_new);
+        plane->shutdown(SignallingPlane::kRebuildBoundMs, make_new);
       } else {
         make_new();
       }
@@ -331,7 +331,7 @@ int run_daemon(const std::string& config_path) {
   notify_service_manager("STOPPING=1");
   sip.post([&] {
     if (!plane) return sip.stop_loop();
-    plane->shutdown(3000, [&] { sip.stop_loop(); });
+    plane->shutdown(SignallingPlane::kStopBoundMs, [&] { sip.stop_loop(); });
   });
   sip.join();
   media->stop();

@@ -46,6 +46,15 @@ class SignallingPlane {
 
   // SIP thread: stop features (bounded by `bound_ms`), then both agents; then `done`.
   void shutdown(unsigned bound_ms, std::function<void()> done);
+  // The bounds on the features' stop: at SIGTERM (systemd waits longer), and when the WAN
+  // address changed (calls and trunks come back on a new stack, so the pause is kept short).
+  static constexpr unsigned kStopBoundMs = 3000;
+  static constexpr unsigned kRebuildBoundMs = 2000;
+  // A feature gives its network exchanges up before either bound is reached, with room for its
+  // `done`: the stacks' shutdown that follows the bound would wait for an exchange still
+  // pending and lose the later destroy of its handle (plane::kShutdownExchangeMs).
+  static_assert(plane::kShutdownExchangeMs + 300 <= kStopBoundMs);
+  static_assert(plane::kShutdownExchangeMs + 300 <= kRebuildBoundMs);
 
   // SIP thread: the status snapshot of every feature.
   void describe(nlohmann::json& status) const;

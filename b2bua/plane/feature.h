@@ -24,6 +24,17 @@ class MediaPlane;
 
 namespace b2bua::plane {
 
+// How long a feature may spend on the network at shutdown (an un-REGISTER, the answers to the
+// BYEs of its calls) before it gives those exchanges up and destroys their handles. The daemon's
+// bound on the features' stop must leave room after it: when that bound is reached, the SIP
+// stacks' nua_shutdown() starts, and from then on sofia 1.12 (a) waits for every handle with a
+// request still pending, to its transaction timeout (timer F, 8 s on the WAN stack), and (b)
+// drops every signal but the shutdown, so a handle destroyed after it stays. A far end that
+// never answers (its network down) would hold the stack until the daemon gives it up, and a
+// WAN rebuild would leave the old stack behind. UDP sends a request at 0, 0.5 and 1.5 s in it
+// (T1 = 500 ms, RFC 3261 17.1.2.2); an answering peer answers well within it.
+inline constexpr unsigned kShutdownExchangeMs = 1500;
+
 // What a feature may use. Everything here outlives the features. The config is not here: each
 // feature gets the running snapshot when it is made and each new one in apply_config().
 struct PlaneContext {
@@ -45,8 +56,10 @@ class Feature {
   // immutable); work in progress (a call) keeps the snapshot it started with.
   virtual void apply_config(const config::Config& before, config::Snapshot now) = 0;
 
-  // Orderly stop (SIGTERM): unregister, hang up, flush. Call `done` when finished; the daemon
-  // bounds the wait and goes on without it after the bound.
+  // Orderly stop (SIGTERM, a WAN rebuild): unregister, hang up, flush. Call `done` when
+  // finished; the daemon bounds the wait and goes on without it after the bound. Exchanges
+  // with the network still unanswered after kShutdownExchangeMs are given up, and their handles
+  // destroyed, before `done`.
   virtual void shutdown(std::function<void()> done) { done(); }
 
   // Adds this feature's part of the status snapshot (GET /status, b2bua status, metrics) to

@@ -7,6 +7,7 @@
 
 #include "b2bua/common/clock.h"
 #include "b2bua/common/log.h"
+#include "b2bua/plane/feature.h"
 #include "storage/store.h"
 
 namespace b2bua::trunk {
@@ -15,7 +16,9 @@ namespace {
 // Our bound on one REGISTER transaction: sofia's own (timer F, 32 s) is too long to fail over.
 // UDP retransmits at 0, 0.5, 1.5, 3.5 and 7.5 s before it.
 constexpr unsigned kRegisterBoundMs = 8000;
-constexpr unsigned kUnregisterBoundMs = 3000;
+// The un-REGISTER at shutdown: a provider that does not answer it in time is given up, and
+// the handle destroyed, before the stack's shutdown (plane::kShutdownExchangeMs says why).
+constexpr unsigned kUnregisterBoundMs = plane::kShutdownExchangeMs;
 constexpr int kMaxTooBrief = 3;
 
 // Where requests to this trunk leave from; TLS has its own port, which Via and Contact name.
