@@ -4,14 +4,13 @@
   shutdown_unregister_answered  the provider answers the un-REGISTER 200: event=unregistered,
                                 and the daemon stops at once
   shutdown_unregister_silent    the provider answers the REGISTER, then takes the un-REGISTER
-                                and never answers it (its network down, a provider that stopped answering): the
-                                trunk gives the un-REGISTER up within the time a feature may
-                                spend on the network at shutdown (event=unregister_timeout),
-                                its handle is gone before the SIP stacks shut down, so they
-                                shut down at once: no event=sip_shutdown_bound_reached, no
-                                event=agent_not_shut_down, event=stopped within the daemon's
-                                bound (3 s)."""
-import time
+                                and never answers it (its network down, a provider that
+                                stopped answering): the trunk gives the un-REGISTER up within
+                                the time a feature may spend on the network at shutdown
+                                (1.5 s, event=unregister_timeout), its handle is gone before
+                                the SIP stacks shut down, so they shut down at once: no
+                                event=sip_shutdown_bound_reached, no event=agent_not_shut_down,
+                                event=stopped within the daemon's bound (3 s)."""
 
 from provider import recv, respond, start_provider, trunk_config
 from harness import Harness, check, log_times, run_flows
