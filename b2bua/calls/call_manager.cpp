@@ -117,7 +117,7 @@ void CallManager::reap() {
       dead_confirmations_.clear();
     });
   }
-  if (shutdown_done_ && calls_.empty() && pending_.empty()) {
+  if (shutdown_done_ && calls_.empty() && pending_.empty() && (!mwi_ || mwi_stopped_)) {
     shutdown_bound_.cancel();
     std::exchange(shutdown_done_, nullptr)();
   }
@@ -177,6 +177,13 @@ void CallManager::shutdown(std::function<void()> done) {
     for (Call* call : waiting) call->give_up("shutdown");
     reap();
   });
+  // Message waiting's dialogs end the same way, within the same time.
+  if (mwi_) {
+    mwi_->shutdown(plane::kShutdownExchangeMs, [this] {
+      mwi_stopped_ = true;
+      reap();
+    });
+  }
   reap();
 }
 

@@ -1,6 +1,7 @@
 #include "b2bua/voicemail/message_waiting.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "b2bua/common/log.h"
 #include "b2bua/registrar/binding_table.h"
@@ -19,6 +20,10 @@ constexpr int kUnsolicitedExpires = 3600;  // what an unsolicited NOTIFY claims;
 // every 20 ms (50 a second).
 constexpr unsigned kRestoredDelayMs = 3000;
 constexpr unsigned kRestoredPaceMs = 20;
+// The end of a subscription at b2bua's stop: b2bua is usually back within seconds (a restart, an
+// upgrade), so the phone is asked to subscribe again a little later (RFC 6665 4.1.3), not to
+// give up (noresource) nor to retry at once (deactivated) into a daemon still down.
+constexpr const char* kStoppedState = "terminated;reason=probation;retry-after=30";
 
 // "sip:192.168.1.20:5062;transport=udp" -> "192.168.1.20:5062"
 std::string host_port_of(const std::string& flow_uri) {
@@ -48,7 +53,8 @@ struct MessageWaiting::Dialog final : sip::HandleOwner {
     int substate = -1;
     tl_gets(ev.tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
     const bool ended = (ev.event == nua_i_subscribe && substate == nua_substate_terminated) ||
-                       (ev.event == nua_r_notify && ev.status >= 300) || ev.event == nua_i_terminated;
+                       (ev.event == nua_r_notify && ev.status >= 300) || ev.event == nua_i_terminated ||
+                       (ev.event == nua_r_notify && ev.status >= 200 && substate == nua_substate_terminated);
     if (ended) owner.drop(this);
   }
   MessageWaiting& owner;
@@ -65,7 +71,8 @@ MessageWaiting::MessageWaiting(sip::SipAgent& lan, registrar::Phones& phones, Ma
       boxes_(boxes),
       config_(std::move(config)),
       reaper_(lan.root()),
-      restore_pace_(lan.root()) {
+      restore_pace_(lan.root()),
+      shutdown_bound_(lan.root()) {
   nua_set_params(lan_.nua(), NUTAG_ALLOW("SUBSCRIBE"), NUTAG_ALLOW_EVENTS(kEvent), TAG_END());
   lan_.on_request(nua_i_subscribe, [this](const sip::NuaEvent& ev) { on_subscribe(ev); });
   phones_.on_new_binding([this](const registrar::PhoneTarget& phone) { announce(phone, "registered"); });
@@ -98,6 +105,7 @@ void MessageWaiting::on_subscribe(const sip::NuaEvent& ev) {
     nua_respond(ev.nh, status, phrase, NUTAG_WITH_THIS(ev.nua), TAG_END());
     nua_handle_destroy(ev.nh);
   };
+  if (stopping_) return refuse(503, "Service Unavailable", "stopping");
   if (event != kEvent) return refuse(489, "Bad Event", "event");
   if (!ext || !ext->voicemail.enabled) return refuse(404, "Not Found", "no mailbox");
   const registrar::RingTargets phones = phones_.ring_targets(mailbox);
@@ -131,7 +139,38 @@ void MessageWaiting::drop(Dialog* d) {
   // Destroyed on a later turn: this runs inside the handle's own callback.
   dead_.push_back(std::move(*it));
   dialogs_.erase(it);
-  if (!reaper_.armed()) reaper_.start(0, [this] { dead_.clear(); });
+  if (!reaper_.armed()) {
+    reaper_.start(0, [this] {
+      dead_.clear();
+      if (stopping_ && dialogs_.empty()) finish_shutdown();
+    });
+  }
+}
+
+void MessageWaiting::shutdown(unsigned give_up_ms, std::function<void()> done) {
+  stopping_ = true;
+  shutdown_done_ = std::move(done);
+  restore_pace_.cancel();
+  restored_.clear();
+  B2BUA_LOG(info, "voicemail", "mwi_stopping", {{"dialogs", dialogs_.size()}});
+  if (dialogs_.empty()) return finish_shutdown();
+  for (auto& d : dialogs_) {
+    nua_notify(d->nh, NUTAG_SUBSTATE(nua_substate_terminated), SIPTAG_SUBSCRIPTION_STATE_STR(kStoppedState),
+               SIPTAG_EVENT_STR(kEvent), TAG_END());
+  }
+  shutdown_bound_.start(give_up_ms, [this] {
+    B2BUA_LOG(info, "voicemail", "mwi_given_up", {{"dialogs", dialogs_.size()}});
+    finish_shutdown();
+  });
+}
+
+void MessageWaiting::finish_shutdown() {
+  // Not inside a handle's callback: from the timers, or from shutdown() itself.
+  shutdown_bound_.cancel();
+  reaper_.cancel();
+  dialogs_.clear();
+  dead_.clear();
+  if (shutdown_done_) std::exchange(shutdown_done_, nullptr)();
 }
 
 bool MessageWaiting::notifies(const std::string& mailbox) const {
@@ -161,6 +200,7 @@ MessageWaiting::Dialog& MessageWaiting::unsolicited(const std::string& mailbox, 
 }
 
 void MessageWaiting::changed(const std::string& mailbox) {
+  if (stopping_) return;  // a message left by a call hung up at the stop: its dialogs are ending
   const MessageCounts counts = boxes_.counts(mailbox);
   const std::string body = body_for(mailbox, counts);
   size_t sent = 0;
@@ -181,7 +221,7 @@ void MessageWaiting::changed(const std::string& mailbox) {
 
 void MessageWaiting::announce(const registrar::PhoneTarget& phone, const char* reason) {
   const std::string& mailbox = phone.extension;
-  if (!notifies(mailbox)) return;
+  if (stopping_ || !notifies(mailbox)) return;
   // Dialogs towards contacts no longer bound (gone, or replaced by this one) go now, rather than
   // pile up over the phones' reboots.
   const auto bound = phones_.ring_targets(mailbox).ring;

@@ -21,10 +21,16 @@
 //     Either way on a new dialog (the phone may have forgotten the old one with its reboot),
 //     sent to the binding's flow.
 //
+// At b2bua's stop every dialog ends with a NOTIFY Subscription-State: terminated (RFC 6665
+// 4.2.2) before the SIP stack's shutdown, which would otherwise send it itself and wait for
+// every unanswered one to the transaction timeout: a phone switched off with its subscription
+// running (common at home) held the LAN stack's stop to its bound.
+//
 // Threads: SIP thread only.
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -54,6 +60,9 @@ class MessageWaiting {
   // At b2bua's start: the restored bindings are told their counts a few seconds from now.
   void announce_restored();
   size_t subscriptions() const;
+  // b2bua stops: every dialog gets its terminating NOTIFY; those unanswered after `give_up_ms`
+  // are given up and every handle destroyed before `done`. Nothing is sent after it.
+  void shutdown(unsigned give_up_ms, std::function<void()> done);
 
  private:
   struct Dialog;
@@ -68,6 +77,8 @@ class MessageWaiting {
   std::vector<std::unique_ptr<Dialog>>::iterator find_unsolicited(const std::string& mailbox, const std::string& contact);
   void notify(Dialog& d, const std::string& body);
   void drop(Dialog* d);
+  // Shutdown: destroys what is left and calls the shutdown's `done`, once.
+  void finish_shutdown();
   std::string body_for(const std::string& mailbox, const MessageCounts& counts) const;
 
   sip::SipAgent& lan_;
@@ -79,6 +90,9 @@ class MessageWaiting {
   sip::Timer reaper_;
   std::deque<registrar::PhoneTarget> restored_;  // still to be told, in turn
   sip::Timer restore_pace_;
+  bool stopping_ = false;
+  std::function<void()> shutdown_done_;
+  sip::Timer shutdown_bound_;  // the phones' answers to the terminating NOTIFYs
 };
 
 }  // namespace b2bua::voicemail

@@ -69,6 +69,13 @@ in the database (voice_messages) and as WAV files.
   mwi_notify_after_restart         a phone registered, b2bua stopped, its message marked heard in
                                    the database, b2bua started: the phone gets one NOTIFY 0/1 a
                                    few seconds later without registering again (reason=restored)
+  mwi_silent_phone_at_stop         two phones of 10 SUBSCRIBEd, one then switched off (answers
+                                   nothing more); b2bua stopped (SIGTERM): both get a NOTIFY
+                                   Subscription-State: terminated, the other answers it; the
+                                   silent one is given up before the SIP stack's shutdown: no
+                                   sip_shutdown_bound_reached / agent_not_shut_down, stopping to
+                                   stopped within 2.5 s, exit code 0; Subscription-State
+                                   terminated;reason=probation;retry-after (subscribe again later)
   mailed_message                   voicemail.smtp (plain, to an SMTP server of the test's own)
                                    and 10's voicemail.email: a 3 s message is mailed within
                                    10 s: envelope b2bua@home.test -> anna@home.test, a Subject
@@ -78,6 +85,7 @@ in the database (voice_messages) and as WAV files.
                                    stays as one job in <storage dir>/mail-spool
 
 One flow per ctest entry (run_flows)."""
+import datetime
 import email
 import email.policy
 import os
@@ -735,6 +743,50 @@ def mwi_notify_after_restart(binary):
               f"  logged event=mwi ... reason=restored {line}")
 
 
+def log_time(line):
+    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z ", line)
+    return datetime.datetime.fromisoformat(m.group(1)) if m else None
+
+
+def mwi_silent_phone_at_stop(binary):
+    """A subscribed phone switched off (it answers nothing, as at home) must not hold b2bua's
+    stop: its subscription's end (a NOTIFY terminated, RFC 6665 4.2.2) is given up within the
+    features' exchange time, before the LAN stack's shutdown, which would wait for it to the
+    transaction timeout; a phone that answers still gets its terminating NOTIFY."""
+    with running("vm-mwi-stop", binary, Setup, voicemail={"10": {}}) as s:
+        on, off = MwiPhone(s, "10"), MwiPhone(s, "10")
+        check(on.subscribe() == 200 and off.subscribe() == 200, "  two phones of 10 subscribed (200)")
+        check(wait_until(lambda: on.summaries() == [(0, 0)] and off.summaries() == [(0, 0)], 3),
+              f"  each answered its first NOTIFY 0/0 ({on.summaries()}, {off.summaries()})")
+        off.silent = True
+        before_on, before_off = on.count(), off.count()
+        started = time.monotonic()
+        s.h.stop_daemon(s.daemon)
+        took = time.monotonic() - started
+        time.sleep(0.3)  # whatever the daemon sent on its way out has reached the phones' readers
+        out = s.daemon.output()
+        ended_on = [x for x in on.since(before_on) if substate_of(x) == "terminated"]
+        ended_off = [x for x in off.since(before_off) if substate_of(x) == "terminated"]
+        check(len(ended_on) >= 1, f"  the answering phone got a NOTIFY terminated ({[substate_of(x) for x in on.since(before_on)]})")
+        check(len(ended_off) >= 1, f"  so did the silent one ({[substate_of(x) for x in off.since(before_off)]})")
+        state = header(ended_on[0], "Subscription-State") or header(ended_on[0], "u")
+        check(re.search(r"reason=probation\b", state or "") and re.search(r"retry-after=\d+", state or ""),
+              f"  Subscription-State asks to subscribe again later (RFC 6665 4.1.3): {state}")
+        check(re.search(r"component=voicemail event=mwi_stopping dialogs=2\b", out) and
+              re.search(r"component=voicemail event=mwi_given_up dialogs=1\b", out),
+              "  logged event=mwi_stopping dialogs=2, then event=mwi_given_up dialogs=1 (the answered one ended)")
+        held = re.findall(r"^.*event=(?:shutdown_bound_reached|sip_shutdown_bound_reached|agent_not_shut_down)\b.*$",
+                          out, re.M)
+        check(not held, f"  the stop was not held by the silent phone: {held}")
+        stopping = re.search(r"^.*component=daemon event=stopping\b.*$", out, re.M)
+        stopped = re.search(r"^.*component=daemon event=stopped\b.*$", out, re.M)
+        check(stopping and stopped, "  logged event=stopping and event=stopped")
+        gap = (log_time(stopped.group(0)) - log_time(stopping.group(0))).total_seconds()
+        check(gap <= 2.5, f"  stopping to stopped {gap:.2f} s (SIGTERM to exit {took:.2f} s)")
+        print(f"  figures: stopping to stopped {gap:.3f} s, SIGTERM to exit {took:.2f} s, "
+              f"NOTIFY terminated to the silent phone {len(ended_off)} times")
+
+
 MAIL_FROM, MAIL_TO = "b2bua@home.test", "anna@home.test"
 
 
@@ -829,6 +881,7 @@ FLOWS = {
     "mwi_unsolicited_notify": mwi_unsolicited_notify,
     "mwi_notify_on_register": mwi_notify_on_register,
     "mwi_notify_after_restart": mwi_notify_after_restart,
+    "mwi_silent_phone_at_stop": mwi_silent_phone_at_stop,
     "mailed_message": mailed_message,
 }
 

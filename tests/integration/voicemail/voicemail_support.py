@@ -569,7 +569,8 @@ def greeting_seconds():
 class MwiPhone:
     """A phone as a UDP socket speaking SIP: registers ext from its port (401, digest), then
     SUBSCRIBEs message-summary from the same port (or from `port` of another socket) and
-    answers every NOTIFY 200, keeping their bodies."""
+    answers every NOTIFY 200, keeping their bodies. With `silent` set it keeps them and answers
+    nothing (a phone switched off with its subscription still running)."""
 
     def __init__(self, s, ext, port=None, register=True):
         self.s, self.ext = s, ext
@@ -585,6 +586,7 @@ class MwiPhone:
         self.notifies = []
         self.lock = threading.Lock()
         self.stopping = False
+        self.silent = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
         s.peers.append(self)
@@ -605,7 +607,8 @@ class MwiPhone:
             if text.startswith("NOTIFY "):
                 with self.lock:
                     self.notifies.append(text)
-                self._answer(text, source)
+                if not self.silent:
+                    self._answer(text, source)
             elif text.split(" ", 1)[0] in ("OPTIONS", "INVITE", "MESSAGE", "INFO"):
                 self._answer(text, source, "405 Method Not Allowed" if not text.startswith("OPTIONS") else "200 OK")
 
