@@ -36,13 +36,13 @@ std::string clean_display(const char* raw) {
 
 void CallManager::reject(const sip::NuaEvent& ev, int status, const char* phrase, const char* why,
                          const char* extra_header, CallRecord* attempt) {
-  std::string ip, transport;
-  uint16_t port = 0;
-  sip::request_source(ev.nua, ip, port, transport);
   // The challenge is the first step of every call a phone places (RFC 3261 22.3), not news: at
   // info it was a line per call, and a line per packet of an INVITE flood.
   log::Level level = std::string_view(why) == "challenge" ? log::Level::debug : log::Level::info;
   if (log::enabled(level)) {
+    std::string ip, transport;
+    uint16_t port = 0;
+    sip::request_source(ev.nua, ip, port, transport);
     log::write(level, "calls", "rejected",
                {{"agent", ev.agent.name()}, {"status", status}, {"reason", why}, {"source", ip},
                 {"to", url_user(ev.sip && ev.sip->sip_request ? ev.sip->sip_request->rq_url : nullptr)}});

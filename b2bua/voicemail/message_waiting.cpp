@@ -52,9 +52,11 @@ struct MessageWaiting::Dialog final : sip::HandleOwner {
   void on_nua_event(const sip::NuaEvent& ev) override {
     int substate = -1;
     tl_gets(ev.tags, NUTAG_SUBSTATE_REF(substate), TAG_END());
-    const bool ended = (ev.event == nua_i_subscribe && substate == nua_substate_terminated) ||
-                       (ev.event == nua_r_notify && ev.status >= 300) || ev.event == nua_i_terminated ||
-                       (ev.event == nua_r_notify && ev.status >= 200 && substate == nua_substate_terminated);
+    // A NOTIFY refused, or the answer to our terminating one, ends the dialog too.
+    const bool notify_ended = ev.event == nua_r_notify && (ev.status >= 300 || (ev.status >= 200 &&
+                                                                                substate == nua_substate_terminated));
+    const bool ended = (ev.event == nua_i_subscribe && substate == nua_substate_terminated) || notify_ended ||
+                       ev.event == nua_i_terminated;
     if (ended) owner.drop(this);
   }
   MessageWaiting& owner;

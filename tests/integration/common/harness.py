@@ -317,6 +317,18 @@ class Harness:
         reports = [r for r in SANITIZER_REPORTS if r in d.output()]
         check(not reports, f"no sanitizer report in the daemon's output {reports}")
 
+    def stop_daemon_timed(self, d, timeout=15):
+        """stop_daemon(), and checks nothing held the stop: no feature ran into the daemon's
+        bound and both SIP stacks shut down within theirs. Returns the seconds from
+        event=stopping to event=stopped on the daemon's own clock."""
+        self.stop_daemon(d, timeout)
+        held = re.findall(r"^.*event=(?:shutdown_bound_reached|sip_shutdown_bound_reached|agent_not_shut_down)\b.*$",
+                          d.output(), re.M)
+        check(not held, "nothing held the stop (no bound reached, no SIP stack left behind)", "\n".join(held))
+        stopping, stopped = log_times(d, r"component=daemon event=stopping\b"), log_times(d, r"component=daemon event=stopped\b")
+        check(stopping and stopped, "event=stopping and event=stopped logged")
+        return stopped[-1] - stopping[-1]
+
     def spawn(self, argv, name, cwd=None):
         p = Process(argv, self.path(f"{name}.log"), cwd=cwd or self.dir)
         self.processes.append(p)

@@ -13,23 +13,10 @@
                                 event=stopped within the daemon's bound (3 s)."""
 
 from provider import recv, respond, start_provider, trunk_config
-from harness import Harness, check, log_times, run_flows
+from harness import Harness, check, run_flows
 
 # The daemon's bound on the features' stop at SIGTERM; the agents' shutdown follows it.
 STOP_BOUND_S = 3.0
-
-
-def stop_timed(h, d):
-    """SIGTERMs the daemon, checks it stopped cleanly with no stack left behind; returns the
-    seconds from event=stopping to event=stopped (the daemon's own clock)."""
-    h.stop_daemon(d, timeout=15)
-    out = d.output()
-    for event in ("shutdown_bound_reached", "sip_shutdown_bound_reached", "agent_not_shut_down"):
-        check(f"event={event}" not in out, f"no event={event} at the stop",
-              "\n".join(l for l in out.splitlines() if event in l))
-    stopping, stopped = log_times(d, r"event=stopping"), log_times(d, r"event=stopped")
-    check(stopping and stopped, "event=stopping and event=stopped logged")
-    return stopped[-1] - stopping[-1]
 
 
 def registered(h, steps):
@@ -51,7 +38,7 @@ def unregisters(h):
 def shutdown_unregister_answered(binary):
     with Harness("trunk-shutdown-answered", binary) as h:
         d, _ = registered(h, [recv(), respond(200, "OK")])
-        took = stop_timed(h, d)
+        took = h.stop_daemon_timed(d)
         check("event=unregistered trunk=prov status=200" in d.output(), "the un-REGISTER answered: event=unregistered")
         check(len(unregisters(h)) == 1, f"the provider got one un-REGISTER ({len(unregisters(h))})")
         check(took < 1.0, f"stopped {took:.2f} s after SIGTERM (under 1 s)")
@@ -60,7 +47,7 @@ def shutdown_unregister_answered(binary):
 def shutdown_unregister_silent(binary):
     with Harness("trunk-shutdown-silent", binary) as h:
         d, _ = registered(h, [recv(), '<pause milliseconds="30000"/>\n'])
-        took = stop_timed(h, d)
+        took = h.stop_daemon_timed(d)
         out = d.output()
         check("event=unregister_timeout trunk=prov" in out, "the unanswered un-REGISTER given up: event=unregister_timeout")
         check("event=unregistered" not in out, "no event=unregistered without an answer")
