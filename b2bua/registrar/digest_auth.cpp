@@ -13,7 +13,6 @@
 
 namespace b2bua::registrar {
 
-using sip::hmac_sha256;
 using sip::to_hex;
 using sip::unquote;
 
@@ -164,7 +163,9 @@ bool digest_uri_matches(const DigestResponse& r, const url_t* request_uri, std::
 static std::string hash_hex(bool sha, std::string_view text) { return sha ? sha256_hex(text) : md5_hex(text); }
 
 DigestAuth::DigestAuth(DigestSettings settings, std::string secret)
-    : settings_(std::move(settings)), secret_(secret.empty() ? random_secret() : std::move(secret)) {
+    : settings_(std::move(settings)),
+      secret_(secret.empty() ? random_secret() : std::move(secret)),
+      signer_(secret_) {
   std::random_device device;
   counter_ = uint64_t{device()} << 32 | device();  // nonces differ across restarts too
 }
@@ -172,7 +173,7 @@ DigestAuth::DigestAuth(DigestSettings settings, std::string secret)
 void DigestAuth::update(const DigestSettings& settings) { settings_ = settings; }
 
 std::string DigestAuth::sign(std::string_view payload) const {
-  return to_hex(hmac_sha256(secret_, payload)).substr(0, kMacHex);
+  return to_hex(signer_.sign(payload)).substr(0, kMacHex);
 }
 
 std::string DigestAuth::make_nonce(int64_t now) {

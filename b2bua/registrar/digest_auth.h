@@ -17,6 +17,7 @@
 #include "b2bua/config/config.h"
 #include "b2bua/registrar/nonce_counts.h"
 #include "b2bua/sip/digest_hash.h"
+#include "b2bua/sip/sha256.h"
 #include "b2bua/sip/sofia.h"
 
 namespace b2bua::registrar {
@@ -76,6 +77,7 @@ class DigestAuth {
 
   DigestSettings settings_;
   std::string secret_;
+  sip::HmacSha256 signer_;  // keyed with secret_
   uint64_t counter_ = 0;
   NonceCounts counts_;
 };

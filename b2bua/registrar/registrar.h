@@ -15,7 +15,7 @@
 #include "b2bua/registrar/binding_table.h"
 #include "b2bua/registrar/digest_auth.h"
 #include "b2bua/registrar/failure_log.h"
-#include "b2bua/registrar/extension_index.h"
+#include "b2bua/config/extension_index.h"
 #include "b2bua/registrar/phones.h"
 #include "b2bua/registrar/qualify.h"
 #include "b2bua/sip/silent_drop.h"
@@ -62,7 +62,7 @@ class Registrar final : public plane::Feature, public Phones {
 
   plane::PlaneContext context_;
   config::Snapshot config_;
-  ExtensionIndex extensions_;  // of config_
+  config::ExtensionIndex extensions_;  // of config_
   DigestAuth digest_;
   AuthGuard guard_;
   FailureLog failures_;

@@ -74,13 +74,17 @@ void Sha256::update(const void* data, size_t size) {
 
 Sha256Digest Sha256::finish() {
   uint64_t bits = total_bytes_ * 8;
-  const uint8_t pad = 0x80;
-  update(&pad, 1);
-  const uint8_t zero = 0;
-  while (buffered_ != 56) update(&zero, 1);
-  std::array<uint8_t, 8> length{};
-  for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
-  update(length.data(), length.size());
+  // FIPS 180-4 5.1.1: 0x80, zeros up to 56 bytes into a block, the length in bits.
+  buffer_[buffered_++] = 0x80;
+  if (buffered_ > 56) {
+    std::memset(buffer_.data() + buffered_, 0, buffer_.size() - buffered_);
+    block(buffer_.data());
+    buffered_ = 0;
+  }
+  std::memset(buffer_.data() + buffered_, 0, 56 - buffered_);
+  for (int i = 0; i < 8; ++i) buffer_[56 + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
+  block(buffer_.data());
+  buffered_ = 0;
   Sha256Digest out{};
   for (int i = 0; i < 8; ++i) {
     for (int j = 0; j < 4; ++j) out[4 * i + j] = static_cast<uint8_t>(state_[i] >> (24 - 8 * j));
@@ -94,10 +98,10 @@ Sha256Digest sha256(std::string_view data) {
   return h.finish();
 }
 
-Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
+HmacSha256::HmacSha256(std::string_view key) {
   std::array<uint8_t, 64> block{};
   if (key.size() > block.size()) {
-    Sha256Digest hashed = sha256(key);
+    Sha256Digest hashed = sha256(key);  // RFC 2104 2: a key longer than a block is hashed first
     std::memcpy(block.data(), hashed.data(), hashed.size());
   } else {
     std::memcpy(block.data(), key.data(), key.size());
@@ -107,12 +111,15 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
     inner_pad[i] = static_cast<uint8_t>(block[i] ^ 0x36);
     outer_pad[i] = static_cast<uint8_t>(block[i] ^ 0x5c);
   }
-  Sha256 inner;
-  inner.update(inner_pad.data(), inner_pad.size());
+  inner_.update(inner_pad.data(), inner_pad.size());
+  outer_.update(outer_pad.data(), outer_pad.size());
+}
+
+Sha256Digest HmacSha256::sign(std::string_view message) const {
+  Sha256 inner = inner_;
   inner.update(message);
   Sha256Digest inner_digest = inner.finish();
-  Sha256 outer;
-  outer.update(outer_pad.data(), outer_pad.size());
+  Sha256 outer = outer_;
   outer.update(inner_digest.data(), inner_digest.size());
   return outer.finish();
 }

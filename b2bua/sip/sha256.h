@@ -30,7 +30,22 @@ class Sha256 {
 };
 
 Sha256Digest sha256(std::string_view data);
-Sha256Digest hmac_sha256(std::string_view key, std::string_view message);
+
+// HMAC-SHA256 with its key absorbed once: the two padded key blocks are hashed when the key is
+// set, so each message then costs two compression blocks fewer than a keyed-from-scratch HMAC
+// (half the work for a nonce). For a key that signs every request, like our nonce secret.
+class HmacSha256 {
+ public:
+  explicit HmacSha256(std::string_view key);
+  Sha256Digest sign(std::string_view message) const;
+
+ private:
+  Sha256 inner_, outer_;
+};
+
+inline Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
+  return HmacSha256(key).sign(message);
+}
 
 std::string to_hex(const uint8_t* data, size_t size);
 template <size_t N>

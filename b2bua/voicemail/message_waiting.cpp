@@ -71,7 +71,7 @@ MessageWaiting::MessageWaiting(sip::SipAgent& lan, registrar::Phones& phones, Ma
     : lan_(lan),
       phones_(phones),
       boxes_(boxes),
-      config_(std::move(config)),
+      extensions_(std::move(config)),
       reaper_(lan.root()),
       restore_pace_(lan.root()),
       shutdown_bound_(lan.root()) {
@@ -90,14 +90,14 @@ size_t MessageWaiting::subscriptions() const {
 }
 
 std::string MessageWaiting::body_for(const std::string& mailbox, const MessageCounts& counts) const {
-  return message_summary(counts, "sip:" + mailbox + "@" + config_->lan.realm);
+  return message_summary(counts, "sip:" + mailbox + "@" + extensions_.config().lan.realm);
 }
 
 void MessageWaiting::on_subscribe(const sip::NuaEvent& ev) {
   const sip_t* sip = ev.sip;
   const std::string event = sip && sip->sip_event && sip->sip_event->o_type ? sip->sip_event->o_type : "";
   std::string mailbox = user_of(sip && sip->sip_request ? sip->sip_request->rq_url : nullptr);
-  const config::Extension* ext = config_->find_extension(mailbox);
+  const config::Extension* ext = extensions_.find(mailbox);
   std::string ip, transport;
   uint16_t port = 0;
   sip::request_source(ev.nua, ip, port, transport);
@@ -176,7 +176,7 @@ void MessageWaiting::finish_shutdown() {
 }
 
 bool MessageWaiting::notifies(const std::string& mailbox) const {
-  const config::Extension* ext = config_->find_extension(mailbox);
+  const config::Extension* ext = extensions_.find(mailbox);
   return ext && notifies_unsolicited(*ext);
 }
 
@@ -193,7 +193,7 @@ MessageWaiting::Dialog& MessageWaiting::unsolicited(const std::string& mailbox, 
   // Never inside the old dialog's own callback here: it goes at once, so its final NOTIFY
   // (sofia ends an active notifier usage with one) leaves before the new dialog's first.
   if (it != dialogs_.end()) dialogs_.erase(it);
-  const std::string to = "<sip:" + mailbox + "@" + config_->lan.realm + ">";
+  const std::string to = "<sip:" + mailbox + "@" + extensions_.config().lan.realm + ">";
   auto d = std::make_unique<Dialog>(*this, nullptr, mailbox, true);
   d->nh = nua_handle(lan_.nua(), d.get(), SIPTAG_TO_STR(to.c_str()), NUTAG_PROXY(phone.flow_uri.c_str()), TAG_END());
   d->contact = phone.contact;
@@ -243,7 +243,7 @@ void MessageWaiting::announce_restored() {
     restored_.clear();
     // The extension in hand, not looked up again by its number: that walk over every
     // extension for each one stalled the SIP thread for seconds at 10,000 extensions.
-    for (const auto& ext : config_->extensions) {
+    for (const auto& ext : extensions_.config().extensions) {
       if (!notifies_unsolicited(ext)) continue;
       for (auto& phone : phones_.ring_targets(ext.number).ring) {
         // Told since start already: it registered anew, or the counts changed.

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "b2bua/config/config.h"
+#include "b2bua/config/extension_index.h"
 #include "b2bua/registrar/phones.h"
 #include "b2bua/sip/sip_agent.h"
 #include "b2bua/sip/timer.h"
@@ -54,7 +55,7 @@ class MessageWaiting {
   MessageWaiting(const MessageWaiting&) = delete;
   MessageWaiting& operator=(const MessageWaiting&) = delete;
 
-  void apply(config::Snapshot config) { config_ = std::move(config); }
+  void apply(config::Snapshot config) { extensions_.rebuild(std::move(config)); }
   // The counts of `mailbox` changed (a message stored, heard or deleted).
   void changed(const std::string& mailbox);
   // At b2bua's start: the restored bindings are told their counts a few seconds from now.
@@ -84,7 +85,7 @@ class MessageWaiting {
   sip::SipAgent& lan_;
   registrar::Phones& phones_;
   Mailboxes& boxes_;
-  config::Snapshot config_;
+  config::ExtensionIndex extensions_;  // the current config; announce() looks up per new binding
   std::vector<std::unique_ptr<Dialog>> dialogs_;
   std::vector<std::unique_ptr<Dialog>> dead_;
   sip::Timer reaper_;

@@ -42,5 +42,18 @@ TEST(HmacSha256, Rfc4231Vectors) {
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
+// One keyed signer, many messages: each answer is that of a fresh HMAC (the keyed states are
+// copied per message, never advanced).
+TEST(HmacSha256, OneKeySignsManyMessagesAlike) {
+  const HmacSha256 signer("Jefe");
+  const std::string long_message(200, 'm');
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(to_hex(signer.sign("what do ya want for nothing?")),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    EXPECT_EQ(signer.sign(long_message), hmac_sha256("Jefe", long_message));
+    EXPECT_NE(signer.sign(""), signer.sign("x"));
+  }
+}
+
 }  // namespace
 }  // namespace b2bua::sip

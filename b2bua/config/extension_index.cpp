@@ -1,8 +1,8 @@
-#include "b2bua/registrar/extension_index.h"
+#include "b2bua/config/extension_index.h"
 
-namespace b2bua::registrar {
+namespace b2bua::config {
 
-void ExtensionIndex::rebuild(config::Snapshot config) {
+void ExtensionIndex::rebuild(Snapshot config) {
   config_ = std::move(config);
   by_number_.clear();
   by_number_.reserve(config_->extensions.size());
@@ -10,9 +10,9 @@ void ExtensionIndex::rebuild(config::Snapshot config) {
   for (const auto& ext : config_->extensions) by_number_.emplace(ext.number, &ext);
 }
 
-const config::Extension* ExtensionIndex::find(std::string_view number) const {
+const Extension* ExtensionIndex::find(std::string_view number) const {
   auto it = by_number_.find(number);
   return it == by_number_.end() ? nullptr : it->second;
 }
 
-}  // namespace b2bua::registrar
+}  // namespace b2bua::config

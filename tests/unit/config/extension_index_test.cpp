@@ -1,16 +1,16 @@
-// The registrar's index of extensions gives the answers Config::find_extension gives, from the
+// The index of extensions by number gives the answers Config::find_extension gives, from the
 // snapshot it holds, and follows a rebuild.
-#include "b2bua/registrar/extension_index.h"
+#include "b2bua/config/extension_index.h"
 
 #include <gtest/gtest.h>
 
-namespace b2bua::registrar {
+namespace b2bua::config {
 namespace {
 
-config::Snapshot config_with(std::vector<std::string> numbers) {
-  auto c = std::make_shared<config::Config>();
+Snapshot config_with(std::vector<std::string> numbers) {
+  auto c = std::make_shared<Config>();
   for (auto& n : numbers) {
-    config::Extension e;
+    Extension e;
     e.number = n;
     e.name = "ext " + n;
     c->extensions.push_back(e);
@@ -30,7 +30,7 @@ TEST(ExtensionIndexTest, FindsWhatTheConfigFinds) {
 TEST(ExtensionIndexTest, KeepsTheSnapshotAlive) {
   auto c = config_with({"10"});
   ExtensionIndex index(c);
-  const config::Extension* found = index.find("10");
+  const Extension* found = index.find("10");
   c.reset();  // the registrar's own snapshot moved on; the index still holds the old one
   ASSERT_NE(index.find("10"), nullptr);
   EXPECT_EQ(index.find("10"), found);
@@ -54,4 +54,4 @@ TEST(ExtensionIndexTest, TheFirstOfEqualNumbersWins) {
 }
 
 }  // namespace
-}  // namespace b2bua::registrar
+}  // namespace b2bua::config
