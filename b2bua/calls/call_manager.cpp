@@ -117,7 +117,7 @@ void CallManager::reap() {
       dead_confirmations_.clear();
     });
   }
-  if (shutdown_done_ && calls_.empty() && pending_.empty() && (!mwi_ || mwi_stopped_)) {
+  if (shutdown_done_ && calls_.empty() && pending_.empty() && (!mwi_ || mwi_->stopped())) {
     shutdown_bound_.cancel();
     std::exchange(shutdown_done_, nullptr)();
   }
@@ -179,10 +179,7 @@ void CallManager::shutdown(std::function<void()> done) {
   });
   // Message waiting's dialogs end the same way, within the same time.
   if (mwi_) {
-    mwi_->shutdown(plane::kShutdownExchangeMs, [this] {
-      mwi_stopped_ = true;
-      reap();
-    });
+    mwi_->shutdown(plane::kShutdownExchangeMs, [this] { reap(); });
   }
   reap();
 }

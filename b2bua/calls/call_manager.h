@@ -171,7 +171,6 @@ class CallManager final : public plane::Feature, public media::MediaEvents {
   sip::Timer stats_bound_;
   sip::Timer shutdown_bound_;  // the far ends' answers to our hang-ups at shutdown
   std::function<void()> shutdown_done_;
-  bool mwi_stopped_ = false;  // message waiting ended its dialogs at shutdown
   std::map<int, uint64_t> final_codes_;  // for metrics
   std::map<std::string, uint64_t> blocked_callers_;  // for metrics, by BlockVerdict::reason
   std::map<std::string, uint64_t> one_way_calls_;    // for metrics, by the silent side's network

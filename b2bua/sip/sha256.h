@@ -43,10 +43,6 @@ class HmacSha256 {
   Sha256 inner_, outer_;
 };
 
-inline Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
-  return HmacSha256(key).sign(message);
-}
-
 std::string to_hex(const uint8_t* data, size_t size);
 template <size_t N>
 std::string to_hex(const std::array<uint8_t, N>& bytes) {

@@ -64,6 +64,8 @@ class MessageWaiting {
   // b2bua stops: every dialog gets its terminating NOTIFY; those unanswered after `give_up_ms`
   // are given up and every handle destroyed before `done`. Nothing is sent after it.
   void shutdown(unsigned give_up_ms, std::function<void()> done);
+  // shutdown() has finished: every dialog ended or given up (true already inside its `done`).
+  bool stopped() const { return stopping_ && !shutdown_done_; }
 
  private:
   struct Dialog;

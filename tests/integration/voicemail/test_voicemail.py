@@ -76,6 +76,10 @@ in the database (voice_messages) and as WAV files.
                                    sip_shutdown_bound_reached / agent_not_shut_down, stopping to
                                    stopped within 2.5 s, exit code 0; Subscription-State
                                    terminated;reason=probation;retry-after (subscribe again later)
+  mwi_follows_reload               11 without voicemail: its phone registers, no NOTIFY; the
+                                   config gives 11 voicemail.notify and is reloaded (SIGHUP); the
+                                   phone back after a reboot gets its NOTIFY 0/0 (message waiting
+                                   answers from the reloaded config, not the one it started with)
   mailed_message                   voicemail.smtp (plain, to an SMTP server of the test's own)
                                    and 10's voicemail.email: a 3 s message is mailed within
                                    10 s: envelope b2bua@home.test -> anna@home.test, a Subject
@@ -774,6 +778,23 @@ def mwi_silent_phone_at_stop(binary):
               f"NOTIFY terminated to the silent phone {len(ended_off)} times")
 
 
+def mwi_follows_reload(binary):
+    """An admin gives an extension voicemail with notify and reloads (SIGHUP): the extension's
+    phone, registering anew, is told its counts without a restart of b2bua."""
+    with running("vm-mwi-reload", binary, Setup, voicemail={"10": {}}) as s:
+        phone = MwiPhone(s, "11")
+        time.sleep(1.0)
+        check(phone.count() == 0, f"  11 without voicemail: no NOTIFY on its REGISTER ({phone.summaries()})")
+        eleven = next(e for e in s.config["extensions"] if e["number"] == "11")
+        eleven["voicemail"] = {"notify": True}
+        s.reload()
+        phone.reboot()
+        check(wait_until(lambda: phone.count() >= 1, 3) and phone.summaries() == [(0, 0)],
+              f"  after the reload and a reboot of the phone: one NOTIFY 0/0 ({phone.summaries()})")
+        line = [x for x in log_lines(s, "mwi") if "reason=registered" in x]
+        check(len(line) == 1 and "mailbox=11" in line[0], f"  logged event=mwi mailbox=11 ... reason=registered {line}")
+
+
 MAIL_FROM, MAIL_TO = "b2bua@home.test", "anna@home.test"
 
 
@@ -869,6 +890,7 @@ FLOWS = {
     "mwi_notify_on_register": mwi_notify_on_register,
     "mwi_notify_after_restart": mwi_notify_after_restart,
     "mwi_silent_phone_at_stop": mwi_silent_phone_at_stop,
+    "mwi_follows_reload": mwi_follows_reload,
     "mailed_message": mailed_message,
 }
 

@@ -9,6 +9,7 @@ tiny SMTP server that keeps the mail it gets.
 import math
 import os
 import random
+import signal
 import re
 import socket
 import socketserver
@@ -446,12 +447,21 @@ class Setup:
         }
         if top is not None:
             config["voicemail"] = top
+        self.config = config  # what reload() edits
         self.daemon = h.start_daemon(config, prefix=daemon_prefix)
         self.records = Records(h)
         self.phones = {}
         self.peers = []
         for ext in register:
             self.register(ext)
+
+    def reload(self):
+        """Writes `self.config` (as the test changed it) and SIGHUPs the daemon; returns once it
+        logged event=config_applied."""
+        mark = self.daemon.log_size()
+        self.h.write_config(self.config)
+        self.daemon.signal(signal.SIGHUP)
+        self.daemon.wait_log(r"component=daemon event=config_applied", after=mark)
 
     def register(self, ext, port=None):
         self.phones[ext] = port or self.h.port()

@@ -33,12 +33,12 @@ TEST(Sha256, PaddingBoundaries) {
 }
 
 TEST(HmacSha256, Rfc4231Vectors) {
-  EXPECT_EQ(to_hex(hmac_sha256(std::string(20, '\x0b'), "Hi There")),
+  EXPECT_EQ(to_hex(HmacSha256(std::string(20, '\x0b')).sign("Hi There")),
             "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
-  EXPECT_EQ(to_hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+  EXPECT_EQ(to_hex(HmacSha256("Jefe").sign("what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   // Test case 6: a key longer than the block is hashed first.
-  EXPECT_EQ(to_hex(hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
+  EXPECT_EQ(to_hex(HmacSha256(std::string(131, '\xaa')).sign("Test Using Larger Than Block-Size Key - Hash Key First")),
             "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
@@ -50,7 +50,7 @@ TEST(HmacSha256, OneKeySignsManyMessagesAlike) {
   for (int round = 0; round < 2; ++round) {
     EXPECT_EQ(to_hex(signer.sign("what do ya want for nothing?")),
               "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-    EXPECT_EQ(signer.sign(long_message), hmac_sha256("Jefe", long_message));
+    EXPECT_EQ(signer.sign(long_message), HmacSha256("Jefe").sign(long_message));
     EXPECT_NE(signer.sign(""), signer.sign("x"));
   }
 }
